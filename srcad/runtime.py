@@ -9,6 +9,23 @@ for values a loop overwrites).
 import numpy as np
 
 
+def identity(x):
+    """The primitive of a plain copy ``y = x``: its adjoint passes ``g`` on."""
+    return x
+
+
+def check_scalar(value):
+    """``grad`` differentiates scalar outputs only; refuse anything else."""
+    if type(value) is not float and np.ndim(value) != 0:
+        from srcad.errors import NonScalarOutputError
+        raise NonScalarOutputError(
+            f"grad needs a function with a scalar output, but it returned an "
+            f"array of shape {np.shape(value)}",
+            hint="use srcad.vjp for a vector-Jacobian product or "
+                 "srcad.jacobian for the full Jacobian")
+    return value
+
+
 def unbroadcast(g, x):
     """Sum the cotangent ``g`` down to the shape of ``x``.
 

@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from srcad.rules.registry import adjoint, nondifferentiable
-from srcad.runtime import matmul_adjoint_x, matmul_adjoint_y, unbroadcast
+from srcad.runtime import identity, matmul_adjoint_x, matmul_adjoint_y, scatter_add, unbroadcast
 
 
 @adjoint(operator.add, np.add)
@@ -52,6 +52,16 @@ def positive(g, ans, x):
 @adjoint(operator.matmul, np.matmul)
 def matmul(g, ans, x, y):
     return matmul_adjoint_x(g, x, y), matmul_adjoint_y(g, x, y)
+
+
+@adjoint(identity)
+def copy(g, ans, x):
+    return g
+
+
+@adjoint(operator.getitem)
+def getitem(g, ans, a, b):
+    return scatter_add(g, a, b)
 
 
 @adjoint(operator.mod, np.mod, np.remainder)

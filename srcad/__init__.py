@@ -1,0 +1,18 @@
+"""srcad: source-transformation automatic differentiation for Python and NumPy.
+
+``srcad.grad(f)`` reads ``f``'s source, builds its computational graph and
+writes the adjoint as plain Python: print ``srcad.grad(f).source`` to read it.
+"""
+
+from srcad.api import check_grad, grad, graph, value_and_grad, vjp, GradientCheckError
+from srcad.errors import (NonDifferentiableError, NonScalarOutputError, RuleError, SourceUnavailableError,
+                          SrcadError, UnknownPrimitiveError, UnsupportedSyntaxError, WrtError)
+from srcad.rules.registry import adjoint, nondifferentiable
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "grad", "value_and_grad", "vjp", "check_grad", "graph", "adjoint", "nondifferentiable",
+    "SrcadError", "UnsupportedSyntaxError", "UnknownPrimitiveError", "NonDifferentiableError",
+    "SourceUnavailableError", "WrtError", "NonScalarOutputError", "RuleError", "GradientCheckError",
+]

@@ -1,0 +1,453 @@
+"""Stage 3, graph: the computational graph of a normalized function.
+
+Each statement of the A-normal form becomes a :class:`Node`: one primitive
+(``operator.mul``, ``np.tanh``, ``np.ndarray.sum``...) applied to inputs,
+producing one output, with the user's source line it came from.
+
+Activity analysis marks the nodes the reverse sweep must visit: a value is
+*varied* when it depends on a ``wrt`` parameter through differentiable
+primitives, *useful* when the output depends on it, and *active* when both.
+Only active nodes need a derivative rule, so an unknown function applied to
+constants is no error, and a comparison (whose result is a constant) stops the
+flow of derivatives.
+
+Shape classes let the optimizer drop ``unbroadcast`` where an operand provably
+has the shape of the result: equal classes mean equal shapes.  Elementwise
+primitives propagate classes; a scalar output (which ``grad`` checks at run
+time) makes the operands of an elementwise primitive scalars too.
+"""
+
+import operator
+
+import gast
+import numpy as np
+
+import srcad.rules as rules
+from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
+from srcad.normalize import param_names
+from srcad.rules.template import template
+from srcad.runtime import identity
+
+BINARY = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
+    gast.Pow: operator.pow, gast.MatMult: operator.matmul, gast.LShift: operator.lshift,
+    gast.RShift: operator.rshift, gast.BitOr: operator.or_, gast.BitXor: operator.xor,
+    gast.BitAnd: operator.and_,
+}
+UNARY = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_,
+         gast.Invert: operator.invert}
+COMPARE = {
+    gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt,
+    gast.LtE: operator.le, gast.Gt: operator.gt, gast.GtE: operator.ge,
+    gast.Is: operator.is_, gast.IsNot: operator.is_not, gast.In: operator.contains,
+    gast.NotIn: operator.contains,
+}
+#: attributes of arrays that are constants for differentiation
+CONSTANT_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+#: attributes of arrays that are primitives
+ATTRIBUTE_PRIMITIVES = {"T": np.transpose, "real": np.real}
+
+ELEMENTWISE = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+               operator.neg, operator.pos, operator.mod, identity}
+SCALAR_RESULTS = {len, float, abs}
+
+
+class Node:
+    """One primitive application ``target = primitive(*args, **kwargs)``."""
+
+    def __init__(self, stmt, target, kind, primitive, args, kwargs, label):
+        self.stmt = stmt                # the A-normal-form statement (forward sweep)
+        self.target = target            # output name, or None for effects
+        self.kind = kind                # 'call', 'op', 'copy', 'const', 'pack', 'effect'
+        self.primitive = primitive      # the resolved callable, or None if unknown
+        self.args = args                # positional atoms (gast expressions)
+        self.kwargs = kwargs            # keyword atoms
+        self.label = label              # printable name of the primitive
+        self.lineno = getattr(stmt, "lineno", None)
+        self.end_lineno = getattr(stmt, "end_lineno", self.lineno)
+        self.active = False
+        self.rule = None                # the Template of an active node
+        self.binding = None             # parameter name -> atom, for the rule
+
+    @property
+    def inputs(self):
+        """Local names this node reads."""
+        return [n.id for n in gast.walk(self.stmt)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+                and getattr(n, "srcad_local", False)]
+
+    def __repr__(self):
+        return f"Node({self.target} = {self.label}({', '.join(self.inputs)}))"
+
+
+class Graph:
+    """The computational graph of one function, ready for a derivative."""
+
+    def __init__(self, parsed, fdef, nodes, output, wrt):
+        self.parsed = parsed
+        self.fdef = fdef              # A-normal form (gast)
+        self.nodes = nodes
+        self.output = output          # the returned atom (gast)
+        self.params = param_names(fdef)
+        self.wrt = tuple(wrt)
+        self.varied = set()
+        self.useful = set()
+        self.shape_class = {}
+
+    @property
+    def name(self):
+        return self.parsed.func.__name__
+
+    def source_text(self, node):
+        """The user's source line(s) that ``node`` comes from, on one line."""
+        if node.lineno is None:
+            return ""
+        lines = [self.parsed.source.line(i) or "" for i in range(node.lineno, node.end_lineno + 1)]
+        return " ".join(line.strip() for line in lines).strip()
+
+    def __str__(self):
+        out = [f"graph {self.name}({', '.join(self.params)}) wrt {', '.join(self.wrt)}"]
+        for node in self.nodes:
+            if node.kind == "effect":
+                continue
+            mark = "*" if node.active else " "
+            inputs = ", ".join(node.inputs)
+            out.append(f" {mark} {node.target} = {node.label}({inputs})"
+                       f"    # line {node.lineno}: {self.source_text(node)}")
+        out.append(f"   return {gast_text(self.output)}")
+        out.append("(* = active: depends on wrt and reaches the output)")
+        return "\n".join(out)
+
+    def to_dot(self):
+        """The graph in Graphviz DOT: values are ellipses, primitives boxes."""
+        lines = [f'digraph "{self.name}" {{', "  rankdir=TB;"]
+        for p in self.params:
+            style = ", style=filled, fillcolor=lightblue" if p in self.wrt else ""
+            lines.append(f'  "{p}" [shape=ellipse{style}];')
+        for i, node in enumerate(self.nodes):
+            if node.target is None:
+                continue
+            op = f"op{i}"
+            color = ", style=filled, fillcolor=lightyellow" if node.active else ""
+            lines.append(f'  {op} [shape=box, label="{_dot_escape(node.label)}\\nline {node.lineno}"{color}];')
+            for name in dict.fromkeys(node.inputs):
+                lines.append(f'  "{name}" -> {op};')
+            lines.append(f'  "{node.target}" [shape=ellipse];')
+            lines.append(f'  {op} -> "{node.target}";')
+        lines.append("}")
+        return "\n".join(lines)
+
+    _repr_pretty_ = lambda self, p, cycle: p.text(str(self))
+
+
+def _dot_escape(text):
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def gast_text(expr):
+    import ast
+    return ast.unparse(gast.gast_to_ast(expr))
+
+
+class GraphBuilder:
+    """Turns A-normal-form statements into nodes, resolving each primitive."""
+
+    def __init__(self, parsed, fdef):
+        self.parsed = parsed
+        self.source = parsed.source
+        self.namespace = parsed.namespace
+        self.fdef = fdef
+        self.locals = _local_names(fdef)
+        self._mark_locals()
+
+    def _mark_locals(self):
+        for node in gast.walk(self.fdef):
+            if isinstance(node, gast.Name) and node.id in self.locals:
+                node.srcad_local = True
+
+    def build(self, wrt):
+        nodes, output = [], None
+        for stmt in self.fdef.body:
+            if isinstance(stmt, gast.Return):
+                output = stmt.value
+                continue
+            nodes.append(self.node(stmt))
+        return Graph(self.parsed, self.fdef, nodes, output, wrt)
+
+    def node(self, stmt):
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0].id
+            kind, prim, args, kwargs, label = self.classify(stmt.value)
+            return Node(stmt, target, kind, prim, args, kwargs, label)
+        return Node(stmt, None, "effect", None, [], {}, type(stmt).__name__.lower())
+
+    def classify(self, e):
+        """(kind, primitive, args, kwargs, label) of a right-hand side."""
+        if isinstance(e, gast.Name) and e.id in self.locals:
+            return "copy", identity, [e], {}, "copy"
+        if isinstance(e, gast.BinOp):
+            prim = BINARY[type(e.op)]
+            return "op", prim, [e.left, e.right], {}, prim.__name__
+        if isinstance(e, gast.UnaryOp):
+            prim = UNARY[type(e.op)]
+            return "op", prim, [e.operand], {}, prim.__name__
+        if isinstance(e, gast.Compare):
+            prim = COMPARE[type(e.ops[0])]
+            return "op", prim, [e.left] + list(e.comparators), {}, prim.__name__
+        if isinstance(e, gast.Subscript):
+            return "op", operator.getitem, [e.value, IndexAtom(e.slice)], {}, "getitem"
+        if isinstance(e, gast.Attribute):
+            return self._attribute(e)
+        if isinstance(e, (gast.Tuple, gast.List)):
+            return "pack", None, list(e.elts), {}, type(e).__name__.lower()
+        if isinstance(e, gast.Call):
+            return self._call(e)
+        return "const", None, [], {}, "constant"
+
+    def _attribute(self, e):
+        if e.attr in CONSTANT_ATTRIBUTES:
+            return "op", np.shape, [e.value], {}, f".{e.attr}"
+        prim = ATTRIBUTE_PRIMITIVES.get(e.attr)
+        return "op", prim, [e.value], {}, f".{e.attr}"
+
+    def _call(self, e):
+        func = e.func
+        kwargs = {kw.arg: kw.value for kw in e.keywords}
+        if isinstance(func, gast.Attribute) and _is_local(func.value):
+            prim = getattr(np.ndarray, func.attr, None)   # a method of an array
+            return "call", prim, [func.value] + list(e.args), kwargs, f".{func.attr}"
+        label = gast_text(func)
+        prim = self._resolve(func)
+        return "call", prim, list(e.args), kwargs, label
+
+    def _resolve(self, expr):
+        """The object a static callee expression names, or None if unknown."""
+        if isinstance(expr, gast.Name):
+            return self.namespace.lookup(expr.id, None)
+        if isinstance(expr, gast.Attribute):
+            base = self._resolve(expr.value)
+            return getattr(base, expr.attr, None) if base is not None else None
+        return None
+
+
+class IndexAtom:
+    """The index of a subscript, kept as syntax (it may contain slices)."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def names(self):
+        return [n.id for n in gast.walk(self.index) if isinstance(n, gast.Name)]
+
+
+def _is_local(expr):
+    return isinstance(expr, gast.Name) and getattr(expr, "srcad_local", False)
+
+
+def _local_names(fdef):
+    names = set(param_names(fdef))
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            names.add(node.id)
+    return names
+
+
+def atom_names(atom):
+    """Local names an atom (or sequence / index atom) reads."""
+    if isinstance(atom, IndexAtom):
+        tree = atom.index
+    else:
+        tree = atom
+    return [n.id for n in gast.walk(tree)
+            if isinstance(n, gast.Name) and getattr(n, "srcad_local", False)]
+
+
+# -- activity analysis -----------------------------------------------------------
+
+def analyze(graph):
+    """Mark varied, useful and active values; attach rules to active nodes."""
+    varied = set(graph.wrt)
+    for node in graph.nodes:
+        if node.target is None or _constant_result(node):
+            continue
+        if any(n in varied for a in _diff_atoms(node) for n in atom_names(a)):
+            varied.add(node.target)
+    useful = set(atom_names(graph.output)) if graph.output is not None else set()
+    for node in reversed(graph.nodes):
+        if node.target in useful:
+            useful.update(node.inputs)
+    graph.varied, graph.useful = varied, useful
+    for node in graph.nodes:
+        node.active = node.target in varied and node.target in useful
+        if node.active and node.kind not in ("copy", "pack"):
+            _attach_rule(graph, node)
+        elif node.active:
+            node.rule = template(rules.lookup(identity)) if node.kind == "copy" else None
+    infer_shape_classes(graph)
+    return graph
+
+
+def _diff_atoms(node):
+    if node.kind == "op" and node.primitive is operator.getitem:
+        return node.args[:1]            # the index carries no derivative
+    return list(node.args) + list(node.kwargs.values())
+
+
+def _constant_result(node):
+    if node.kind == "const":
+        return True
+    prim = node.primitive
+    return prim is not None and (rules.is_nondifferentiable(prim) or prim is np.shape)
+
+
+def _attach_rule(graph, node):
+    source = graph.parsed.source
+    where = node.stmt.value
+    rule = rules.lookup(node.primitive) if node.primitive is not None else None
+    if rule is None:
+        what = node.label if node.primitive is None else _describe_callable(node.primitive, node.label)
+        raise source.error(
+            UnknownPrimitiveError,
+            f"srcad has no derivative rule for {what}", where,
+            hint=f"register one with @srcad.adjoint({node.label.lstrip('.')}) over "
+                 f"`def rule(g, ans, *args): return <gradient>`, or mark it "
+                 f"non-differentiable with srcad.nondifferentiable(...) if its "
+                 f"result carries no derivative")
+    tmpl = template(rule)
+    args = list(node.args)
+    if node.primitive is operator.getitem:
+        args[1] = node.args[1].index
+    try:
+        binding = tmpl.bind(args, node.kwargs)
+    except TypeError as exc:
+        raise source.error(
+            RuleError, f"the derivative rule of {node.label} does not accept this call: {exc}",
+            where, hint="call it with the arguments the rule lists: "
+                        f"{tmpl.name}{tmpl.signature}") from None
+    for param, atom in binding.items():
+        if not isinstance(atom, gast.AST) or not any(n in graph.varied for n in atom_names(atom)):
+            continue
+        if not tmpl.differentiable(param):
+            raise source.error(
+                NonDifferentiableError,
+                f"srcad cannot differentiate {node.label} with respect to its "
+                f"argument {param!r}, which depends on {', '.join(graph.wrt)}", where,
+                hint=f"pass a constant as {param!r}, or register a rule that "
+                     f"differentiates it")
+    node.rule, node.binding = tmpl, binding
+
+
+def _describe_callable(obj, label):
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or label
+    module = getattr(obj, "__module__", None)
+    return f"{module}.{name}" if module and module != "builtins" else f"{name!s}"
+
+
+# -- shape classes ----------------------------------------------------------------
+
+SCALAR = "()"
+
+
+def infer_shape_classes(graph, scalar_output=False):
+    """Group values whose shapes are provably equal on every run.
+
+    A class is a value's name (or ``SCALAR`` for 0-d values).  Elementwise
+    primitives give their result the class of their non-scalar operands when
+    those agree; full reductions and ``math`` functions give scalars; and when
+    an elementwise result is a scalar, so are its operands (broadcasting can
+    only grow shapes).  Values assigned more than once keep no class.
+    """
+    classes = UnionFind()
+    defs = {p: 1 for p in graph.params}
+    for node in graph.nodes:
+        if node.target is not None:
+            defs[node.target] = defs.get(node.target, 0) + 1
+    stable = {name for name, n in defs.items() if n == 1}
+
+    def class_of(atom):
+        if isinstance(atom, gast.Name) and getattr(atom, "srcad_local", False):
+            return classes.find(atom.id) if atom.id in stable else None
+        if isinstance(atom, gast.Constant) and type(atom.value) in (int, float):
+            return SCALAR
+        return None
+
+    changed = True
+    while changed:
+        changed = False
+        if scalar_output and isinstance(graph.output, gast.Name) and graph.output.id in stable:
+            changed |= classes.union(graph.output.id, SCALAR)
+        for node in graph.nodes:
+            t = node.target
+            if t not in stable:
+                continue
+            if _scalar_result(node):
+                changed |= classes.union(t, SCALAR)
+                continue
+            if not _elementwise(node.primitive) or node.kwargs:
+                continue
+            operands = [class_of(a) for a in node.args]
+            if None in operands:
+                continue
+            shaped = {c for c in operands if c != SCALAR}
+            if len(shaped) <= 1:
+                changed |= classes.union(t, shaped.pop() if shaped else SCALAR)
+            if classes.find(t) == SCALAR:
+                for a in node.args:
+                    if isinstance(a, gast.Name) and a.id in stable:
+                        changed |= classes.union(a.id, SCALAR)
+    graph.shape_class = {name: classes.find(name) for name in stable}
+    return graph.shape_class
+
+
+class UnionFind:
+    def __init__(self):
+        self.parent = {}
+
+    def find(self, x):
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a, b):
+        """Merge the classes of a and b (SCALAR stays the root); True if changed."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if rb == SCALAR:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        return True
+
+
+def _scalar_result(node):
+    prim = node.primitive
+    if prim in SCALAR_RESULTS:
+        return True
+    if getattr(prim, "__module__", None) == "math":
+        return True
+    return _full_reduction(node)
+
+
+def _elementwise(prim):
+    if prim in ELEMENTWISE:
+        return True
+    return isinstance(prim, np.ufunc) and prim.nin in (1, 2) and prim is not np.matmul
+
+
+def _full_reduction(node):
+    prim = node.primitive
+    reductions = (np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std,
+                  np.ndarray.sum, np.ndarray.mean, np.ndarray.prod, np.ndarray.max,
+                  np.ndarray.min, np.ndarray.var, np.ndarray.std)
+    if not any(prim is r for r in reductions):
+        return False
+    extra = len(node.args) > 1 or any(k in node.kwargs for k in ("axis", "keepdims"))
+    return not extra
+
+
+def build_graph(parsed, fdef, wrt):
+    graph = GraphBuilder(parsed, fdef).build(wrt)
+    return analyze(graph)

@@ -1,0 +1,483 @@
+"""Stage 2, normalize: A-normal form, one primitive per statement.
+
+Before::
+
+    def f(x, W, b):
+        h = np.tanh(x @ W + b)
+        h += 1.0
+        return np.sum(h ** 2)
+
+After::
+
+    def f(x, W, b):
+        matmul_x = x @ W
+        add_x = matmul_x + b
+        h = np.tanh(add_x)
+        h_1 = h + 1.0
+        pow_h = h_1 ** 2
+        out = np.sum(pow_h)
+        return out
+
+Every statement applies one primitive to *atoms* (names, constants, and
+static expressions such as ``np.pi`` that read no local variable and call
+nothing).  Augmented assignments are expanded; a variable assigned again in
+straight-line code gets a new version name (``h_1``) so that no value the
+reverse sweep needs is overwritten.  Variables assigned inside a branch or a
+loop keep their name: the reverse generator saves what they overwrite.
+Temporaries are named after the operation and the first user variable they
+involve.  Each new statement keeps the location of the user statement it
+comes from, so the reverse sweep can quote that line.
+
+This is also the language fence: any construct not handled here is refused by
+name, with its location, instead of being passed on half-understood.
+"""
+
+import builtins
+import keyword
+
+import gast
+
+from srcad.errors import UnsupportedSyntaxError
+
+#: binary and unary operator names, used for temporaries and by the graph.
+OPERATOR_NAMES = {
+    gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "div",
+    gast.FloorDiv: "floordiv", gast.Mod: "mod", gast.Pow: "pow",
+    gast.MatMult: "matmul", gast.LShift: "lshift", gast.RShift: "rshift",
+    gast.BitOr: "or", gast.BitXor: "xor", gast.BitAnd: "and",
+    gast.USub: "neg", gast.UAdd: "pos", gast.Not: "not", gast.Invert: "invert",
+    gast.Eq: "eq", gast.NotEq: "ne", gast.Lt: "lt", gast.LtE: "le",
+    gast.Gt: "gt", gast.GtE: "ge", gast.Is: "is", gast.IsNot: "isnot",
+    gast.In: "in", gast.NotIn: "notin",
+}
+
+#: statements srcad refuses, with the hint shown to the user.
+UNSUPPORTED_STATEMENTS = {
+    gast.Try: ("a try statement", "move the try/except outside the differentiated function"),
+    gast.With: ("a with statement", "move the with block outside the differentiated function"),
+    gast.AsyncWith: ("an async with statement", "differentiate synchronous code only"),
+    gast.AsyncFor: ("an async for loop", "differentiate synchronous code only"),
+    gast.AsyncFunctionDef: ("an async function", "differentiate synchronous code only"),
+    gast.Global: ("a global statement", "pass the value in as an argument and return the result"),
+    gast.Nonlocal: ("a nonlocal statement", "pass the value in as an argument and return the result"),
+    gast.ClassDef: ("a class definition", "define the class outside the differentiated function"),
+    gast.Delete: ("a del statement", "let the variable go out of scope instead of deleting it"),
+    gast.Import: ("an import statement", "import at module level"),
+    gast.ImportFrom: ("an import statement", "import at module level"),
+}
+if hasattr(gast, "Match"):
+    UNSUPPORTED_STATEMENTS[gast.Match] = ("a match statement", "rewrite it with if/elif/else")
+if hasattr(gast, "TryStar"):
+    UNSUPPORTED_STATEMENTS[gast.TryStar] = ("a try statement", "move the try/except outside the differentiated function")
+
+UNSUPPORTED_EXPRESSIONS = {
+    gast.Yield: ("yield", "srcad differentiates functions, not generators"),
+    gast.YieldFrom: ("yield from", "srcad differentiates functions, not generators"),
+    gast.Await: ("await", "differentiate synchronous code only"),
+    gast.Lambda: ("a lambda expression", "define the function with def outside, or bind the lambda to a name"),
+    gast.ListComp: ("a list comprehension", "write the loop out with a for statement"),
+    gast.SetComp: ("a set comprehension", "write the loop out with a for statement"),
+    gast.DictComp: ("a dict comprehension", "write the loop out with a for statement"),
+    gast.GeneratorExp: ("a generator expression", "write the loop out with a for statement"),
+    gast.NamedExpr: ("an assignment expression (:=)", "assign with a separate statement"),
+    gast.Starred: ("a starred expression", "pass the elements explicitly"),
+    gast.Dict: ("a dict display", "use separate variables"),
+    gast.Set: ("a set display", "use a tuple or a list"),
+    gast.JoinedStr: ("an f-string", "build strings outside the differentiated function"),
+    gast.BoolOp: ("and/or", "use if statements or np.logical_and/np.logical_or"),
+    gast.IfExp: ("a conditional expression", "use an if statement or np.where"),
+}
+
+CONTROL_FLOW = {
+    gast.If: "an if statement", gast.For: "a for loop", gast.While: "a while loop",
+    gast.Break: "break", gast.Continue: "continue",
+    gast.FunctionDef: "a nested function definition",
+}
+
+
+class NameAllocator:
+    """Hands out readable names that clash with nothing the function uses."""
+
+    def __init__(self, taken):
+        self.taken = set(taken) | set(keyword.kwlist) | set(dir(builtins))
+
+    def fresh(self, base):
+        base = base.strip("_") or "t"
+        if not base.isidentifier() or keyword.iskeyword(base):
+            base = "t_" + base
+        name, n = base, 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
+
+    def reserve(self, name):
+        self.taken.add(name)
+
+
+def assigned_names(fdef):
+    """Names the function binds: parameters and assignment targets."""
+    names = {a.id for a in _all_params(fdef.args)}
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+            names.add(node.id)
+    return names
+
+
+def all_names(fdef):
+    return {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)}
+
+
+def _all_params(args):
+    params = list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs)
+    for extra in (args.vararg, args.kwarg):
+        if extra is not None:
+            params.append(extra)
+    return params
+
+
+def param_names(fdef):
+    return [a.id for a in _all_params(fdef.args)]
+
+
+class Normalizer:
+    """Rewrites a parsed function into A-normal form (see the module docstring)."""
+
+    def __init__(self, parsed):
+        self.parsed = parsed
+        self.source = parsed.source
+        self.fdef = parsed.node
+        self.locals = assigned_names(self.fdef)
+        self.names = NameAllocator(all_names(self.fdef))
+        self.version = {p: p for p in param_names(self.fdef)}
+        self.in_compound = _names_assigned_in_compound(self.fdef)
+        self.out = []
+
+    # -- entry point -------------------------------------------------------
+    def run(self):
+        self._check_signature()
+        body = list(self.fdef.body)
+        if body and _is_docstring(body[0]):
+            body = body[1:]
+        for stmt in body:
+            self.statement(stmt)
+        if not self.out or not isinstance(self.out[-1], gast.Return):
+            self._emit(gast.Return(value=gast.Constant(value=None, kind=None)), self.fdef)
+        fdef = gast.FunctionDef(
+            name=self.fdef.name, args=self.fdef.args, body=self.out,
+            decorator_list=[], returns=None, type_comment=None, type_params=[])
+        return gast.copy_location(fdef, self.fdef)
+
+    def _check_signature(self):
+        args = self.fdef.args
+        for extra, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
+            if extra is not None:
+                raise self.source.error(
+                    UnsupportedSyntaxError,
+                    f"cannot differentiate a function with {what} parameters", extra,
+                    hint="give the differentiated function named parameters; "
+                         "a helper it calls may take *args")
+
+    # -- statements --------------------------------------------------------
+    def statement(self, stmt):
+        kind = type(stmt)
+        if kind in UNSUPPORTED_STATEMENTS:
+            what, hint = UNSUPPORTED_STATEMENTS[kind]
+            raise self.source.error(UnsupportedSyntaxError,
+                                    f"srcad cannot differentiate {what}", stmt, hint=hint)
+        if kind in CONTROL_FLOW:
+            raise self.source.error(
+                UnsupportedSyntaxError,
+                f"srcad does not differentiate {CONTROL_FLOW[kind]} yet", stmt,
+                hint="write this part as straight-line code")
+        method = getattr(self, "visit_" + kind.__name__, None)
+        if method is None:
+            raise self.source.error(
+                UnsupportedSyntaxError,
+                f"srcad cannot differentiate a {kind.__name__} statement", stmt,
+                hint="rewrite this statement with assignments and function calls")
+        self._stmt = stmt
+        method(stmt)
+
+    def visit_Pass(self, stmt):
+        pass
+
+    def visit_Expr(self, stmt):
+        if isinstance(stmt.value, gast.Constant):
+            return                                   # a string used as a comment
+        self._emit(gast.Expr(value=self.rhs(stmt.value)), stmt)
+
+    def visit_Assert(self, stmt):
+        test = self.atom(stmt.test)
+        msg = self.atom(stmt.msg) if stmt.msg is not None else None
+        self._emit(gast.Assert(test=test, msg=msg), stmt)
+
+    def visit_Raise(self, stmt):
+        exc = self.rhs(stmt.exc) if stmt.exc is not None else None
+        self._emit(gast.Raise(exc=exc, cause=None), stmt)
+
+    def visit_Return(self, stmt):
+        value = stmt.value if stmt.value is not None else gast.Constant(value=None, kind=None)
+        if isinstance(value, gast.Name) and value.id in self.locals:
+            atom = self.atom(value)
+        elif _is_static(value, self.locals):
+            atom = value
+        else:
+            atom = self._assign_new("out", value, exact=False)
+        self._emit(gast.Return(value=atom), stmt)
+
+    def visit_AnnAssign(self, stmt):
+        if stmt.value is None:
+            return
+        self._assign(stmt.target, stmt.value)
+
+    def visit_Assign(self, stmt):
+        if len(stmt.targets) == 1:
+            self._assign(stmt.targets[0], stmt.value)
+            return
+        value = self.atom(stmt.value)                # a = b = expr
+        for target in stmt.targets:
+            self._assign(target, value)
+
+    def visit_AugAssign(self, stmt):
+        target = stmt.target
+        if not isinstance(target, gast.Name):
+            self._refuse_target(target)
+        load = gast.Name(id=target.id, ctx=gast.Load(), annotation=None, type_comment=None)
+        gast.copy_location(load, target)
+        value = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
+        self._assign(target, value)
+
+    # -- assignment --------------------------------------------------------
+    def _assign(self, target, value):
+        if isinstance(target, gast.Name):
+            rhs = self.rhs(value)
+            self._emit_assign(target.id, rhs)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            self._unpack(target, value)
+        else:
+            self._refuse_target(target)
+
+    def _unpack(self, target, value):
+        if any(isinstance(e, gast.Starred) for e in target.elts):
+            raise self.source.error(UnsupportedSyntaxError,
+                                    "srcad cannot differentiate starred unpacking", target,
+                                    hint="unpack the elements one by one")
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
+            # a, b = b, a: evaluate every right-hand side before binding any name
+            atoms = [self.atom(e) for e in value.elts]
+            for elt, atom in zip(target.elts, atoms):
+                self._assign(elt, atom)
+            return
+        whole = self.atom(value)
+        for i, elt in enumerate(target.elts):
+            index = gast.Constant(value=i, kind=None)
+            item = gast.Subscript(value=whole, slice=index, ctx=gast.Load())
+            self._assign(elt, gast.copy_location(item, value))
+
+    def _refuse_target(self, target):
+        what = {gast.Subscript: "an assignment into an element or slice",
+                gast.Attribute: "an assignment to an attribute"}.get(type(target), "this assignment")
+        raise self.source.error(
+            UnsupportedSyntaxError, f"srcad does not differentiate {what} yet", target,
+            hint="build a new array instead (for example with np.where or np.concatenate)")
+
+    def _emit_assign(self, user_name, rhs):
+        if user_name in self.in_compound or user_name not in self.version:
+            name = user_name
+            self.names.reserve(name)
+        else:
+            name = self.names.fresh(f"{user_name}_1")
+        self.version[user_name] = name
+        target = gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+        self._emit(gast.Assign(targets=[target], value=rhs, type_comment=None), self._stmt)
+
+    def _assign_new(self, base, value, exact=True):
+        """ANF ``value`` into a new temporary named after ``base``; return its Name."""
+        rhs = self.rhs(value)
+        name = self.names.fresh(base if exact else base)
+        target = gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+        self._emit(gast.Assign(targets=[target], value=rhs, type_comment=None), self._stmt)
+        return self._load(name, value)
+
+    def _emit(self, stmt, origin):
+        gast.copy_location(stmt, origin)
+        stmt.end_lineno = getattr(origin, "end_lineno", stmt.lineno)
+        self.out.append(stmt)
+
+    # -- expressions -------------------------------------------------------
+    def atom(self, expr):
+        """``expr`` as an atom, emitting statements for its parts as needed."""
+        if isinstance(expr, gast.Name):
+            return self._read(expr)
+        if _is_static(expr, self.locals):
+            return expr
+        self._refuse_expression(expr)
+        return self._assign_new(self._describe(expr), expr)
+
+    def rhs(self, expr):
+        """``expr`` as a single primitive application over atoms."""
+        self._refuse_expression(expr)
+        if isinstance(expr, gast.Name):
+            return self._read(expr)
+        if _is_static(expr, self.locals):
+            return expr
+        new = getattr(self, "rhs_" + type(expr).__name__, None)
+        if new is None:
+            raise self.source.error(
+                UnsupportedSyntaxError,
+                f"srcad cannot differentiate a {type(expr).__name__} expression", expr,
+                hint="rewrite it with arithmetic and function calls")
+        return gast.copy_location(new(expr), expr)
+
+    def rhs_BinOp(self, e):
+        return gast.BinOp(left=self.atom(e.left), op=e.op, right=self.atom(e.right))
+
+    def rhs_UnaryOp(self, e):
+        return gast.UnaryOp(op=e.op, operand=self.atom(e.operand))
+
+    def rhs_Compare(self, e):
+        return gast.Compare(left=self.atom(e.left), ops=e.ops,
+                            comparators=[self.atom(c) for c in e.comparators])
+
+    def rhs_Call(self, e):
+        func = e.func
+        if isinstance(func, gast.Attribute) and not _is_static(func, self.locals):
+            func = gast.copy_location(
+                gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load()), func)
+        elif not _is_static(func, self.locals) and not isinstance(func, gast.Name):
+            raise self.source.error(
+                UnsupportedSyntaxError, "srcad cannot differentiate a call of a computed callee",
+                func, hint="assign the function to a name first, or call it directly")
+        args = [self._call_arg(a) for a in e.args]
+        keywords = []
+        for kw in e.keywords:
+            if kw.arg is None:
+                raise self.source.error(
+                    UnsupportedSyntaxError, "srcad cannot differentiate a call with **kwargs",
+                    kw.value, hint="pass the keyword arguments explicitly")
+            keywords.append(gast.keyword(arg=kw.arg, value=self._call_arg(kw.value)))
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def _call_arg(self, arg):
+        if isinstance(arg, (gast.Tuple, gast.List)) and not _is_static(arg, self.locals):
+            # np.stack([a, b]): keep the literal, with atoms inside
+            cls = type(arg)
+            return gast.copy_location(cls(elts=[self.atom(x) for x in arg.elts], ctx=gast.Load()), arg)
+        return self.atom(arg)
+
+    def rhs_Attribute(self, e):
+        return gast.Attribute(value=self.atom(e.value), attr=e.attr, ctx=gast.Load())
+
+    def rhs_Subscript(self, e):
+        return gast.Subscript(value=self.atom(e.value), slice=self._index(e.slice), ctx=gast.Load())
+
+    def _index(self, index):
+        if isinstance(index, gast.Slice):
+            parts = {k: (None if getattr(index, k) is None else self.atom(getattr(index, k)))
+                     for k in ("lower", "upper", "step")}
+            return gast.copy_location(gast.Slice(**parts), index)
+        if isinstance(index, gast.Tuple):
+            return gast.copy_location(
+                gast.Tuple(elts=[self._index(x) for x in index.elts], ctx=gast.Load()), index)
+        return self.atom(index)
+
+    def rhs_Tuple(self, e):
+        return gast.Tuple(elts=[self.atom(x) for x in e.elts], ctx=gast.Load())
+
+    def rhs_List(self, e):
+        return gast.List(elts=[self.atom(x) for x in e.elts], ctx=gast.Load())
+
+    def _refuse_expression(self, expr):
+        kind = type(expr)
+        if kind in UNSUPPORTED_EXPRESSIONS:
+            what, hint = UNSUPPORTED_EXPRESSIONS[kind]
+            raise self.source.error(UnsupportedSyntaxError,
+                                    f"srcad cannot differentiate {what}", expr, hint=hint)
+
+    def _read(self, name):
+        if getattr(name, "srcad_resolved", False):
+            return name
+        if name.id in self.locals:
+            if name.id not in self.version:
+                raise self.source.error(
+                    UnsupportedSyntaxError,
+                    f"variable {name.id!r} is read before it is assigned", name,
+                    hint="assign it before this line")
+            return self._load(self.version[name.id], name)
+        return name
+
+    def _load(self, name, origin):
+        node = gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+        node.srcad_resolved = True
+        return gast.copy_location(node, origin)
+
+    def _describe(self, expr):
+        """A readable base name for the temporary that will hold ``expr``."""
+        root = _first_local(expr, self.locals)
+        if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
+            op = OPERATOR_NAMES.get(type(expr.op), "op")
+        elif isinstance(expr, gast.Compare):
+            op = OPERATOR_NAMES.get(type(expr.ops[0]), "cmp")
+        elif isinstance(expr, gast.Call):
+            func = expr.func
+            op = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "call")
+        elif isinstance(expr, gast.Subscript):
+            index = expr.slice
+            if isinstance(index, gast.Constant) and isinstance(index.value, int):
+                return f"{root}{index.value}" if index.value >= 0 else f"{root}_m{-index.value}"
+            if isinstance(index, gast.Name):
+                return f"{root}_{index.id}"
+            return f"{root}_sub"
+        elif isinstance(expr, gast.Attribute):
+            return f"{root}_{expr.attr}"
+        else:
+            op = type(expr).__name__.lower()
+        return f"{op}_{root}" if root else op
+
+
+def _first_local(expr, local_names):
+    for node in gast.walk(expr):
+        if isinstance(node, gast.Name) and node.id in local_names:
+            return node.id
+    return ""
+
+
+def _is_static(expr, local_names):
+    """True when ``expr`` reads no local variable and calls nothing.
+
+    Such expressions (``np.pi``, ``2 * SCALE``, ``-1``) stay inline as atoms:
+    evaluating them again in the reverse sweep gives the same value.
+    """
+    for node in gast.walk(expr):
+        if isinstance(node, gast.Name) and node.id in local_names:
+            return False
+        if not isinstance(node, _STATIC_NODES):
+            return False
+    return True
+
+
+_STATIC_NODES = (gast.Name, gast.Constant, gast.Attribute, gast.BinOp, gast.UnaryOp,
+                 gast.Tuple, gast.Subscript, gast.Slice, gast.Load, gast.operator,
+                 gast.unaryop, gast.expr_context)
+
+
+def _is_docstring(stmt):
+    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant)
+            and isinstance(stmt.value.value, str))
+
+
+def _names_assigned_in_compound(fdef):
+    names = set()
+    for node in gast.walk(fdef):
+        if isinstance(node, (gast.If, gast.For, gast.While)):
+            for sub in gast.walk(node):
+                if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
+                    names.add(sub.id)
+    return names
+
+
+def normalize(parsed):
+    """The A-normal form of ``parsed.node`` (a new gast.FunctionDef)."""
+    return Normalizer(parsed).run()

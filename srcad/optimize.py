@@ -1,0 +1,80 @@
+"""Stage 5, optimize: clean-up passes on the generated function body.
+
+* ``eliminate_dead_code`` drops every assignment whose value nothing reads:
+  forward values the reverse sweep does not need (the output itself, in
+  ``grad``) and rule temporaries of inactive branches.  Before::
+
+      p = x + y
+      g = p * z          # only the reverse sweep's inputs are kept
+      dp = dg * z
+
+  after (in ``grad`` mode, where ``g`` is checked but never returned, it stays
+  for the check; in ``vjp`` mode it goes).
+* ``drop_unbroadcast`` replaces ``unbroadcast(e, x)`` by ``e`` where shape
+  classes prove ``x`` has the shape of the primitive's result, so the common
+  same-shape case costs nothing at run time.
+"""
+
+import gast
+
+
+def _reads(stmt):
+    return {n.id for n in gast.walk(stmt)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def eliminate_dead_code(body, live_out=()):
+    """Backward liveness over a statement list; keeps effects and comments."""
+    live = set(live_out)
+    kept = []
+    for stmt in reversed(body):
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name):
+            target = stmt.targets[0].id
+            if target not in live:
+                continue
+            live.discard(target)
+            live |= _reads(stmt.value)
+        elif isinstance(stmt, gast.AST):
+            live |= _reads(stmt)
+        kept.append(stmt)
+    kept.reverse()
+    return _drop_empty_comments(kept)
+
+
+def _drop_empty_comments(body):
+    """A comment followed by another comment (or nothing) introduced nothing."""
+    out = []
+    for i, stmt in enumerate(body):
+        if not isinstance(stmt, gast.AST) and not stmt.header:
+            nxt = body[i + 1] if i + 1 < len(body) else None
+            if nxt is None or not isinstance(nxt, gast.AST) or isinstance(nxt, gast.Return):
+                continue
+        out.append(stmt)
+    return out
+
+
+def drop_unbroadcast(expr, node, shape_class, unbroadcast_name):
+    """``unbroadcast(e, x)`` -> ``e`` where ``x`` provably has the result's shape."""
+    result_class = shape_class.get(node.target)
+    if result_class is None:
+        return expr
+
+    class Drop(gast.NodeTransformer):
+        def visit_Call(self, call):
+            self.generic_visit(call)
+            if (isinstance(call.func, gast.Name) and call.func.id == unbroadcast_name
+                    and len(call.args) == 2 and _class_of(call.args[1], shape_class) == result_class):
+                return call.args[0]
+            return call
+
+    return Drop().visit(expr)
+
+
+def _class_of(atom, shape_class):
+    from srcad.graph import SCALAR
+    if isinstance(atom, gast.Name):
+        return shape_class.get(atom.id)
+    if isinstance(atom, gast.Constant) and type(atom.value) in (int, float):
+        return SCALAR
+    return None

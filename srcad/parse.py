@@ -1,0 +1,178 @@
+"""Stage 1, parse: a Python function -> its gast tree, names and locations.
+
+``parse_function(f)`` finds ``f``'s source, parses it with gast, strips
+decorators, turns a lambda into an equivalent ``def``, and shifts line and
+column numbers so that every node points at the user's real file.  The
+:class:`Namespace` resolves the names the body reads (closure, globals,
+builtins) so later stages can tell ``np.sin`` from a local variable.
+:class:`Source` renders errors with the source line and a caret.
+"""
+
+import builtins
+import inspect
+import linecache
+import textwrap
+
+import gast
+
+from srcad.errors import SourceUnavailableError, UnsupportedSyntaxError
+
+
+class Source:
+    """Where a function's code lives, for error messages that point at it."""
+
+    def __init__(self, filename, name):
+        self.filename = filename
+        self.name = name
+
+    def line(self, lineno):
+        return linecache.getline(self.filename, lineno) or None
+
+    def error(self, cls, message, node=None, hint=None):
+        """An error of class ``cls`` located at ``node`` (a gast node or None)."""
+        lineno = getattr(node, "lineno", None)
+        col = getattr(node, "col_offset", None)
+        return cls(message, filename=self.filename, lineno=lineno, col=col,
+                   source_line=self.line(lineno) if lineno else None, hint=hint)
+
+
+class Namespace:
+    """Resolves the free names of a function: closure cells, globals, builtins.
+
+    Globals and closure variables are constants for differentiation; they are
+    looked up here only to find out *what* a name is (a module, a NumPy
+    function, a user function), never to freeze its value into generated code.
+    """
+
+    _missing = object()
+
+    def __init__(self, func):
+        self.globals = func.__globals__
+        self.closure = {}
+        self.cells = {}
+        code = func.__code__
+        for name, cell in zip(code.co_freevars, func.__closure__ or ()):
+            self.cells[name] = cell
+            try:
+                self.closure[name] = cell.cell_contents
+            except ValueError:       # a cell not yet filled (defined later)
+                pass
+
+    def lookup(self, name, default=_missing):
+        for scope in (self.closure, self.globals, vars(builtins)):
+            if name in scope:
+                return scope[name]
+        if default is self._missing:
+            raise KeyError(name)
+        return default
+
+    def has(self, name):
+        return self.lookup(name, None) is not None or name in self.globals
+
+
+class ParsedFunction:
+    """The parsed ``def`` of a function together with its context."""
+
+    def __init__(self, func, node, source, namespace):
+        self.func = func
+        self.node = node            # gast.FunctionDef, locations in the real file
+        self.source = source        # Source, for errors
+        self.namespace = namespace  # Namespace, for name resolution
+
+
+def parse_function(func):
+    """Parse ``func`` into a :class:`ParsedFunction`."""
+    func = inspect.unwrap(func, stop=lambda f: hasattr(f, "srcad_mode"))
+    if not inspect.isfunction(func):
+        raise SourceUnavailableError(
+            f"srcad can only transform Python functions, not {type(func).__name__} "
+            f"{getattr(func, '__name__', func)!r}",
+            hint="pass a function defined with def or lambda; for a callable "
+                 "without Python source (a builtin or C extension) register a "
+                 "rule with @srcad.adjoint")
+    code = func.__code__
+    filename = code.co_filename
+    source = Source(filename, func.__name__)
+    try:
+        lines, first = inspect.getsourcelines(func)
+    except (OSError, TypeError) as exc:
+        raise SourceUnavailableError(
+            f"cannot find the source code of {func.__qualname__!r} "
+            f"(defined in {filename!r})",
+            hint="srcad reads a function's source: define it in a file (a "
+                 "module or a script), not at the interactive prompt or with "
+                 "exec/eval") from exc
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    shift = _indent_of(lines) if dedented != text else 0
+    tree = _parse_snippet(dedented, source, first)
+    node = _find_function(tree, func, source, first)
+    for sub in gast.walk(node):
+        if hasattr(sub, "lineno"):
+            sub.lineno += first - 1
+            if getattr(sub, "end_lineno", None) is not None:
+                sub.end_lineno += first - 1
+            if hasattr(sub, "col_offset") and sub.col_offset is not None:
+                sub.col_offset += shift
+    if isinstance(node, gast.Lambda):
+        node = _lambda_to_def(node, func)
+    node.decorator_list = []
+    return ParsedFunction(func, node, source, Namespace(func))
+
+
+def _indent_of(lines):
+    for line in lines:
+        if line.strip():
+            return len(line) - len(line.lstrip())
+    return 0
+
+
+def _parse_snippet(text, source, first):
+    try:
+        return gast.parse(text)
+    except SyntaxError:
+        pass
+    # A lambda inside a larger expression: its lines are not a statement alone.
+    # Retry with the text wrapped in parentheses, which keeps line numbers.
+    try:
+        return gast.parse("(" + text.strip() + "\n)")
+    except SyntaxError as exc:
+        raise SourceUnavailableError(
+            f"cannot parse the source of {source.name!r} at {source.filename}:{first}",
+            hint="define the function with a plain def statement") from exc
+
+
+def _find_function(tree, func, source, first):
+    name = func.__name__
+    if name == "<lambda>":
+        lambdas = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)]
+        want = func.__code__.co_varnames[:func.__code__.co_argcount]
+        match = [n for n in lambdas
+                 if tuple(a.id for a in n.args.args) == tuple(want)]
+        if len(match) == 1:
+            return match[0]
+        raise SourceUnavailableError(
+            f"cannot tell which lambda on line {first} of {source.filename} is "
+            f"the one to transform ({len(match) or len(lambdas)} candidates)",
+            hint="bind the function with def, or put the lambda on a line of its own")
+    for node in gast.walk(tree):
+        if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) and node.name == name:
+            if isinstance(node, gast.AsyncFunctionDef):
+                raise source.error(
+                    UnsupportedSyntaxError,
+                    f"cannot differentiate async function {name!r}", node,
+                    hint="srcad differentiates ordinary (synchronous) functions")
+            return node
+    raise SourceUnavailableError(
+        f"cannot find the definition of {name!r} in its source at "
+        f"{source.filename}:{first}",
+        hint="define the function with a plain def statement")
+
+
+def _lambda_to_def(node, func):
+    ret = gast.Return(value=node.body)
+    gast.copy_location(ret, node.body)
+    fdef = gast.FunctionDef(name="lambda", args=node.args, body=[ret],
+                            decorator_list=[], returns=None, type_comment=None,
+                            type_params=[])
+    return gast.copy_location(fdef, node)

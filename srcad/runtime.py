@@ -8,6 +8,8 @@ for values a loop overwrites).
 
 import numpy as np
 
+from srcad.errors import SrcadError
+
 
 def identity(x):
     """The primitive of a plain copy ``y = x``: its adjoint passes ``g`` on."""
@@ -62,7 +64,9 @@ def repeat_to(g, x, axis=None, keepdims=False):
         axes = sorted(a % len(shape) for a in axes)
         for a in axes:
             g = np.expand_dims(g, a)
-    return np.broadcast_to(g, shape).copy() if shape else g.astype(float) + 0.0
+    if not shape:
+        return g.astype(np.result_type(g, float)) + 0.0
+    return np.array(np.broadcast_to(g, shape), dtype=np.result_type(g, float))
 
 
 def reduced_count(x, axis=None):
@@ -115,3 +119,196 @@ def matmul_adjoint_y(g, x, y):
     if np.ndim(y) == 1:
         return unbroadcast((np.swapaxes(x, -1, -2) @ np.expand_dims(g, -1))[..., 0], y)
     return unbroadcast(np.swapaxes(x, -1, -2) @ g, y)
+
+
+# --- helpers of the NumPy and linalg rules -----------------------------------
+
+
+class UnsupportedArgumentError(SrcadError, NotImplementedError):
+    """A primitive srcad knows, called with arguments its rule does not cover
+    (``np.linalg.norm(x, ord=1)``).  Also a ``NotImplementedError``."""
+
+
+def _axes(axis, ndim):
+    """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return tuple(sorted(int(a) % ndim for a in axes))
+
+
+def prod_others(a, axis=None):
+    """For each element of ``a``, the product of the *other* elements of its
+    reduction slice: the derivative of ``np.prod(a, axis)``.
+
+    Computed from exclusive left and right running products, so it is exact
+    where ``a`` has zeros (``ans / a`` would divide by zero).
+    """
+    a = np.asarray(a, dtype=np.result_type(a, float))
+    axes = _axes(axis, a.ndim)
+    if not axes:
+        return np.ones_like(a)
+    if a.size == 0:
+        return np.zeros_like(a)
+    inner = list(range(a.ndim - len(axes), a.ndim))
+    moved = np.moveaxis(a, axes, inner)
+    flat = moved.reshape(moved.shape[:a.ndim - len(axes)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    reverse = flat[..., ::-1]
+    right = np.cumprod(np.concatenate([ones, reverse[..., :-1]], axis=-1), axis=-1)[..., ::-1]
+    return np.moveaxis((left * right).reshape(moved.shape), inner, axes)
+
+
+def within(a, lo=None, hi=None):
+    """1.0 where ``lo <= a <= hi`` (bounds inclusive; None is unbounded), else 0.0."""
+    inside = True
+    if lo is not None:
+        inside = inside & (np.asarray(a) >= lo)
+    if hi is not None:
+        inside = inside & (np.asarray(a) <= hi)
+    return np.where(inside, 1.0, 0.0)
+
+
+def inverse_permutation(axes, ndim):
+    """The axes that undo ``np.transpose(x, axes)`` for an ``ndim``-d ``x``
+    (None, the reversal, is its own inverse)."""
+    if axes is None:
+        return None
+    return tuple(int(i) for i in np.argsort([int(a) % ndim for a in axes]))
+
+
+def packed(args):
+    """The one sequence argument of an ndarray method that also takes it
+    unpacked: ``x.transpose(1, 0)`` and ``x.transpose((1, 0))`` give ``(1, 0)``,
+    ``x.transpose()`` gives None."""
+    if not args:
+        return None
+    if len(args) == 1 and (args[0] is None or np.ndim(args[0]) > 0):
+        return args[0]
+    return args
+
+
+def dot_adjoint_a(g, a, b):
+    """Cotangent of ``a`` in ``np.dot(a, b)``, every rank combination.
+
+    ``dot`` multiplies when either operand is 0-d, and otherwise sums the last
+    axis of ``a`` against the second-to-last axis of ``b`` (the only axis of a
+    1-d ``b``).
+    """
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    na, nb = np.ndim(a), np.ndim(b)
+    if nb == 1:
+        return np.multiply.outer(g, b)
+    g_axes = list(range(na - 1, na - 1 + nb - 1))      # the axes b contributed
+    b_axes = list(range(nb - 2)) + [nb - 1]             # all but b's summed axis
+    return np.tensordot(g, b, axes=(g_axes, b_axes))
+
+
+def dot_adjoint_b(g, a, b):
+    """Cotangent of ``b`` in ``np.dot(a, b)``, every rank combination."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    lead = list(range(np.ndim(a) - 1))                  # the axes a contributed
+    gb = np.tensordot(a, g, axes=(lead, lead))          # (k,) + b's other axes
+    return gb if np.ndim(b) == 1 else np.moveaxis(gb, 0, -2)
+
+
+def inner_adjoint_a(g, a, b):
+    """Cotangent of ``a`` in ``np.inner(a, b)`` (sums the last axes of both)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    na, nb = np.ndim(a), np.ndim(b)
+    return np.tensordot(g, b, axes=(list(range(na - 1, na + nb - 2)), list(range(nb - 1))))
+
+
+def inner_adjoint_b(g, a, b):
+    """Cotangent of ``b`` in ``np.inner(a, b)``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    lead = list(range(np.ndim(a) - 1))
+    return np.tensordot(g, a, axes=(lead, lead))
+
+
+def unconcatenate(g, arrays, axis=0):
+    """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut back into pieces
+    shaped like ``arrays``, as a tuple (one gradient per array)."""
+    if axis is None:
+        sizes = [np.size(x) for x in arrays]
+        pieces = np.split(np.ravel(g), np.cumsum(sizes)[:-1])
+        return tuple(np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays))
+    sizes = [np.shape(x)[axis] for x in arrays]
+    return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
+
+
+def unstack(g, axis=0):
+    """Adjoint of ``np.stack(arrays, axis)``: the slices of ``g`` along ``axis``."""
+    return tuple(np.moveaxis(np.asarray(g), axis, 0))
+
+
+def _unconcatenate_promoted(g, arrays, promote, axis):
+    blocks = [promote(x) for x in arrays]
+    pieces = unconcatenate(g, blocks, axis)
+    return tuple(np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays))
+
+
+def unhstack(g, tup):
+    """Adjoint of ``np.hstack(tup)``: concatenation along axis 1, or along axis 0
+    of 1-d arrays, after promoting 0-d inputs to 1-d."""
+    axis = 0 if np.ndim(np.atleast_1d(tup[0])) == 1 else 1
+    return _unconcatenate_promoted(g, tup, np.atleast_1d, axis)
+
+
+def unvstack(g, tup):
+    """Adjoint of ``np.vstack(tup)``: concatenation along axis 0 after promoting
+    inputs to 2-d (a 1-d array is one row)."""
+    return _unconcatenate_promoted(g, tup, np.atleast_2d, 0)
+
+
+def solve_is_vector(a, b):
+    """Whether ``np.linalg.solve(a, b)`` treats ``b`` as a vector (else as a
+    stack of matrices), by the rule of the installed NumPy."""
+    if int(np.__version__.split(".")[0]) >= 2:
+        return np.ndim(b) == 1
+    return np.ndim(b) == np.ndim(a) - 1
+
+
+def norm_divisor(ans, x, ord=None, axis=None):
+    """``ans`` as the divisor of the gradient ``x / |x|`` of a Euclidean
+    (vector 2-) or Frobenius norm, with 0 replaced by 1 so the gradient at
+    ``x = 0`` is 0 (as ``abs'(0) = 0``).
+
+    Raises :class:`UnsupportedArgumentError` for other norms or an ``axis``.
+    """
+    euclidean = (ord is None or (ord == 2 and np.ndim(x) == 1)
+                 or (isinstance(ord, str) and ord == "fro" and np.ndim(x) == 2))
+    if axis is not None or not euclidean:
+        raise UnsupportedArgumentError(
+            f"srcad differentiates np.linalg.norm only as the Euclidean or "
+            f"Frobenius norm of the whole array, not ord={ord!r}, axis={axis!r} "
+            f"on a {np.ndim(x)}-d array",
+            hint="write the norm out with NumPy (e.g. np.sqrt(np.sum(x * x, axis=0)) "
+                 "or np.max(np.abs(x))), or register your own rule with @srcad.adjoint")
+    return np.where(ans == 0, 1.0, ans)
+
+
+def cholesky_adjoint(g, L, upper=False):
+    """Cotangent of ``a`` in ``L = np.linalg.cholesky(a)``.
+
+    NumPy reads only the lower triangle of ``a`` (the upper one when
+    ``upper=True``), so the gradient is zero on the other triangle; an
+    off-diagonal entry it reads stands for both ``a[i, j]`` and ``a[j, i]``
+    and gets both halves of the symmetric gradient.  The symmetric gradient is
+    ``S + S^T`` halved, ``S = L^-T Phi(L^T g) L^-1`` with ``Phi`` the lower
+    triangle with a halved diagonal (I. Murray, arXiv:1602.07527).
+    """
+    if upper:
+        return np.swapaxes(cholesky_adjoint(np.swapaxes(g, -1, -2),
+                                            np.swapaxes(L, -1, -2)), -1, -2)
+    n = np.shape(L)[-1]
+    Lt = np.swapaxes(L, -1, -2)
+    phi = np.tril(Lt @ g) * (1.0 - 0.5 * np.eye(n))
+    right = np.swapaxes(np.linalg.solve(Lt, np.swapaxes(phi, -1, -2)), -1, -2)  # phi L^-1
+    S = np.linalg.solve(Lt, right)                                               # L^-T phi L^-1
+    return np.tril(S + np.swapaxes(S, -1, -2)) * (1.0 - 0.5 * np.eye(n))

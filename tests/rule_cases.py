@@ -1,0 +1,460 @@
+"""One table of test cases, ``CASES``, that covers every derivative rule srcad ships.
+
+A :class:`Case` is one call of a primitive with concrete inputs::
+
+    case = Case(np.sum, (x,), {"axis": 0}, diff=(0,), id="np.sum-(3,2)-axis=0")
+    case.call()              # np.sum(x, axis=0)
+    case.call(other_args)    # the same call with other positional arguments
+
+``diff`` holds the positions of the differentiable arguments: Python floats,
+float64 arrays, or -- for ``np.concatenate``, ``np.stack``, ``np.hstack``,
+``np.vstack`` -- a tuple of them, whose gradient is a tuple too.  Every other
+argument, and every keyword argument, is static (an axis, a shape, a bound
+used as a constant, the condition of ``np.where``).
+
+Inputs come from one seeded generator, in the domain of each primitive, and
+keep clear of kinks, ties and domain edges by at least 0.1, so that central
+finite differences are accurate.  Shapes run over a Python float (``None``
+below), ``()``, ``(3,)``, ``(3, 2)`` and, for binary elementwise primitives,
+broadcasting pairs; reductions run over ``axis``/``keepdims`` variants; ndarray
+methods are called in their function form, ``np.ndarray.sum(x, axis=0)``.
+
+The table is plain data: other test modules import it to run each case through
+the whole pipeline (``srcad.grad`` of a function that makes the same call).
+"""
+
+import math
+import operator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from srcad.runtime import identity
+
+RNG = np.random.default_rng(20261122)
+
+
+@dataclass(eq=False)
+class Case:
+    """``primitive(*args, **kwargs)``; ``diff``: positions of differentiable args."""
+
+    primitive: object
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    diff: tuple = (0,)
+    id: str = ""
+
+    def call(self, args=None):
+        """Run the primitive, on ``args`` instead of ``self.args`` if given."""
+        return self.primitive(*(self.args if args is None else args), **self.kwargs)
+
+    def replace(self, index, value):
+        """``self.args`` with the argument at ``index`` replaced by ``value``."""
+        args = list(self.args)
+        args[index] = value
+        return tuple(args)
+
+    def __repr__(self):
+        return f"Case({self.id})"
+
+
+def name_of(primitive):
+    """A short readable name: ``np.sin``, ``ndarray.sum``, ``math.log``, ``operator.add``."""
+    if isinstance(primitive, np.ufunc):
+        return "np." + primitive.__name__
+    if getattr(primitive, "__objclass__", None) is np.ndarray:
+        return "ndarray." + primitive.__name__
+    module = getattr(primitive, "__module__", None) or ""
+    prefix = {"numpy": "np.", "numpy.linalg": "np.linalg.", "math": "math.",
+              "_operator": "operator.", "operator": "operator.", "builtins": ""}.get(module)
+    if prefix is None:
+        prefix = module.rsplit(".", 1)[-1] + "."
+    return prefix + primitive.__name__
+
+
+# --- inputs ----------------------------------------------------------------------
+# A shape of None stands for a Python float.
+
+def _draw(shape, values):
+    values = np.asarray(values, dtype=np.float64)
+    return float(values) if shape is None else values
+
+
+def _size(shape):
+    return () if shape is None else shape
+
+
+def real(shape):
+    return _draw(shape, RNG.uniform(-2.0, 2.0, _size(shape)))
+
+
+def positive(shape):
+    return _draw(shape, RNG.uniform(0.5, 2.0, _size(shape)))
+
+
+def unit(shape):
+    """Inside (-1, 1), away from the ends: arcsin, arccos, arctanh."""
+    return _draw(shape, RNG.uniform(-0.9, 0.9, _size(shape)))
+
+
+def above_one(shape):
+    return _draw(shape, RNG.uniform(1.2, 3.0, _size(shape)))
+
+
+def nonzero(shape):
+    """Away from 0: abs, reciprocal, denominators."""
+    sign = RNG.choice([-1.0, 1.0], _size(shape))
+    return _draw(shape, sign * RNG.uniform(0.5, 2.0, _size(shape)))
+
+
+def grid(shape, offset):
+    """Values offset + k/2: two grids with offsets 0.25 apart never tie."""
+    return _draw(shape, RNG.integers(-4, 4, _size(shape)) * 0.5 + offset)
+
+
+def distinct(shape):
+    """All elements at least 0.2 apart: no ties in max/min, no zero spread in std."""
+    n = int(np.prod(_size(shape), dtype=int))
+    values = (RNG.permutation(n) - n / 2) * 0.3 + RNG.uniform(-0.05, 0.05, n)
+    return _draw(shape, values.reshape(_size(shape)))
+
+
+def spd(shape):
+    """A well-conditioned symmetric positive definite matrix (or stack of them)."""
+    m = RNG.uniform(-1.0, 1.0, shape)
+    return m @ np.swapaxes(m, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def well_conditioned(shape):
+    return RNG.uniform(-0.5, 0.5, shape) + 2.0 * np.eye(shape[-1])
+
+
+def fmt(shape):
+    return "float" if shape is None else str(shape).replace(" ", "")
+
+
+def fmt_kwargs(kwargs):
+    return ",".join(f"{k}={v}".replace(" ", "") for k, v in kwargs.items())
+
+
+CASES = []
+
+
+def case(primitive, *args, diff=(0,), tag="", **kwargs):
+    id_ = name_of(primitive) + (f"-{tag}" if tag else "")
+    if kwargs:
+        id_ += "-" + fmt_kwargs(kwargs)
+    CASES.append(Case(primitive, args, kwargs, tuple(diff), id_))
+
+
+# --- elementwise, one argument -------------------------------------------------------
+
+UNARY_SHAPES = [None, (), (3,), (3, 2)]
+
+NUMPY_UNARY = [
+    (np.sin, real), (np.cos, real), (np.tan, unit), (np.arcsin, unit), (np.arccos, unit),
+    (np.arctan, real), (np.sinh, real), (np.cosh, real), (np.tanh, real),
+    (np.arcsinh, real), (np.arccosh, above_one), (np.arctanh, unit),
+    (np.exp, real), (np.exp2, real), (np.expm1, real), (np.log, positive), (np.log1p, positive),
+    (np.log2, positive), (np.log10, positive), (np.sqrt, positive), (np.cbrt, nonzero),
+    (np.square, real), (np.absolute, nonzero), (np.fabs, nonzero), (np.reciprocal, nonzero),
+    (np.negative, real), (np.positive, real), (operator.neg, real), (operator.pos, real),
+    (identity, real),
+]
+for prim, domain in NUMPY_UNARY:
+    for shape in UNARY_SHAPES:
+        case(prim, domain(shape), tag=fmt(shape))
+
+MATH_UNARY = [
+    (math.sin, real), (math.cos, real), (math.tan, unit), (math.asin, unit), (math.acos, unit),
+    (math.atan, real), (math.sinh, real), (math.cosh, real), (math.tanh, real),
+    (math.asinh, real), (math.acosh, above_one), (math.atanh, unit), (math.exp, real),
+    (math.expm1, real), (math.log, positive), (math.log1p, positive), (math.log2, positive),
+    (math.log10, positive), (math.sqrt, positive), (math.erf, real), (math.erfc, real),
+    (math.fabs, nonzero), (abs, nonzero), (float, real),
+]
+for prim, domain in MATH_UNARY:
+    case(prim, domain(None), tag="float")
+    case(prim, domain(()), tag="0d")
+case(abs, nonzero((3, 2)), tag="(3,2)")
+
+# --- elementwise, two arguments --------------------------------------------------------
+
+BINARY_SHAPES = [(None, None), ((), ()), ((3,), (3,)), ((3, 2), (3, 2)),
+                 ((3, 2), (2,)), ((3, 1), (1, 2)), ((), (3,)), (None, (3,))]
+
+
+def _mod_pair(s1, s2):
+    """x, y with x / y at least 0.05 away from an integer (floor does not jump)."""
+    y = positive(s2)
+    while True:
+        x = real(s1)
+        ratio = np.asarray(x / y)
+        frac = ratio - np.floor(ratio)
+        if np.all((frac > 0.05) & (frac < 0.95)):
+            return x, y
+
+
+def _apart_pair(s1, s2):
+    return grid(s1, 0.25), grid(s2, 0.0)
+
+
+BINARY = [
+    (operator.add, real, real), (np.add, real, real),
+    (operator.sub, real, real), (np.subtract, real, real),
+    (operator.mul, real, real), (np.multiply, real, real),
+    (operator.truediv, real, nonzero), (np.divide, real, nonzero), (np.true_divide, real, nonzero),
+    (operator.pow, positive, real), (np.power, positive, real),
+    (np.arctan2, real, nonzero), (np.hypot, nonzero, real),
+    (np.logaddexp, real, real), (np.logaddexp2, real, real),
+    (np.maximum, _apart_pair), (np.minimum, _apart_pair),
+    (np.fmax, _apart_pair), (np.fmin, _apart_pair),
+    (operator.mod, _mod_pair), (np.mod, _mod_pair), (np.remainder, _mod_pair),
+]
+for prim, *domains in BINARY:
+    for s1, s2 in BINARY_SHAPES:
+        args = domains[0](s1, s2) if len(domains) == 1 else (domains[0](s1), domains[1](s2))
+        case(prim, *args, diff=(0, 1), tag=f"{fmt(s1)}-{fmt(s2)}")
+
+# x ** y for negative x needs an integer y; d/dy is taken as 0 there, so only x is checked.
+for prim in (operator.pow, np.power):
+    case(prim, -positive((3, 2)), np.array([2.0, 3.0]), diff=(0,), tag="negative-base")
+case(math.pow, 1.3, 0.7, diff=(0, 1), tag="float")
+case(math.pow, -1.3, 3.0, diff=(0,), tag="negative-base")
+case(math.atan2, 0.7, -1.2, diff=(0, 1), tag="float")
+case(math.atan2, -0.4, 0.3, diff=(0, 1), tag="float2")
+case(math.hypot, 0.7, -1.2, diff=(0, 1), tag="float")
+case(math.log, 1.7, 3.0, diff=(0, 1), tag="base")
+case(math.log, 0.6, 0.5, diff=(0, 1), tag="base<1")
+case(max, 0.3, -1.2, diff=(0, 1), tag="first")
+case(max, 0.3, 1.2, diff=(0, 1), tag="second")
+case(min, 0.3, -1.2, diff=(0, 1), tag="second")
+case(min, 0.3, 1.2, diff=(0, 1), tag="first")
+
+# --- where and clip -------------------------------------------------------------------
+
+for sc, sx, sy in [((3, 2), (3, 2), (3, 2)), ((3, 2), (2,), ()), ((3, 1), (1, 2), (3, 2)),
+                   ((), None, None), ((3,), None, (3,))]:
+    condition = RNG.random(_size(sc)) > 0.5
+    case(np.where, condition, real(sx), real(sy), diff=(1, 2), tag=f"{fmt(sc)}-{fmt(sx)}-{fmt(sy)}")
+
+
+def clipped(shape):
+    """Values (2k + 1) / 8: at least 1/8 away from any bound that is a multiple of 1/4."""
+    return _draw(shape, (RNG.integers(-4, 4, _size(shape)) + 0.5) * 0.25)
+
+
+def low_bound(shape):
+    return _draw(shape, -0.25 * RNG.integers(1, 3, _size(shape)))
+
+
+def high_bound(shape):
+    return _draw(shape, 0.25 * RNG.integers(1, 3, _size(shape)))
+
+
+case(np.clip, clipped((3, 2)), -0.5, 0.5, diff=(0, 1, 2), tag="floats")
+case(np.clip, clipped((3, 2)), low_bound((2,)), high_bound((3, 1)), diff=(0, 1, 2), tag="arrays")
+case(np.clip, clipped((3,)), None, 0.25, diff=(0, 2), tag="no-min")
+case(np.clip, clipped((3,)), -0.25, None, diff=(0, 1), tag="no-max")
+case(np.clip, clipped(None), -0.25, 0.25, diff=(0, 1, 2), tag="float")
+case(np.clip, clipped((3, 2)), diff=(0,), a_min=-0.5, a_max=0.25)
+case(np.ndarray.clip, clipped((3, 2)), -0.5, 0.5, diff=(0, 1, 2), tag="positional")
+case(np.ndarray.clip, clipped((3, 2)), low_bound((3, 1)), None, diff=(0, 1), tag="arrays")
+case(np.ndarray.clip, clipped((3, 2)), diff=(0,), min=-0.25)
+
+# --- reductions ---------------------------------------------------------------------------
+
+REDUCTIONS = [
+    ((3, 2), {}), ((3, 2), {"axis": 0}), ((3, 2), {"axis": -1}), ((3, 2), {"axis": (0, 1)}),
+    ((3, 2), {"keepdims": True}), ((3, 2), {"axis": 0, "keepdims": True}),
+    ((3, 2), {"axis": -1, "keepdims": True}), ((3, 2), {"axis": (0, 1), "keepdims": True}),
+    ((2, 3, 2), {"axis": (0, -1)}), ((2, 3, 2), {"axis": 1, "keepdims": True}),
+    ((3,), {}), ((3,), {"axis": 0}), ((), {}), (None, {}),
+]
+METHOD_REDUCTIONS = [((3, 2), {}), ((3, 2), {"axis": 0}), ((3, 2), {"axis": -1, "keepdims": True}),
+                     ((2, 3, 2), {"axis": (0, 2)}), ((), {})]
+
+for prims, domain in [((np.sum, np.mean, np.prod), real), ((np.max, np.amax, np.min, np.amin), distinct),
+                      ((np.var, np.std), distinct)]:
+    for prim in prims:
+        for shape, kwargs in REDUCTIONS:
+            if prim is np.std and not shape:
+                continue                    # the std of one number is 0, where sqrt has no derivative
+            case(prim, domain(shape), tag=fmt(shape), **kwargs)
+for prim, domain in [(np.ndarray.sum, real), (np.ndarray.mean, real), (np.ndarray.prod, real),
+                     (np.ndarray.max, distinct), (np.ndarray.min, distinct),
+                     (np.ndarray.var, distinct), (np.ndarray.std, distinct)]:
+    for shape, kwargs in METHOD_REDUCTIONS:
+        if prim is np.ndarray.std and not shape:
+            continue
+        case(prim, domain(shape), tag=fmt(shape), **kwargs)
+for prim in (np.var, np.std, np.ndarray.var, np.ndarray.std):
+    case(prim, distinct((3, 2)), tag="(3,2)", ddof=1)
+    case(prim, distinct((3, 2)), tag="(3,2)", axis=0, ddof=1, keepdims=True)
+    case(prim, distinct((4,)), tag="(4,)", ddof=2)
+
+# products with zeros: the gradient is the product of the others, exact without division
+case(np.prod, np.array([[1.5, 0.0], [-0.7, 1.2], [0.0, 0.0]]), tag="zeros", axis=1)
+case(np.prod, np.array([[1.5, 0.0], [-0.7, 1.2], [0.9, 1.1]]), tag="one-zero")
+case(np.prod, np.array([[1.5, 0.0], [-0.7, 0.0], [0.9, 1.1]]), tag="two-zeros")
+
+for shape, kwargs in [((3, 2), {}), ((3, 2), {"axis": 0}), ((3, 2), {"axis": -1}), ((3,), {}),
+                      (None, {}), ((2, 3, 2), {"axis": 1})]:
+    case(np.cumsum, real(shape), tag=fmt(shape), **kwargs)
+case(np.ndarray.cumsum, real((3, 2)), tag="(3,2)", axis=0)
+case(np.ndarray.cumsum, real((3, 2)), tag="(3,2)")
+
+# --- products ------------------------------------------------------------------------------
+
+DOT_SHAPES = [((), (3,)), ((3,), ()), ((), ()), ((3,), (3,)), ((3, 2), (2,)), ((3,), (3, 2)),
+              ((2, 3), (3, 4)), ((2, 2, 3), (3, 2)), ((2, 3), (4, 3, 2)), ((3,), (2, 3, 4)),
+              ((2, 3, 4), (4,))]
+for s1, s2 in DOT_SHAPES:
+    case(np.dot, real(s1), real(s2), diff=(0, 1), tag=f"{s1}-{s2}".replace(" ", ""))
+for s1, s2 in [((3, 2), (2,)), ((2, 3), (3, 4)), ((3,), (3,))]:
+    case(np.ndarray.dot, real(s1), real(s2), diff=(0, 1), tag=f"{s1}-{s2}".replace(" ", ""))
+case(np.dot, 1.5, real((3,)), diff=(0, 1), tag="float-(3,)")
+
+for s1, s2 in [((3,), (3,)), ((2, 3), (3,)), ((3,), (2, 3)), ((2, 3), (4, 3)), ((), (3,)),
+               ((2, 2, 3), (2, 3)), ((2, 3), ())]:
+    case(np.inner, real(s1), real(s2), diff=(0, 1), tag=f"{s1}-{s2}".replace(" ", ""))
+
+for s1, s2 in [((3,), (2,)), ((2, 2), (3,)), ((), (2,)), (None, (2,))]:
+    case(np.outer, real(s1), real(s2), diff=(0, 1), tag=f"{fmt(s1)}-{fmt(s2)}")
+
+for prim in (operator.matmul, np.matmul):
+    for s1, s2 in [((3,), (3,)), ((3, 2), (2,)), ((3,), (3, 2)), ((2, 3), (3, 4)),
+                   ((2, 2, 3), (3, 4)), ((3,), (2, 3, 4)), ((2, 1, 2, 3), (3, 3, 2)),
+                   ((2, 3, 4), (4,))]:
+        case(prim, real(s1), real(s2), diff=(0, 1), tag=f"{s1}-{s2}".replace(" ", ""))
+
+case(np.trace, real((3, 3)), tag="(3,3)")
+case(np.trace, real((3, 2)), tag="(3,2)", offset=1)
+case(np.trace, real((2, 3, 3)), tag="(2,3,3)", offset=-1, axis1=1, axis2=2)
+case(np.trace, real((3, 2, 3)), tag="(3,2,3)", axis1=0, axis2=2)
+case(np.trace, real((3, 2, 3)), tag="(3,2,3)", axis1=-1, axis2=0)
+case(np.ndarray.trace, real((3, 3)), tag="(3,3)")
+case(np.ndarray.trace, real((2, 3, 3)), tag="(2,3,3)", axis1=1, axis2=2)
+
+case(np.linspace, 0.5, 2.0, 5, diff=(0, 1), tag="floats")
+case(np.linspace, -0.5, 2.0, diff=(0, 1), tag="floats", num=4, endpoint=False)
+case(np.linspace, 0.5, 2.0, 1, diff=(0, 1), tag="num=1")
+case(np.linspace, real((2,)), 1.5, 4, diff=(0, 1), tag="(2,)-float")
+case(np.linspace, real((2,)), real((3, 1)), 4, diff=(0, 1), tag="(2,)-(3,1)", axis=-1)
+case(np.linspace, real(()), real((2,)), 3, diff=(0, 1), tag="()-(2,)", axis=1)
+
+# --- shapes ---------------------------------------------------------------------------------
+
+case(np.transpose, real((3, 2)), tag="(3,2)")
+case(np.transpose, real((2, 3, 4)), tag="(2,3,4)")
+case(np.transpose, real((2, 3, 4)), (1, 0, 2), tag="(2,3,4)")
+case(np.transpose, real((2, 3, 4)), tag="(2,3,4)", axes=(-1, 0, 1))
+case(np.ndarray.transpose, real((3, 2)), tag="(3,2)")
+case(np.ndarray.transpose, real((2, 3, 4)), 2, 0, 1, tag="(2,3,4)-unpacked")
+case(np.ndarray.transpose, real((2, 3, 4)), (1, 2, 0), tag="(2,3,4)-packed")
+case(np.ndarray.transpose, real((3,)), 0, tag="(3,)")
+
+case(np.reshape, real((3, 2)), (2, 3), tag="(3,2)")
+case(np.reshape, real((3, 2)), (-1,), tag="(3,2)")
+case(np.reshape, real((3, 2)), (2, 3), tag="(3,2)", order="F")
+case(np.reshape, real((6,)), tag="(6,)", shape=(3, 1, 2))
+case(np.reshape, real(()), (1, 1), tag="()")
+case(np.ndarray.reshape, real((3, 2)), 2, 3, tag="(3,2)-unpacked")
+case(np.ndarray.reshape, real((3, 2)), (6,), tag="(3,2)-packed")
+case(np.ndarray.reshape, real((3, 2)), -1, tag="(3,2)")
+case(np.ndarray.reshape, real((3, 2)), 2, 3, tag="(3,2)", order="F")
+
+for prim in (np.ravel, np.ndarray.ravel, np.ndarray.flatten):
+    case(prim, real((3, 2)), tag="(3,2)")
+    case(prim, real((3, 2)), tag="(3,2)", order="F")
+case(np.ravel, real(()), tag="()")
+
+case(np.squeeze, real((3, 1, 2)), tag="(3,1,2)")
+case(np.squeeze, real((1, 3, 1)), tag="(1,3,1)", axis=0)
+case(np.squeeze, real((1,)), tag="(1,)")
+case(np.ndarray.squeeze, real((3, 1, 2)), tag="(3,1,2)")
+case(np.ndarray.squeeze, real((3, 1, 1)), tag="(3,1,1)", axis=(1, 2))
+
+case(np.expand_dims, real((3, 2)), 0, tag="(3,2)")
+case(np.expand_dims, real((3, 2)), -1, tag="(3,2)")
+case(np.expand_dims, real((3, 2)), (0, 2), tag="(3,2)")
+case(np.expand_dims, real(()), 0, tag="()")
+
+case(np.swapaxes, real((3, 2)), 0, 1, tag="(3,2)")
+case(np.swapaxes, real((2, 3, 2)), 0, -1, tag="(2,3,2)")
+case(np.ndarray.swapaxes, real((2, 3, 2)), 1, 2, tag="(2,3,2)")
+
+case(np.moveaxis, real((2, 3, 2)), 0, -1, tag="(2,3,2)")
+case(np.moveaxis, real((2, 3, 2)), (0, 1), (2, 0), tag="(2,3,2)")
+
+case(np.flip, real((3, 2)), tag="(3,2)")
+case(np.flip, real((3, 2)), 0, tag="(3,2)")
+case(np.flip, real((2, 3, 2)), tag="(2,3,2)", axis=(0, 2))
+case(np.flip, real(()), tag="()")
+
+case(np.broadcast_to, real((2,)), (3, 2), tag="(2,)")
+case(np.broadcast_to, real((3, 1)), (3, 2), tag="(3,1)")
+case(np.broadcast_to, real(()), (3,), tag="()")
+case(np.broadcast_to, real(None), (2,), tag="float")
+case(np.broadcast_to, real((3, 2)), tag="(3,2)", shape=(3, 2))
+
+for prim in (np.copy, np.ndarray.copy):
+    case(prim, real((3, 2)), tag="(3,2)")
+    case(prim, real(()), tag="()")
+case(np.copy, real(None), tag="float")
+
+# getitem: the adjoint scatters, accumulating where an index repeats
+for index, tag in [(1, "int"), (slice(0, 2), "slice"), ((slice(None), 1), "column"),
+                   (np.array([0, 2, 0]), "repeated"), ((np.array([0, 1, 2]), np.array([1, 1, 0])), "pairs"),
+                   (np.array([[True, False], [False, True], [True, True]]), "mask"),
+                   ((-1, -1), "element"), (Ellipsis, "ellipsis")]:
+    case(operator.getitem, real((3, 2)), index, tag=tag)
+case(operator.getitem, real((3,)), np.array([2, 2, 2]), tag="(3,)-repeated")
+
+# --- sequences of arrays: the one argument is a tuple (or list), its gradient a tuple -------
+
+case(np.concatenate, (real((3, 2)), real((1, 2))), tag="2")
+case(np.concatenate, (real((3, 2)), real((3, 1)), real((3, 3))), tag="3", axis=1)
+case(np.concatenate, [real((3, 2)), real((3, 1))], tag="list", axis=-1)
+case(np.concatenate, (real((3, 2)), real((2,))), tag="flat", axis=None)
+case(np.concatenate, (real((3,)),), tag="1")
+
+case(np.stack, (real((3,)), real((3,))), tag="(3,)")
+case(np.stack, (real((3,)), real((3,))), tag="(3,)", axis=1)
+case(np.stack, [real((3, 2)), real((3, 2)), real((3, 2))], tag="(3,2)", axis=-1)
+case(np.stack, (real(()), real(None)), tag="scalars")
+
+case(np.hstack, (real((3,)), real((2,))), tag="1d")
+case(np.hstack, (real((3, 2)), real((3, 1))), tag="2d")
+case(np.hstack, (real(()), real((2,)), real(None)), tag="scalars")
+
+case(np.vstack, (real((3,)), real((3,))), tag="1d")
+case(np.vstack, (real((3, 2)), real((1, 2))), tag="2d")
+case(np.vstack, (real((2,)), real((1, 2))), tag="mixed")
+
+# --- np.linalg ------------------------------------------------------------------------------
+
+for shape in [(3, 3), (2, 3, 3), (1, 1)]:
+    case(np.linalg.inv, well_conditioned(shape), tag=fmt(shape))
+    case(np.linalg.det, well_conditioned(shape), tag=fmt(shape))
+for sa, sb in [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 2)),
+               ((3, 3), (2, 3, 2))]:
+    case(np.linalg.solve, well_conditioned(sa), real(sb), diff=(0, 1), tag=f"{fmt(sa)}-{fmt(sb)}")
+for shape, kwargs in [((3,), {}), ((3, 2), {}), ((3, 2), {"ord": "fro"}), ((3,), {"ord": 2}),
+                      ((2, 3, 2), {}), ((), {}), ((3, 2), {"keepdims": True})]:
+    case(np.linalg.norm, real(shape), tag=fmt(shape), **kwargs)
+for shape in [(3, 3), (2, 3, 3)]:
+    case(np.linalg.cholesky, spd(shape), tag=fmt(shape))
+case(np.linalg.cholesky, spd((3, 3)), tag="(3,3)", upper=True)
+
+
+def _check_unique_ids():
+    seen = {}
+    for c in CASES:
+        n = seen.get(c.id, 0)
+        seen[c.id] = n + 1
+        if n:
+            c.id = f"{c.id}#{n + 1}"
+
+
+_check_unique_ids()

@@ -761,3 +761,58 @@ def test_scatter_add_counts_repeats():
 def _needs_rules(*primitives):
     missing = [p.__name__ for p in primitives if registry.lookup(p) is None]
     return pytest.mark.skipif(bool(missing), reason=f"no rule yet for {', '.join(missing)}")
+
+
+def softmax_xent(W, b, X, Y):
+    logits = X @ W + b
+    m = np.max(logits, axis=1, keepdims=True)
+    z = logits - m
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.sum(Y * logp) / X.shape[0]
+
+
+def tanh_layer(W, x):
+    return np.mean(np.tanh(W @ x) ** 2)
+
+
+def logistic(w, X, y):
+    return np.mean(np.logaddexp(0.0, -y * (X @ w)))
+
+
+def normalize_rows(A):
+    return np.exp(A) / np.sum(np.exp(A), axis=1, keepdims=True)
+
+
+@_needs_rules(np.max, np.log, np.sum, np.exp)
+def test_numpy_softmax_cross_entropy_all_params():
+    W = RNG.standard_normal((4, 3))
+    b = RNG.standard_normal(3)
+    X = RNG.standard_normal((6, 4))
+    Y = np.eye(3)[RNG.integers(0, 3, 6)]
+    grads = srcad.grad(softmax_xent, wrt=("W", "b"))(W, b, X, Y)
+    assert_grads_match(softmax_xent, (W, b, X, Y), (0, 1), grads)
+    srcad.check_grad(softmax_xent, W, b, X, Y, wrt=(0, 1, 2))
+
+
+@_needs_rules(np.tanh, np.mean)
+def test_numpy_value_and_grad():
+    W = RNG.standard_normal((3, 5))
+    x = RNG.standard_normal(5)
+    value, (dW, dx) = srcad.value_and_grad(tanh_layer, wrt=(0, 1))(W, x)
+    assert_close(value, tanh_layer(W, x))
+    assert_grads_match(tanh_layer, (W, x), (0, 1), (dW, dx))
+
+
+@_needs_rules(np.mean, np.logaddexp)
+def test_numpy_logistic_regression_with_integer_labels():
+    X = RNG.standard_normal((20, 3))
+    y = np.where(RNG.random(20) < 0.5, -1, 1)          # an int array, not differentiated
+    w = RNG.standard_normal(3)
+    assert_close(srcad.grad(logistic)(w, X, y), numerical_grad(logistic, (w, X, y), 0))
+
+
+@_needs_rules(np.exp, np.sum)
+def test_numpy_vjp_of_matrix_output():
+    A = RNG.standard_normal((3, 4))
+    v = RNG.standard_normal((3, 4))
+    assert_close(srcad.vjp(normalize_rows)(A, v), numerical_grad(normalize_rows, (A,), 0, cotangent=v))

@@ -13,7 +13,7 @@ import weakref
 import numpy as np
 
 from srcad import codegen, parse
-from srcad.errors import SrcadError, WrtError
+from srcad.errors import SourceUnavailableError, SrcadError, WrtError
 from srcad.graph import analyze, GraphBuilder, infer_shape_classes
 from srcad.normalize import normalize, param_names
 from srcad.reverse import reverse_function
@@ -40,6 +40,11 @@ def _transform_decorator(mode):
 def derivative(f, wrt, mode):
     """The cached generated function for ``f`` in ``mode`` w.r.t. ``wrt``."""
     target = f.__func__ if inspect.ismethod(f) else f
+    if not inspect.isfunction(target):
+        raise SourceUnavailableError(
+            f"srcad transforms Python functions; {getattr(f, '__name__', f)!r} is a "
+            f"{type(f).__name__}, whose source srcad does not read",
+            hint="wrap it in a def (def f(x): return np.sum(x)) and transform that")
     key = (_wrt_key(wrt), mode)
     with _lock:
         per_function = _cache.get(target)
@@ -58,7 +63,9 @@ def derivative(f, wrt, mode):
 
 
 def _wrt_key(wrt):
-    return tuple(wrt) if isinstance(wrt, (tuple, list)) else wrt
+    """A cache key that tells 1, 1.0 and True apart (only 1 is a valid wrt)."""
+    items = tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,)
+    return (isinstance(wrt, (tuple, list)),) + tuple((type(w).__name__, w) for w in items)
 
 
 def _generate(f, wrt, mode):
@@ -176,11 +183,12 @@ def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
     """
     params = param_names(normalize(parse.parse_function(f)))
     names, _ = resolve_wrt(f, params, wrt)
-    out = f(*args)
+    fresh = lambda: [a.copy() if isinstance(a, np.ndarray) else a for a in args]  # noqa: E731
+    out = f(*fresh())
     rng = np.random.default_rng(seed)
     v = rng.standard_normal(np.shape(out)) if np.ndim(out) else 1.0
     pullback = derivative(f, tuple(names), "vjp")
-    grads = pullback(*args, v)
+    grads = pullback(*fresh(), v)
     report, errors = [], {}
     for name, g in zip(names, grads):
         i = params.index(name)
@@ -213,7 +221,7 @@ def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
 def _project(f, args, i, x, idx, step, v):
     shifted = x.copy()
     shifted[idx] += step
-    new = list(args)
+    new = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     new[i] = shifted if np.ndim(args[i]) else float(shifted)
     return float(np.sum(np.asarray(f(*new)) * v))
 

@@ -32,6 +32,8 @@ def to_source(fdef):
                 for field in ("body", "orelse"):
                     if isinstance(getattr(stmt, field, None), list):
                         setattr(stmt, field, lower(getattr(stmt, field)))
+                if isinstance(stmt, (gast.If, gast.For, gast.While)) and not stmt.body:
+                    stmt.body = [gast.Pass()]
                 out.append(stmt)
             else:
                 comments.append(stmt.text)

@@ -106,18 +106,38 @@ class Graph:
         lines = [self.parsed.source.line(i) or "" for i in range(node.lineno, node.end_lineno + 1)]
         return " ".join(line.strip() for line in lines).strip()
 
+    def line_text(self, lineno):
+        """One line of the user's source, stripped."""
+        return (self.parsed.source.line(lineno) or "").strip()
+
     def __str__(self):
         out = [f"graph {self.name}({', '.join(self.params)}) wrt {', '.join(self.wrt)}"]
-        for node in self.nodes:
-            if node.kind == "effect":
-                continue
-            mark = "*" if node.active else " "
-            inputs = ", ".join(node.inputs)
-            out.append(f" {mark} {node.target} = {node.label}({inputs})"
-                       f"    # line {node.lineno}: {self.source_text(node)}")
+        self._print_items(getattr(self, "body", self.nodes), out, "")
         out.append(f"   return {gast_text(self.output)}")
         out.append("(* = active: depends on wrt and reaches the output)")
         return "\n".join(out)
+
+    def _print_items(self, items, out, indent):
+        for item in items:
+            if isinstance(item, Node):
+                if item.kind == "effect":
+                    continue
+                mark = "*" if item.active else " "
+                out.append(f" {mark} {indent}{item.target} = {item.label}({', '.join(item.inputs)})"
+                           f"    # line {item.lineno}: {self.source_text(item)}")
+            elif isinstance(item, Branch):
+                out.append(f"   {indent}if {gast_text(item.test)}:")
+                self._print_items(item.body, out, indent + "    ")
+                if item.orelse:
+                    out.append(f"   {indent}else:")
+                    self._print_items(item.orelse, out, indent + "    ")
+            elif isinstance(item, Loop):
+                header = (f"for {item.target} in {gast_text(item.stmt.iter)}:" if item.kind == "for"
+                          else f"while {gast_text(item.stmt.test)}:")
+                out.append(f"   {indent}{header}")
+                self._print_items(item.body, out, indent + "    ")
+            else:
+                out.append(f"   {indent}{type(item.stmt).__name__.lower()}")
 
     def to_dot(self):
         """The graph in Graphviz DOT: values are ellipses, primitives boxes."""
@@ -167,13 +187,29 @@ class GraphBuilder:
                 node.srcad_local = True
 
     def build(self, wrt):
-        nodes, output = [], None
-        for stmt in self.fdef.body:
+        self.nodes, self.output = [], None
+        body = self.items(self.fdef.body)
+        graph = Graph(self.parsed, self.fdef, self.nodes, self.output, wrt)
+        graph.body = body
+        return graph
+
+    def items(self, stmts):
+        """Structured items of a statement list: nodes, branches, loops, jumps."""
+        out = []
+        for stmt in stmts:
             if isinstance(stmt, gast.Return):
-                output = stmt.value
-                continue
-            nodes.append(self.node(stmt))
-        return Graph(self.parsed, self.fdef, nodes, output, wrt)
+                self.output = stmt.value
+            elif isinstance(stmt, gast.If):
+                out.append(Branch(stmt, self.items(stmt.body), self.items(stmt.orelse)))
+            elif isinstance(stmt, (gast.For, gast.While)):
+                out.append(Loop(stmt, self.items(stmt.body)))
+            elif isinstance(stmt, (gast.Break, gast.Continue)):
+                out.append(Jump(stmt))
+            else:
+                node = self.node(stmt)
+                self.nodes.append(node)
+                out.append(node)
+        return out
 
     def node(self, stmt):
         if isinstance(stmt, gast.Assign):
@@ -231,6 +267,41 @@ class GraphBuilder:
         return None
 
 
+class Branch:
+    """``if test: body else: orelse``; the reverse sweep re-tests ``test``."""
+
+    def __init__(self, stmt, body, orelse):
+        self.stmt, self.test, self.body, self.orelse = stmt, stmt.test, body, orelse
+        self.lineno = stmt.lineno
+
+
+class Loop:
+    """A ``for i in range(...)`` or ``while test`` loop of the normalized code."""
+
+    def __init__(self, stmt, body):
+        self.stmt, self.body = stmt, body
+        self.lineno = stmt.lineno
+        self.kind = "for" if isinstance(stmt, gast.For) else "while"
+        self.target = stmt.target.id if self.kind == "for" else None
+        self.has_break = _has_own_break(body)
+
+
+class Jump:
+    """``break`` or ``continue``: the end of a branch after normalization."""
+
+    def __init__(self, stmt):
+        self.stmt = stmt
+
+
+def _has_own_break(items):
+    for item in items:
+        if isinstance(item, Jump) and isinstance(item.stmt, gast.Break):
+            return True
+        if isinstance(item, Branch) and (_has_own_break(item.body) or _has_own_break(item.orelse)):
+            return True
+    return False
+
+
 class IndexAtom:
     """The index of a subscript, kept as syntax (it may contain slices)."""
 
@@ -268,22 +339,29 @@ def atom_names(atom):
 def analyze(graph):
     """Mark varied, useful and active values; attach rules to active nodes."""
     varied = set(graph.wrt)
-    for node in graph.nodes:
-        if node.target is None or _constant_result(node):
-            continue
-        if any(n in varied for a in _diff_atoms(node) for n in atom_names(a)):
-            varied.add(node.target)
+    changed = True
+    while changed:                    # loops carry values around: iterate to a fixpoint
+        changed = False
+        for node in graph.nodes:
+            if node.target is None or node.target in varied or _constant_result(node):
+                continue
+            if any(n in varied for a in _diff_atoms(node) for n in atom_names(a)):
+                varied.add(node.target)
+                changed = True
     useful = set(atom_names(graph.output)) if graph.output is not None else set()
-    for node in reversed(graph.nodes):
-        if node.target in useful:
-            useful.update(node.inputs)
+    changed = True
+    while changed:
+        changed = False
+        for node in reversed(graph.nodes):
+            if node.target in useful and not set(node.inputs) <= useful:
+                useful.update(node.inputs)
+                changed = True
     graph.varied, graph.useful = varied, useful
     for node in graph.nodes:
-        node.active = node.target in varied and node.target in useful
-        if node.active and node.kind not in ("copy", "pack"):
+        node.active = (node.target in useful and not _constant_result(node)
+                       and any(n in varied for a in _diff_atoms(node) for n in atom_names(a)))
+        if node.active and node.kind != "pack":
             _attach_rule(graph, node)
-        elif node.active:
-            node.rule = template(rules.lookup(identity)) if node.kind == "copy" else None
     infer_shape_classes(graph)
     return graph
 

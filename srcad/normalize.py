@@ -33,11 +33,13 @@ name, with its location, instead of being passed on half-understood.
 """
 
 import builtins
+import copy
 import keyword
 
 import gast
 
 from srcad.errors import UnsupportedSyntaxError
+from srcad.structure import attach, structure
 
 #: binary and unary operator names, used for temporaries and by the graph.
 OPERATOR_NAMES = {
@@ -84,15 +86,9 @@ UNSUPPORTED_EXPRESSIONS = {
     gast.Dict: ("a dict display", "use separate variables"),
     gast.Set: ("a set display", "use a tuple or a list"),
     gast.JoinedStr: ("an f-string", "build strings outside the differentiated function"),
-    gast.BoolOp: ("and/or", "use if statements or np.logical_and/np.logical_or"),
-    gast.IfExp: ("a conditional expression", "use an if statement or np.where"),
 }
 
-CONTROL_FLOW = {
-    gast.If: "an if statement", gast.For: "a for loop", gast.While: "a while loop",
-    gast.Break: "break", gast.Continue: "continue",
-    gast.FunctionDef: "a nested function definition",
-}
+CONTROL_FLOW = {gast.FunctionDef: "a nested function definition"}
 
 
 class NameAllocator:
@@ -147,12 +143,23 @@ class Normalizer:
     def __init__(self, parsed):
         self.parsed = parsed
         self.source = parsed.source
-        self.fdef = parsed.node
+        self.fdef = copy.deepcopy(parsed.node)
+        self._fence(self.fdef)
+        self.names = NameAllocator(all_names(self.fdef) | _free_names(parsed))
+        structure(self.fdef, self.names)
         self.locals = assigned_names(self.fdef)
-        self.names = NameAllocator(all_names(self.fdef))
         self.version = {p: p for p in param_names(self.fdef)}
         self.in_compound = _names_assigned_in_compound(self.fdef)
         self.out = []
+        self._loop_test = []
+
+    def _fence(self, fdef):
+        """Refuse unsupported statements anywhere before restructuring moves them."""
+        for node in gast.walk(fdef):
+            if node is not fdef and type(node) in UNSUPPORTED_STATEMENTS:
+                what, hint = UNSUPPORTED_STATEMENTS[type(node)]
+                raise self.source.error(UnsupportedSyntaxError,
+                                        f"srcad cannot differentiate {what}", node, hint=hint)
 
     # -- entry point -------------------------------------------------------
     def run(self):
@@ -197,11 +204,153 @@ class Normalizer:
                 UnsupportedSyntaxError,
                 f"srcad cannot differentiate a {kind.__name__} statement", stmt,
                 hint="rewrite this statement with assignments and function calls")
-        self._stmt = stmt
-        method(stmt)
+        outer, self._stmt = getattr(self, "_stmt", None), stmt
+        try:
+            method(stmt)
+        finally:
+            self._stmt = outer if outer is not None else stmt
 
     def visit_Pass(self, stmt):
         pass
+
+    def visit_Break(self, stmt):
+        self._emit(gast.Break(), stmt)
+
+    def visit_Continue(self, stmt):
+        for pre in copy.deepcopy(self._loop_test[-1] if self._loop_test else []):
+            self.out.append(pre)
+        self._emit(gast.Continue(), stmt)
+
+    def visit_If(self, stmt):
+        test = self.atom(stmt.test)
+        body = self.block(stmt.body)
+        orelse = self.block(stmt.orelse)
+        self._branch(test, body, orelse, stmt)
+
+    def _branch(self, test, body, orelse, origin):
+        """Emit ``if test``; the reverse sweep re-tests ``test`` after the
+        branch has run, so a test variable the branch reassigns is copied."""
+        if isinstance(test, gast.Name) and test.id in _stored(body + orelse):
+            test = self._assign_new(f"{test.id}_test", test)
+        self._emit(gast.If(test=test, body=body, orelse=orelse), origin)
+
+    def visit_For(self, stmt):
+        header, element = self._iteration(stmt)
+        self.version[header.target.id] = header.target.id
+        self._loop_test.append([])
+        body = self.block(element + list(stmt.body))
+        self._loop_test.pop()
+        loop = gast.For(target=header.target, iter=header.iter, body=body, orelse=[],
+                        type_comment=None)
+        self._emit(loop, stmt)
+
+    def visit_While(self, stmt):
+        pre, test = self.capture(lambda: self.atom(stmt.test))
+        self.out.extend(pre)
+        self._loop_test.append(pre)
+        body = self.block(stmt.body)
+        self._loop_test.pop()
+        if pre:
+            body = attach(body, copy.deepcopy(pre))   # recompute the test on every path
+        self._emit(gast.While(test=test, body=body, orelse=[]), stmt)
+
+    def _iteration(self, stmt):
+        """Every for loop becomes ``for i in range(...)`` plus element reads.
+
+        ``for row in X`` -> ``for i in range(len(X)): row = X[i]``, so that the
+        reverse sweep can replay the iterations backwards with the same index
+        and the adjoint of ``X`` gathers the adjoints of its rows.
+        """
+        target, it = stmt.target, stmt.iter
+        func = it.func if isinstance(it, gast.Call) else None
+        kind = self._builtin(func)
+        assigned_in_body = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+                            and isinstance(n.ctx, gast.Store)}
+        if kind is range and not it.keywords and isinstance(target, gast.Name):
+            args = [self._loop_bound(a, assigned_in_body) for a in it.args]
+            return _Header(target, self._range(args, it)), []
+        if kind is enumerate and len(it.args) == 1 and isinstance(target, gast.Tuple) \
+                and len(target.elts) == 2 and isinstance(target.elts[0], gast.Name):
+            seq = self._loop_bound(it.args[0], assigned_in_body)
+            index = target.elts[0]
+            return (_Header(index, self._range([self._len(seq, it)], it)),
+                    [self._element(target.elts[1], seq, index.id, stmt)])
+        if kind is zip and it.args and not it.keywords and isinstance(target, gast.Tuple) \
+                and len(target.elts) == len(it.args):
+            seqs = [self._loop_bound(a, assigned_in_body) for a in it.args]
+            index = self._index_name(stmt)
+            lengths = [self._len(q, it) for q in seqs]
+            n = lengths[0] if len(lengths) == 1 else self._call_builtin("min", lengths, it)
+            return (_Header(index, self._range([n], it)),
+                    [self._element(t, q, index.id, stmt) for t, q in zip(target.elts, seqs)])
+        if kind is reversed and len(it.args) == 1:
+            seq = self._loop_bound(it.args[0], assigned_in_body)
+            index = self._index_name(stmt)
+            last = self._assign_new("last", gast.BinOp(left=self._len(seq, it), op=gast.Sub(),
+                                                       right=gast.Constant(value=1, kind=None)))
+            bounds = [last, gast.Constant(value=-1, kind=None), gast.Constant(value=-1, kind=None)]
+            return _Header(index, self._range(bounds, it)), [self._element(target, seq, index.id, stmt)]
+        seq = self._loop_bound(it, assigned_in_body)
+        index = self._index_name(stmt)
+        return _Header(index, self._range([self._len(seq, it)], it)), [self._element(target, seq, index.id, stmt)]
+
+    def _builtin(self, func):
+        if isinstance(func, gast.Name) and func.id not in self.locals:
+            found = self.parsed.namespace.lookup(func.id, None)
+            if found in (range, enumerate, zip, reversed):
+                return found
+        return None
+
+    def _loop_bound(self, expr, assigned_in_body):
+        """An atom evaluated once before the loop that the loop cannot change."""
+        atom = self.atom(expr)
+        if isinstance(atom, gast.Name) and atom.id in assigned_in_body:
+            return self._assign_new(f"{atom.id}_start", atom)
+        return atom
+
+    def _len(self, seq, origin):
+        root = seq.id if isinstance(seq, gast.Name) else "seq"
+        return self._assign_new(f"len_{root}", self._call_builtin("len", [seq], origin))
+
+    def _call_builtin(self, fname, args, origin):
+        func = gast.Name(id=fname, ctx=gast.Load(), annotation=None, type_comment=None)
+        return gast.copy_location(gast.Call(func=func, args=list(args), keywords=[]), origin)
+
+    def _range(self, args, origin):
+        return self._call_builtin("range", args, origin)
+
+    def _index_name(self, stmt):
+        name = self.names.fresh("i")
+        self.locals.add(name)
+        self.in_compound.add(name)
+        node = gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+        return gast.copy_location(node, stmt)
+
+    def _element(self, target, seq, index, stmt):
+        load = gast.Name(id=index, ctx=gast.Load(), annotation=None, type_comment=None)
+        item = gast.copy_location(gast.Subscript(value=seq, slice=load, ctx=gast.Load()), stmt)
+        assign = gast.copy_location(gast.Assign(targets=[target], value=item, type_comment=None), stmt)
+        assign.end_lineno = assign.lineno          # it quotes the loop's header line only
+        return assign
+
+    def block(self, stmts):
+        """Normalize a nested statement list into a new list."""
+        saved, self.out = self.out, []
+        try:
+            for stmt in stmts:
+                self.statement(stmt)
+            return self.out
+        finally:
+            self.out = saved
+
+    def capture(self, fn):
+        """Run ``fn`` collecting the statements it emits; return (stmts, result)."""
+        saved, self.out = self.out, []
+        try:
+            result = fn()
+            return self.out, result
+        finally:
+            self.out = saved
 
     def visit_Expr(self, stmt):
         if isinstance(stmt.value, gast.Constant):
@@ -221,8 +370,8 @@ class Normalizer:
         value = stmt.value if stmt.value is not None else gast.Constant(value=None, kind=None)
         if isinstance(value, gast.Name) and value.id in self.locals:
             atom = self.atom(value)
-        elif _is_static(value, self.locals):
-            atom = value
+        elif _is_static(value, self.locals) or isinstance(value, (gast.IfExp, gast.BoolOp)):
+            atom = self.atom(value)
         else:
             atom = self._assign_new("out", value, exact=False)
         self._emit(gast.Return(value=atom), stmt)
@@ -284,6 +433,12 @@ class Normalizer:
             hint="build a new array instead (for example with np.where or np.concatenate)")
 
     def _emit_assign(self, user_name, rhs):
+        if user_name in self.in_compound and not isinstance(rhs, gast.Name) \
+                and user_name in {n.id for n in gast.walk(rhs) if isinstance(n, gast.Name)}:
+            # x = f(x) in a loop or branch: the reverse sweep reads the old x
+            # while the new one exists, so the new value gets a name first.
+            base = self._describe(rhs) if not isinstance(rhs, gast.Name) else user_name
+            rhs = self._assign_new_rhs(base, rhs)
         if user_name in self.in_compound or user_name not in self.version:
             name = user_name
             self.names.reserve(name)
@@ -301,9 +456,17 @@ class Normalizer:
         self._emit(gast.Assign(targets=[target], value=rhs, type_comment=None), self._stmt)
         return self._load(name, value)
 
+    def _assign_new_rhs(self, base, rhs):
+        """Bind an already-normalized right-hand side to a new temporary."""
+        name = self.names.fresh(base)
+        target = gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+        self._emit(gast.Assign(targets=[target], value=rhs, type_comment=None), self._stmt)
+        return self._load(name, rhs)
+
     def _emit(self, stmt, origin):
         gast.copy_location(stmt, origin)
-        stmt.end_lineno = getattr(origin, "end_lineno", stmt.lineno)
+        compound = isinstance(origin, (gast.If, gast.For, gast.While))
+        stmt.end_lineno = stmt.lineno if compound else getattr(origin, "end_lineno", stmt.lineno)
         self.out.append(stmt)
 
     # -- expressions -------------------------------------------------------
@@ -314,6 +477,8 @@ class Normalizer:
         if _is_static(expr, self.locals):
             return expr
         self._refuse_expression(expr)
+        if isinstance(expr, (gast.IfExp, gast.BoolOp)):
+            return self.rhs(expr)             # already a temporary of its own
         return self._assign_new(self._describe(expr), expr)
 
     def rhs(self, expr):
@@ -383,6 +548,42 @@ class Normalizer:
                 gast.Tuple(elts=[self._index(x) for x in index.elts], ctx=gast.Load()), index)
         return self.atom(index)
 
+    def rhs_IfExp(self, e):
+        """``a if c else b`` -> an if statement that assigns one temporary."""
+        test = self.atom(e.test)
+        name = self._compound_temp(self._describe(e))
+        body = self.block([_assign_stmt(name, e.body, e)])
+        orelse = self.block([_assign_stmt(name, e.orelse, e)])
+        self._branch(test, body, orelse, self._stmt)
+        return self._load(name, e)
+
+    def rhs_BoolOp(self, e):
+        """``a and b`` -> ``t = a; if a: t = b`` (``or``: ``if not a``): short-circuit kept."""
+        name = self._compound_temp(self._describe(e))
+        self._bool_chain(e, list(e.values), name)
+        return self._load(name, e)
+
+    def _bool_chain(self, e, values, name):
+        first = self.atom(values[0])
+        self.statement(_assign_stmt(name, first, e))
+        if len(values) > 1:
+            test = first
+            if isinstance(e.op, gast.Or):
+                test = self.atom(gast.copy_location(gast.UnaryOp(op=gast.Not(), operand=first), e))
+            saved, self.out = self.out, []
+            try:
+                self._bool_chain(e, values[1:], name)
+                body = self.out
+            finally:
+                self.out = saved
+            self._branch(test, body, [], self._stmt)
+
+    def _compound_temp(self, base):
+        name = self.names.fresh(base)
+        self.locals.add(name)
+        self.in_compound.add(name)
+        return name
+
     def rhs_Tuple(self, e):
         return gast.Tuple(elts=[self.atom(x) for x in e.elts], ctx=gast.Load())
 
@@ -432,9 +633,36 @@ class Normalizer:
             return f"{root}_sub"
         elif isinstance(expr, gast.Attribute):
             return f"{root}_{expr.attr}"
+        elif isinstance(expr, gast.IfExp):
+            op = "ifexp"
+        elif isinstance(expr, gast.BoolOp):
+            op = "and" if isinstance(expr.op, gast.And) else "or"
         else:
             op = type(expr).__name__.lower()
         return f"{op}_{root}" if root else op
+
+
+class _Header:
+    """The ``target`` and ``iter`` of a normalized for loop."""
+
+    def __init__(self, target, iter_):
+        self.target = target
+        self.iter = iter_
+
+
+def _stored(stmts):
+    return {n.id for stmt in stmts for n in gast.walk(stmt)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _assign_stmt(name, value, origin):
+    target = gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+    return gast.copy_location(gast.Assign(targets=[target], value=value, type_comment=None), origin)
+
+
+def _free_names(parsed):
+    code = parsed.func.__code__
+    return set(code.co_names) | set(code.co_freevars)
 
 
 def _first_local(expr, local_names):
@@ -469,6 +697,7 @@ def _is_docstring(stmt):
 
 
 def _names_assigned_in_compound(fdef):
+    """Names bound inside a branch or loop: they keep one name (no versions)."""
     names = set()
     for node in gast.walk(fdef):
         if isinstance(node, (gast.If, gast.For, gast.While)):

@@ -25,26 +25,47 @@ def _reads(stmt):
 
 def eliminate_dead_code(body, live_out=()):
     """Backward liveness over a statement list; keeps effects and comments."""
-    live = set(live_out)
+    kept, _ = _dce(body, set(live_out))
+    return _drop_empty_comments(kept)
+
+
+def _dce(stmts, live):
+    """(kept statements, names live before them) given ``live`` after them."""
+    live = set(live)
     kept = []
-    for stmt in reversed(body):
+    for stmt in reversed(stmts):
+        if not isinstance(stmt, gast.AST):
+            kept.append(stmt)                         # a comment
+            continue
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], gast.Name):
             target = stmt.targets[0].id
-            if target not in live:
+            if target not in live and not getattr(stmt, "srcad_effect", False):
                 continue
             live.discard(target)
             live |= _reads(stmt.value)
-        elif isinstance(stmt, gast.AST):
+        elif isinstance(stmt, gast.If):
+            stmt.body, live_body = _dce(stmt.body, live)
+            stmt.orelse, live_else = _dce(stmt.orelse, live)
+            live = live_body | live_else | _reads(stmt.test)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            around = live | _reads(stmt)              # a later iteration may read anything
+            stmt.body, live_body = _dce(stmt.body, around)
+            live = around | live_body
+        else:
             live |= _reads(stmt)
         kept.append(stmt)
     kept.reverse()
-    return _drop_empty_comments(kept)
+    return kept, live
 
 
 def _drop_empty_comments(body):
     """A comment followed by another comment (or nothing) introduced nothing."""
     out = []
+    for stmt in body:
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            stmt.body = _drop_empty_comments(stmt.body)
+            stmt.orelse = _drop_empty_comments(stmt.orelse)
     for i, stmt in enumerate(body):
         if not isinstance(stmt, gast.AST) and not stmt.header:
             nxt = body[i + 1] if i + 1 < len(body) else None

@@ -33,9 +33,9 @@ import gast
 
 from srcad import optimize
 from srcad.errors import SrcadError
-from srcad.graph import IndexAtom, atom_names
-from srcad.normalize import NameAllocator, all_names
-from srcad.runtime import check_scalar, unbroadcast, zeros_like
+from srcad.graph import Branch, IndexAtom, Loop, Node, atom_names
+from srcad.normalize import NameAllocator, all_names, assigned_names
+from srcad.runtime import Stack, check_scalar, unbroadcast, zeros_like
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -62,6 +62,20 @@ class Comment:
     def __init__(self, text, header=False):
         self.text = text
         self.header = header      # a section header stays even before other comments
+
+
+class Save:
+    """Marker: the forward sweep is about to overwrite ``var``."""
+
+    def __init__(self, var):
+        self.var = var
+
+
+class Restore:
+    """Marker: the reverse sweep has reversed a definition of ``var``."""
+
+    def __init__(self, var):
+        self.var = var
 
 
 class References:
@@ -104,7 +118,7 @@ class ReverseGenerator:
         self.source = graph.parsed.source
         taken = all_names(graph.fdef)
         self.names = NameAllocator(taken)
-        self.refs = References(graph.parsed.namespace, self.names, set(taken))
+        self.refs = References(graph.parsed.namespace, self.names, assigned_names(graph.fdef))
         self._adjoints = {}
         self.defined = set()
 
@@ -126,20 +140,22 @@ class ReverseGenerator:
         output = graph.output
         self._check_output(output)
         out_name = output.id if _is_local(output) else None
-        forward = [_copy(node.stmt) for node in graph.nodes]
+        self.initial = _initial_defs(graph)
+        forward = self.forward_items(graph.body)
         if self.mode in ("grad", "value_and_grad") and out_name is not None:
             forward.append(gast.Expr(value=call(self.ref(check_scalar, "check_scalar"), name(out_name))))
         seed = self.adjoint(out_name) if out_name else self.names.fresh("dout")
         reverse = []
         if out_name is not None and out_name in graph.varied:
             self.defined = {out_name}
-            reverse = self.reverse_sweep(graph.nodes)
+            reverse = self.reverse_items(graph.body)
         grads = [self.gradient(w) for w in graph.wrt]
         result = grads[0] if len(grads) == 1 and not graph.wrt_is_tuple else \
             gast.Tuple(elts=grads, ctx=gast.Load())
         if self.mode == "value_and_grad":
             result = gast.Tuple(elts=[_copy(output), result], ctx=gast.Load())
-        body = [Comment("forward sweep", header=True), *forward]
+        setup, forward, reverse = self.resolve_saves(forward, reverse)
+        body = [*setup, Comment("forward sweep", header=True), *forward]
         if reverse:
             body += [Comment("reverse sweep", header=True), *reverse]
         body.append(gast.Return(value=result))
@@ -148,14 +164,13 @@ class ReverseGenerator:
         args.args.append(gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None))
         if self.mode != "vjp":
             args.defaults.append(gast.Constant(value=1.0, kind=None))
-        prefix = {"grad": "grad", "value_and_grad": "value_and_grad", "vjp": "vjp"}[self.mode]
-        fname = self.names.fresh(f"{prefix}_{_identifier(graph.name)}")
+        fname = self.names.fresh(f"{self.mode}_{_identifier(graph.name)}")
         fdef = gast.FunctionDef(name=fname, args=args, body=body, decorator_list=[],
                                 returns=None, type_comment=None, type_params=[])
         return fdef, seed
 
     def _check_output(self, output):
-        if isinstance(output, gast.Constant) and output.value is None:
+        if output is None or (isinstance(output, gast.Constant) and output.value is None):
             raise self.source.error(
                 SrcadError, f"{self.graph.name!r} returns None, so there is nothing to differentiate",
                 self.graph.fdef, hint="return the value to differentiate")
@@ -165,18 +180,170 @@ class ReverseGenerator:
             return name(self.adjoint(param))
         return call(self.ref(zeros_like, "zeros_like"), name(param))
 
-    # -- the reverse sweep -------------------------------------------------------
-    def reverse_sweep(self, nodes):
-        out, last_line = [], None
-        for node in reversed(nodes):
-            if not node.active or node.target not in self.defined:
-                continue
-            stmts = self.reverse_node(node)
-            if stmts and (node.lineno, node.end_lineno) != last_line:
-                out.append(Comment(self.graph.source_text(node)))
-                last_line = (node.lineno, node.end_lineno)
-            out.extend(stmts)
+    # -- the forward sweep -------------------------------------------------------
+    def forward_items(self, items):
+        """The normalized body, with a save point before every redefinition
+        and a trip counter in loops whose iterations cannot be recounted."""
+        out = []
+        for item in items:
+            if isinstance(item, Node):
+                if item.target is not None and item not in self.initial:
+                    out.append(Save(item.target))
+                out.append(_copy(item.stmt))
+            elif isinstance(item, Branch):
+                out.append(gast.If(test=_copy(item.test), body=self.forward_items(item.body),
+                                   orelse=self.forward_items(item.orelse)))
+            elif isinstance(item, Loop):
+                body = self.forward_items(item.body)
+                if self._needs_trips(item):
+                    item.trips = self.names.fresh("trips")
+                    out.append(assign(item.trips, gast.Constant(value=0, kind=None)))
+                    body.insert(0, assign(item.trips, gast.BinOp(left=name(item.trips), op=gast.Add(),
+                                                                  right=gast.Constant(value=1, kind=None))))
+                loop = _copy(item.stmt)
+                loop.body = body
+                out.append(loop)
+            else:
+                out.append(_copy(item.stmt))
         return out
+
+    @staticmethod
+    def _needs_trips(loop):
+        return loop.kind == "while" or loop.has_break
+
+    # -- the reverse sweep -------------------------------------------------------
+    def reverse_items(self, items):
+        out, last_line = [], None
+        for item in reversed(items):
+            if isinstance(item, Node):
+                stmts = []
+                if item.target is not None and item.target in self.defined:
+                    if item.active:
+                        stmts = self.reverse_node(item)
+                    else:
+                        self.defined.discard(item.target)   # a new value: its old adjoint ends
+                if stmts and (item.lineno, item.end_lineno) != last_line:
+                    out.append(Comment(self.graph.source_text(item)))
+                    last_line = (item.lineno, item.end_lineno)
+                out.extend(stmts)
+                if item.target is not None and item not in self.initial:
+                    out.append(Restore(item.target))
+            elif isinstance(item, Branch):
+                out.extend(self.reverse_branch(item))
+                last_line = None
+            elif isinstance(item, Loop):
+                out.extend(self.reverse_loop(item))
+                last_line = None
+        return out
+
+    def reverse_branch(self, branch):
+        """Re-test the condition (restored to its forward value) and reverse
+        the branch that ran; an adjoint defined on one side only gets zeros
+        on the other, so both sides leave the same adjoints defined."""
+        before = set(self.defined)
+        body = self.reverse_items(branch.body)
+        after_body = self.defined
+        self.defined = set(before)
+        orelse = self.reverse_items(branch.orelse)
+        after_else = self.defined
+        both = after_body | after_else
+        body += [self._zeros(v) for v in sorted(both - after_body)]
+        orelse += [self._zeros(v) for v in sorted(both - after_else)]
+        self.defined = both
+        if not _has_code(body) and not _has_code(orelse):
+            return body + orelse
+        test = _copy(branch.test)
+        if not _has_code(body):
+            test, body, orelse = gast.UnaryOp(op=gast.Not(), operand=test), orelse, []
+        comment = Comment(self.graph.line_text(branch.lineno))
+        return [comment, gast.If(test=test, body=body, orelse=orelse)]
+
+    def reverse_loop(self, loop):
+        """Replay the iterations backwards.  Adjoints that the body accumulates
+        (shared weights) start as zeros before the loop; adjoints the body
+        ends are re-zeroed at its end, so every iteration starts alike."""
+        entry = set(self.defined)
+        while True:                               # fixpoint of defined adjoints
+            state = self._snapshot()
+            self.defined = set(entry)
+            self.reverse_items(loop.body)
+            grown = self.defined - entry
+            self._restore(state)
+            if not grown:
+                break
+            entry |= grown
+        inits = [self._zeros(v) for v in sorted(entry - self.defined)]
+        self.defined = set(entry)
+        body = self.reverse_items(loop.body)
+        body += [self._zeros(v) for v in sorted(entry - self.defined)]
+        self.defined = entry
+        if not _has_code(body):
+            return inits + body
+        comment = Comment(self.graph.line_text(loop.lineno))
+        return inits + [comment, gast.For(target=self._reverse_target(loop),
+                                          iter=self._reverse_iter(loop), body=body,
+                                          orelse=[], type_comment=None)]
+
+    def _reverse_target(self, loop):
+        return store(loop.target if loop.kind == "for" else "_")
+
+    def _reverse_iter(self, loop):
+        if loop.kind == "while":
+            return call(name("range"), name(loop.trips))
+        iterable = _copy(loop.stmt.iter)
+        if loop.has_break:
+            iterable = gast.Subscript(value=iterable, slice=gast.Slice(
+                lower=None, upper=name(loop.trips), step=None), ctx=gast.Load())
+        return call(name("reversed"), iterable)
+
+    def _zeros(self, primal):
+        self.defined.add(primal)
+        return assign(self.adjoint(primal), call(self.ref(zeros_like, "zeros_like"), name(primal)))
+
+    def _snapshot(self):
+        return (set(self.names.taken), dict(self._adjoints), set(self.defined),
+                dict(self.refs.cells), dict(self.refs._names))
+
+    def _restore(self, state):
+        taken, adjoints, defined, cells, names = state
+        self.names.taken, self._adjoints, self.defined = taken, adjoints, defined
+        self.refs.cells, self.refs._names = cells, names
+
+    # -- saving what the forward sweep overwrites -------------------------------
+    def resolve_saves(self, forward, reverse):
+        """Turn save/restore markers into stack pushes and pops, only for the
+        values the reverse sweep actually reads."""
+        read = _reads(reverse)
+        saved = sorted({m.var for m in _markers(forward) if m.var in read})
+        stacks = {v: self.names.fresh(f"{v}_stack") for v in saved}
+        stack_class = self.ref(Stack, "Stack") if saved else None
+        setup = [assign(stacks[v], call(stack_class)) for v in saved]
+        defined_first = {n.target for n in self.initial} | set(self.graph.params)
+        setup += [assign(v, gast.Constant(value=None, kind=None)) for v in saved
+                  if v not in defined_first]
+
+        def lower(stmts):
+            out = []
+            for stmt in stmts:
+                if isinstance(stmt, Save):
+                    if stmt.var in stacks:
+                        push = gast.Attribute(value=name(stacks[stmt.var]), attr="push", ctx=gast.Load())
+                        out.append(gast.Expr(value=call(push, name(stmt.var))))
+                    continue
+                if isinstance(stmt, Restore):
+                    if stmt.var in stacks:
+                        pop = gast.Attribute(value=name(stacks[stmt.var]), attr="pop", ctx=gast.Load())
+                        restore = assign(stmt.var, call(pop))
+                        restore.srcad_effect = True
+                        out.append(restore)
+                    continue
+                for field in ("body", "orelse"):
+                    if isinstance(getattr(stmt, field, None), list):
+                        setattr(stmt, field, lower(getattr(stmt, field)))
+                out.append(stmt)
+            return out
+
+        return setup, lower(forward), _prune(lower(reverse))
 
     def reverse_node(self, node):
         g, ans = name(self.adjoint(node.target)), name(node.target)
@@ -243,6 +410,73 @@ class ReverseGenerator:
                                                        ctx=gast.Load()),
                                   slice=_copy(index), ctx=gast.Load())
         return atom
+
+
+def _has_code(stmts):
+    """True when a reverse block holds a statement (comments and markers aside)."""
+    return any(isinstance(s, gast.AST) or isinstance(s, (Save, Restore)) for s in stmts)
+
+
+def _markers(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, (Save, Restore)):
+            yield stmt
+        elif isinstance(stmt, gast.AST):
+            for field in ("body", "orelse"):
+                yield from _markers(getattr(stmt, field, None) or [])
+
+
+def _reads(stmts):
+    names = set()
+    for stmt in stmts:
+        if isinstance(stmt, gast.AST):
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                    names.add(node.id)
+            for field in ("body", "orelse"):
+                names |= _reads(getattr(stmt, field, None) or [])
+    return names
+
+
+def _prune(stmts):
+    """Drop reverse branches and loops left empty once unneeded restores go."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, (gast.If, gast.For)):
+            stmt.body = _prune(stmt.body)
+            stmt.orelse = _prune(stmt.orelse)
+            if not any(isinstance(s, gast.AST) for s in stmt.body + stmt.orelse):
+                while out and isinstance(out[-1], Comment) and not out[-1].header:
+                    out.pop()                      # its comment goes too
+                continue
+            if not any(isinstance(s, gast.AST) for s in stmt.body):
+                stmt.test = gast.UnaryOp(op=gast.Not(), operand=stmt.test)
+                stmt.body, stmt.orelse = stmt.orelse, []
+        out.append(stmt)
+    return out
+
+
+def _initial_defs(graph):
+    """Nodes that bind a name for the first time, at the top level of the
+    function, before any redefinition: nothing is overwritten there."""
+    seen = set(graph.params)
+    initial = set()
+
+    def walk(items, top):
+        for item in items:
+            if isinstance(item, Node):
+                if item.target is not None and item.target not in seen:
+                    if top:
+                        initial.add(item)
+                    seen.add(item.target)
+            elif isinstance(item, Branch):
+                walk(item.body, False)
+                walk(item.orelse, False)
+            elif isinstance(item, Loop):
+                walk(item.body, False)
+
+    walk(graph.body, True)
+    return initial
 
 
 def _has_slice(tree):

@@ -8,11 +8,13 @@ from srcad.api import check_grad, grad, graph, value_and_grad, vjp, GradientChec
 from srcad.errors import (NonDifferentiableError, NonScalarOutputError, RuleError, SourceUnavailableError,
                           SrcadError, UnknownPrimitiveError, UnsupportedSyntaxError, WrtError)
 from srcad.rules.registry import adjoint, nondifferentiable
+from srcad.runtime import stop_gradient
 
 __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "check_grad", "graph", "adjoint", "nondifferentiable",
+    "stop_gradient",
     "SrcadError", "UnsupportedSyntaxError", "UnknownPrimitiveError", "NonDifferentiableError",
     "SourceUnavailableError", "WrtError", "NonScalarOutputError", "RuleError", "GradientCheckError",
 ]

@@ -16,6 +16,15 @@ def identity(x):
     return x
 
 
+def stop_gradient(x):
+    """``x`` itself, as a constant for differentiation (like JAX's stop_gradient).
+
+    For a value whose derivative cancels out, such as the max subtracted for
+    numerical stability in log-sum-exp, it saves the work of computing zero.
+    """
+    return x
+
+
 def check_scalar(value):
     """``grad`` differentiates scalar outputs only; refuse anything else."""
     if type(value) is not float and np.ndim(value) != 0:
@@ -36,9 +45,14 @@ def unbroadcast(g, x):
     """
     if type(g) is float:          # the common scalar case, without NumPy calls
         return g
-    shape = np.shape(x)
-    if np.shape(g) == shape:
-        return g
+    try:                          # two arrays: attribute reads, no NumPy calls
+        shape = x.shape
+        if g.shape == shape:
+            return g
+    except AttributeError:
+        shape = np.shape(x)
+        if np.shape(g) == shape:
+            return g
     g = np.asarray(g)
     extra = g.ndim - len(shape)
     if extra > 0:
@@ -104,6 +118,8 @@ class Stack(list):
 
 def matmul_adjoint_x(g, x, y):
     """Cotangent of ``x`` in ``x @ y``, for every rank combination ``@`` allows."""
+    if _ndim(x) == 2 and _ndim(y) == 2:           # the common case, fast
+        return g @ y.T
     if np.ndim(y) == 1:
         return g * y if np.ndim(x) == 1 else unbroadcast(np.multiply.outer(g, y), x)
     if np.ndim(x) == 1:
@@ -111,8 +127,17 @@ def matmul_adjoint_x(g, x, y):
     return unbroadcast(g @ np.swapaxes(y, -1, -2), x)
 
 
+def _ndim(a):
+    try:
+        return a.ndim
+    except AttributeError:
+        return np.ndim(a)
+
+
 def matmul_adjoint_y(g, x, y):
     """Cotangent of ``y`` in ``x @ y``, for every rank combination ``@`` allows."""
+    if _ndim(x) == 2 and _ndim(y) == 2:
+        return x.T @ g
     if np.ndim(x) == 1:
         return g * x if np.ndim(y) == 1 else unbroadcast(
             np.expand_dims(x, -1) * np.expand_dims(g, -2), y)

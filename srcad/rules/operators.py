@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from srcad.rules.registry import adjoint, nondifferentiable
-from srcad.runtime import identity, matmul_adjoint_x, matmul_adjoint_y, scatter_add, unbroadcast
+from srcad.runtime import identity, stop_gradient, matmul_adjoint_x, matmul_adjoint_y, scatter_add, unbroadcast
 
 
 @adjoint(operator.add, np.add)
@@ -70,6 +70,7 @@ def mod(g, ans, x, y):
 
 
 nondifferentiable(
+    stop_gradient,
     operator.floordiv, np.floor_divide,
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
     operator.not_, operator.truth, operator.is_, operator.is_not, operator.contains,

@@ -57,6 +57,17 @@ def mlp_loss(W1, b1, W2, b2, X, Y):
     return -np.sum(Y * logp) / X.shape[0]
 
 
+def mlp_loss_stop(W1, b1, W2, b2, X, Y):
+    """The same loss, with the max shift marked constant as JAX's logsumexp does:
+    its derivative cancels, so srcad need not compute it."""
+    h = np.tanh(X @ W1 + b1)
+    logits = h @ W2 + b2
+    m = srcad.stop_gradient(np.max(logits, axis=1, keepdims=True))
+    z = logits - m
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.sum(Y * logp) / X.shape[0]
+
+
 def mlp_grad_by_hand(W1, b1, W2, b2, X, Y):
     h = np.tanh(X @ W1 + b1)
     logits = h @ W2 + b2
@@ -83,6 +94,11 @@ def mlp_case(rng):
     W2 = rng.standard_normal((n_hidden, n_out)) / np.sqrt(n_hidden)
     b2 = 0.1 * rng.standard_normal(n_out)
     return srcad.grad(mlp_loss, wrt=MLP_WRT), mlp_grad_by_hand, (W1, b1, W2, b2, X, Y)
+
+
+def mlp_stop_case(rng):
+    _, hand, args = mlp_case(rng)
+    return srcad.grad(mlp_loss_stop, wrt=MLP_WRT), hand, args
 
 
 # ---------------------------------------------------------------------------
@@ -140,6 +156,8 @@ def seed_array_case(rng):
 CASES = [
     # name, detail, factory, goal for srcad / hand
     ("mlp", "MLP 32-128-10, batch 64, tanh, softmax x-ent; grad W1 b1 W2 b2", mlp_case, 1.10),
+    ("mlp-stop", "same, max shift under srcad.stop_gradient (as in JAX's logsumexp)",
+     mlp_stop_case, 1.10),
     ("logreg", "logistic regression, X 10000x50, mean logaddexp; grad w", logreg_case, 1.10),
     ("seed-float", "p = x + y; g = p * z on Python floats; grad x y z", seed_float_case, 1.5),
     ("seed-array", "same on float arrays of 1000, vjp with a cotangent", seed_array_case, 1.5),

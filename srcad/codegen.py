@@ -43,8 +43,7 @@ def to_source(fdef):
                 out.append(marker)
         return out
 
-    import copy
-    tree = copy.deepcopy(fdef)
+    tree = fdef                         # generated for this call only: lowered in place
     tree.body = lower(tree.body)
     module = gast.Module(body=[tree], type_ignores=[])
     text = ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(module)))

@@ -69,13 +69,16 @@ class Node:
         self.active = False
         self.rule = None                # the Template of an active node
         self.binding = None             # parameter name -> atom, for the rule
+        self._inputs = None
 
     @property
     def inputs(self):
         """Local names this node reads."""
-        return [n.id for n in gast.walk(self.stmt)
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-                and getattr(n, "srcad_local", False)]
+        if self._inputs is None:
+            self._inputs = [n.id for n in gast.walk(self.stmt)
+                            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+                            and getattr(n, "srcad_local", False)]
+        return self._inputs
 
     def __repr__(self):
         return f"Node({self.target} = {self.label}({', '.join(self.inputs)}))"

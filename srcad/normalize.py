@@ -143,7 +143,7 @@ class Normalizer:
     def __init__(self, parsed):
         self.parsed = parsed
         self.source = parsed.source
-        self.fdef = copy.deepcopy(parsed.node)
+        self.fdef = parsed.node          # freshly parsed for this transformation
         self._fence(self.fdef)
         self.names = NameAllocator(all_names(self.fdef) | _free_names(parsed))
         structure(self.fdef, self.names)

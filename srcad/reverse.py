@@ -29,11 +29,14 @@ active arguments produce code, so nothing inactive is computed.  The
 ``z``... are scalars once ``check_scalar`` has passed.
 """
 
+import copy
+
 import gast
 
 from srcad import optimize
 from srcad.errors import SrcadError
 from srcad.graph import Branch, IndexAtom, Loop, Node, atom_names
+from srcad.rules.template import clone
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.runtime import Stack, check_scalar, unbroadcast, zeros_like
 
@@ -189,7 +192,7 @@ class ReverseGenerator:
             if isinstance(item, Node):
                 if item.target is not None and item not in self.initial:
                     out.append(Save(item.target))
-                out.append(_copy(item.stmt))
+                out.append(item.stmt)                # shared with the graph, never mutated
             elif isinstance(item, Branch):
                 out.append(gast.If(test=_copy(item.test), body=self.forward_items(item.body),
                                    orelse=self.forward_items(item.orelse)))
@@ -200,7 +203,7 @@ class ReverseGenerator:
                     out.append(assign(item.trips, gast.Constant(value=0, kind=None)))
                     body.insert(0, assign(item.trips, gast.BinOp(left=name(item.trips), op=gast.Add(),
                                                                   right=gast.Constant(value=1, kind=None))))
-                loop = _copy(item.stmt)
+                loop = copy.copy(item.stmt)          # the header; the body is new
                 loop.body = body
                 out.append(loop)
             else:
@@ -492,8 +495,7 @@ def _identifier(text):
 
 
 def _copy(tree):
-    import copy
-    return copy.deepcopy(tree)
+    return clone(tree)
 
 
 def reverse_function(graph, mode):

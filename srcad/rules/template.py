@@ -15,7 +15,6 @@ inactive argument.
 """
 
 import builtins
-import copy
 import inspect
 import textwrap
 
@@ -116,11 +115,11 @@ class Template:
             renamed[local] = fresh(local)
         prelude = []
         for stmt in self.prelude:
-            new = self._substitute(copy.deepcopy(stmt), subst, renamed, reference)
+            new = self._substitute(clone(stmt), subst, renamed, reference)
             prelude.append(new)
         outs = {}
         for i in wanted:
-            outs[i] = self._substitute(copy.deepcopy(self.outputs[i]), subst, renamed, reference)
+            outs[i] = self._substitute(clone(self.outputs[i]), subst, renamed, reference)
         return prelude, outs
 
     def _substitute(self, tree, subst, renamed, reference):
@@ -133,7 +132,7 @@ class Template:
                     return node
                 if isinstance(node.ctx, gast.Load):
                     if node.id in subst:
-                        return copy.deepcopy(subst[node.id])
+                        return clone(subst[node.id])
                     node.id = reference(node.id, template._global(node.id))
                 return node
 
@@ -181,6 +180,19 @@ def _parse_rule(rule):
     if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
         fdef.body = body[1:]                  # docstring
     return fdef
+
+
+def clone(node):
+    """A deep copy of a gast tree, several times faster than copy.deepcopy."""
+    if isinstance(node, list):
+        return [clone(n) for n in node]
+    if not isinstance(node, gast.AST):
+        return node
+    new = type(node)(**{f: clone(getattr(node, f, None)) for f in node._fields})
+    for attr, value in node.__dict__.items():
+        if attr not in node._fields:
+            setattr(new, attr, value)         # locations and srcad's marks
+    return new
 
 
 def template(rule):

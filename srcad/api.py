@@ -8,6 +8,7 @@ generated code costs, with no wrapper in between.
 
 import inspect
 import threading
+import types
 import weakref
 
 import numpy as np
@@ -16,7 +17,7 @@ from srcad import codegen, parse
 from srcad.errors import SourceUnavailableError, SrcadError, WrtError
 from srcad.graph import analyze, GraphBuilder, infer_shape_classes
 from srcad.normalize import normalize, param_names
-from srcad.reverse import reverse_function
+from srcad.reverse import reverse_function, split_functions
 
 _cache = weakref.WeakKeyDictionary()
 _lock = threading.RLock()
@@ -77,13 +78,14 @@ def _generate(f, wrt, mode):
     analyze(graph)
     if mode in ("grad", "value_and_grad"):
         infer_shape_classes(graph, scalar_output=True)
-    fdef, seed, refs = reverse_function(graph, mode)
+    fdef, seed, gen = reverse_function(graph, mode, splitter=split)
     source = codegen.to_source(fdef)
     defaults = tuple(f.__defaults__ or ()) + ((1.0,) if mode != "vjp" else ())
     fn = codegen.compile_function(
         source, fdef.name, user_globals=f.__globals__, user_cells=parsed.namespace.cells,
-        helpers=refs.cells, defaults=defaults or None, kwdefaults=f.__kwdefaults__,
+        helpers=gen.refs.cells, defaults=defaults or None, kwdefaults=f.__kwdefaults__,
         origin=f"{mode} of {f.__qualname__} ({parsed.source.filename}:{f.__code__.co_firstlineno})")
+    source += "".join("\n" + text for text in _callee_sources(gen.callees))
     wrt_text = ", ".join(names)
     wrt_repr = repr(tuple(names)) if is_tuple else repr(names[0])
     fn.__qualname__ = f"srcad.{mode}({f.__qualname__}, wrt={wrt_repr})"
@@ -95,6 +97,71 @@ def _generate(f, wrt, mode):
     fn.srcad_mode = mode
     fn.wrt = tuple(names) if is_tuple else names[0]
     return fn
+
+
+class Split:
+    """The forward and reverse functions of a called user function.
+
+    They live in closure cells so that a recursive function can refer to its
+    own pair while the pair is still being generated.
+    """
+
+    def __init__(self, func, wrt):
+        self.func, self.wrt = func, wrt
+        self.forward = types.CellType()
+        self.reverse = types.CellType()
+        self.source = ""
+        self.callees = []
+
+
+_splits = weakref.WeakKeyDictionary()
+
+
+def split(func, wrt):
+    """The cached :class:`Split` of ``func`` differentiated w.r.t. ``wrt``."""
+    with _lock:
+        per_function = _splits.setdefault(func, {})
+        found = per_function.get(wrt)
+        if found is not None:
+            return found
+        found = per_function[wrt] = Split(func, wrt)
+        try:
+            _generate_split(found)
+        except BaseException:
+            del per_function[wrt]
+            raise
+        return found
+
+
+def _generate_split(entry):
+    func = entry.func
+    parsed = parse.parse_function(func)
+    anf = normalize(parsed)
+    graph = GraphBuilder(parsed, anf).build(list(entry.wrt))
+    graph.wrt_is_tuple = len(entry.wrt) > 1
+    analyze(graph)
+    fdef, rdef, gen = split_functions(graph, splitter=split, own=entry)
+    entry.callees = gen.callees
+    origin = f"split of {func.__qualname__} ({parsed.source.filename}:{func.__code__.co_firstlineno})"
+    sources = []
+    for tree, cell, defaults in ((fdef, entry.forward, func.__defaults__), (rdef, entry.reverse, None)):
+        text = codegen.to_source(tree)
+        cell.cell_contents = codegen.compile_function(
+            text, tree.name, user_globals=func.__globals__, user_cells=parsed.namespace.cells,
+            helpers=gen.refs.cells, defaults=defaults, kwdefaults=func.__kwdefaults__, origin=origin)
+        sources.append(text)
+    entry.source = "\n".join(sources)
+
+
+def _callee_sources(callees, seen=None):
+    """The generated code of every function a derivative calls, each once."""
+    seen = set() if seen is None else seen
+    for entry in callees:
+        if id(entry) in seen:
+            continue
+        seen.add(id(entry))
+        yield entry.source
+        yield from _callee_sources(entry.callees, seen)
 
 
 def _describe_mode(mode):

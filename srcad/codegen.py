@@ -9,64 +9,256 @@ result is an ordinary function whose globals are the user's module globals,
 so reading a global costs what it costs in the user's code and sees its
 current value.  The source is registered with ``linecache`` so tracebacks,
 ``inspect.getsource`` and debuggers show the generated lines.
+
+Where each generated line comes from.  :func:`render` also produces an
+*annotated* copy of the text, identical line for line, in which every
+generated statement ends with a comment quoting the user's line it comes from::
+
+    dp = dg * z  # <- model.py:6: g = p * z
+
+That copy is what is compiled and registered with ``linecache``, so an error
+raised inside generated code (a shape mismatch, a domain error) shows, in the
+traceback, the generated line *and* the user's line next to it, at no cost
+at run time.  ``.source`` keeps the clean text.  The origin of a statement is
+its ``lineno`` in the forward sweep (normalized statements keep the location
+of the user's statement) and, in the reverse sweep, the block comment it
+follows (each block says which user line it reverses); see :class:`Origins`.
 """
 
 import ast
 import itertools
 import linecache
+import os
 import types
 
 import gast
 
 _counter = itertools.count(1)
 
+_COMMENT = "srcad_comment_"
+_ORIGIN = "srcad_origin_"
+_QUOTE_WIDTH = 80          # longer user lines are shortened in annotations
+
 
 def to_source(fdef):
     """The source text of a generated gast FunctionDef, with its comments."""
-    comments = []
+    return render(fdef)[0]
 
-    def lower(stmts):
+
+def render(fdef, source=None):
+    """``(text, annotated)``: the source of a generated gast FunctionDef.
+
+    ``source`` (a :class:`srcad.parse.Source`, the user's file) turns on the
+    annotations; without it both texts are the same.  ``fdef`` is not
+    modified: compound statements whose bodies are rewritten are copied
+    shallowly.
+    """
+    quotes = Origins(fdef, source).annotations(fdef.body) if source is not None else {}
+    comments, notes = [], []
+
+    def marker(prefix, index):
+        return gast.Expr(value=gast.Name(id=f"{prefix}{index}", ctx=gast.Load(),
+                                         annotation=None, type_comment=None))
+
+    def lower(stmts, in_orelse=False):
         out = []
         for stmt in stmts:
-            if isinstance(stmt, gast.AST):
-                for field in ("body", "orelse"):
-                    if isinstance(getattr(stmt, field, None), list):
-                        setattr(stmt, field, lower(getattr(stmt, field)))
+            if not isinstance(stmt, gast.AST):          # a Comment
+                comments.append(stmt.text)
+                out.append(marker(_COMMENT, len(comments) - 1))
+                continue
+            quote = quotes.get(id(stmt))
+            if any(isinstance(getattr(stmt, f, None), list) for f in ("body", "orelse")):
+                stmt = _shallow(stmt)
+                stmt.body = lower(stmt.body)
+                if isinstance(getattr(stmt, "orelse", None), list):
+                    stmt.orelse = lower(stmt.orelse, in_orelse=len(stmt.orelse) == 1)
                 if isinstance(stmt, (gast.If, gast.For, gast.While)) and not stmt.body:
                     stmt.body = [gast.Pass()]
-                out.append(stmt)
-            else:
-                comments.append(stmt.text)
-                marker = gast.Expr(value=gast.Name(id=f"srcad_comment_{len(comments) - 1}",
-                                                   ctx=gast.Load(), annotation=None,
-                                                   type_comment=None))
-                out.append(marker)
+            # an If alone in an else prints as ``elif``: no marker may precede it
+            if quote is not None and not (in_orelse and isinstance(stmt, gast.If)):
+                notes.append(quote)
+                out.append(marker(_ORIGIN, len(notes) - 1))
+            out.append(stmt)
         return out
 
-    tree = fdef                         # generated for this call only: lowered in place
-    tree.body = lower(tree.body)
+    tree = _shallow(fdef)
+    tree.body = lower(fdef.body)
     module = gast.Module(body=[tree], type_ignores=[])
     text = ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(module)))
-    lines = []
+    clean, annotated, pending = [], [], None
     for line in text.splitlines():
         stripped = line.strip()
-        if stripped.startswith("srcad_comment_"):
-            index = int(stripped[len("srcad_comment_"):])
+        if stripped.startswith(_ORIGIN):
+            pending = notes[int(stripped[len(_ORIGIN):])]
+            continue
+        if stripped.startswith(_COMMENT):
             indent = line[:len(line) - len(line.lstrip())]
-            lines.append(f"{indent}# {comments[index]}")
+            line = f"{indent}# {comments[int(stripped[len(_COMMENT):])]}"
+            annotated.append(line)
         else:
-            lines.append(line)
-    return "\n".join(lines) + "\n"
+            annotated.append(f"{line}  # <- {pending}" if pending else line)
+            pending = None
+        clean.append(line)
+    return "\n".join(clean) + "\n", "\n".join(annotated) + "\n"
+
+
+def _shallow(node):
+    """A copy of ``node`` sharing its children (and its extra attributes)."""
+    new = type(node)(**{f: getattr(node, f, None) for f in node._fields})
+    for attr, value in vars(node).items():
+        if attr not in node._fields:
+            setattr(new, attr, value)
+    return new
+
+
+class Origin:
+    """A place in the user's code: file, line number(s) and the line's text.
+
+    ``lines`` holds several numbers when a reverse block quotes a text that
+    appears on several lines of the function and the block carries no line
+    number: the annotation then says ``line 6 or 9`` rather than guess.
+    """
+
+    def __init__(self, filename, lines, text):
+        self.filename = filename
+        self.lines = tuple(lines)
+        self.text = text
+
+    @property
+    def lineno(self):
+        """The line number, or None when unknown or ambiguous."""
+        return self.lines[0] if len(self.lines) == 1 else None
+
+    def _where(self):
+        return " or ".join(str(n) for n in self.lines) or "?"
+
+    def __str__(self):
+        """Short form for annotations: ``model.py:6: g = p * z``."""
+        text = self.text
+        if len(text) > _QUOTE_WIDTH:
+            text = text[:_QUOTE_WIDTH - 3] + "..."
+        return f"{os.path.basename(self.filename)}:{self._where()}: {text}"
+
+    def location(self):
+        """Long form for messages: ``/path/to/model.py:6: g = p * z``."""
+        return f"{self.filename}:{self._where()}: {self.text}"
+
+
+class Origins:
+    """Finds the user line each statement of a generated function comes from.
+
+    * A statement of the forward sweep keeps the ``lineno`` (and
+      ``end_lineno``) of the user statement the normalizer made it from.
+    * A statement of the reverse sweep belongs to the block comment before it,
+      which quotes the user's line (``# g = p * z``).  A comment with a
+      ``lineno`` attribute gives the number directly; otherwise the quoted
+      text is looked up among the user lines the forward sweep comes from.
+      Inside a reversed branch or loop, statements before the first block
+      comment belong to the branch or loop, and so do those after its end
+      until the next comment.
+    * Helper statements (stacks, ``check_scalar``) have no origin.
+    """
+
+    def __init__(self, fdef, source):
+        self.source = source
+        self.by_text = {}                 # user text -> line numbers
+        for stmt in _statements(fdef.body):
+            lineno = getattr(stmt, "lineno", None)
+            if isinstance(lineno, int):
+                for text in {self.text(lineno, _end(stmt)), self.text(lineno, lineno)}:
+                    if text:
+                        self.by_text.setdefault(text, set()).add(lineno)
+
+    def text(self, first, last):
+        """The user's lines ``first``..``last`` on one line, stripped."""
+        lines = [self.source.line(n) or "" for n in range(first, last + 1)]
+        return " ".join(line.strip() for line in lines).strip()
+
+    def of_comment(self, comment):
+        text = comment.text.strip()
+        lineno = getattr(comment, "lineno", None)
+        lines = [lineno] if isinstance(lineno, int) else sorted(self.by_text.get(text, ()))
+        return Origin(self.source.filename, lines, text)
+
+    def of_statement(self, stmt):
+        lineno = getattr(stmt, "lineno", None)
+        if not isinstance(lineno, int):
+            return None
+        text = self.text(lineno, _end(stmt))
+        return Origin(self.source.filename, [lineno], text) if text else None
+
+    def walk(self, stmts):
+        """``(item, origin or None, in_reverse_sweep)`` for every statement
+        and comment of ``stmts`` and of the bodies nested in them, in order."""
+        state = {"current": None, "reverse": False}
+        yield from self._walk(stmts, state)
+
+    def _walk(self, stmts, state):
+        for stmt in stmts:
+            if not isinstance(stmt, gast.AST):                # a Comment
+                if getattr(stmt, "header", False):
+                    state["reverse"] = stmt.text.strip() == "reverse sweep"
+                    state["current"] = None
+                else:
+                    state["current"] = self.of_comment(stmt)
+                yield stmt, state["current"], state["reverse"]
+                continue
+            reverse = state["reverse"]
+            origin = state["current"] if reverse else self.of_statement(stmt)
+            yield stmt, origin, reverse
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list):
+                    state["current"] = origin
+                    yield from self._walk(inner, state)
+            if reverse:
+                state["current"] = origin
+
+    def annotations(self, stmts):
+        """``{id(stmt): "file:line: text"}`` for every statement with an origin."""
+        return {id(stmt): str(origin) for stmt, origin, _ in self.walk(stmts)
+                if isinstance(stmt, gast.AST) and origin is not None}
+
+
+def _end(stmt):
+    if isinstance(stmt, (gast.If, gast.For, gast.While)):
+        return stmt.lineno                # the header line only
+    end = getattr(stmt, "end_lineno", None)
+    return end if isinstance(end, int) and end >= stmt.lineno else stmt.lineno
+
+
+def _statements(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, gast.AST):
+            yield stmt
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list):
+                    yield from _statements(inner)
+
+
+def _cell(obj):
+    """A closure cell holding ``obj``; a cell is passed on as is (it may be
+    filled later, for a recursive function's own forward/reverse pair)."""
+    return obj if isinstance(obj, types.CellType) else types.CellType(obj)
 
 
 def compile_function(source, name, *, user_globals, user_cells, helpers,
-                     defaults=None, kwdefaults=None, origin=""):
+                     defaults=None, kwdefaults=None, origin="", annotated=None):
     """Compile ``source`` (one def named ``name``) into a function.
 
     ``user_cells``: the differentiated function's closure cells by name;
-    ``helpers``: other objects the code reads by name, given fresh cells.
+    ``helpers``: other objects the code reads by name, given fresh cells;
+    ``annotated``: the same code with user-line comments (from :func:`render`),
+    compiled and registered with ``linecache`` in place of ``source`` so that
+    tracebacks quote the user's lines.
     """
-    free = sorted(set(user_cells) | set(helpers))
+    if annotated is not None:
+        if annotated.count("\n") != source.count("\n"):
+            raise ValueError("annotated source must have the lines of the source")
+        source = annotated
+    free = sorted((set(user_cells) | set(helpers)) - {name})
     header = f"# srcad generated from {origin}\n" if origin else ""
     module_text = (header + f"def srcad_factory({', '.join(free)}):\n"
                    + "".join("    " + line if line.strip() else line
@@ -77,7 +269,7 @@ def compile_function(source, name, *, user_globals, user_cells, helpers,
     factory = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in factory.co_consts
                  if isinstance(c, types.CodeType) and c.co_name == name)
-    closure = tuple(user_cells[n] if n in user_cells else types.CellType(helpers[n])
+    closure = tuple(user_cells[n] if n in user_cells else _cell(helpers[n])
                     for n in inner.co_freevars)
     fn = types.FunctionType(inner, user_globals, name, defaults, closure or None)
     if kwdefaults:

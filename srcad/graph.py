@@ -386,6 +386,9 @@ def _attach_rule(graph, node):
     source = graph.parsed.source
     where = node.stmt.value
     rule = rules.lookup(node.primitive) if node.primitive is not None else None
+    if rule is None and node.kind == "call" and _is_user_function(node.primitive):
+        _attach_callee(graph, node)
+        return
     if rule is None:
         what = node.label if node.primitive is None else _describe_callable(node.primitive, node.label)
         raise source.error(
@@ -417,6 +420,44 @@ def _attach_rule(graph, node):
                 hint=f"pass a constant as {param!r}, or register a rule that "
                      f"differentiates it")
     node.rule, node.binding = tmpl, binding
+
+
+def _is_user_function(obj):
+    """A Python function srcad can read and transform (not a C function)."""
+    import inspect
+    obj = getattr(obj, "__func__", obj)             # staticmethod / bound method
+    return inspect.isfunction(obj) and not getattr(obj, "srcad_mode", None)
+
+
+def _attach_callee(graph, node):
+    """A call of a user function: the callee is differentiated too (split into
+    a forward and a reverse function) w.r.t. the parameters that receive
+    active arguments at this call site."""
+    import inspect
+    source = graph.parsed.source
+    callee = getattr(node.primitive, "__func__", node.primitive)
+    try:
+        bound = inspect.signature(callee).bind(*node.args, **node.kwargs)
+    except TypeError as exc:
+        raise source.error(RuleError, f"this call does not fit {callee.__qualname__}: {exc}",
+                           node.stmt.value, hint="check the arguments of the call") from None
+    active = []
+    for param, atom in bound.arguments.items():
+        kind = inspect.signature(callee).parameters[param].kind
+        atoms = atom if isinstance(atom, (tuple, dict)) else (atom,)
+        atoms = atoms.values() if isinstance(atoms, dict) else atoms
+        if any(isinstance(a, gast.AST) and any(n in graph.varied for n in atom_names(a)) for a in atoms):
+            if kind in (kind.VAR_POSITIONAL, kind.VAR_KEYWORD):
+                raise source.error(
+                    NonDifferentiableError,
+                    f"srcad cannot yet differentiate {callee.__qualname__} through its "
+                    f"*{param} parameter", node.stmt.value,
+                    hint="give the function named parameters for the differentiated values")
+            active.append(param)
+    node.kind = "usercall"
+    node.callee = callee
+    node.callee_wrt = tuple(active)
+    node.binding = {p: bound.arguments[p] for p in active}
 
 
 def _describe_callable(obj, label):

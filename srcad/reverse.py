@@ -113,17 +113,27 @@ class References:
 class ReverseGenerator:
     """Builds the gast FunctionDef of a gradient, VJP or value-and-gradient."""
 
-    def __init__(self, graph, mode="grad"):
-        if mode not in MODES:
+    def __init__(self, graph, mode="grad", splitter=None, own=None):
+        if mode not in MODES + ("split",):
             raise ValueError(f"unknown mode {mode!r}")
         self.graph = graph
         self.mode = mode
+        self.splitter = splitter          # callee, wrt -> Split (see api.split)
+        self.callees = []                 # the Splits this function calls
+        self._saved = {}                  # usercall node -> name of its saved values
         self.source = graph.parsed.source
         taken = all_names(graph.fdef)
         self.names = NameAllocator(taken)
         self.refs = References(graph.parsed.namespace, self.names, assigned_names(graph.fdef))
         self._adjoints = {}
         self.defined = set()
+        self.own_names = None
+        if own is not None:               # a recursive call names the pair being made
+            base = _identifier(graph.name)
+            self.own_names = (self.names.fresh(f"forward_{base}"), self.names.fresh(f"reverse_{base}"))
+            for cell, fname in zip((own.forward, own.reverse), self.own_names):
+                self.refs._names[id(cell)] = fname
+                self.refs.cells[fname] = cell
 
     # -- names ---------------------------------------------------------------
     def adjoint(self, primal):
@@ -138,7 +148,8 @@ class ReverseGenerator:
         return name(self.refs(wanted, obj))
 
     # -- the whole function ----------------------------------------------------
-    def generate(self):
+    def sweeps(self):
+        """(setup, forward sweep, reverse sweep, gradient expression, seed name)."""
         graph = self.graph
         output = graph.output
         self._check_output(output)
@@ -155,9 +166,45 @@ class ReverseGenerator:
         grads = [self.gradient(w) for w in graph.wrt]
         result = grads[0] if len(grads) == 1 and not graph.wrt_is_tuple else \
             gast.Tuple(elts=grads, ctx=gast.Load())
+        setup, forward, reverse = self.resolve_saves(forward, reverse)
+        return setup, forward, reverse, result, seed
+
+    def generate_split(self):
+        """Two functions for a callee: ``forward_h(*args) -> (value, saved)`` and
+        ``reverse_h(saved, dvalue) -> gradients``; the caller keeps ``saved``
+        from its forward sweep to its reverse sweep, so nothing is recomputed."""
+        graph = self.graph
+        setup, forward, reverse, result, seed = self.sweeps()
+        available = set(graph.params) | _stored(setup + forward)
+        kept = sorted((_reads(reverse) | _reads([gast.Expr(value=result)])) & available)
+        saved = self.names.fresh("saved")
+        pack = gast.Tuple(elts=[name(v) for v in kept], ctx=gast.Load())
+        fbody = [*setup, *forward, gast.Return(value=gast.Tuple(elts=[_copy(graph.output), pack],
+                                                                  ctx=gast.Load()))]
+        fbody = optimize.eliminate_dead_code(fbody)
+        unpack = gast.Assign(targets=[gast.Tuple(elts=[store(v) for v in kept], ctx=gast.Store())],
+                             value=name(saved), type_comment=None)
+        rbody = ([unpack] if kept else []) + reverse + [gast.Return(value=result)]
+        rbody = optimize.eliminate_dead_code(rbody)
+        fname, rname = self.own_names or (self.names.fresh(f"forward_{_identifier(graph.name)}"),
+                                          self.names.fresh(f"reverse_{_identifier(graph.name)}"))
+        fdef = gast.FunctionDef(name=fname, args=_copy(graph.fdef.args),
+                                body=fbody, decorator_list=[], returns=None, type_comment=None,
+                                type_params=[])
+        rargs = gast.arguments(args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
+                                     for n in (saved, seed)],
+                               posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                               kwarg=None, defaults=[])
+        rdef = gast.FunctionDef(name=rname, args=rargs, body=rbody,
+                                decorator_list=[], returns=None, type_comment=None, type_params=[])
+        return fdef, rdef
+
+    def generate(self):
+        graph = self.graph
+        output = graph.output
+        setup, forward, reverse, result, seed = self.sweeps()
         if self.mode == "value_and_grad":
             result = gast.Tuple(elts=[_copy(output), result], ctx=gast.Load())
-        setup, forward, reverse = self.resolve_saves(forward, reverse)
         body = [*setup, Comment("forward sweep", header=True), *forward]
         if reverse:
             body += [Comment("reverse sweep", header=True), *reverse]
@@ -192,6 +239,9 @@ class ReverseGenerator:
             if isinstance(item, Node):
                 if item.target is not None and item not in self.initial:
                     out.append(Save(item.target))
+                if item.kind == "usercall" and item.active:
+                    out.extend(self.forward_call(item))
+                    continue
                 out.append(item.stmt)                # shared with the graph, never mutated
             elif isinstance(item, Branch):
                 out.append(gast.If(test=_copy(item.test), body=self.forward_items(item.body),
@@ -209,6 +259,56 @@ class ReverseGenerator:
             else:
                 out.append(_copy(item.stmt))
         return out
+
+    def forward_call(self, node):
+        """``y, y_saved = forward_h(...)``: the callee's forward sweep, keeping
+        the values its reverse sweep will need."""
+        split = self._split(node)
+        saved = self._saved[node] = self.names.fresh(f"{node.target}_saved")
+        value = _copy(node.stmt.value)
+        value.func = self.ref(split.forward, f"forward_{_identifier(node.callee.__name__)}")
+        targets = gast.Tuple(elts=[store(node.target), store(saved)], ctx=gast.Store())
+        stmt = gast.copy_location(gast.Assign(targets=[targets], value=value, type_comment=None),
+                                  node.stmt)
+        marks = [Save(saved)] if node not in self.initial else []
+        return marks + [stmt]
+
+    def _split(self, node):
+        if self.splitter is None:
+            raise self.source.error(SrcadError, "calls into user functions need a splitter",
+                                    node.stmt.value)
+        try:
+            split = self.splitter(node.callee, node.callee_wrt)
+        except SrcadError as exc:
+            if exc.lineno is not None:
+                raise
+            raise self.source.error(type(exc), f"while differentiating the call of "
+                                    f"{node.callee.__qualname__}: {exc.message}",
+                                    node.stmt.value, hint=exc.hint) from None
+        if split not in self.callees:
+            self.callees.append(split)
+        return split
+
+    def reverse_call(self, node, g):
+        """The callee's reverse sweep, then the contributions to the arguments."""
+        split = self._split(node)
+        func = self.ref(split.reverse, f"reverse_{_identifier(node.callee.__name__)}")
+        grads = call(func, name(self._saved[node]), g)
+        atoms = [node.binding[p] for p in node.callee_wrt]
+        if len(atoms) == 1:
+            return [self.contribute(atoms[0].id, grads)]
+        ids = [a.id for a in atoms]
+        if len(set(ids)) == len(ids) and not any(i in self.defined for i in ids):
+            self.defined.update(ids)
+            targets = gast.Tuple(elts=[store(self.adjoint(i)) for i in ids], ctx=gast.Store())
+            return [gast.Assign(targets=[targets], value=grads, type_comment=None)]
+        holder = self.names.fresh(f"d{node.target}_args")
+        stmts = [assign(holder, grads)]
+        for k, i in enumerate(ids):
+            part = gast.Subscript(value=name(holder), slice=gast.Constant(value=k, kind=None),
+                                  ctx=gast.Load())
+            stmts.append(self.contribute(i, part))
+        return stmts
 
     @staticmethod
     def _needs_trips(loop):
@@ -231,6 +331,8 @@ class ReverseGenerator:
                 out.extend(stmts)
                 if item.target is not None and item not in self.initial:
                     out.append(Restore(item.target))
+                    if item in self._saved:
+                        out.append(Restore(self._saved[item]))
             elif isinstance(item, Branch):
                 out.extend(self.reverse_branch(item))
                 last_line = None
@@ -358,6 +460,10 @@ class ReverseGenerator:
                     stmts.append(self.contribute(elt.id, index))
             self.defined.discard(node.target)
             return stmts
+        if node.kind == "usercall":
+            stmts = self.reverse_call(node, g)
+            self.defined.discard(node.target)
+            return stmts
         tmpl = node.rule
         mapping = {p: self._expression(a) for p, a in node.binding.items()}
         wanted = {}
@@ -418,6 +524,16 @@ class ReverseGenerator:
 def _has_code(stmts):
     """True when a reverse block holds a statement (comments and markers aside)."""
     return any(isinstance(s, gast.AST) or isinstance(s, (Save, Restore)) for s in stmts)
+
+
+def _stored(stmts):
+    names = set()
+    for stmt in stmts:
+        if isinstance(stmt, gast.AST):
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                    names.add(node.id)
+    return names
 
 
 def _markers(stmts):
@@ -498,9 +614,16 @@ def _copy(tree):
     return clone(tree)
 
 
-def reverse_function(graph, mode):
-    """The adjoint of ``graph`` as (gast FunctionDef, seed name, references)."""
-    gen = ReverseGenerator(graph, mode)
+def reverse_function(graph, mode, splitter=None):
+    """The adjoint of ``graph``: (gast FunctionDef, seed name, generator)."""
+    gen = ReverseGenerator(graph, mode, splitter)
     fdef, seed = gen.generate()
-    return fdef, seed, gen.refs
+    return fdef, seed, gen
+
+
+def split_functions(graph, splitter=None, own=None):
+    """The forward and reverse functions of a callee: (fdef, rdef, generator)."""
+    gen = ReverseGenerator(graph, "split", splitter, own)
+    fdef, rdef = gen.generate_split()
+    return fdef, rdef, gen
 

@@ -41,6 +41,8 @@ def _transform_decorator(mode):
 def derivative(f, wrt, mode):
     """The cached generated function for ``f`` in ``mode`` w.r.t. ``wrt``."""
     target = f.__func__ if inspect.ismethod(f) else f
+    if inspect.ismethod(f):
+        wrt = _skip_self(wrt)                 # wrt counts the arguments after self
     if not inspect.isfunction(target):
         raise SourceUnavailableError(
             f"srcad transforms Python functions; {getattr(f, '__name__', f)!r} is a "
@@ -61,6 +63,12 @@ def derivative(f, wrt, mode):
     if inspect.ismethod(f):
         return found.__get__(f.__self__)
     return found
+
+
+def _skip_self(wrt):
+    """Integer positions of a bound method's arguments, counted after ``self``."""
+    shift = lambda w: w + 1 if isinstance(w, int) and not isinstance(w, bool) and w >= 0 else w  # noqa: E731
+    return tuple(shift(w) for w in wrt) if isinstance(wrt, (tuple, list)) else shift(wrt)
 
 
 def _wrt_key(wrt):

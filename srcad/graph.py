@@ -261,11 +261,17 @@ class GraphBuilder:
         return "call", prim, list(e.args), kwargs, label
 
     def _resolve(self, expr):
+        return self._resolve_static(self.namespace, expr)
+
+    @staticmethod
+    def _resolve_static(namespace, expr):
         """The object a static callee expression names, or None if unknown."""
         if isinstance(expr, gast.Name):
-            return self.namespace.lookup(expr.id, None)
+            if getattr(expr, "srcad_local", False):
+                return None
+            return namespace.lookup(expr.id, None)
         if isinstance(expr, gast.Attribute):
-            base = self._resolve(expr.value)
+            base = GraphBuilder._resolve_static(namespace, expr.value)
             return getattr(base, expr.attr, None) if base is not None else None
         return None
 
@@ -365,8 +371,35 @@ def analyze(graph):
                        and any(n in varied for a in _diff_atoms(node) for n in atom_names(a)))
         if node.active and node.kind != "pack":
             _attach_rule(graph, node)
+        elif node.kind == "effect":
+            _check_effect(graph, node, varied)
     infer_shape_classes(graph)
     return graph
+
+
+#: calls whose only effect is output: harmless on values that carry derivatives
+HARMLESS_EFFECTS = {print}
+
+
+def _check_effect(graph, node, varied):
+    """A call made for its effect (``L.append(x)``, ``np.copyto(a, x)``) on a
+    value that depends on ``wrt`` could change data srcad does not follow:
+    refuse it rather than return a silently wrong gradient."""
+    value = getattr(node.stmt, "value", None)
+    if not isinstance(value, gast.Call):
+        return
+    names = [n.id for n in gast.walk(value)
+             if isinstance(n, gast.Name) and getattr(n, "srcad_local", False)]
+    touched = [n for n in names if n in varied]
+    func = value.func
+    if not touched or GraphBuilder._resolve_static(graph.parsed.namespace, func) in HARMLESS_EFFECTS:
+        return
+    raise graph.parsed.source.error(
+        NonDifferentiableError,
+        f"srcad cannot follow the side effect of {gast_text(func)}(...) on a value "
+        f"that depends on {', '.join(graph.wrt)}", value,
+        hint="assign the result instead (y = f(x)); build a list with a list literal "
+             "or np.stack, not by mutating it")
 
 
 def _diff_atoms(node):

@@ -26,7 +26,7 @@ import srcad.rules as rules
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
 from srcad.normalize import param_names
 from srcad.rules.template import template
-from srcad.runtime import identity
+from srcad.runtime import identity, setitem
 
 BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -215,6 +215,12 @@ class GraphBuilder:
         return out
 
     def node(self, stmt):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            sub = stmt.targets[0]
+            base = gast.Name(id=sub.value.id, ctx=gast.Load(), annotation=None, type_comment=None)
+            base.srcad_local = True
+            return Node(stmt, sub.value.id, "op", setitem, [base, IndexAtom(sub.slice), stmt.value],
+                        {}, "setitem")
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0].id
             kind, prim, args, kwargs, label = self.classify(stmt.value)
@@ -373,6 +379,8 @@ def analyze(graph):
             _attach_rule(graph, node)
         elif node.kind == "effect":
             _check_effect(graph, node, varied)
+        if node.primitive is setitem:
+            _check_not_an_input(graph, node)
     infer_shape_classes(graph)
     return graph
 
@@ -405,6 +413,8 @@ def _check_effect(graph, node, varied):
 def _diff_atoms(node):
     if node.kind == "op" and node.primitive is operator.getitem:
         return node.args[:1]            # the index carries no derivative
+    if node.primitive is setitem:
+        return [node.args[0], node.args[2]]
     return list(node.args) + list(node.kwargs.values())
 
 
@@ -432,9 +442,7 @@ def _attach_rule(graph, node):
                  f"non-differentiable with srcad.nondifferentiable(...) if its "
                  f"result carries no derivative")
     tmpl = template(rule)
-    args = list(node.args)
-    if node.primitive is operator.getitem:
-        args[1] = node.args[1].index
+    args = [a.index if isinstance(a, IndexAtom) else a for a in node.args]
     try:
         binding = tmpl.bind(args, node.kwargs)
     except TypeError as exc:
@@ -453,6 +461,35 @@ def _attach_rule(graph, node):
                 hint=f"pass a constant as {param!r}, or register a rule that "
                      f"differentiates it")
     node.rule, node.binding = tmpl, binding
+
+
+#: primitives whose result may share memory with their first argument
+VIEWS = {identity, operator.getitem, np.reshape, np.ndarray.reshape, np.transpose,
+         np.ndarray.transpose, np.ravel, np.ndarray.ravel, np.squeeze, np.expand_dims,
+         np.swapaxes, np.real}
+
+
+def _check_not_an_input(graph, node):
+    """``x[i] = v`` may not change an array the caller passed in (or a view of one)."""
+    defs = {}
+    for other in graph.nodes:
+        if other.target is not None and other is not node:
+            defs.setdefault(other.target, []).append(other)
+    todo, seen = [node.args[0].id], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in graph.params:
+            raise graph.parsed.source.error(
+                NonDifferentiableError,
+                f"this line updates {node.args[0].id!r} in place, which is (or may share memory "
+                f"with) the argument {name!r}: the caller's data must not change", node.stmt,
+                hint=f"work on a copy: {node.args[0].id} = {node.args[0].id}.copy() before this line")
+        for d in defs.get(name, []):
+            if d.primitive in VIEWS and d.args and isinstance(d.args[0], gast.Name):
+                todo.append(d.args[0].id)
 
 
 def _is_user_function(obj):

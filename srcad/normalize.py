@@ -391,9 +391,12 @@ class Normalizer:
 
     def visit_AugAssign(self, stmt):
         target = stmt.target
-        if not isinstance(target, gast.Name):
+        if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+            load = gast.Subscript(value=target.value, slice=target.slice, ctx=gast.Load())
+        elif isinstance(target, gast.Name):
+            load = gast.Name(id=target.id, ctx=gast.Load(), annotation=None, type_comment=None)
+        else:
             self._refuse_target(target)
-        load = gast.Name(id=target.id, ctx=gast.Load(), annotation=None, type_comment=None)
         gast.copy_location(load, target)
         value = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
         self._assign(target, value)
@@ -405,8 +408,20 @@ class Normalizer:
             self._emit_assign(target.id, rhs)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self._unpack(target, value)
+        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
+                and target.value.id in self.locals:
+            self._setitem(target, value)
         else:
             self._refuse_target(target)
+
+    def _setitem(self, target, value):
+        """``x[i] = v`` stays an in-place update; the graph sees a new ``x``."""
+        index = self._index(target.slice)
+        atom = self.atom(value)
+        base = self._read(target.value)
+        new = gast.Subscript(value=base, slice=index, ctx=gast.Store())
+        self._emit(gast.Assign(targets=[gast.copy_location(new, target)], value=atom,
+                               type_comment=None), self._stmt)
 
     def _unpack(self, target, value):
         if any(isinstance(e, gast.Starred) for e in target.elts):
@@ -697,8 +712,11 @@ def _is_docstring(stmt):
 
 
 def _names_assigned_in_compound(fdef):
-    """Names bound inside a branch or loop: they keep one name (no versions)."""
-    names = set()
+    """Names bound inside a branch or loop, or updated in place (``x[i] = v``):
+    they keep one name (no versions)."""
+    names = {n.value.id for n in gast.walk(fdef)
+             if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store)
+             and isinstance(n.value, gast.Name)}
     for node in gast.walk(fdef):
         if isinstance(node, (gast.If, gast.For, gast.While)):
             for sub in gast.walk(node):

@@ -32,13 +32,14 @@ active arguments produce code, so nothing inactive is computed.  The
 import copy
 
 import gast
+import numpy as np
 
 from srcad import optimize
 from srcad.errors import SrcadError
 from srcad.graph import Branch, IndexAtom, Loop, Node, atom_names
-from srcad.rules.template import clone
 from srcad.normalize import NameAllocator, all_names, assigned_names
-from srcad.runtime import Stack, check_scalar, unbroadcast, zeros_like
+from srcad.rules.template import clone
+from srcad.runtime import Stack, check_scalar, setitem, unbroadcast, zeros_like
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -68,17 +69,19 @@ class Comment:
 
 
 class Save:
-    """Marker: the forward sweep is about to overwrite ``var``."""
+    """Marker: the forward sweep is about to overwrite ``var`` (or ``var[index]``)."""
 
-    def __init__(self, var):
+    def __init__(self, var, index=None):
         self.var = var
+        self.index = index
 
 
 class Restore:
-    """Marker: the reverse sweep has reversed a definition of ``var``."""
+    """Marker: the reverse sweep has reversed a definition of ``var`` (or ``var[index]``)."""
 
-    def __init__(self, var):
+    def __init__(self, var, index=None):
         self.var = var
+        self.index = index
 
 
 class References:
@@ -238,7 +241,7 @@ class ReverseGenerator:
         for item in items:
             if isinstance(item, Node):
                 if item.target is not None and item not in self.initial:
-                    out.append(Save(item.target))
+                    out.append(Save(item.target, self._item_index(item)))
                 if item.kind == "usercall" and item.active:
                     out.extend(self.forward_call(item))
                     continue
@@ -259,6 +262,12 @@ class ReverseGenerator:
             else:
                 out.append(_copy(item.stmt))
         return out
+
+    def _item_index(self, node):
+        """For ``x[i] = v``: the index expression, since only ``x[i]`` is overwritten."""
+        if node.primitive is setitem:
+            return node.args[1].index                 # slice syntax, used inside x[...]
+        return None
 
     def forward_call(self, node):
         """``y, y_saved = forward_h(...)``: the callee's forward sweep, keeping
@@ -330,7 +339,7 @@ class ReverseGenerator:
                     last_line = (item.lineno, item.end_lineno)
                 out.extend(stmts)
                 if item.target is not None and item not in self.initial:
-                    out.append(Restore(item.target))
+                    out.append(Restore(item.target, self._item_index(item)))
                     if item in self._saved:
                         out.append(Restore(self._saved[item]))
             elif isinstance(item, Branch):
@@ -433,12 +442,22 @@ class ReverseGenerator:
                 if isinstance(stmt, Save):
                     if stmt.var in stacks:
                         push = gast.Attribute(value=name(stacks[stmt.var]), attr="push", ctx=gast.Load())
-                        out.append(gast.Expr(value=call(push, name(stmt.var))))
+                        value = name(stmt.var)
+                        if stmt.index is not None:      # the overwritten part, copied
+                            part = gast.Subscript(value=value, slice=_copy(stmt.index), ctx=gast.Load())
+                            value = call(gast.Attribute(value=self.ref(np, "np"), attr="copy",
+                                                        ctx=gast.Load()), part)
+                        out.append(gast.Expr(value=call(push, value)))
                     continue
                 if isinstance(stmt, Restore):
                     if stmt.var in stacks:
                         pop = gast.Attribute(value=name(stacks[stmt.var]), attr="pop", ctx=gast.Load())
-                        restore = assign(stmt.var, call(pop))
+                        if stmt.index is None:
+                            restore = assign(stmt.var, call(pop))
+                        else:
+                            where = gast.Subscript(value=name(stmt.var), slice=_copy(stmt.index),
+                                                   ctx=gast.Store())
+                            restore = gast.Assign(targets=[where], value=call(pop), type_comment=None)
                         restore.srcad_effect = True
                         out.append(restore)
                     continue
@@ -476,14 +495,20 @@ class ReverseGenerator:
             reference=self.refs)
         stmts = list(prelude)
         unbroadcast_name = self.refs("unbroadcast", unbroadcast)
-        for index, atom in sorted(wanted.items()):
+        # An in-place update (x[i] = v) reads and redefines x: the other
+        # contributions read dx first, then dx becomes the old x's adjoint.
+        order = sorted(wanted.items(), key=lambda kv: (_is_name(kv[1], node.target), kv[0]))
+        for index, atom in order:
             expr = optimize.drop_unbroadcast(outs[index], node, self.graph.shape_class,
                                              unbroadcast_name)
+            if _is_name(atom, node.target):
+                self.defined.discard(node.target)
             if isinstance(atom, gast.Name):
                 stmts.append(self.contribute(atom.id, expr))
             else:
                 stmts.extend(self._distribute(node, atom, expr))
-        self.defined.discard(node.target)
+        if not any(_is_name(a, node.target) for a in wanted.values()):
+            self.defined.discard(node.target)
         return stmts
 
     def _distribute(self, node, sequence, expr):
@@ -519,6 +544,10 @@ class ReverseGenerator:
                                                        ctx=gast.Load()),
                                   slice=_copy(index), ctx=gast.Load())
         return atom
+
+
+def _is_name(atom, id_):
+    return isinstance(atom, gast.Name) and atom.id == id_
 
 
 def _has_code(stmts):

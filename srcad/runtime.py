@@ -25,6 +25,21 @@ def stop_gradient(x):
     return x
 
 
+def setitem(x, index, value):
+    """The primitive of ``x[index] = value`` (an in-place update of ``x``)."""
+    x[index] = value
+    return x
+
+
+def without(g, index):
+    """A copy of the cotangent ``g`` with zeros at ``index``: what flows to the
+    old value of ``x`` through ``x[index] = value``, whose entries there were
+    overwritten."""
+    out = np.array(g, dtype=np.result_type(g, float))
+    out[index] = 0.0
+    return out
+
+
 def check_scalar(value):
     """``grad`` differentiates scalar outputs only; refuse anything else."""
     if type(value) is not float and np.ndim(value) != 0:

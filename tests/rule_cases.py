@@ -58,6 +58,19 @@ class Case:
         return f"Case({self.id})"
 
 
+class CopyingCase(Case):
+    """A case whose primitive updates its first argument in place (``setitem``):
+    every call works on copies, so the case's own arrays never change."""
+
+    def call(self, args=None):
+        args = self.args if args is None else args
+        return self.primitive(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args],
+                              **self.kwargs)
+
+    def __repr__(self):
+        return f"CopyingCase({self.id})"
+
+
 def name_of(primitive):
     """A short readable name: ``np.sin``, ``ndarray.sum``, ``math.log``, ``operator.add``."""
     if isinstance(primitive, np.ufunc):
@@ -410,6 +423,14 @@ for index, tag in [(1, "int"), (slice(0, 2), "slice"), ((slice(None), 1), "colum
                    ((-1, -1), "element"), (Ellipsis, "ellipsis")]:
     case(operator.getitem, real((3, 2)), index, tag=tag)
 case(operator.getitem, real((3,)), np.array([2, 2, 2]), tag="(3,)-repeated")
+
+# setitem: x[index] = value, in place; the old x gets no gradient where it was overwritten
+from srcad.runtime import setitem  # noqa: E402
+for index, value_shape, tag in [(1, (2,), "row"), ((slice(None), 0), (3,), "column"),
+                                (slice(0, 2), (2, 2), "slice"), ((0, 1), (), "element"),
+                                (slice(0, 2), (2,), "broadcast-value")]:
+    CASES.append(CopyingCase(setitem, (real((3, 2)), index, real(value_shape)), {}, (0, 2),
+                             f"runtime.setitem-{tag}"))
 
 # --- sequences of arrays: the one argument is a tuple (or list), its gradient a tuple -------
 

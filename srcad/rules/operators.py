@@ -10,7 +10,8 @@ import operator
 import numpy as np
 
 from srcad.rules.registry import adjoint, nondifferentiable
-from srcad.runtime import identity, stop_gradient, matmul_adjoint_x, matmul_adjoint_y, scatter_add, unbroadcast
+from srcad.runtime import (identity, matmul_adjoint_x, matmul_adjoint_y, scatter_add, setitem,
+                           stop_gradient, unbroadcast, without)
 
 
 @adjoint(operator.add, np.add)
@@ -62,6 +63,11 @@ def copy(g, ans, x):
 @adjoint(operator.getitem)
 def getitem(g, ans, a, b):
     return scatter_add(g, a, b)
+
+
+@adjoint(setitem)
+def setitem_(g, ans, x, index, value):
+    return without(g, index), None, unbroadcast(g[index], value)
 
 
 @adjoint(operator.mod, np.mod, np.remainder)

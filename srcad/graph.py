@@ -26,7 +26,7 @@ import srcad.rules as rules
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
 from srcad.normalize import param_names
 from srcad.rules.template import template
-from srcad.runtime import identity, setitem
+from srcad.runtime import identity, list_append, setitem
 
 BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -221,6 +221,11 @@ class GraphBuilder:
             base.srcad_local = True
             return Node(stmt, sub.value.id, "op", setitem, [base, IndexAtom(sub.slice), stmt.value],
                         {}, "setitem")
+        if _is_append(stmt):
+            call = stmt.value
+            base = gast.Name(id=call.func.value.id, ctx=gast.Load(), annotation=None, type_comment=None)
+            base.srcad_local = True
+            return Node(stmt, base.id, "op", list_append, [base, call.args[0]], {}, "append")
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0].id
             kind, prim, args, kwargs, label = self.classify(stmt.value)
@@ -280,6 +285,14 @@ class GraphBuilder:
             base = GraphBuilder._resolve_static(namespace, expr.value)
             return getattr(base, expr.attr, None) if base is not None else None
         return None
+
+
+def _is_append(stmt):
+    """``L.append(v)`` on a local list: an in-place update of ``L``."""
+    value = getattr(stmt, "value", None)
+    return (isinstance(stmt, gast.Expr) and isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Attribute) and value.func.attr == "append"
+            and _is_local(value.func.value) and len(value.args) == 1 and not value.keywords)
 
 
 class Branch:

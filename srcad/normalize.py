@@ -77,10 +77,8 @@ UNSUPPORTED_EXPRESSIONS = {
     gast.YieldFrom: ("yield from", "srcad differentiates functions, not generators"),
     gast.Await: ("await", "differentiate synchronous code only"),
     gast.Lambda: ("a lambda expression", "define the function with def outside, or bind the lambda to a name"),
-    gast.ListComp: ("a list comprehension", "write the loop out with a for statement"),
     gast.SetComp: ("a set comprehension", "write the loop out with a for statement"),
     gast.DictComp: ("a dict comprehension", "write the loop out with a for statement"),
-    gast.GeneratorExp: ("a generator expression", "write the loop out with a for statement"),
     gast.NamedExpr: ("an assignment expression (:=)", "assign with a separate statement"),
     gast.Starred: ("a starred expression", "pass the elements explicitly"),
     gast.Dict: ("a dict display", "use separate variables"),
@@ -593,6 +591,43 @@ class Normalizer:
                 self.out = saved
             self._branch(test, body, [], self._stmt)
 
+    def rhs_ListComp(self, e):
+        """``[f(x) for x in xs if c]`` -> a list grown by a loop::
+
+            f_list = []
+            for x_2 in xs:
+                if c:
+                    f_list.append(f(x_2))
+
+        The comprehension's own variables get fresh names (they are local to
+        the comprehension in Python)."""
+        name = self._compound_temp(f"{self._describe(e.elt)}_list")
+        self.statement(_assign_stmt(name, gast.List(elts=[], ctx=gast.Load()), e))
+        renames = {}
+        for gen in e.generators:
+            if getattr(gen, "is_async", 0):
+                raise self.source.error(UnsupportedSyntaxError, "srcad cannot differentiate "
+                                        "an async comprehension", gen)
+            for target in gast.walk(gen.target):
+                if isinstance(target, gast.Name):
+                    renames[target.id] = self._compound_temp(target.id)
+        rename = _Renamer(renames)
+        append = gast.Attribute(value=gast.Name(id=name, ctx=gast.Load(), annotation=None,
+                                                type_comment=None), attr="append", ctx=gast.Load())
+        body = [gast.copy_location(gast.Expr(value=gast.Call(func=append, args=[rename.visit(e.elt)],
+                                                             keywords=[])), e)]
+        for gen in reversed(e.generators):
+            for cond in reversed(gen.ifs):
+                body = [gast.copy_location(gast.If(test=rename.visit(cond), body=body, orelse=[]), e)]
+            iter_ = gen.iter if gen is e.generators[0] else rename.visit(gen.iter)
+            body = [gast.copy_location(gast.For(target=rename.visit(gen.target), iter=iter_, body=body,
+                                                orelse=[], type_comment=None), e)]
+        for stmt in body:
+            self.statement(stmt)
+        return self._load(name, e)
+
+    rhs_GeneratorExp = rhs_ListComp          # materialized: sum(x * x for x in xs)
+
     def _compound_temp(self, base):
         name = self.names.fresh(base)
         self.locals.add(name)
@@ -650,6 +685,8 @@ class Normalizer:
             return f"{root}_{expr.attr}"
         elif isinstance(expr, gast.IfExp):
             op = "ifexp"
+        elif isinstance(expr, (gast.ListComp, gast.GeneratorExp)):
+            op = "list"
         elif isinstance(expr, gast.BoolOp):
             op = "and" if isinstance(expr.op, gast.And) else "or"
         else:
@@ -663,6 +700,30 @@ class _Header:
     def __init__(self, target, iter_):
         self.target = target
         self.iter = iter_
+
+
+class _Renamer(gast.NodeTransformer):
+    """Renames variables (the targets of a comprehension) in a copied tree."""
+
+    def __init__(self, renames):
+        self.renames = renames
+
+    def visit(self, node):
+        return super().visit(copy.deepcopy(node)) if node is not None else None
+
+    def visit_Name(self, node):
+        if node.id in self.renames:
+            node.id = self.renames[node.id]
+        return node
+
+    def generic_visit(self, node):
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, list):
+                setattr(node, field, [gast.NodeTransformer.visit(self, v) if isinstance(v, gast.AST) else v
+                                      for v in value])
+            elif isinstance(value, gast.AST):
+                setattr(node, field, gast.NodeTransformer.visit(self, value))
+        return node
 
 
 def _stored(stmts):
@@ -717,6 +778,9 @@ def _names_assigned_in_compound(fdef):
     names = {n.value.id for n in gast.walk(fdef)
              if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store)
              and isinstance(n.value, gast.Name)}
+    names |= {n.func.value.id for n in gast.walk(fdef)          # lists grown in place
+              if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
+              and n.func.attr == "append" and isinstance(n.func.value, gast.Name)}
     for node in gast.walk(fdef):
         if isinstance(node, (gast.If, gast.For, gast.While)):
             for sub in gast.walk(node):

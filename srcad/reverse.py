@@ -39,7 +39,7 @@ from srcad.errors import SrcadError
 from srcad.graph import Branch, IndexAtom, Loop, Node, atom_names
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
-from srcad.runtime import Stack, check_scalar, setitem, unbroadcast, zeros_like
+from srcad.runtime import Stack, check_scalar, list_append, setitem, unbroadcast, zeros_like
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -66,6 +66,9 @@ class Comment:
     def __init__(self, text, header=False):
         self.text = text
         self.header = header      # a section header stays even before other comments
+
+
+APPEND = "append"     # marker index: the definition was L.append(v)
 
 
 class Save:
@@ -267,6 +270,8 @@ class ReverseGenerator:
         """For ``x[i] = v``: the index expression, since only ``x[i]`` is overwritten."""
         if node.primitive is setitem:
             return node.args[1].index                 # slice syntax, used inside x[...]
+        if node.primitive is list_append:
+            return APPEND                             # undone by L.pop(), no stack
         return None
 
     def forward_call(self, node):
@@ -324,8 +329,11 @@ class ReverseGenerator:
         return loop.kind == "while" or loop.has_break
 
     # -- the reverse sweep -------------------------------------------------------
-    def reverse_items(self, items):
+    def reverse_items(self, items, context=None):
+        """The reverse of a block; ``context`` is the enclosing branch or loop
+        comment, not repeated inside it."""
         out, last_line = [], None
+        context_text = context.text if context is not None else None
         for item in reversed(items):
             if isinstance(item, Node):
                 stmts = []
@@ -335,7 +343,9 @@ class ReverseGenerator:
                     else:
                         self.defined.discard(item.target)   # a new value: its old adjoint ends
                 if stmts and (item.lineno, item.end_lineno) != last_line:
-                    out.append(Comment(self.graph.source_text(item)))
+                    text = self.graph.source_text(item)
+                    if text != context_text:
+                        out.append(Comment(text))
                     last_line = (item.lineno, item.end_lineno)
                 out.extend(stmts)
                 if item.target is not None and item not in self.initial:
@@ -355,10 +365,11 @@ class ReverseGenerator:
         the branch that ran; an adjoint defined on one side only gets zeros
         on the other, so both sides leave the same adjoints defined."""
         before = set(self.defined)
-        body = self.reverse_items(branch.body)
+        comment = Comment(self.graph.line_text(branch.lineno))
+        body = self.reverse_items(branch.body, comment)
         after_body = self.defined
         self.defined = set(before)
-        orelse = self.reverse_items(branch.orelse)
+        orelse = self.reverse_items(branch.orelse, comment)
         after_else = self.defined
         both = after_body | after_else
         body += [self._zeros(v) for v in sorted(both - after_body)]
@@ -369,7 +380,6 @@ class ReverseGenerator:
         test = _copy(branch.test)
         if not _has_code(body):
             test, body, orelse = gast.UnaryOp(op=gast.Not(), operand=test), orelse, []
-        comment = Comment(self.graph.line_text(branch.lineno))
         return [comment, gast.If(test=test, body=body, orelse=orelse)]
 
     def reverse_loop(self, loop):
@@ -388,12 +398,12 @@ class ReverseGenerator:
             entry |= grown
         inits = [self._zeros(v) for v in sorted(entry - self.defined)]
         self.defined = set(entry)
-        body = self.reverse_items(loop.body)
+        comment = Comment(self.graph.line_text(loop.lineno))
+        body = self.reverse_items(loop.body, comment)
         body += [self._zeros(v) for v in sorted(entry - self.defined)]
         self.defined = entry
         if not _has_code(body):
             return inits + body
-        comment = Comment(self.graph.line_text(loop.lineno))
         return inits + [comment, gast.For(target=self._reverse_target(loop),
                                           iter=self._reverse_iter(loop), body=body,
                                           orelse=[], type_comment=None)]
@@ -428,7 +438,8 @@ class ReverseGenerator:
         """Turn save/restore markers into stack pushes and pops, only for the
         values the reverse sweep actually reads."""
         read = _reads(reverse)
-        saved = sorted({m.var for m in _markers(forward) if m.var in read})
+        restored = {m.var for m in _markers(forward) if m.var in read}
+        saved = sorted({m.var for m in _markers(forward) if m.var in read and m.index is not APPEND})
         stacks = {v: self.names.fresh(f"{v}_stack") for v in saved}
         stack_class = self.ref(Stack, "Stack") if saved else None
         setup = [assign(stacks[v], call(stack_class)) for v in saved]
@@ -439,6 +450,13 @@ class ReverseGenerator:
         def lower(stmts):
             out = []
             for stmt in stmts:
+                if isinstance(stmt, Restore) and stmt.index is APPEND:
+                    if stmt.var in restored:
+                        pop = gast.Attribute(value=name(stmt.var), attr="pop", ctx=gast.Load())
+                        out.append(gast.Expr(value=call(pop)))
+                    continue
+                if isinstance(stmt, Save) and stmt.index is APPEND:
+                    continue
                 if isinstance(stmt, Save):
                     if stmt.var in stacks:
                         push = gast.Attribute(value=name(stacks[stmt.var]), attr="push", ctx=gast.Load())

@@ -107,21 +107,78 @@ def reduced_count(x, axis=None):
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
 
 
+class Adjoints(tuple):
+    """The adjoint of a list or tuple: one adjoint per element.
+
+    ``+`` adds elementwise, so generated code accumulates ``dL = dL + ...`` for
+    lists exactly as it does for arrays (plain sequences would concatenate).
+    Being a tuple subclass, its ``__radd__`` also wins over ``tuple + ...``.
+    """
+
+    def __add__(self, other):
+        return Adjoints(a + b for a, b in zip(self, other, strict=True))
+
+    __radd__ = __add__
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Adjoints(item) if isinstance(index, slice) else item
+
+    def replace(self, index, value):
+        """A copy with ``value`` at ``index``."""
+        items = list(self)
+        items[index] = value
+        return Adjoints(items)
+
+
+def _is_basic_index(index):
+    """True for ints, slices, None and Ellipsis: no position can repeat."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
+
+
 def scatter_add(g, x, index):
     """Adjoint of ``x[index]``: zeros shaped like ``x`` with ``g`` added at ``index``.
 
     ``np.add.at`` accumulates where an integer-array index repeats, which plain
-    ``zeros[index] += g`` would not.
+    ``zeros[index] += g`` would not; basic indices cannot repeat and take the
+    fast path.  For a list or tuple ``x`` the result is an :class:`Adjoints`.
     """
+    if isinstance(x, (list, tuple)):
+        out = zeros_like(x)
+        return out.replace(index, out[index] + g)
     out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
-    np.add.at(out, index, g)
+    if _is_basic_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
     return out
+
+
+def unarray(g, obj):
+    """Adjoint of ``np.array(obj)``: ``g`` split back into ``obj``'s nesting."""
+    if isinstance(obj, (list, tuple)):
+        return Adjoints(unarray(g[k], item) for k, item in enumerate(obj))
+    return np.reshape(g, np.shape(obj)) if np.ndim(obj) else np.asarray(g, dtype=float)[()]
+
+
+def spread(g, items):
+    """Adjoint of ``sum(items)``: ``g`` for every element, reduced to its shape."""
+    return Adjoints(unbroadcast(g, item) for item in items)
+
+
+def list_append(items, value):
+    """The primitive of ``items.append(value)`` (an in-place update of a list)."""
+    items.append(value)
+    return items
 
 
 def zeros_like(x):
     """A float zero shaped like ``x``: a dense zero gradient at the API boundary."""
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return 0.0
+    if isinstance(x, (list, tuple)):
+        return Adjoints(zeros_like(e) for e in x)
     return np.zeros(np.shape(x), dtype=np.result_type(x, float))
 
 
@@ -277,20 +334,20 @@ def unconcatenate(g, arrays, axis=0):
     if axis is None:
         sizes = [np.size(x) for x in arrays]
         pieces = np.split(np.ravel(g), np.cumsum(sizes)[:-1])
-        return tuple(np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays))
+        return Adjoints(np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays))
     sizes = [np.shape(x)[axis] for x in arrays]
-    return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
+    return Adjoints(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
 
 
 def unstack(g, axis=0):
     """Adjoint of ``np.stack(arrays, axis)``: the slices of ``g`` along ``axis``."""
-    return tuple(np.moveaxis(np.asarray(g), axis, 0))
+    return Adjoints(np.moveaxis(np.asarray(g), axis, 0))
 
 
 def _unconcatenate_promoted(g, arrays, promote, axis):
     blocks = [promote(x) for x in arrays]
     pieces = unconcatenate(g, blocks, axis)
-    return tuple(np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays))
+    return Adjoints(np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays))
 
 
 def unhstack(g, tup):

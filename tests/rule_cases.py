@@ -58,14 +58,21 @@ class Case:
         return f"Case({self.id})"
 
 
+def _fresh(a):
+    if isinstance(a, np.ndarray):
+        return np.copy(a)
+    if isinstance(a, list):
+        return [_fresh(x) for x in a]
+    return a
+
+
 class CopyingCase(Case):
     """A case whose primitive updates its first argument in place (``setitem``):
     every call works on copies, so the case's own arrays never change."""
 
     def call(self, args=None):
         args = self.args if args is None else args
-        return self.primitive(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args],
-                              **self.kwargs)
+        return self.primitive(*[_fresh(a) for a in args], **self.kwargs)
 
     def __repr__(self):
         return f"CopyingCase({self.id})"
@@ -441,6 +448,19 @@ case(np.concatenate, (real((3, 2)), real((2,))), tag="flat", axis=None)
 case(np.concatenate, (real((3,)),), tag="1")
 
 case(np.stack, (real((3,)), real((3,))), tag="(3,)")
+
+# lists: np.array / np.asarray of a list, sum of a list, appending (in place)
+case(np.array, [real((3,)), real((3,))], tag="rows")
+case(np.array, [real(None), real(()), real(None)], tag="scalars")
+case(np.array, real((3, 2)), tag="array")
+case(np.asarray, [real((2,)), real((2,))], tag="rows")
+import builtins  # noqa: E402
+case(builtins.sum, [real((3,)), real((3,)), real((3,))], tag="arrays")
+case(builtins.sum, [real((3, 2)), real((2,))], tag="broadcast")
+case(builtins.sum, (real(None), real(None)), tag="floats")
+from srcad.runtime import list_append  # noqa: E402
+CASES.append(CopyingCase(list_append, ([real((2,)), real((2,))], real((2,))), {}, (0, 1),
+                         "runtime.list_append-(2,)"))
 case(np.stack, (real((3,)), real((3,))), tag="(3,)", axis=1)
 case(np.stack, [real((3, 2)), real((3, 2)), real((3, 2))], tag="(3,2)", axis=-1)
 case(np.stack, (real(()), real(None)), tag="scalars")

@@ -14,7 +14,7 @@ Importing ``srcad.rules`` fills the tables:
 
 from srcad.rules.registry import (ADJOINTS, NONDIFFERENTIABLE, TANGENTS, adjoint,
                                   is_nondifferentiable, lookup, nondifferentiable, tangent)
-from srcad.rules import operators, builtins, numpy, linalg  # noqa: E402  (fill the tables)
+from srcad.rules import operators, builtins, numpy, linalg, containers  # noqa: E402  (fill the tables)
 
 __all__ = ["adjoint", "tangent", "nondifferentiable", "lookup", "is_nondifferentiable",
            "ADJOINTS", "TANGENTS", "NONDIFFERENTIABLE"]

@@ -7,10 +7,36 @@ its first N primal parameters (``None`` where that parameter is not
 differentiable).  Parameters after the N-th are static (``axis``, ``keepdims``,
 shapes): srcad refuses an active value there instead of dropping its gradient.
 
-The body is a *template*: the reverse generator parses it once and inlines it,
-substituting the cotangent, the result and the arguments of each call site.
-So a rule may use only its parameters, names of its own module (``np``,
-runtime helpers) and local names it assigns before its ``return``.
+A forward (tangent) rule is ``rule(x_dot, y_dot, ..., ans, *primal_args)``:
+one tangent parameter for each of the first N primal parameters, named after
+it with ``_dot``, then ``ans``, then the primal parameters as in the reverse
+rule.  It returns one *contribution* to the tangent of ``ans`` per tangent
+parameter, each linear in its own tangent and shaped like ``ans``::
+
+    @tangent(operator.mul, np.multiply)
+    def multiply_tangent(x_dot, y_dot, ans, x, y):
+        return x_dot * y, x * y_dot
+
+The forward generator inlines only the contributions of arguments whose
+tangent is not (symbolically) zero and sums them, so ``p = x * w`` with
+constant ``w`` gives ``p_dot = x_dot * w``.  Statements before the ``return``
+compute factors shared by the contributions and must not read a tangent.
+Called directly with every tangent, the rule returns the terms of the
+Jacobian-vector product (their sum), which is how each rule is tested.
+Broadcasting needs no unbroadcast in forward mode, but a contribution that
+would be smaller than ``ans`` (``x_dot`` in ``x + y`` when ``y`` is larger) is
+wrapped in :func:`~srcad.runtime.broadcast_like`, which the generator drops
+where shapes provably agree.
+
+In both kinds of rule an output ``zeros_like(p)`` for a parameter ``p`` (or
+``zeros_like(ans)``) declares a derivative that is exactly zero: the value is
+read for its shape only (``x`` in ``unbroadcast(g, x)``).  The generators
+skip it, where ``None`` (not differentiable) makes an active argument an error.
+
+The body is a *template*: the generators parse it once and inline it,
+substituting the cotangent or tangents, the result and the arguments of each
+call site.  So a rule may use only its parameters, names of its own module
+(``np``, runtime helpers) and local names it assigns before its ``return``.
 Because it is plain Python it can also be called directly, which is how every
 rule is checked against finite differences.
 """
@@ -56,11 +82,20 @@ def adjoint(*primitives):
 
 
 def tangent(*primitives):
-    """Register the decorated function as the forward rule of ``primitives``."""
+    """Register the decorated function as the forward rule of ``primitives``.
+
+    ``@tangent(np.multiply, operator.mul)`` over
+    ``def multiply_tangent(x_dot, y_dot, ans, x, y)``.
+    """
+    if not primitives:
+        raise TypeError("tangent() needs at least one primitive to register")
 
     def register(rule):
+        _check_tangent_signature(rule)
         for primitive in primitives:
             TANGENTS[key(primitive)] = rule
+            NONDIFFERENTIABLE.pop(key(primitive), None)
+        rule.srcad_primitives = primitives
         return rule
 
     return register
@@ -81,6 +116,14 @@ def lookup(primitive):
         return None
 
 
+def lookup_tangent(primitive):
+    """The forward rule of ``primitive``, or None."""
+    try:
+        return TANGENTS.get(key(primitive))
+    except TypeError:
+        return None
+
+
 def is_nondifferentiable(primitive):
     return key(primitive) in NONDIFFERENTIABLE
 
@@ -94,3 +137,20 @@ def _check_rule_signature(rule):
             f"got ({', '.join(params)})",
             hint="g is the cotangent of the result ans; the primitive's own "
                  "parameters follow in its order")
+
+
+def _check_tangent_signature(rule):
+    params = list(inspect.signature(rule).parameters)
+    from srcad.errors import RuleError
+    hint = ("a forward rule is `def rule(x_dot, y_dot, ans, x, y)`: one tangent per "
+            "differentiable parameter, named after it, then ans, then the primitive's parameters")
+    if "ans" not in params or params.index("ans") == 0:
+        raise RuleError(f"forward rule {rule.__qualname__} must have tangent parameters "
+                        f"followed by ans, got ({', '.join(params)})", hint=hint)
+    split = params.index("ans")
+    tangents, primal = params[:split], params[split + 1:]
+    expected = [f"{p}_dot" for p in primal[:len(tangents)]]
+    if tangents != expected:
+        raise RuleError(f"forward rule {rule.__qualname__} must name its tangent parameters "
+                        f"({', '.join(expected) or 'none'}) after the primal ones, "
+                        f"got ({', '.join(tangents)})", hint=hint)

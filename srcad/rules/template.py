@@ -12,6 +12,13 @@ substitutes the names of one call site (``g -> dg``, ``ans -> g``,
 ``x -> p``, ``y -> z``) and returns only the outputs that are needed, so the
 generated code holds ``dp = unbroadcast(dg * z, p)`` and nothing for an
 inactive argument.
+
+A forward rule ``def multiply_tangent(x_dot, y_dot, ans, x, y)`` parses the
+same way: its leading parameters are everything up to ``ans`` (one tangent per
+differentiable parameter), and output ``i`` is the contribution of the tangent
+of primal parameter ``i``.  An output ``zeros_like(p)`` is a symbolic zero
+(:meth:`Template.is_zero`): the derivative exists and is zero, so the
+generators emit nothing for it.
 """
 
 import builtins
@@ -28,11 +35,14 @@ _TEMPLATES = {}
 class Template:
     """A parsed reverse (or forward) rule."""
 
-    def __init__(self, rule, leading=("g", "ans")):
+    def __init__(self, rule, leading=None):
         self.rule = rule
         self.name = rule.__qualname__
         self.signature = inspect.signature(rule)
         params = list(self.signature.parameters.values())
+        if leading is None:               # (g, ans) or (x_dot, ..., ans)
+            names = [p.name for p in params]
+            leading = names[:names.index("ans") + 1] if "ans" in names else ("g", "ans")
         self.leading = [p.name for p in params[:len(leading)]]
         self.primal = [p for p in params[len(leading):]]
         self.globals = rule.__globals__
@@ -66,6 +76,20 @@ class Template:
             return False
         out = self.outputs[index]
         return not (isinstance(out, gast.Constant) and out.value is None)
+
+    def is_zero(self, param):
+        """True when the rule's output for ``param`` is ``zeros_like(<a parameter>)``:
+        the result depends on the parameter's shape only."""
+        index = self.index(param)
+        if index is None or index >= len(self.outputs):
+            return False
+        out = self.outputs[index]
+        if not (isinstance(out, gast.Call) and isinstance(out.func, gast.Name)
+                and len(out.args) == 1 and not out.keywords and isinstance(out.args[0], gast.Name)):
+            return False
+        from srcad.runtime import zeros_like
+        names = set(self.leading) | {p.name for p in self.primal}
+        return out.args[0].id in names and self.globals.get(out.func.id) is zeros_like
 
     def index(self, param):
         for i, p in enumerate(self.primal):

@@ -4,7 +4,7 @@
 writes the adjoint as plain Python: print ``srcad.grad(f).source`` to read it.
 """
 
-from srcad.api import check_grad, grad, graph, value_and_grad, vjp, GradientCheckError
+from srcad.api import check_grad, check_rule, grad, graph, value_and_grad, vjp, GradientCheckError
 from srcad.errors import (NonDifferentiableError, NonScalarOutputError, RuleError, SourceUnavailableError,
                           SrcadError, UnknownPrimitiveError, UnsupportedSyntaxError, WrtError)
 from srcad.rules.registry import adjoint, nondifferentiable
@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "check_grad", "graph", "adjoint", "nondifferentiable",
-    "stop_gradient",
+    "stop_gradient", "check_rule",
     "SrcadError", "UnsupportedSyntaxError", "UnknownPrimitiveError", "NonDifferentiableError",
     "SourceUnavailableError", "WrtError", "NonScalarOutputError", "RuleError", "GradientCheckError",
 ]

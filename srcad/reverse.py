@@ -39,7 +39,7 @@ from srcad.errors import SrcadError
 from srcad.graph import Branch, IndexAtom, Loop, Node, atom_names
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
-from srcad.runtime import Stack, check_scalar, list_append, setitem, unbroadcast, zeros_like
+from srcad.runtime import Stack, check_scalar, checked, list_append, setitem, unbroadcast, zeros_like
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -519,6 +519,9 @@ class ReverseGenerator:
         for index, atom in order:
             expr = optimize.drop_unbroadcast(outs[index], node, self.graph.shape_class,
                                              unbroadcast_name)
+            if not tmpl.rule.__module__.startswith("srcad."):
+                expr = call(self.ref(checked, "checked"), expr, _copy(atom),
+                            gast.Constant(value=tmpl.name, kind=None))
             if _is_name(atom, node.target):
                 self.defined.discard(node.target)
             if isinstance(atom, gast.Name):

@@ -40,6 +40,16 @@ def without(g, index):
     return out
 
 
+def checked(grad, x, rule):
+    """The gradient a user-registered rule gave for ``x``, if shaped like ``x``."""
+    if np.shape(grad) != np.shape(x):
+        from srcad.errors import RuleError
+        raise RuleError(f"the derivative rule {rule} returned a gradient of shape "
+                        f"{np.shape(grad)} for an argument of shape {np.shape(x)}",
+                        hint="check it with srcad.check_rule(fn, *example_args)")
+    return grad
+
+
 def check_scalar(value):
     """``grad`` differentiates scalar outputs only; refuse anything else."""
     if type(value) is not float and np.ndim(value) != 0:

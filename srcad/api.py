@@ -15,7 +15,7 @@ import numpy as np
 
 from srcad import codegen, parse
 from srcad.errors import SourceUnavailableError, SrcadError, WrtError
-from srcad.graph import analyze, GraphBuilder, infer_shape_classes
+from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
 from srcad.normalize import normalize, param_names
 from srcad.reverse import reverse_function, split_functions
 
@@ -85,6 +85,9 @@ def _generate(f, wrt, mode):
     graph.wrt_is_tuple = is_tuple
     analyze(graph)
     if mode in ("grad", "value_and_grad"):
+        out = graph.output
+        graph.scalar_output_proven = (getattr(out, "id", None) is not None
+                                      and graph.shape_class.get(out.id) == SCALAR)
         infer_shape_classes(graph, scalar_output=True)
     fdef, seed, gen = reverse_function(graph, mode, splitter=split)
     source = codegen.to_source(fdef)

@@ -162,8 +162,14 @@ class ReverseGenerator:
         out_name = output.id if _is_local(output) else None
         self.initial = _initial_defs(graph)
         forward = self.forward_items(graph.body)
-        if self.mode in ("grad", "value_and_grad") and out_name is not None:
-            forward.append(gast.Expr(value=call(self.ref(check_scalar, "check_scalar"), name(out_name))))
+        if self.mode in ("grad", "value_and_grad") and out_name is not None \
+                and not getattr(graph, "scalar_output_proven", False):
+            # if type(out) is not float: check_scalar(out) -- a Python float
+            # costs one type test; provably scalar outputs need no check at all
+            test = gast.Compare(left=call(name("type"), name(out_name)), ops=[gast.IsNot()],
+                                comparators=[name("float")])
+            check = gast.Expr(value=call(self.ref(check_scalar, "check_scalar"), name(out_name)))
+            forward.append(gast.If(test=test, body=[check], orelse=[]))
         seed = self.adjoint(out_name) if out_name else self.names.fresh("dout")
         reverse = []
         if out_name is not None and out_name in graph.varied:

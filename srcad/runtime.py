@@ -200,8 +200,11 @@ class Stack(list):
 
 def matmul_adjoint_x(g, x, y):
     """Cotangent of ``x`` in ``x @ y``, for every rank combination ``@`` allows."""
-    if _ndim(x) == 2 and _ndim(y) == 2:           # the common case, fast
+    nx, ny = _ndim(x), _ndim(y)
+    if nx == 2 and ny == 2:                       # the common cases, fast
         return g @ y.T
+    if nx == 2 and ny == 1:
+        return np.outer(g, y)
     if np.ndim(y) == 1:
         return g * y if np.ndim(x) == 1 else unbroadcast(np.multiply.outer(g, y), x)
     if np.ndim(x) == 1:
@@ -218,7 +221,10 @@ def _ndim(a):
 
 def matmul_adjoint_y(g, x, y):
     """Cotangent of ``y`` in ``x @ y``, for every rank combination ``@`` allows."""
-    if _ndim(x) == 2 and _ndim(y) == 2:
+    nx, ny = _ndim(x), _ndim(y)
+    if nx == 2 and ny == 2:
+        return x.T @ g
+    if nx == 2 and ny == 1:
         return x.T @ g
     if np.ndim(x) == 1:
         return g * x if np.ndim(y) == 1 else unbroadcast(

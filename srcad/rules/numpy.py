@@ -231,7 +231,7 @@ def sum(g, ans, a, axis=None, dtype=None, *, keepdims=False):
 
 @adjoint(np.mean, np.ndarray.mean)
 def mean(g, ans, a, axis=None, dtype=None, *, keepdims=False):
-    return repeat_to(g, a, axis, keepdims) / reduced_count(a, axis)
+    return repeat_to(g / reduced_count(a, axis), a, axis, keepdims)
 
 
 @adjoint(np.prod, np.ndarray.prod)

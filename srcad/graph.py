@@ -26,6 +26,7 @@ import srcad.rules as rules
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
 from srcad.normalize import param_names
 from srcad.rules.template import template
+from srcad.trees import name_nodes, stored
 from srcad.runtime import identity, list_append, setitem
 
 BINARY = {
@@ -75,9 +76,8 @@ class Node:
     def inputs(self):
         """Local names this node reads."""
         if self._inputs is None:
-            self._inputs = [n.id for n in gast.walk(self.stmt)
-                            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-                            and getattr(n, "srcad_local", False)]
+            self._inputs = [n.id for n in name_nodes(self.stmt)
+                            if type(n.ctx) is gast.Load and getattr(n, "srcad_local", False)]
         return self._inputs
 
     def __repr__(self):
@@ -185,8 +185,8 @@ class GraphBuilder:
         self._mark_locals()
 
     def _mark_locals(self):
-        for node in gast.walk(self.fdef):
-            if isinstance(node, gast.Name) and node.id in self.locals:
+        for node in name_nodes(self.fdef):
+            if node.id in self.locals:
                 node.srcad_local = True
 
     def build(self, wrt):
@@ -345,11 +345,7 @@ def _is_local(expr):
 
 
 def _local_names(fdef):
-    names = set(param_names(fdef))
-    for node in gast.walk(fdef):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            names.add(node.id)
-    return names
+    return set(param_names(fdef)) | stored(fdef)
 
 
 def atom_names(atom):
@@ -358,8 +354,7 @@ def atom_names(atom):
         tree = atom.index
     else:
         tree = atom
-    return [n.id for n in gast.walk(tree)
-            if isinstance(n, gast.Name) and getattr(n, "srcad_local", False)]
+    return [n.id for n in name_nodes(tree) if getattr(n, "srcad_local", False)]
 
 
 # -- activity analysis -----------------------------------------------------------

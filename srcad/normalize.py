@@ -40,6 +40,7 @@ import gast
 
 from srcad.errors import UnsupportedSyntaxError
 from srcad.structure import attach, structure
+from srcad.trees import name_nodes
 
 #: binary and unary operator names, used for temporaries and by the graph.
 OPERATOR_NAMES = {
@@ -112,15 +113,11 @@ class NameAllocator:
 
 def assigned_names(fdef):
     """Names the function binds: parameters and assignment targets."""
-    names = {a.id for a in _all_params(fdef.args)}
-    for node in gast.walk(fdef):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
-            names.add(node.id)
-    return names
+    return {n.id for n in name_nodes(fdef) if type(n.ctx) in (gast.Store, gast.Param)}
 
 
 def all_names(fdef):
-    return {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)}
+    return {n.id for n in name_nodes(fdef)}
 
 
 def _all_params(args):

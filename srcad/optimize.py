@@ -17,10 +17,11 @@
 
 import gast
 
+from srcad.trees import loaded
+
 
 def _reads(stmt):
-    return {n.id for n in gast.walk(stmt)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return loaded(stmt)
 
 
 def eliminate_dead_code(body, live_out=()):

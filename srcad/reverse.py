@@ -39,6 +39,7 @@ from srcad.errors import SrcadError
 from srcad.graph import Branch, IndexAtom, Loop, Node, atom_names
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
+from srcad.trees import loaded, stored
 from srcad.runtime import Stack, check_scalar, checked, list_append, setitem, unbroadcast, zeros_like
 
 MODES = ("grad", "value_and_grad", "vjp")
@@ -583,13 +584,7 @@ def _has_code(stmts):
 
 
 def _stored(stmts):
-    names = set()
-    for stmt in stmts:
-        if isinstance(stmt, gast.AST):
-            for node in gast.walk(stmt):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-                    names.add(node.id)
-    return names
+    return stored([s for s in stmts if isinstance(s, gast.AST)])
 
 
 def _markers(stmts):
@@ -602,15 +597,7 @@ def _markers(stmts):
 
 
 def _reads(stmts):
-    names = set()
-    for stmt in stmts:
-        if isinstance(stmt, gast.AST):
-            for node in gast.walk(stmt):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
-                    names.add(node.id)
-            for field in ("body", "orelse"):
-                names |= _reads(getattr(stmt, field, None) or [])
-    return names
+    return loaded([s for s in stmts if isinstance(s, gast.AST)])
 
 
 def _prune(stmts):

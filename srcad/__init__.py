@@ -5,6 +5,7 @@ writes the adjoint as plain Python: print ``srcad.grad(f).source`` to read it.
 """
 
 from srcad.api import check_grad, check_rule, grad, graph, value_and_grad, vjp, GradientCheckError
+from srcad.debug import NonFiniteGradientError
 from srcad.errors import (NonDifferentiableError, NonScalarOutputError, RuleError, SourceUnavailableError,
                           SrcadError, UnknownPrimitiveError, UnsupportedSyntaxError, WrtError)
 from srcad.rules.registry import adjoint, nondifferentiable
@@ -17,4 +18,5 @@ __all__ = [
     "stop_gradient", "check_rule",
     "SrcadError", "UnsupportedSyntaxError", "UnknownPrimitiveError", "NonDifferentiableError",
     "SourceUnavailableError", "WrtError", "NonScalarOutputError", "RuleError", "GradientCheckError",
+    "NonFiniteGradientError",
 ]

@@ -13,7 +13,7 @@ import weakref
 
 import numpy as np
 
-from srcad import codegen, parse
+from srcad import codegen, debug, parse
 from srcad.errors import SourceUnavailableError, SrcadError, WrtError
 from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
 from srcad.normalize import normalize, param_names
@@ -26,19 +26,19 @@ _lock = threading.RLock()
 def _transform_decorator(mode):
     """Make ``transform(f, wrt=...)`` also work as ``@transform`` and ``@transform(wrt=...)``."""
 
-    def transform(f=None, wrt=0):
+    def transform(f=None, wrt=0, *, check_finite=False):
         if f is None:
-            return lambda g: derivative(g, wrt, mode)
+            return lambda g: derivative(g, wrt, mode, check_finite)
         if not callable(f):                       # @grad("w") or grad(("w", "b"))
             if isinstance(f, (int, str, tuple)):
-                return lambda g: derivative(g, f, mode)
+                return lambda g: derivative(g, f, mode, check_finite)
             raise WrtError(f"srcad.{mode} expects a function, got {type(f).__name__}")
-        return derivative(f, wrt, mode)
+        return derivative(f, wrt, mode, check_finite)
 
     return transform
 
 
-def derivative(f, wrt, mode):
+def derivative(f, wrt, mode, check_finite=False):
     """The cached generated function for ``f`` in ``mode`` w.r.t. ``wrt``."""
     target = f.__func__ if inspect.ismethod(f) else f
     if inspect.ismethod(f):
@@ -49,6 +49,11 @@ def derivative(f, wrt, mode):
             f"{type(f).__name__}, whose source srcad does not read",
             hint="wrap it in a def (def f(x): return np.sum(x)) and transform that")
     key = (_wrt_key(wrt), mode)
+    if check_finite:                          # see srcad/debug.py
+        if mode not in ("grad", "value_and_grad", "vjp"):
+            raise SrcadError(f"check_finite is not available for srcad.{mode}",
+                             hint="use it with grad, value_and_grad or vjp")
+        key += ("check_finite",)
     with _lock:
         per_function = _cache.get(target)
         if per_function is None:
@@ -59,7 +64,7 @@ def derivative(f, wrt, mode):
                 pass
         found = per_function.get(key)
         if found is None:
-            found = per_function[key] = _generate(target, wrt, mode)
+            found = per_function[key] = _generate(target, wrt, mode, check_finite)
     if inspect.ismethod(f):
         return found.__get__(f.__self__)
     return found
@@ -77,7 +82,7 @@ def _wrt_key(wrt):
     return (isinstance(wrt, (tuple, list)),) + tuple((type(w).__name__, w) for w in items)
 
 
-def _generate(f, wrt, mode):
+def _generate(f, wrt, mode, check_finite=False):
     parsed = parse.parse_function(f)
     anf = normalize(parsed)
     names, is_tuple = resolve_wrt(f, param_names(anf), wrt, parsed)
@@ -90,12 +95,16 @@ def _generate(f, wrt, mode):
                                       and graph.shape_class.get(out.id) == SCALAR)
         infer_shape_classes(graph, scalar_output=True)
     fdef, seed, gen = reverse_function(graph, mode, splitter=split)
-    source = codegen.to_source(fdef)
+    if check_finite:
+        debug.insert_finite_checks(fdef, parsed.source, gen._adjoints.values(), gen.refs,
+                                   span=_span(parsed))
+    source, annotated = codegen.render(fdef, parsed.source, span=_span(parsed))
     defaults = tuple(f.__defaults__ or ()) + ((1.0,) if mode != "vjp" else ())
     fn = codegen.compile_function(
         source, fdef.name, user_globals=f.__globals__, user_cells=parsed.namespace.cells,
         helpers=gen.refs.cells, defaults=defaults or None, kwdefaults=f.__kwdefaults__,
-        origin=f"{mode} of {f.__qualname__} ({parsed.source.filename}:{f.__code__.co_firstlineno})")
+        origin=f"{mode} of {f.__qualname__} ({parsed.source.filename}:{f.__code__.co_firstlineno})",
+        annotated=annotated)
     source += "".join("\n" + text for text in _callee_sources(gen.callees))
     wrt_text = ", ".join(names)
     wrt_repr = repr(tuple(names)) if is_tuple else repr(names[0])
@@ -156,12 +165,20 @@ def _generate_split(entry):
     origin = f"split of {func.__qualname__} ({parsed.source.filename}:{func.__code__.co_firstlineno})"
     sources = []
     for tree, cell, defaults in ((fdef, entry.forward, func.__defaults__), (rdef, entry.reverse, None)):
-        text = codegen.to_source(tree)
+        text, annotated = codegen.render(tree, parsed.source, reverse=tree is rdef,
+                                         context=[fdef], span=_span(parsed))
         cell.cell_contents = codegen.compile_function(
             text, tree.name, user_globals=func.__globals__, user_cells=parsed.namespace.cells,
-            helpers=gen.refs.cells, defaults=defaults, kwdefaults=func.__kwdefaults__, origin=origin)
+            helpers=gen.refs.cells, defaults=defaults, kwdefaults=func.__kwdefaults__, origin=origin,
+            annotated=annotated)
         sources.append(text)
     entry.source = "\n".join(sources)
+
+
+def _span(parsed):
+    """The first and last line of the user's function (for codegen's annotations)."""
+    node = parsed.node
+    return getattr(node, "lineno", None), getattr(node, "end_lineno", None)
 
 
 def _callee_sources(callees, seen=None):

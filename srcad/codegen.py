@@ -45,15 +45,22 @@ def to_source(fdef):
     return render(fdef)[0]
 
 
-def render(fdef, source=None):
+def render(fdef, source=None, *, reverse=False, context=(), span=None):
     """``(text, annotated)``: the source of a generated gast FunctionDef.
 
     ``source`` (a :class:`srcad.parse.Source`, the user's file) turns on the
-    annotations; without it both texts are the same.  ``fdef`` is not
-    modified: compound statements whose bodies are rewritten are copied
-    shallowly.
+    annotations; without it both texts are the same.  ``reverse``: the body
+    is a reverse sweep from its first line (the reverse half of a split
+    callee); ``context``: other generated trees of the same user function
+    (its forward half), whose user lines help place the reverse blocks;
+    ``span``: the first and last line of the user's function, searched for a
+    block's text when no generated statement comes from that line.
+    ``fdef`` is not modified: compound statements whose bodies are rewritten
+    are copied shallowly.
     """
-    quotes = Origins(fdef, source).annotations(fdef.body) if source is not None else {}
+    quotes = {}
+    if source is not None:
+        quotes = Origins(fdef, source, context, span).annotations(fdef.body, reverse=reverse)
     comments, notes = [], []
 
     def marker(prefix, index):
@@ -67,7 +74,7 @@ def render(fdef, source=None):
                 comments.append(stmt.text)
                 out.append(marker(_COMMENT, len(comments) - 1))
                 continue
-            quote = quotes.get(id(stmt))
+            quote = None if getattr(stmt, "srcad_no_origin", False) else quotes.get(id(stmt))
             if any(isinstance(getattr(stmt, f, None), list) for f in ("body", "orelse")):
                 stmt = _shallow(stmt)
                 stmt.body = lower(stmt.body)
@@ -153,17 +160,19 @@ class Origins:
     * A statement of the reverse sweep belongs to the block comment before it,
       which quotes the user's line (``# g = p * z``).  A comment with a
       ``lineno`` attribute gives the number directly; otherwise the quoted
-      text is looked up among the user lines the forward sweep comes from.
+      text is looked up among the user lines the forward sweep comes from,
+      then among the lines of the function (``span``).
       Inside a reversed branch or loop, statements before the first block
       comment belong to the branch or loop, and so do those after its end
       until the next comment.
     * Helper statements (stacks, ``check_scalar``) have no origin.
     """
 
-    def __init__(self, fdef, source):
+    def __init__(self, fdef, source, context=(), span=None):
         self.source = source
+        self.span = span
         self.by_text = {}                 # user text -> line numbers
-        for stmt in _statements(fdef.body):
+        for stmt in _statements([s for tree in (fdef, *context) for s in tree.body]):
             lineno = getattr(stmt, "lineno", None)
             if isinstance(lineno, int):
                 for text in {self.text(lineno, _end(stmt)), self.text(lineno, lineno)}:
@@ -178,8 +187,26 @@ class Origins:
     def of_comment(self, comment):
         text = comment.text.strip()
         lineno = getattr(comment, "lineno", None)
-        lines = [lineno] if isinstance(lineno, int) else sorted(self.by_text.get(text, ()))
+        if isinstance(lineno, int):
+            lines = [lineno]
+        else:
+            lines = sorted(self.by_text.get(text, ())) or self._search(text)
         return Origin(self.source.filename, lines, text)
+
+    def _search(self, text):
+        """The lines of the user's function that read ``text`` (first lines
+        of multi-line statements included)."""
+        if not self.span or None in self.span:
+            return []
+        first, last = self.span
+        exact, starts = [], []
+        for n in range(first, last + 1):
+            line = (self.source.line(n) or "").strip()
+            if line and line == text:
+                exact.append(n)
+            elif line and text.startswith(line + " "):
+                starts.append(n)
+        return exact or starts
 
     def of_statement(self, stmt):
         lineno = getattr(stmt, "lineno", None)
@@ -188,10 +215,11 @@ class Origins:
         text = self.text(lineno, _end(stmt))
         return Origin(self.source.filename, [lineno], text) if text else None
 
-    def walk(self, stmts):
+    def walk(self, stmts, reverse=False):
         """``(item, origin or None, in_reverse_sweep)`` for every statement
-        and comment of ``stmts`` and of the bodies nested in them, in order."""
-        state = {"current": None, "reverse": False}
+        and comment of ``stmts`` and of the bodies nested in them, in order;
+        ``reverse``: ``stmts`` start in a reverse sweep."""
+        state = {"current": None, "reverse": reverse}
         yield from self._walk(stmts, state)
 
     def _walk(self, stmts, state):
@@ -205,7 +233,10 @@ class Origins:
                 yield stmt, state["current"], state["reverse"]
                 continue
             reverse = state["reverse"]
-            origin = state["current"] if reverse else self.of_statement(stmt)
+            if isinstance(stmt, gast.Return):
+                origin = None if reverse else self.of_statement(stmt)
+            else:
+                origin = state["current"] if reverse else self.of_statement(stmt)
             yield stmt, origin, reverse
             for field in ("body", "orelse"):
                 inner = getattr(stmt, field, None)
@@ -215,9 +246,9 @@ class Origins:
             if reverse:
                 state["current"] = origin
 
-    def annotations(self, stmts):
+    def annotations(self, stmts, reverse=False):
         """``{id(stmt): "file:line: text"}`` for every statement with an origin."""
-        return {id(stmt): str(origin) for stmt, origin, _ in self.walk(stmts)
+        return {id(stmt): str(origin) for stmt, origin, _ in self.walk(stmts, reverse)
                 if isinstance(stmt, gast.AST) and origin is not None}
 
 

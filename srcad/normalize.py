@@ -77,7 +77,8 @@ UNSUPPORTED_EXPRESSIONS = {
     gast.Yield: ("yield", "srcad differentiates functions, not generators"),
     gast.YieldFrom: ("yield from", "srcad differentiates functions, not generators"),
     gast.Await: ("await", "differentiate synchronous code only"),
-    gast.Lambda: ("a lambda expression", "define the function with def outside, or bind the lambda to a name"),
+    gast.Lambda: ("a lambda expression", "define the function (def, or a lambda bound to a name) "
+                                         "at module level, outside the differentiated function, and call it"),
     gast.SetComp: ("a set comprehension", "write the loop out with a for statement"),
     gast.DictComp: ("a dict comprehension", "write the loop out with a for statement"),
     gast.NamedExpr: ("an assignment expression (:=)", "assign with a separate statement"),

@@ -114,6 +114,12 @@ def parse_function(func):
                 sub.end_lineno += first - 1
             if hasattr(sub, "col_offset") and sub.col_offset is not None:
                 sub.col_offset += shift
+    if isinstance(node, gast.AsyncFunctionDef):
+        uses = " (async def, await)" if any(isinstance(n, gast.Await) for n in gast.walk(node)) \
+            else " (async def)"
+        raise source.error(
+            UnsupportedSyntaxError, f"cannot differentiate async function {func.__name__!r}{uses}",
+            node, hint="srcad differentiates ordinary (synchronous) functions")
     if isinstance(node, gast.Lambda):
         node = _lambda_to_def(node, func)
     node.decorator_list = []
@@ -157,12 +163,7 @@ def _find_function(tree, func, source, first):
             hint="bind the function with def, or put the lambda on a line of its own")
     for node in gast.walk(tree):
         if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) and node.name == name:
-            if isinstance(node, gast.AsyncFunctionDef):
-                raise source.error(
-                    UnsupportedSyntaxError,
-                    f"cannot differentiate async function {name!r}", node,
-                    hint="srcad differentiates ordinary (synchronous) functions")
-            return node
+            return node                 # an async def is refused once located
     raise SourceUnavailableError(
         f"cannot find the definition of {name!r} in its source at "
         f"{source.filename}:{first}",

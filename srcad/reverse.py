@@ -128,6 +128,7 @@ class ReverseGenerator:
         self.splitter = splitter          # callee, wrt -> Split (see api.split)
         self.callees = []                 # the Splits this function calls
         self._saved = {}                  # usercall node -> name of its saved values
+        self.restored = set()             # names the reverse sweep restores
         self.source = graph.parsed.source
         taken = all_names(graph.fdef)
         self.names = NameAllocator(taken)
@@ -217,7 +218,12 @@ class ReverseGenerator:
         output = graph.output
         setup, forward, reverse, result, seed = self.sweeps()
         if self.mode == "value_and_grad":
-            result = gast.Tuple(elts=[_copy(output), result], ctx=gast.Load())
+            value = _copy(output)
+            if _is_local(output) and output.id in self.restored:
+                # the reverse sweep restores older values of the output's name
+                value = name(self.names.fresh("value"))
+                forward.append(assign(value.id, _copy(output)))
+            result = gast.Tuple(elts=[value, result], ctx=gast.Load())
         body = [*setup, Comment("forward sweep", header=True), *forward]
         if reverse:
             body += [Comment("reverse sweep", header=True), *reverse]
@@ -244,7 +250,7 @@ class ReverseGenerator:
         return call(self.ref(zeros_like, "zeros_like"), name(param))
 
     # -- the forward sweep -------------------------------------------------------
-    def forward_items(self, items):
+    def forward_items(self, items, in_loop=False):
         """The normalized body, with a save point before every redefinition
         and a trip counter in loops whose iterations cannot be recounted."""
         out = []
@@ -257,12 +263,16 @@ class ReverseGenerator:
                     continue
                 out.append(item.stmt)                # shared with the graph, never mutated
             elif isinstance(item, Branch):
-                out.append(gast.If(test=_copy(item.test), body=self.forward_items(item.body),
-                                   orelse=self.forward_items(item.orelse)))
+                out.append(gast.If(test=_copy(item.test), body=self.forward_items(item.body, in_loop),
+                                   orelse=self.forward_items(item.orelse, in_loop)))
             elif isinstance(item, Loop):
-                body = self.forward_items(item.body)
+                body = self.forward_items(item.body, True)
+                item.trips_saved = False
                 if self._needs_trips(item):
                     item.trips = self.names.fresh("trips")
+                    if in_loop:                # a count per outer iteration: saved like a value
+                        out.append(Save(item.trips))
+                        item.trips_saved = True
                     out.append(assign(item.trips, gast.Constant(value=0, kind=None)))
                     body.insert(0, assign(item.trips, gast.BinOp(left=name(item.trips), op=gast.Add(),
                                                                   right=gast.Constant(value=1, kind=None))))
@@ -409,11 +419,12 @@ class ReverseGenerator:
         body = self.reverse_items(loop.body, comment)
         body += [self._zeros(v) for v in sorted(entry - self.defined)]
         self.defined = entry
+        after = [Restore(loop.trips)] if getattr(loop, "trips_saved", False) else []
         if not _has_code(body):
-            return inits + body
+            return inits + body + after
         return inits + [comment, gast.For(target=self._reverse_target(loop),
                                           iter=self._reverse_iter(loop), body=body,
-                                          orelse=[], type_comment=None)]
+                                          orelse=[], type_comment=None)] + after
 
     def _reverse_target(self, loop):
         return store(loop.target if loop.kind == "for" else "_")
@@ -446,6 +457,7 @@ class ReverseGenerator:
         values the reverse sweep actually reads."""
         read = _reads(reverse)
         restored = {m.var for m in _markers(forward) if m.var in read}
+        self.restored = restored
         saved = sorted({m.var for m in _markers(forward) if m.var in read and m.index is not APPEND})
         stacks = {v: self.names.fresh(f"{v}_stack") for v in saved}
         stack_class = self.ref(Stack, "Stack") if saved else None
@@ -512,8 +524,8 @@ class ReverseGenerator:
         mapping = {p: self._expression(a) for p, a in node.binding.items()}
         wanted = {}
         for param, atom in node.binding.items():
-            if isinstance(atom, gast.AST) and self._varied(atom):
-                wanted[tmpl.index(param)] = atom
+            if isinstance(atom, gast.AST) and self._varied(atom) and not tmpl.is_zero(param):
+                wanted[tmpl.index(param)] = atom   # (a zeros_like output: shape only)
         prelude, outs = tmpl.instantiate(
             [g, ans], mapping, sorted(wanted),
             fresh=lambda base: self.names.fresh(f"{node.target}_{base}"),

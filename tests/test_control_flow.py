@@ -634,7 +634,7 @@ CASES = [
 ]
 
 
-# Known bugs, each also pinned by a minimal strict xfail below.
+# Bugs found while writing these tests, now fixed; the minimal reproductions stay below.
 TRIPS_NOT_SAVED = ("srcad bug: the trip counter of an inner loop with a break (or an inner while) "
                    "is a plain variable overwritten by every outer iteration, not saved on a stack; "
                    "the reverse sweep replays every outer iteration with the last inner trip count "
@@ -646,22 +646,8 @@ VALUE_RESTORED = ("srcad bug: value_and_grad returns the output variable after t
                   "popped its saved values, i.e. the value before its first save (often the input, "
                   "or None) whenever the returned name is assigned in a branch or loop")
 
-GRAD_BUGS = {"list-of-arrays": LIST_OF_VARIED, "break-inner-loop": TRIPS_NOT_SAVED,
-             "while-in-for-varying-trips": TRIPS_NOT_SAVED}
-VALUE_BUGS = set("""
-    if-reassigns-test-taken and-true and-false-or-left or-right-not and-or-all-false range-n
-    range-start-stop-step range-negative-step-args range-negative-step-literal range-computed-bounds
-    range-bound-changes-in-loop reversed-range array-rows constant-list constant-tuple list-of-arrays
-    enumerate zip zip-unequal zip-three while-data-dependent-few while-data-dependent-many
-    while-counter while-and-counter-stops while-and-value-stops nested-loops
-    nested-inner-bound-from-state while-in-for while-in-for-varying-trips branch-in-loop-pos
-    branch-in-loop-neg data-branch-in-loop loop-in-branch-for loop-in-branch-while break-taken
-    break-not-taken continue-static continue-data continue-while break-inner-loop
-    break-and-continue-taken break-and-continue-not-taken for-else-broke for-else-ran
-    for-else-no-break while-else-broke while-else-ran multiple-returns-1 multiple-returns-2
-    multiple-returns-3 multiple-returns-4 return-in-loop-taken return-in-loop-not-taken
-    return-in-while-first return-in-while-second return-in-nested-loops-taken
-    return-in-nested-loops-not-taken sin-repeated rnn-with-outputs""".split())
+GRAD_BUGS = {}   # fixed: trip counts saved per outer iteration, lists of varied values
+VALUE_BUGS = set()   # fixed: value_and_grad captures its value before the reverse sweep
 
 
 def _params(bugs):
@@ -738,7 +724,7 @@ def test_array_gradient_shapes_through_loops():
 
 
 # --------------------------------------------------------------------------
-# known bugs, minimal reproductions
+# once-known bugs, minimal reproductions (regression tests)
 # --------------------------------------------------------------------------
 
 def sum_sin_over_list(x):
@@ -748,30 +734,229 @@ def sum_sin_over_list(x):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason=LIST_OF_VARIED)
 def test_bug_for_over_list_literal_of_varied_scalars():
     assert_close(srcad.grad(sum_sin_over_list)(0.3), numerical_grad(sum_sin_over_list, (0.3,), 0), **TOL)
 
 
-@pytest.mark.xfail(strict=True, reason=TRIPS_NOT_SAVED)
 def test_bug_inner_while_trip_count_not_saved_per_outer_iteration():
     # the inner loop runs 3, 2, 1 times; srcad's reverse sweep replays it once for every i
     assert_close(srcad.grad(while_in_for_varying_trips)(0.3),
                  numerical_grad(while_in_for_varying_trips, (0.3,), 0), **TOL)
 
 
-@pytest.mark.xfail(strict=True, reason=TRIPS_NOT_SAVED)
 def test_bug_inner_for_with_break_trip_count_not_saved():
     srcad.grad(break_in_inner_loop)(0.8)      # IndexError: pop from empty list
 
 
-@pytest.mark.xfail(strict=True, reason=VALUE_RESTORED)
 def test_bug_value_and_grad_returns_restored_value():
     value, _ = srcad.value_and_grad(sin_repeated)(1.1)
     assert value == sin_repeated(1.1)         # srcad returns 1.1, the input
 
 
-@pytest.mark.xfail(strict=True, reason=VALUE_RESTORED)
 def test_bug_value_and_grad_returns_none_after_branch():
     value, _ = srcad.value_and_grad(multiple_returns)(2.5)
     assert value == 6.25                      # srcad returns None
+
+
+# --------------------------------------------------------------------------
+# property test: random programs with branches, loops, break and continue
+# --------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, Phase, assume, given, note, settings  # noqa: E402
+from hypothesis import strategies as st                       # noqa: E402
+
+LOCALS = ("a", "b", "c")
+PARAMS = ("x", "y")
+CONSTANTS = (-0.7, -0.2, 0.3, 0.8, 1.3)
+MARGIN = 1e-3          # skip examples whose branch tests come this close to a threshold
+
+
+class Cond:
+    """``u > k`` or ``u < k``; renders plainly for srcad, or as a recording
+    call (``_gt(u, k)``) for the probe that measures distances to thresholds."""
+
+    def __init__(self, var, op, k):
+        self.var, self.op, self.k = var, op, k
+
+    def render(self, probe):
+        if probe:
+            return f"_{'gt' if self.op == '>' else 'lt'}({self.var}, {self.k})"
+        return f"{self.var} {self.op} {self.k}"
+
+
+class BranchTest:
+    """A branch test: one comparison, or two joined by and/or, maybe negated."""
+
+    def __init__(self, parts, joiner=None, negate=False):
+        self.parts, self.joiner, self.negate = parts, joiner, negate
+
+    def render(self, probe):
+        text = f" {self.joiner} ".join(p.render(probe) for p in self.parts)
+        if self.negate:
+            text = f"not ({text})"
+        return text
+
+
+@st.composite
+def conditions(draw):
+    def one():
+        return Cond(draw(st.sampled_from(LOCALS * 3 + PARAMS)), draw(st.sampled_from("<>")),
+                    draw(st.sampled_from(CONSTANTS)))
+    shape = draw(st.sampled_from(["one", "one", "and", "or", "not"]))
+    if shape == "one":
+        return BranchTest([one()])
+    if shape == "not":
+        return BranchTest([one()], negate=True)
+    return BranchTest([one(), one()], joiner=shape)
+
+
+@st.composite
+def expressions(draw, loop_vars):
+    u = draw(st.sampled_from(LOCALS + PARAMS))
+    w = draw(st.sampled_from(LOCALS + PARAMS))
+    k = draw(st.sampled_from(CONSTANTS))
+    forms = [f"{u} + {w}", f"{u} - {w}", f"{u} * {w}", f"{u} * {k}", f"{u} - {k} * {w}",
+             f"{u} / (1.5 + np.sin({w}))",          # denominator in [0.5, 2.5]
+             f"{u} / {k}",
+             f"np.sin({u})", f"np.tanh({u} * {w})", f"np.exp(np.tanh({u}))",
+             f"np.sin({u}) * {w} + {k}"]
+    if loop_vars:
+        i = draw(st.sampled_from(loop_vars))
+        forms += [f"{u} + {i} * {w}", f"{u} * ({i} + {k})"]
+    return draw(st.sampled_from(forms))
+
+
+class Program:
+    """Unique names for loop counters while drawing statements."""
+
+    def __init__(self, draw, max_depth=2):
+        self.draw = draw
+        self.max_depth = max_depth
+        self.counter = 0
+
+    def fresh(self, base):
+        self.counter += 1
+        return f"{base}{self.counter}"
+
+    def block(self, depth, loop_vars, in_loop):
+        n = self.draw(st.integers(1, 4 if depth == 0 else 3))
+        return [self.statement(depth, loop_vars, in_loop) for _ in range(n)]
+
+    def statement(self, depth, loop_vars, in_loop):
+        kinds = ["assign", "assign", "assign"]
+        if depth < self.max_depth:
+            kinds += ["if", "for", "while"]
+        if in_loop:
+            kinds += ["break", "continue"]
+        kind = self.draw(st.sampled_from(kinds))
+        draw = self.draw
+        if kind == "assign":
+            return ("assign", draw(st.sampled_from(LOCALS)), draw(expressions(loop_vars)))
+        if kind == "if":
+            orelse = self.block(depth + 1, loop_vars, in_loop) if draw(st.booleans()) else []
+            return ("if", draw(conditions()), self.block(depth + 1, loop_vars, in_loop), orelse)
+        if kind == "for":
+            i = self.fresh("i")
+            bounds = draw(st.sampled_from(["3", "1, 4", "4, 0, -2", "2"]))
+            return ("for", i, bounds, self.block(depth + 1, loop_vars + (i,), True))
+        if kind == "while":
+            k = self.fresh("k")
+            bound = draw(st.integers(1, 3))
+            return ("while", k, bound, draw(conditions()), self.block(depth + 1, loop_vars, True))
+        jump = kind
+        if loop_vars and draw(st.booleans()):
+            return ("jump-on-index", loop_vars[-1], draw(st.integers(0, 2)), jump)
+        return ("jump", draw(conditions()), jump)
+
+
+def render(stmts, probe, indent=1):
+    pad = "    " * indent
+    lines = []
+    for s in stmts:
+        kind = s[0]
+        if kind == "assign":
+            lines.append(f"{pad}{s[1]} = {s[2]}")
+        elif kind == "if":
+            lines.append(f"{pad}if {s[1].render(probe)}:")
+            lines += render(s[2], probe, indent + 1)
+            if s[3]:
+                lines.append(f"{pad}else:")
+                lines += render(s[3], probe, indent + 1)
+        elif kind == "for":
+            lines.append(f"{pad}for {s[1]} in range({s[2]}):")
+            lines += render(s[3], probe, indent + 1)
+        elif kind == "while":
+            _, k, bound, test, body = s
+            lines.append(f"{pad}{k} = 0")
+            lines.append(f"{pad}while {k} < {bound} and ({test.render(probe)}):")
+            lines.append(f"{pad}    {k} = {k} + 1")
+            lines += render(body, probe, indent + 1)
+        elif kind == "jump-on-index":
+            lines.append(f"{pad}if {s[1]} == {s[2]}:")
+            lines.append(f"{pad}    {s[3]}")
+        elif kind == "jump":
+            lines.append(f"{pad}if {s[1].render(probe)}:")
+            lines.append(f"{pad}    {s[2]}")
+    return lines
+
+
+@st.composite
+def programs(draw):
+    body = Program(draw).block(0, (), False)
+    ret = draw(st.sampled_from(["a + 0.5 * b + np.sin(c)", "a * b + c", "np.tanh(a) * c + b"]))
+    head = ["    a = x", "    b = y", "    c = x * y"]
+
+    def fn(name, probe):
+        return "\n".join([f"def {name}(x, y):"] + head + render(body, probe) + [f"    return {ret}"])
+
+    probe_helpers = ("_margins = []\n\n\ndef _gt(u, k):\n    _margins.append(abs(u - k))\n"
+                     "    return u > k\n\n\ndef _lt(u, k):\n    _margins.append(abs(u - k))\n"
+                     "    return u < k\n")
+    return ("import numpy as np\n\n" + probe_helpers + "\n\n" + fn("f", False) + "\n\n\n"
+            + fn("f_probe", True) + "\n")
+
+
+_module_count = itertools.count()
+
+
+def load_module(directory, source):
+    """Write ``source`` to a new .py file and import it (srcad reads real source)."""
+    name = f"srcad_random_program_{next(_module_count)}"
+    path = directory / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def min_margin(module, x, y):
+    """The closest any branch or loop test came to its threshold in ``f(x, y)``."""
+    del module._margins[:]
+    value = module.f_probe(x, y)
+    return min(module._margins, default=math.inf), value
+
+
+@pytest.fixture(scope="module")
+def program_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("random_programs")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          phases=(Phase.explicit, Phase.generate, Phase.shrink),   # no slow 'explain' phase
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(source=programs(),
+       x=st.floats(-2.0, 2.0, allow_nan=False), y=st.floats(-2.0, 2.0, allow_nan=False))
+def test_random_programs_match_finite_differences(program_dir, source, x, y):
+    note(source.split("\n\n\ndef f_probe")[0].split("\n\n\n")[-1])   # the program, readable
+    module = load_module(program_dir, source)
+    margin, value = min_margin(module, x, y)
+    assume(margin > MARGIN)                     # away from every branch boundary
+    assume(math.isfinite(value) and abs(value) < 1e4)
+    assert module.f(x, y) == value              # the probe runs the same program
+    grads = srcad.grad(module.f, wrt=(0, 1))(x, y)
+    for i, g in enumerate(grads):
+        expected = numerical_grad(module.f, (x, y), i)
+        coarse = numerical_grad(module.f, (x, y), i, eps=1e-4)
+        assume(abs(coarse - expected) <= 1e-3 * (1.0 + abs(expected)))   # smooth around (x, y)
+        assert_close(g, expected, rtol=1e-4, atol=1e-6)

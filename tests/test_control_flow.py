@@ -960,3 +960,6 @@ def test_random_programs_match_finite_differences(program_dir, source, x, y):
         coarse = numerical_grad(module.f, (x, y), i, eps=1e-4)
         assume(abs(coarse - expected) <= 1e-3 * (1.0 + abs(expected)))   # smooth around (x, y)
         assert_close(g, expected, rtol=1e-4, atol=1e-6)
+    value_srcad, grads_again = srcad.value_and_grad(module.f, wrt=(0, 1))(x, y)
+    assert value_srcad == value
+    assert grads_again == grads

@@ -425,3 +425,70 @@ def cholesky_adjoint(g, L, upper=False):
     right = np.swapaxes(np.linalg.solve(Lt, np.swapaxes(phi, -1, -2)), -1, -2)  # phi L^-1
     S = np.linalg.solve(Lt, right)                                               # L^-T phi L^-1
     return np.tril(S + np.swapaxes(S, -1, -2)) * (1.0 - 0.5 * np.eye(n))
+
+
+# --- helpers of the forward rules ------------------------------------------
+
+
+def broadcast_like(value, like):
+    """``value`` broadcast to the shape of ``like``, as a fresh array.
+
+    The tangent of a broadcasting operation has the result's shape: in
+    ``x + y`` with a larger ``y``, ``x``'s contribution is ``x_dot`` spread
+    over that shape (forward mode's twin of :func:`unbroadcast`).
+    """
+    if type(value) is float and type(like) is float:
+        return value
+    shape = np.shape(like)
+    if np.shape(value) == shape:
+        return value
+    return np.array(np.broadcast_to(value, shape), dtype=np.result_type(value, float))
+
+
+def prod_others_tangent(a, t, axis=None):
+    """The derivative of :func:`prod_others` along ``t``: for each element
+    ``i`` of a slice, the sum over ``j != i`` of ``t[j]`` times the product of
+    the elements other than ``i`` and ``j``.
+
+    That matrix of products is symmetric, so the same function gives the
+    cotangent of ``a`` for a cotangent ``t`` of the result.  Running products
+    from both ends, as in :func:`prod_others`, keep it exact where ``a`` has
+    zeros.
+    """
+    a = np.asarray(a, dtype=np.result_type(a, t, float))
+    t = np.broadcast_to(np.asarray(t, dtype=a.dtype), a.shape)
+    axes = _axes(axis, a.ndim)
+    if not axes or a.size == 0:
+        return np.zeros_like(a)
+    inner = list(range(a.ndim - len(axes), a.ndim))
+    moved_a, moved_t = np.moveaxis(a, axes, inner), np.moveaxis(t, axes, inner)
+    lead = moved_a.shape[:a.ndim - len(axes)]
+    A, T = moved_a.reshape(lead + (-1,)), moved_t.reshape(lead + (-1,))
+    n = A.shape[-1]
+    left, dleft = np.ones(A.shape, a.dtype), np.zeros(A.shape, a.dtype)
+    right, dright = np.ones(A.shape, a.dtype), np.zeros(A.shape, a.dtype)
+    for k in range(1, n):        # left[k] = prod A[:k], dleft[k] its tangent
+        left[..., k] = left[..., k - 1] * A[..., k - 1]
+        dleft[..., k] = dleft[..., k - 1] * A[..., k - 1] + left[..., k - 1] * T[..., k - 1]
+        j = n - 1 - k            # right[j] = prod A[j + 1:]
+        right[..., j] = right[..., j + 1] * A[..., j + 1]
+        dright[..., j] = dright[..., j + 1] * A[..., j + 1] + right[..., j + 1] * T[..., j + 1]
+    out = (dleft * right + left * dright).reshape(moved_a.shape)
+    return np.moveaxis(out, inner, axes)
+
+
+def cholesky_tangent(t, L, upper=False):
+    """Tangent of ``L = np.linalg.cholesky(a)`` along ``t``.
+
+    NumPy reads only the lower triangle of ``a`` (the upper one when
+    ``upper=True``), so ``t`` counts through the symmetric matrix built from
+    that triangle; then ``dL = L Phi(L^-1 dA L^-T)`` with ``Phi`` the lower
+    triangle with a halved diagonal.
+    """
+    if upper:
+        return np.swapaxes(cholesky_tangent(np.swapaxes(t, -1, -2), np.swapaxes(L, -1, -2)), -1, -2)
+    n = np.shape(L)[-1]
+    lower = np.tril(t)
+    sym = lower + np.swapaxes(np.tril(t, -1), -1, -2)
+    inner = np.linalg.solve(L, np.swapaxes(np.linalg.solve(L, sym), -1, -2))   # L^-1 dA L^-T
+    return L @ (np.tril(inner) * (1.0 - 0.5 * np.eye(n)))

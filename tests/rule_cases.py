@@ -356,6 +356,10 @@ case(np.trace, real((3, 2, 3)), tag="(3,2,3)", axis1=-1, axis2=0)
 case(np.ndarray.trace, real((3, 3)), tag="(3,3)")
 case(np.ndarray.trace, real((2, 3, 3)), tag="(2,3,3)", axis1=1, axis2=2)
 
+for prim in (np.tril, np.triu):
+    case(prim, real((3, 3)), tag="(3,3)")
+    case(prim, real((2, 3, 4)), -1, tag="(2,3,4)")
+    case(prim, real((3, 2)), tag="(3,2)", k=1)
 case(np.linspace, 0.5, 2.0, 5, diff=(0, 1), tag="floats")
 case(np.linspace, -0.5, 2.0, diff=(0, 1), tag="floats", num=4, endpoint=False)
 case(np.linspace, 0.5, 2.0, 1, diff=(0, 1), tag="num=1")
@@ -488,6 +492,71 @@ for shape in [(3, 3), (2, 3, 3)]:
     case(np.linalg.cholesky, spd(shape), tag=fmt(shape))
 case(np.linalg.cholesky, spd((3, 3)), tag="(3,3)", upper=True)
 
+
+# --- runtime helpers: generated gradient code calls them, so differentiating it again
+# (srcad.hessian, srcad.grad(srcad.grad(f))) needs their rules.  Only the cotangent and
+# the operands they multiply it with are differentiable; shape arguments are not.
+
+from srcad import runtime as rt  # noqa: E402
+
+case(np.float64, real(None), tag="float")
+case(np.float64, real(()), tag="0d")
+case(np.float64, real((3,)), tag="(3,)")
+case(rt.check_scalar, real(None), tag="float")
+case(rt.check_scalar, real(()), tag="0d")
+case(rt.checked, real((3,)), real((3,)), "rule", tag="(3,)")
+for gs, xs in [((3, 2), (2,)), ((3, 2), (3, 1)), ((3, 2), ()), ((), ()), (None, None), ((3,), (3,))]:
+    case(rt.unbroadcast, real(gs), real(xs), tag=f"{fmt(gs)}-{fmt(xs)}")
+for vs, ls in [((2,), (3, 2)), (None, (3,)), ((3, 1), (3, 2)), ((3,), (3,)), (None, None)]:
+    case(rt.broadcast_like, real(vs), real(ls), tag=f"{fmt(vs)}-{fmt(ls)}")
+case(rt.repeat_to, real(()), real((3, 2)), tag="all")
+case(rt.repeat_to, real((2,)), real((3, 2)), 0, tag="axis0")
+case(rt.repeat_to, real((3,)), real((3, 2)), -1, tag="axis-1")
+case(rt.repeat_to, real((1, 2)), real((3, 2)), 0, True, tag="keepdims")
+case(rt.repeat_to, real((3,)), real((2, 3, 2)), (0, 2), tag="axes")
+case(rt.scatter_add, real((2,)), real((3, 2)), 1, tag="row")
+case(rt.scatter_add, real((2, 2)), real((3, 2)), slice(0, 2), tag="slice")
+case(rt.scatter_add, real((3,)), real((3,)), np.array([0, 2, 0]), tag="repeated")
+case(rt.without, real((3, 2)), 1, tag="row")
+case(rt.without, real((3, 2)), (slice(None), 0), tag="column")
+
+
+def _product_cases(helper, product, shapes, other):
+    """``helper(g, a, b)``, the cotangent of ``a`` or ``b`` in ``product(a, b)``:
+    differentiable in ``g`` and in the other operand."""
+    for sa, sb in shapes:
+        a, b = real(sa), real(sb)
+        case(helper, real(np.shape(product(a, b))), a, b, diff=(0, other),
+             tag=f"{sa}-{sb}".replace(" ", ""))
+
+
+MATMUL_SHAPES = [((3,), (3,)), ((3, 2), (2,)), ((3,), (3, 2)), ((2, 3), (3, 4)),
+                 ((2, 2, 3), (3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((2, 3), (4, 3, 2))]
+_product_cases(rt.matmul_adjoint_x, np.matmul, MATMUL_SHAPES, 2)
+_product_cases(rt.matmul_adjoint_y, np.matmul, MATMUL_SHAPES, 1)
+_product_cases(rt.dot_adjoint_a, np.dot, DOT_SHAPES, 2)
+_product_cases(rt.dot_adjoint_b, np.dot, DOT_SHAPES, 1)
+INNER_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (2, 3)), ((2, 3), (4, 3)), ((), (3,)),
+                ((2, 2, 3), (2, 3)), ((2, 3), ())]
+_product_cases(rt.inner_adjoint_a, np.inner, INNER_SHAPES, 2)
+_product_cases(rt.inner_adjoint_b, np.inner, INNER_SHAPES, 1)
+for axis in (None, 0, 1, (0, 1)):
+    case(rt.prod_others, real((3, 2)), axis, tag=f"axis={axis}".replace(" ", ""))
+case(rt.prod_others, np.array([[1.5, 0.0, 0.7], [0.0, 0.0, 1.2]]), 1, tag="zeros")
+case(rt.norm_divisor, positive(None), real((3,)), tag="float")
+case(rt.norm_divisor, positive(()), real((3, 2)), None, None, tag="0d")
+case(rt.unconcatenate, real((4, 2)), (real((3, 2)), real((1, 2))), tag="axis0")
+case(rt.unconcatenate, real((3, 3)), (real((3, 2)), real((3, 1))), 1, tag="axis1")
+case(rt.unconcatenate, real((8,)), (real((3, 2)), real((2,))), None, tag="flat")
+case(rt.unstack, real((2, 3)), tag="axis0")
+case(rt.unstack, real((2, 3)), 1, tag="axis1")
+case(rt.unhstack, real((5,)), (real((3,)), real((2,))), tag="1d")
+case(rt.unhstack, real((3, 3)), (real((3, 2)), real((3, 1))), tag="2d")
+case(rt.unvstack, real((2, 3)), (real((3,)), real((3,))), tag="1d")
+case(rt.unarray, real((2, 3)), [real((3,)), real((3,))], tag="rows")
+case(rt.unarray, real((3,)), [real(None), real(()), real(None)], tag="scalars")
+case(rt.spread, real((3, 2)), [real((3, 2)), real((2,))], tag="broadcast")
+case(rt.Adjoints, (real((2,)), real(None)), tag="pair")
 
 def _check_unique_ids():
     seen = {}

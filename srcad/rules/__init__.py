@@ -9,12 +9,15 @@ Importing ``srcad.rules`` fills the tables:
   ``max``, ``min``;
 - :mod:`srcad.rules.numpy`     NumPy functions and ``ndarray`` methods, with
   the conventions at non-differentiable points;
-- :mod:`srcad.rules.linalg`    ``np.linalg``.
+- :mod:`srcad.rules.linalg`    ``np.linalg``;
+- :mod:`srcad.rules.helpers`   the runtime helpers generated code calls, so that
+  generated code can be differentiated again.
 """
 
 from srcad.rules.registry import (ADJOINTS, NONDIFFERENTIABLE, TANGENTS, adjoint,
-                                  is_nondifferentiable, lookup, nondifferentiable, tangent)
-from srcad.rules import operators, builtins, numpy, linalg, containers  # noqa: E402  (fill the tables)
+                                  is_nondifferentiable, lookup, lookup_tangent, nondifferentiable,
+                                  tangent)
+from srcad.rules import operators, builtins, numpy, linalg, containers, helpers  # noqa: E402  (fill the tables)
 
-__all__ = ["adjoint", "tangent", "nondifferentiable", "lookup", "is_nondifferentiable",
+__all__ = ["adjoint", "tangent", "nondifferentiable", "lookup", "lookup_tangent", "is_nondifferentiable",
            "ADJOINTS", "TANGENTS", "NONDIFFERENTIABLE"]

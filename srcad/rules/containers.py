@@ -1,15 +1,16 @@
-"""Reverse rules of lists and tuples: building, appending, stacking, summing.
+"""Reverse and forward rules of lists and tuples: building, appending, stacking,
+summing.
 
 The adjoint of a list is an :class:`~srcad.runtime.Adjoints`, one adjoint per
-element, whose ``+`` adds elementwise.
+element, whose ``+`` adds elementwise; so is the tangent of a list.
 """
 
 import builtins
 
 import numpy as np
 
-from srcad.rules.registry import adjoint
-from srcad.runtime import Adjoints, list_append, spread, unarray
+from srcad.rules.registry import adjoint, tangent
+from srcad.runtime import Adjoints, broadcast_like, list_append, spread, unarray, zeros_like
 
 
 @adjoint(list_append)
@@ -17,9 +18,23 @@ def append(g, ans, items, value):
     return Adjoints(g[:-1]), g[-1]
 
 
+@tangent(list_append)
+def append_tangent(items_dot, value_dot, ans, items, value):
+    """ans is the list after the append (the same object as items): its tangent
+    is the old tangent with the value's tangent after it."""
+    return (Adjoints((*items_dot, zeros_like(value))),
+            Adjoints((*zeros_like(ans[:-1]), value_dot)))
+
+
 @adjoint(np.array)
 def array(g, ans, object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndmax=0, like=None):
     return unarray(g, object)
+
+
+@tangent(np.array)
+def array_tangent(object_dot, ans, object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0,
+                  ndmax=0, like=None):
+    return np.array(object_dot, dtype=float)
 
 
 @adjoint(np.asarray)
@@ -27,6 +42,16 @@ def asarray(g, ans, a, dtype=None, order=None, *, device=None, copy=None, like=N
     return unarray(g, a)
 
 
+@tangent(np.asarray)
+def asarray_tangent(a_dot, ans, a, dtype=None, order=None, *, device=None, copy=None, like=None):
+    return np.asarray(a_dot, dtype=float)
+
+
 @adjoint(builtins.sum)
 def sum_(g, ans, iterable, start=0):
     return spread(g, iterable)
+
+
+@tangent(builtins.sum)
+def sum_tangent(iterable_dot, ans, iterable, start=0):
+    return broadcast_like(builtins.sum(iterable_dot), ans)

@@ -1,4 +1,4 @@
-"""Reverse rules of ``np.linalg``.
+"""Reverse and forward rules of ``np.linalg``.
 
 Every rule works on a single matrix and on stacks of matrices (``(..., n, n)``):
 transposes are ``np.swapaxes(x, -1, -2)`` and products are ``@``.
@@ -8,8 +8,9 @@ transposes are ``np.swapaxes(x, -1, -2)`` and products are ``@``.
 
 import numpy as np
 
-from srcad.rules.registry import adjoint
-from srcad.runtime import cholesky_adjoint, norm_divisor, solve_is_vector, unbroadcast
+from srcad.rules.registry import adjoint, tangent
+from srcad.runtime import (cholesky_adjoint, cholesky_tangent, norm_divisor, solve_is_vector,
+                           unbroadcast)
 
 
 @adjoint(np.linalg.inv)
@@ -19,10 +20,22 @@ def inv(g, ans, a):
     return -(ans_t @ g @ ans_t)
 
 
+@tangent(np.linalg.inv)
+def inv_tangent(a_dot, ans, a):
+    """d(a^-1) = -a^-1 da a^-1."""
+    return -(ans @ a_dot @ ans)
+
+
 @adjoint(np.linalg.det)
 def det(g, ans, a):
     """d det(a) / da = det(a) a^-T."""
     return np.expand_dims(g * ans, (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
+
+
+@tangent(np.linalg.det)
+def det_tangent(a_dot, ans, a):
+    """d det(a) = det(a) trace(a^-1 da)."""
+    return ans * np.trace(np.linalg.solve(a, a_dot), axis1=-2, axis2=-1)
 
 
 @adjoint(np.linalg.solve)
@@ -36,12 +49,32 @@ def solve(g, ans, a, b):
             unbroadcast(gb[..., 0] if vector else gb, b))
 
 
+@tangent(np.linalg.solve)
+def solve_tangent(a_dot, b_dot, ans, a, b):
+    """x = a^-1 b: dx = a^-1 (db - da x)."""
+    vector = solve_is_vector(a, b)
+    x_columns = np.expand_dims(ans, -1) if vector else ans
+    return (-np.linalg.solve(a, a_dot @ x_columns)[..., 0] if vector
+            else -np.linalg.solve(a, a_dot @ x_columns),
+            np.linalg.solve(a, b_dot))
+
+
 @adjoint(np.linalg.norm)
 def norm(g, ans, x, ord=None, axis=None, keepdims=False):
     """Euclidean and Frobenius norms of the whole array: d|x| = x / |x| (0 at x = 0)."""
     return g * x / norm_divisor(ans, x, ord, axis)
 
 
+@tangent(np.linalg.norm)
+def norm_tangent(x_dot, ans, x, ord=None, axis=None, keepdims=False):
+    return np.sum(x_dot * x, axis=axis, keepdims=keepdims) / norm_divisor(ans, x, ord, axis)
+
+
 @adjoint(np.linalg.cholesky)
 def cholesky(g, ans, a, *, upper=False):
     return cholesky_adjoint(g, ans, upper)
+
+
+@tangent(np.linalg.cholesky)
+def cholesky_tangent_(a_dot, ans, a, *, upper=False):
+    return cholesky_tangent(a_dot, ans, upper)

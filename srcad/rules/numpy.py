@@ -1,4 +1,6 @@
-"""Reverse rules of NumPy functions and of the matching ``ndarray`` methods.
+"""Reverse and forward rules of NumPy functions and of the matching ``ndarray``
+methods; each forward rule follows its reverse twin and follows the same
+conventions below.
 
 The arithmetic ufuncs (``np.add``, ``np.multiply``, ``np.power``, ``np.matmul``
 ...) share their rules with the operators in :mod:`srcad.rules.operators`.
@@ -25,10 +27,11 @@ Conventions at points where the derivative does not exist:
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, nondifferentiable
-from srcad.runtime import (dot_adjoint_a, dot_adjoint_b, inner_adjoint_a, inner_adjoint_b,
-                           inverse_permutation, packed, prod_others, reduced_count, repeat_to,
-                           unbroadcast, unconcatenate, unhstack, unstack, unvstack, within)
+from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.runtime import (broadcast_like, dot_adjoint_a, dot_adjoint_b, inner_adjoint_a,
+                           inner_adjoint_b, inverse_permutation, packed, prod_others, reduced_count,
+                           repeat_to, unbroadcast, unconcatenate, unhstack, unstack, unvstack, within,
+                           zeros_like)
 
 
 # --- elementwise, one argument -------------------------------------------------
@@ -38,9 +41,19 @@ def sin(g, ans, x):
     return g * np.cos(x)
 
 
+@tangent(np.sin)
+def sin_tangent(x_dot, ans, x):
+    return x_dot * np.cos(x)
+
+
 @adjoint(np.cos)
 def cos(g, ans, x):
     return -g * np.sin(x)
+
+
+@tangent(np.cos)
+def cos_tangent(x_dot, ans, x):
+    return -x_dot * np.sin(x)
 
 
 @adjoint(np.tan)
@@ -48,9 +61,19 @@ def tan(g, ans, x):
     return g * (1.0 + ans * ans)
 
 
+@tangent(np.tan)
+def tan_tangent(x_dot, ans, x):
+    return x_dot * (1.0 + ans * ans)
+
+
 @adjoint(np.arcsin)
 def arcsin(g, ans, x):
     return g / np.sqrt(1.0 - x * x)
+
+
+@tangent(np.arcsin)
+def arcsin_tangent(x_dot, ans, x):
+    return x_dot / np.sqrt(1.0 - x * x)
 
 
 @adjoint(np.arccos)
@@ -58,9 +81,19 @@ def arccos(g, ans, x):
     return -g / np.sqrt(1.0 - x * x)
 
 
+@tangent(np.arccos)
+def arccos_tangent(x_dot, ans, x):
+    return -x_dot / np.sqrt(1.0 - x * x)
+
+
 @adjoint(np.arctan)
 def arctan(g, ans, x):
     return g / (1.0 + x * x)
+
+
+@tangent(np.arctan)
+def arctan_tangent(x_dot, ans, x):
+    return x_dot / (1.0 + x * x)
 
 
 @adjoint(np.sinh)
@@ -68,9 +101,19 @@ def sinh(g, ans, x):
     return g * np.cosh(x)
 
 
+@tangent(np.sinh)
+def sinh_tangent(x_dot, ans, x):
+    return x_dot * np.cosh(x)
+
+
 @adjoint(np.cosh)
 def cosh(g, ans, x):
     return g * np.sinh(x)
+
+
+@tangent(np.cosh)
+def cosh_tangent(x_dot, ans, x):
+    return x_dot * np.sinh(x)
 
 
 @adjoint(np.tanh)
@@ -78,9 +121,19 @@ def tanh(g, ans, x):
     return g * (1.0 - ans * ans)
 
 
+@tangent(np.tanh)
+def tanh_tangent(x_dot, ans, x):
+    return x_dot * (1.0 - ans * ans)
+
+
 @adjoint(np.arcsinh)
 def arcsinh(g, ans, x):
     return g / np.sqrt(x * x + 1.0)
+
+
+@tangent(np.arcsinh)
+def arcsinh_tangent(x_dot, ans, x):
+    return x_dot / np.sqrt(x * x + 1.0)
 
 
 @adjoint(np.arccosh)
@@ -88,9 +141,19 @@ def arccosh(g, ans, x):
     return g / np.sqrt((x - 1.0) * (x + 1.0))
 
 
+@tangent(np.arccosh)
+def arccosh_tangent(x_dot, ans, x):
+    return x_dot / np.sqrt((x - 1.0) * (x + 1.0))
+
+
 @adjoint(np.arctanh)
 def arctanh(g, ans, x):
     return g / (1.0 - x * x)
+
+
+@tangent(np.arctanh)
+def arctanh_tangent(x_dot, ans, x):
+    return x_dot / (1.0 - x * x)
 
 
 @adjoint(np.exp)
@@ -98,9 +161,19 @@ def exp(g, ans, x):
     return g * ans
 
 
+@tangent(np.exp)
+def exp_tangent(x_dot, ans, x):
+    return x_dot * ans
+
+
 @adjoint(np.exp2)
 def exp2(g, ans, x):
     return g * ans * np.log(2.0)
+
+
+@tangent(np.exp2)
+def exp2_tangent(x_dot, ans, x):
+    return x_dot * ans * np.log(2.0)
 
 
 @adjoint(np.expm1)
@@ -108,9 +181,19 @@ def expm1(g, ans, x):
     return g * (ans + 1.0)
 
 
+@tangent(np.expm1)
+def expm1_tangent(x_dot, ans, x):
+    return x_dot * (ans + 1.0)
+
+
 @adjoint(np.log)
 def log(g, ans, x):
     return g / x
+
+
+@tangent(np.log)
+def log_tangent(x_dot, ans, x):
+    return x_dot / x
 
 
 @adjoint(np.log1p)
@@ -118,9 +201,19 @@ def log1p(g, ans, x):
     return g / (1.0 + x)
 
 
+@tangent(np.log1p)
+def log1p_tangent(x_dot, ans, x):
+    return x_dot / (1.0 + x)
+
+
 @adjoint(np.log2)
 def log2(g, ans, x):
     return g / (x * np.log(2.0))
+
+
+@tangent(np.log2)
+def log2_tangent(x_dot, ans, x):
+    return x_dot / (x * np.log(2.0))
 
 
 @adjoint(np.log10)
@@ -128,9 +221,19 @@ def log10(g, ans, x):
     return g / (x * np.log(10.0))
 
 
+@tangent(np.log10)
+def log10_tangent(x_dot, ans, x):
+    return x_dot / (x * np.log(10.0))
+
+
 @adjoint(np.sqrt)
 def sqrt(g, ans, x):
     return g / (2.0 * ans)
+
+
+@tangent(np.sqrt)
+def sqrt_tangent(x_dot, ans, x):
+    return x_dot / (2.0 * ans)
 
 
 @adjoint(np.cbrt)
@@ -138,9 +241,19 @@ def cbrt(g, ans, x):
     return g / (3.0 * ans * ans)
 
 
+@tangent(np.cbrt)
+def cbrt_tangent(x_dot, ans, x):
+    return x_dot / (3.0 * ans * ans)
+
+
 @adjoint(np.square)
 def square(g, ans, x):
     return 2.0 * g * x
+
+
+@tangent(np.square)
+def square_tangent(x_dot, ans, x):
+    return 2.0 * x * x_dot
 
 
 @adjoint(np.absolute, np.fabs)
@@ -148,9 +261,19 @@ def absolute(g, ans, x):
     return g * np.sign(x)
 
 
+@tangent(np.absolute, np.fabs)
+def absolute_tangent(x_dot, ans, x):
+    return x_dot * np.sign(x)
+
+
 @adjoint(np.reciprocal)
 def reciprocal(g, ans, x):
     return -g * ans * ans
+
+
+@tangent(np.reciprocal)
+def reciprocal_tangent(x_dot, ans, x):
+    return -x_dot * ans * ans
 
 
 # --- elementwise, two arguments ------------------------------------------------
@@ -161,10 +284,22 @@ def arctan2(g, ans, x1, x2):
     return unbroadcast(g * x2 / squared_radius, x1), unbroadcast(-g * x1 / squared_radius, x2)
 
 
+@tangent(np.arctan2)
+def arctan2_tangent(x1_dot, x2_dot, ans, x1, x2):
+    squared_radius = np.square(x1) + np.square(x2)
+    return x1_dot * x2 / squared_radius, -x2_dot * x1 / squared_radius
+
+
 @adjoint(np.hypot)
 def hypot(g, ans, x1, x2):
     scale = g / np.where(ans == 0, 1.0, ans)
     return unbroadcast(scale * x1, x1), unbroadcast(scale * x2, x2)
+
+
+@tangent(np.hypot)
+def hypot_tangent(x1_dot, x2_dot, ans, x1, x2):
+    divisor = np.where(ans == 0, 1.0, ans)
+    return x1_dot * x1 / divisor, x2_dot * x2 / divisor
 
 
 @adjoint(np.logaddexp)
@@ -172,9 +307,19 @@ def logaddexp(g, ans, x1, x2):
     return unbroadcast(g * np.exp(x1 - ans), x1), unbroadcast(g * np.exp(x2 - ans), x2)
 
 
+@tangent(np.logaddexp)
+def logaddexp_tangent(x1_dot, x2_dot, ans, x1, x2):
+    return x1_dot * np.exp(x1 - ans), x2_dot * np.exp(x2 - ans)
+
+
 @adjoint(np.logaddexp2)
 def logaddexp2(g, ans, x1, x2):
     return unbroadcast(g * np.exp2(x1 - ans), x1), unbroadcast(g * np.exp2(x2 - ans), x2)
+
+
+@tangent(np.logaddexp2)
+def logaddexp2_tangent(x1_dot, x2_dot, ans, x1, x2):
+    return x1_dot * np.exp2(x1 - ans), x2_dot * np.exp2(x2 - ans)
 
 
 @adjoint(np.maximum)
@@ -183,10 +328,22 @@ def maximum(g, ans, x1, x2):
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
 
 
+@tangent(np.maximum)
+def maximum_tangent(x1_dot, x2_dot, ans, x1, x2):
+    x1_share = (x1 > x2) + 0.5 * (x1 == x2)
+    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
+
+
 @adjoint(np.minimum)
 def minimum(g, ans, x1, x2):
     x1_share = (x1 < x2) + 0.5 * (x1 == x2)
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
+
+
+@tangent(np.minimum)
+def minimum_tangent(x1_dot, x2_dot, ans, x1, x2):
+    x1_share = (x1 < x2) + 0.5 * (x1 == x2)
+    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
 
 
 @adjoint(np.fmax)
@@ -196,6 +353,12 @@ def fmax(g, ans, x1, x2):
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
 
 
+@tangent(np.fmax)
+def fmax_tangent(x1_dot, x2_dot, ans, x1, x2):
+    x1_share = (x1 > x2) + 0.5 * (x1 == x2) + (np.isnan(x2) & ~np.isnan(x1))
+    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
+
+
 @adjoint(np.fmin)
 def fmin(g, ans, x1, x2):
     """As minimum, except that a nan operand loses."""
@@ -203,9 +366,20 @@ def fmin(g, ans, x1, x2):
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
 
 
+@tangent(np.fmin)
+def fmin_tangent(x1_dot, x2_dot, ans, x1, x2):
+    x1_share = (x1 < x2) + 0.5 * (x1 == x2) + (np.isnan(x2) & ~np.isnan(x1))
+    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
+
+
 @adjoint(np.where)
 def where(g, ans, condition, x, y):
     return None, unbroadcast(np.where(condition, g, 0.0), x), unbroadcast(np.where(condition, 0.0, g), y)
+
+
+@tangent(np.where)
+def where_tangent(condition_dot, x_dot, y_dot, ans, condition, x, y):
+    return None, np.where(condition, x_dot, 0.0), np.where(condition, 0.0, y_dot)
 
 
 @adjoint(np.clip)
@@ -215,11 +389,25 @@ def clip(g, ans, a, a_min=None, a_max=None):
             None if a_max is None else unbroadcast(g * (a > a_max), a_max))
 
 
+@tangent(np.clip)
+def clip_tangent(a_dot, a_min_dot, a_max_dot, ans, a, a_min=None, a_max=None):
+    return (a_dot * within(a, a_min, a_max),
+            None if a_min is None else a_min_dot * (a < a_min),
+            None if a_max is None else a_max_dot * (a > a_max))
+
+
 @adjoint(np.ndarray.clip)
 def ndarray_clip(g, ans, a, min=None, max=None):
     return (unbroadcast(g * within(a, min, max), a),
             None if min is None else unbroadcast(g * (a < min), min),
             None if max is None else unbroadcast(g * (a > max), max))
+
+
+@tangent(np.ndarray.clip)
+def ndarray_clip_tangent(a_dot, min_dot, max_dot, ans, a, min=None, max=None):
+    return (a_dot * within(a, min, max),
+            None if min is None else min_dot * (a < min),
+            None if max is None else max_dot * (a > max))
 
 
 # --- reductions ------------------------------------------------------------------
@@ -229,14 +417,29 @@ def sum(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     return repeat_to(g, a, axis, keepdims)
 
 
+@tangent(np.sum, np.ndarray.sum)
+def sum_tangent(a_dot, ans, a, axis=None, dtype=None, *, keepdims=False):
+    return np.sum(a_dot, axis=axis, keepdims=keepdims)
+
+
 @adjoint(np.mean, np.ndarray.mean)
 def mean(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     return repeat_to(g / reduced_count(a, axis), a, axis, keepdims)
 
 
+@tangent(np.mean, np.ndarray.mean)
+def mean_tangent(a_dot, ans, a, axis=None, dtype=None, *, keepdims=False):
+    return np.mean(a_dot, axis=axis, keepdims=keepdims)
+
+
 @adjoint(np.prod, np.ndarray.prod)
 def prod(g, ans, a, axis=None, dtype=None, *, keepdims=False):
     return repeat_to(g, a, axis, keepdims) * prod_others(a, axis)
+
+
+@tangent(np.prod, np.ndarray.prod)
+def prod_tangent(a_dot, ans, a, axis=None, dtype=None, *, keepdims=False):
+    return np.sum(a_dot * prod_others(a, axis), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.max, np.amax, np.ndarray.max, np.min, np.amin, np.ndarray.min)
@@ -246,10 +449,24 @@ def extremum(g, ans, a, axis=None, *, keepdims=False):
     return repeat_to(g, a, axis, keepdims) * hit / np.sum(hit, axis=axis, keepdims=True)
 
 
+@tangent(np.max, np.amax, np.ndarray.max, np.min, np.amin, np.ndarray.min)
+def extremum_tangent(a_dot, ans, a, axis=None, *, keepdims=False):
+    """The mean of the tangents of the k tied extreme elements."""
+    hit = a == repeat_to(ans, a, axis, keepdims)
+    share = hit / np.sum(hit, axis=axis, keepdims=True)
+    return np.sum(a_dot * share, axis=axis, keepdims=keepdims)
+
+
 @adjoint(np.var, np.ndarray.var)
 def var(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     centered = a - np.mean(a, axis=axis, keepdims=True)
     return repeat_to(g, a, axis, keepdims) * 2.0 * centered / (reduced_count(a, axis) - ddof)
+
+
+@tangent(np.var, np.ndarray.var)
+def var_tangent(a_dot, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    return np.sum(a_dot * centered, axis=axis, keepdims=keepdims) * 2.0 / (reduced_count(a, axis) - ddof)
 
 
 @adjoint(np.std, np.ndarray.std)
@@ -259,10 +476,21 @@ def std(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     return repeat_to(g / ans, a, axis, keepdims) * centered / (reduced_count(a, axis) - ddof)
 
 
+@tangent(np.std, np.ndarray.std)
+def std_tangent(a_dot, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    return np.sum(a_dot * centered, axis=axis, keepdims=keepdims) / ((reduced_count(a, axis) - ddof) * ans)
+
+
 @adjoint(np.cumsum, np.ndarray.cumsum)
 def cumsum(g, ans, a, axis=None, dtype=None):
     """Each a[i] reaches every ans[j], j >= i: a reversed cumulative sum of g."""
     return np.reshape(np.flip(np.cumsum(np.flip(g, axis), axis), axis), np.shape(a))
+
+
+@tangent(np.cumsum, np.ndarray.cumsum)
+def cumsum_tangent(a_dot, ans, a, axis=None, dtype=None):
+    return np.cumsum(a_dot, axis)
 
 
 # --- products ----------------------------------------------------------------------
@@ -272,15 +500,30 @@ def dot(g, ans, a, b):
     return dot_adjoint_a(g, a, b), dot_adjoint_b(g, a, b)
 
 
+@tangent(np.dot, np.ndarray.dot)
+def dot_tangent(a_dot, b_dot, ans, a, b):
+    return np.dot(a_dot, b), np.dot(a, b_dot)
+
+
 @adjoint(np.inner)
 def inner(g, ans, a, b):
     return inner_adjoint_a(g, a, b), inner_adjoint_b(g, a, b)
+
+
+@tangent(np.inner)
+def inner_tangent(a_dot, b_dot, ans, a, b):
+    return np.inner(a_dot, b), np.inner(a, b_dot)
 
 
 @adjoint(np.outer)
 def outer(g, ans, a, b):
     """ans[i, j] = a.ravel()[i] * b.ravel()[j]."""
     return np.reshape(np.dot(g, np.ravel(b)), np.shape(a)), np.reshape(np.dot(np.ravel(a), g), np.shape(b))
+
+
+@tangent(np.outer)
+def outer_tangent(a_dot, b_dot, ans, a, b):
+    return np.outer(a_dot, b), np.outer(a, b_dot)
 
 
 @adjoint(np.trace, np.ndarray.trace)
@@ -291,12 +534,44 @@ def trace(g, ans, a, offset=0, axis1=0, axis2=1):
     return np.moveaxis(np.expand_dims(g, (-2, -1)) * diagonal, (-2, -1), (axis1, axis2))
 
 
+@tangent(np.trace, np.ndarray.trace)
+def trace_tangent(a_dot, ans, a, offset=0, axis1=0, axis2=1):
+    return np.trace(a_dot, offset, axis1, axis2)
+
+
+@adjoint(np.tril)
+def tril(g, ans, m, k=0):
+    return np.tril(g, k)
+
+
+@tangent(np.tril)
+def tril_tangent(m_dot, ans, m, k=0):
+    return np.tril(m_dot, k)
+
+
+@adjoint(np.triu)
+def triu(g, ans, m, k=0):
+    return np.triu(g, k)
+
+
+@tangent(np.triu)
+def triu_tangent(m_dot, ans, m, k=0):
+    return np.triu(m_dot, k)
+
+
 @adjoint(np.linspace)
 def linspace(g, ans, start, stop, num=50, endpoint=True, *, dtype=None, axis=0):
     """ans = start + t (stop - start) with t running from 0 to 1 along axis."""
     t = np.linspace(np.zeros(np.broadcast_shapes(np.shape(start), np.shape(stop))), 1.0, num,
                     endpoint=endpoint, axis=axis)
     return unbroadcast(np.sum(g * (1.0 - t), axis=axis), start), unbroadcast(np.sum(g * t, axis=axis), stop)
+
+
+@tangent(np.linspace)
+def linspace_tangent(start_dot, stop_dot, ans, start, stop, num=50, endpoint=True, *, dtype=None, axis=0):
+    """ans is linear in (start, stop): the tangent is the same linspace of the tangents."""
+    return (np.linspace(start_dot, zeros_like(stop), num, endpoint=endpoint, axis=axis),
+            np.linspace(zeros_like(start), stop_dot, num, endpoint=endpoint, axis=axis))
 
 
 # --- shapes: the adjoint undoes the rearrangement -------------------------------------
@@ -306,9 +581,19 @@ def transpose(g, ans, a, axes=None):
     return np.transpose(g, inverse_permutation(axes, np.ndim(a)))
 
 
+@tangent(np.transpose)
+def transpose_tangent(a_dot, ans, a, axes=None):
+    return np.transpose(a_dot, axes)
+
+
 @adjoint(np.ndarray.transpose)
 def ndarray_transpose(g, ans, a, *axes):
     return np.transpose(g, inverse_permutation(packed(axes), np.ndim(a)))
+
+
+@tangent(np.ndarray.transpose)
+def ndarray_transpose_tangent(a_dot, ans, a, *axes):
+    return np.transpose(a_dot, packed(axes))
 
 
 @adjoint(np.reshape)
@@ -316,9 +601,19 @@ def reshape(g, ans, a, shape, order="C"):
     return np.reshape(g, np.shape(a), order=order)
 
 
+@tangent(np.reshape)
+def reshape_tangent(a_dot, ans, a, shape, order="C"):
+    return np.reshape(a_dot, shape, order=order)
+
+
 @adjoint(np.ndarray.reshape)
 def ndarray_reshape(g, ans, a, *shape, order="C"):
     return np.reshape(g, np.shape(a), order=order)
+
+
+@tangent(np.ndarray.reshape)
+def ndarray_reshape_tangent(a_dot, ans, a, *shape, order="C"):
+    return np.reshape(a_dot, packed(shape), order=order)
 
 
 @adjoint(np.ravel, np.ndarray.ravel, np.ndarray.flatten)
@@ -326,9 +621,19 @@ def ravel(g, ans, a, order="C"):
     return np.reshape(g, np.shape(a), order=order)
 
 
+@tangent(np.ravel, np.ndarray.ravel, np.ndarray.flatten)
+def ravel_tangent(a_dot, ans, a, order="C"):
+    return np.ravel(a_dot, order)
+
+
 @adjoint(np.squeeze, np.ndarray.squeeze)
 def squeeze(g, ans, a, axis=None):
     return np.reshape(g, np.shape(a))
+
+
+@tangent(np.squeeze, np.ndarray.squeeze)
+def squeeze_tangent(a_dot, ans, a, axis=None):
+    return np.reshape(a_dot, np.shape(ans))
 
 
 @adjoint(np.expand_dims)
@@ -336,9 +641,19 @@ def expand_dims(g, ans, a, axis):
     return np.reshape(g, np.shape(a))
 
 
+@tangent(np.expand_dims)
+def expand_dims_tangent(a_dot, ans, a, axis):
+    return np.reshape(a_dot, np.shape(ans))
+
+
 @adjoint(np.swapaxes, np.ndarray.swapaxes)
 def swapaxes(g, ans, a, axis1, axis2):
     return np.swapaxes(g, axis1, axis2)
+
+
+@tangent(np.swapaxes, np.ndarray.swapaxes)
+def swapaxes_tangent(a_dot, ans, a, axis1, axis2):
+    return np.swapaxes(a_dot, axis1, axis2)
 
 
 @adjoint(np.moveaxis)
@@ -346,9 +661,19 @@ def moveaxis(g, ans, a, source, destination):
     return np.moveaxis(g, destination, source)
 
 
+@tangent(np.moveaxis)
+def moveaxis_tangent(a_dot, ans, a, source, destination):
+    return np.moveaxis(a_dot, source, destination)
+
+
 @adjoint(np.flip)
 def flip(g, ans, m, axis=None):
     return np.flip(g, axis)
+
+
+@tangent(np.flip)
+def flip_tangent(m_dot, ans, m, axis=None):
+    return np.flip(m_dot, axis)
 
 
 @adjoint(np.broadcast_to)
@@ -356,9 +681,30 @@ def broadcast_to(g, ans, array, shape):
     return unbroadcast(g, array)
 
 
+@tangent(np.broadcast_to)
+def broadcast_to_tangent(array_dot, ans, array, shape):
+    return broadcast_like(array_dot, ans)
+
+
 @adjoint(np.copy, np.ndarray.copy)
 def copy(g, ans, a, order="K"):
     return g
+
+
+@tangent(np.copy, np.ndarray.copy)
+def copy_tangent(a_dot, ans, a, order="K"):
+    return a_dot
+
+
+@adjoint(np.float64)
+def float64(g, ans, x):
+    """``np.float64(x)``, a conversion (generated code uses it for scalars)."""
+    return g
+
+
+@tangent(np.float64)
+def float64_tangent(x_dot, ans, x):
+    return x_dot
 
 
 # --- sequences of arrays: one gradient for the sequence, a tuple with one per array ----
@@ -368,9 +714,19 @@ def concatenate(g, ans, arrays, axis=0):
     return unconcatenate(g, arrays, axis)
 
 
+@tangent(np.concatenate)
+def concatenate_tangent(arrays_dot, ans, arrays, axis=0):
+    return np.concatenate(arrays_dot, axis)
+
+
 @adjoint(np.stack)
 def stack(g, ans, arrays, axis=0):
     return unstack(g, axis)
+
+
+@tangent(np.stack)
+def stack_tangent(arrays_dot, ans, arrays, axis=0):
+    return np.stack(arrays_dot, axis)
 
 
 @adjoint(np.hstack)
@@ -378,9 +734,19 @@ def hstack(g, ans, tup):
     return unhstack(g, tup)
 
 
+@tangent(np.hstack)
+def hstack_tangent(tup_dot, ans, tup):
+    return np.hstack(tup_dot)
+
+
 @adjoint(np.vstack)
 def vstack(g, ans, tup):
     return unvstack(g, tup)
+
+
+@tangent(np.vstack)
+def vstack_tangent(tup_dot, ans, tup):
+    return np.vstack(tup_dot)
 
 
 nondifferentiable(

@@ -1,17 +1,20 @@
-"""Reverse rules of Python's operators (``x + y`` is ``operator.add(x, y)``).
+"""Reverse and forward rules of Python's operators (``x + y`` is ``operator.add(x, y)``).
 
-The NumPy ufunc that does the same thing shares the rule, so ``x * y`` and
-``np.multiply(x, y)`` differentiate identically.  Every binary rule sends its
-contributions through :func:`~srcad.runtime.unbroadcast`.
+The NumPy ufunc that does the same thing shares the rules, so ``x * y`` and
+``np.multiply(x, y)`` differentiate identically.  Every binary reverse rule
+sends its contributions through :func:`~srcad.runtime.unbroadcast`; a forward
+contribution that may be smaller than the result goes through
+:func:`~srcad.runtime.broadcast_like`.  Each forward rule follows its reverse
+twin.
 """
 
 import operator
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, nondifferentiable
-from srcad.runtime import (identity, matmul_adjoint_x, matmul_adjoint_y, scatter_add, setitem,
-                           stop_gradient, unbroadcast, without)
+from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.runtime import (broadcast_like, identity, matmul_adjoint_x, matmul_adjoint_y, scatter_add,
+                           setitem, stop_gradient, unbroadcast, without, zeros_like)
 
 
 @adjoint(operator.add, np.add)
@@ -19,9 +22,19 @@ def add(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(g, y)
 
 
+@tangent(operator.add, np.add)
+def add_tangent(x_dot, y_dot, ans, x, y):
+    return broadcast_like(x_dot, ans), broadcast_like(y_dot, ans)
+
+
 @adjoint(operator.sub, np.subtract)
 def subtract(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g, y)
+
+
+@tangent(operator.sub, np.subtract)
+def subtract_tangent(x_dot, y_dot, ans, x, y):
+    return broadcast_like(x_dot, ans), broadcast_like(-y_dot, ans)
 
 
 @adjoint(operator.mul, np.multiply)
@@ -29,9 +42,19 @@ def multiply(g, ans, x, y):
     return unbroadcast(g * y, x), unbroadcast(g * x, y)
 
 
+@tangent(operator.mul, np.multiply)
+def multiply_tangent(x_dot, y_dot, ans, x, y):
+    return x_dot * y, x * y_dot
+
+
 @adjoint(operator.truediv, np.divide, np.true_divide)
 def divide(g, ans, x, y):
     return unbroadcast(g / y, x), unbroadcast(-g * ans / y, y)
+
+
+@tangent(operator.truediv, np.divide, np.true_divide)
+def divide_tangent(x_dot, y_dot, ans, x, y):
+    return x_dot / y, -y_dot * ans / y
 
 
 @adjoint(operator.pow, np.power)
@@ -40,9 +63,20 @@ def power(g, ans, x, y):
             unbroadcast(g * ans * np.log(np.where(x > 0, x, 1.0)), y))
 
 
+@tangent(operator.pow, np.power)
+def power_tangent(x_dot, y_dot, ans, x, y):
+    return (x_dot * y * x ** np.where(y, y - 1, 1.0),
+            y_dot * ans * np.log(np.where(x > 0, x, 1.0)))
+
+
 @adjoint(operator.neg, np.negative)
 def negative(g, ans, x):
     return -g
+
+
+@tangent(operator.neg, np.negative)
+def negative_tangent(x_dot, ans, x):
+    return -x_dot
 
 
 @adjoint(operator.pos, np.positive)
@@ -50,9 +84,19 @@ def positive(g, ans, x):
     return g
 
 
+@tangent(operator.pos, np.positive)
+def positive_tangent(x_dot, ans, x):
+    return x_dot
+
+
 @adjoint(operator.matmul, np.matmul)
 def matmul(g, ans, x, y):
     return matmul_adjoint_x(g, x, y), matmul_adjoint_y(g, x, y)
+
+
+@tangent(operator.matmul, np.matmul)
+def matmul_tangent(x_dot, y_dot, ans, x, y):
+    return x_dot @ y, x @ y_dot
 
 
 @adjoint(identity)
@@ -60,9 +104,19 @@ def copy(g, ans, x):
     return g
 
 
+@tangent(identity)
+def copy_tangent(x_dot, ans, x):
+    return x_dot
+
+
 @adjoint(operator.getitem)
 def getitem(g, ans, a, b):
     return scatter_add(g, a, b)
+
+
+@tangent(operator.getitem)
+def getitem_tangent(a_dot, ans, a, b):
+    return a_dot[b]
 
 
 @adjoint(setitem)
@@ -70,9 +124,20 @@ def setitem_(g, ans, x, index, value):
     return without(g, index), None, unbroadcast(g[index], value)
 
 
+@tangent(setitem)
+def setitem_tangent(x_dot, index_dot, value_dot, ans, x, index, value):
+    """ans is x after the update: its old tangent outside index, value's inside."""
+    return without(x_dot, index), None, setitem(zeros_like(ans), index, value_dot)
+
+
 @adjoint(operator.mod, np.mod, np.remainder)
 def mod(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g * np.floor_divide(x, y), y)
+
+
+@tangent(operator.mod, np.mod, np.remainder)
+def mod_tangent(x_dot, y_dot, ans, x, y):
+    return broadcast_like(x_dot, ans), -y_dot * np.floor_divide(x, y)
 
 
 nondifferentiable(

@@ -1,0 +1,263 @@
+"""Reverse and forward rules of the runtime helpers that generated code calls.
+
+A gradient is itself generated code: ``unbroadcast(dp, x)``,
+``repeat_to(dout, x, None, False)``, ``matmul_adjoint_x(dh, x, W)``...  To
+differentiate it again (``srcad.hessian`` is the tangent of a gradient,
+``srcad.grad(srcad.grad(f))`` its adjoint) each helper needs rules, here.
+
+Most helpers are linear in the cotangent they receive and read another
+argument for its shape only; that argument's derivative is ``zeros_like``, a
+symbolic zero the generators skip (see :mod:`srcad.rules.registry`).  A
+helper's first parameter ``g`` is called ``cotangent`` here, since ``g`` leads
+every reverse rule; helpers are called positionally, so the name is free.
+Bilinear helpers (``matmul_adjoint_x(g, x, y)`` is linear in ``g`` and in
+``y``) follow from ``<h, A(g, y)> = <g, x @ y>`` evaluated at ``x = h``.
+"""
+
+import builtins
+
+import numpy as np
+
+from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.runtime import (Adjoints, broadcast_like, check_scalar, checked, dot_adjoint_a,
+                           dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
+                           matmul_adjoint_x, matmul_adjoint_y, norm_divisor, packed, prod_others,
+                           prod_others_tangent, reduced_count, repeat_to, scatter_add,
+                           solve_is_vector, spread, unarray, unbroadcast, unconcatenate, unhstack,
+                           unstack, unvstack, within, without, zeros_like)
+
+
+@adjoint(check_scalar)
+def check_scalar_(g, ans, value):
+    return g
+
+
+@tangent(check_scalar)
+def check_scalar_tangent(value_dot, ans, value):
+    return value_dot
+
+
+@adjoint(checked)
+def checked_(g, ans, cotangent, x, rule):
+    return g, zeros_like(x), None
+
+
+@tangent(checked)
+def checked_tangent(cotangent_dot, x_dot, rule_dot, ans, cotangent, x, rule):
+    return cotangent_dot, zeros_like(ans), None
+
+
+# --- broadcasting: unbroadcast and broadcast_like are each other's adjoint ----------
+
+@adjoint(unbroadcast)
+def unbroadcast_(g, ans, cotangent, x):
+    return broadcast_like(g, cotangent), zeros_like(x)
+
+
+@tangent(unbroadcast)
+def unbroadcast_tangent(cotangent_dot, x_dot, ans, cotangent, x):
+    return unbroadcast(cotangent_dot, x), zeros_like(ans)
+
+
+@adjoint(broadcast_like)
+def broadcast_like_(g, ans, value, like):
+    return unbroadcast(g, value), zeros_like(like)
+
+
+@tangent(broadcast_like)
+def broadcast_like_tangent(value_dot, like_dot, ans, value, like):
+    return broadcast_like(value_dot, like), zeros_like(ans)
+
+
+@adjoint(repeat_to)
+def repeat_to_(g, ans, cotangent, x, axis=None, keepdims=False):
+    """repeat_to spreads over the reduced axes; its adjoint sums over them."""
+    return np.reshape(np.sum(g, axis=axis, keepdims=True), np.shape(cotangent)), zeros_like(x)
+
+
+@tangent(repeat_to)
+def repeat_to_tangent(cotangent_dot, x_dot, ans, cotangent, x, axis=None, keepdims=False):
+    return repeat_to(cotangent_dot, x, axis, keepdims), zeros_like(ans)
+
+
+# --- indexing: scatter_add and getitem, without and itself -----------------------------
+
+@adjoint(scatter_add)
+def scatter_add_(g, ans, cotangent, x, index):
+    return unbroadcast(g[index], cotangent), zeros_like(x), None
+
+
+@tangent(scatter_add)
+def scatter_add_tangent(cotangent_dot, x_dot, index_dot, ans, cotangent, x, index):
+    return scatter_add(cotangent_dot, x, index), zeros_like(ans), None
+
+
+@adjoint(without)
+def without_(g, ans, cotangent, index):
+    return without(g, index), None
+
+
+@tangent(without)
+def without_tangent(cotangent_dot, index_dot, ans, cotangent, index):
+    return without(cotangent_dot, index), None
+
+
+# --- products: bilinear in the cotangent and the other operand ---------------------------
+
+@adjoint(matmul_adjoint_x)
+def matmul_adjoint_x_(g, ans, cotangent, x, y):
+    return g @ y, zeros_like(x), matmul_adjoint_y(cotangent, g, y)
+
+
+@tangent(matmul_adjoint_x)
+def matmul_adjoint_x_tangent(cotangent_dot, x_dot, y_dot, ans, cotangent, x, y):
+    return (matmul_adjoint_x(cotangent_dot, x, y), zeros_like(ans),
+            matmul_adjoint_x(cotangent, x, y_dot))
+
+
+@adjoint(matmul_adjoint_y)
+def matmul_adjoint_y_(g, ans, cotangent, x, y):
+    return x @ g, matmul_adjoint_x(cotangent, x, g), zeros_like(y)
+
+
+@tangent(matmul_adjoint_y)
+def matmul_adjoint_y_tangent(cotangent_dot, x_dot, y_dot, ans, cotangent, x, y):
+    return (matmul_adjoint_y(cotangent_dot, x, y), matmul_adjoint_y(cotangent, x_dot, y),
+            zeros_like(ans))
+
+
+@adjoint(dot_adjoint_a)
+def dot_adjoint_a_(g, ans, cotangent, a, b):
+    return np.dot(g, b), zeros_like(a), dot_adjoint_b(cotangent, g, b)
+
+
+@tangent(dot_adjoint_a)
+def dot_adjoint_a_tangent(cotangent_dot, a_dot, b_dot, ans, cotangent, a, b):
+    return dot_adjoint_a(cotangent_dot, a, b), zeros_like(ans), dot_adjoint_a(cotangent, a, b_dot)
+
+
+@adjoint(dot_adjoint_b)
+def dot_adjoint_b_(g, ans, cotangent, a, b):
+    return np.dot(a, g), dot_adjoint_a(cotangent, a, g), zeros_like(b)
+
+
+@tangent(dot_adjoint_b)
+def dot_adjoint_b_tangent(cotangent_dot, a_dot, b_dot, ans, cotangent, a, b):
+    return dot_adjoint_b(cotangent_dot, a, b), dot_adjoint_b(cotangent, a_dot, b), zeros_like(ans)
+
+
+@adjoint(inner_adjoint_a)
+def inner_adjoint_a_(g, ans, cotangent, a, b):
+    return np.inner(g, b), zeros_like(a), inner_adjoint_b(cotangent, g, b)
+
+
+@tangent(inner_adjoint_a)
+def inner_adjoint_a_tangent(cotangent_dot, a_dot, b_dot, ans, cotangent, a, b):
+    return inner_adjoint_a(cotangent_dot, a, b), zeros_like(ans), inner_adjoint_a(cotangent, a, b_dot)
+
+
+@adjoint(inner_adjoint_b)
+def inner_adjoint_b_(g, ans, cotangent, a, b):
+    return np.inner(a, g), inner_adjoint_a(cotangent, a, g), zeros_like(b)
+
+
+@tangent(inner_adjoint_b)
+def inner_adjoint_b_tangent(cotangent_dot, a_dot, b_dot, ans, cotangent, a, b):
+    return inner_adjoint_b(cotangent_dot, a, b), inner_adjoint_b(cotangent, a_dot, b), zeros_like(ans)
+
+
+@adjoint(prod_others)
+def prod_others_(g, ans, a, axis=None):
+    """The second derivatives of prod form a symmetric matrix: the cotangent
+    is the same product as the tangent."""
+    return prod_others_tangent(a, g, axis)
+
+
+@tangent(prod_others)
+def prod_others_tangent_(a_dot, ans, a, axis=None):
+    return prod_others_tangent(a, a_dot, axis)
+
+
+@adjoint(norm_divisor)
+def norm_divisor_(g, ans, norm, x, ord=None, axis=None):
+    return np.where(norm == 0, 0.0, g), zeros_like(x)
+
+
+@tangent(norm_divisor)
+def norm_divisor_tangent(norm_dot, x_dot, ans, norm, x, ord=None, axis=None):
+    return np.where(norm == 0, 0.0, norm_dot), zeros_like(ans)
+
+
+# --- sequences: cut apart and put together ------------------------------------------
+
+@adjoint(unconcatenate)
+def unconcatenate_(g, ans, cotangent, arrays, axis=0):
+    return np.concatenate(g, axis), zeros_like(arrays)
+
+
+@tangent(unconcatenate)
+def unconcatenate_tangent(cotangent_dot, arrays_dot, ans, cotangent, arrays, axis=0):
+    return unconcatenate(cotangent_dot, arrays, axis), zeros_like(ans)
+
+
+@adjoint(unstack)
+def unstack_(g, ans, cotangent, axis=0):
+    return np.stack(g, axis)
+
+
+@tangent(unstack)
+def unstack_tangent(cotangent_dot, ans, cotangent, axis=0):
+    return unstack(cotangent_dot, axis)
+
+
+@adjoint(unhstack)
+def unhstack_(g, ans, cotangent, tup):
+    return np.hstack(g), zeros_like(tup)
+
+
+@tangent(unhstack)
+def unhstack_tangent(cotangent_dot, tup_dot, ans, cotangent, tup):
+    return unhstack(cotangent_dot, tup), zeros_like(ans)
+
+
+@adjoint(unvstack)
+def unvstack_(g, ans, cotangent, tup):
+    return np.vstack(g), zeros_like(tup)
+
+
+@tangent(unvstack)
+def unvstack_tangent(cotangent_dot, tup_dot, ans, cotangent, tup):
+    return unvstack(cotangent_dot, tup), zeros_like(ans)
+
+
+@adjoint(Adjoints)
+def adjoints_(g, ans, iterable):
+    return Adjoints(g)
+
+
+@tangent(Adjoints)
+def adjoints_tangent(iterable_dot, ans, iterable):
+    return Adjoints(iterable_dot)
+
+
+@adjoint(unarray)
+def unarray_(g, ans, cotangent, obj):
+    return np.reshape(np.array(g, dtype=np.float64), np.shape(cotangent)), zeros_like(obj)
+
+
+@tangent(unarray)
+def unarray_tangent(cotangent_dot, obj_dot, ans, cotangent, obj):
+    return unarray(cotangent_dot, obj), zeros_like(ans)
+
+
+@adjoint(spread)
+def spread_(g, ans, cotangent, items):
+    return broadcast_like(builtins.sum(g), cotangent), zeros_like(items)
+
+
+@tangent(spread)
+def spread_tangent(cotangent_dot, items_dot, ans, cotangent, items):
+    return spread(cotangent_dot, items), zeros_like(ans)
+
+
+nondifferentiable(zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector)

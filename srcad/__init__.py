@@ -5,17 +5,18 @@ writes the adjoint as plain Python: print ``srcad.grad(f).source`` to read it.
 """
 
 from srcad.api import check_grad, check_rule, grad, graph, value_and_grad, vjp, GradientCheckError
+from srcad.api import hessian, hvp, jacobian, jvp
 from srcad.debug import NonFiniteGradientError
 from srcad.errors import (NonDifferentiableError, NonScalarOutputError, RuleError, SourceUnavailableError,
                           SrcadError, UnknownPrimitiveError, UnsupportedSyntaxError, WrtError)
-from srcad.rules.registry import adjoint, nondifferentiable
+from srcad.rules.registry import adjoint, nondifferentiable, tangent
 from srcad.runtime import stop_gradient
 
 __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "check_grad", "graph", "adjoint", "nondifferentiable",
-    "stop_gradient", "check_rule",
+    "stop_gradient", "check_rule", "jvp", "jacobian", "hessian", "hvp", "tangent",
     "SrcadError", "UnsupportedSyntaxError", "UnknownPrimitiveError", "NonDifferentiableError",
     "SourceUnavailableError", "WrtError", "NonScalarOutputError", "RuleError", "GradientCheckError",
     "NonFiniteGradientError",

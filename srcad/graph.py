@@ -27,7 +27,7 @@ from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveErro
 from srcad.normalize import param_names
 from srcad.rules.template import template
 from srcad.trees import name_nodes, stored
-from srcad.runtime import identity, list_append, setitem
+from srcad.runtime import check_scalar, identity, list_append, setitem
 
 BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -359,8 +359,9 @@ def atom_names(atom):
 
 # -- activity analysis -----------------------------------------------------------
 
-def analyze(graph):
-    """Mark varied, useful and active values; attach rules to active nodes."""
+def analyze(graph, forward=False):
+    """Mark varied, useful and active values; attach rules to active nodes
+    (forward rules when ``forward``; stack pushes and pops are not rules)."""
     varied = set(graph.wrt)
     changed = True
     while changed:                    # loops carry values around: iterate to a fixpoint
@@ -383,8 +384,8 @@ def analyze(graph):
     for node in graph.nodes:
         node.active = (node.target in useful and not _constant_result(node)
                        and any(n in varied for a in _diff_atoms(node) for n in atom_names(a)))
-        if node.active and node.kind != "pack":
-            _attach_rule(graph, node)
+        if node.active and node.kind not in ("pack", "push", "pop"):
+            _attach_rule(graph, node, forward)
         elif node.kind == "effect":
             _check_effect(graph, node, varied)
         if node.primitive is setitem:
@@ -393,8 +394,9 @@ def analyze(graph):
     return graph
 
 
-#: calls whose only effect is output: harmless on values that carry derivatives
-HARMLESS_EFFECTS = {print}
+#: calls whose only effect is output or a check: harmless on values that carry
+#: derivatives (check_scalar is in the generated gradient code srcad.grad differentiates)
+HARMLESS_EFFECTS = {print, check_scalar}
 
 
 def _check_effect(graph, node, varied):
@@ -433,20 +435,24 @@ def _constant_result(node):
     return prim is not None and (rules.is_nondifferentiable(prim) or prim is np.shape)
 
 
-def _attach_rule(graph, node):
+def _attach_rule(graph, node, forward=False):
     source = graph.parsed.source
     where = node.stmt.value
-    rule = rules.lookup(node.primitive) if node.primitive is not None else None
+    lookup = rules.lookup_tangent if forward else rules.lookup
+    rule = lookup(node.primitive) if node.primitive is not None else None
     if rule is None and node.kind == "call" and _is_user_function(node.primitive):
         _attach_callee(graph, node)
         return
     if rule is None:
         what = node.label if node.primitive is None else _describe_callable(node.primitive, node.label)
+        label = node.label.lstrip('.')
+        how = (f"@srcad.tangent({label}) over `def rule(x_dot, ans, x): return <tangent>`"
+               if forward else
+               f"@srcad.adjoint({label}) over `def rule(g, ans, *args): return <gradient>`")
         raise source.error(
             UnknownPrimitiveError,
-            f"srcad has no derivative rule for {what}", where,
-            hint=f"register one with @srcad.adjoint({node.label.lstrip('.')}) over "
-                 f"`def rule(g, ans, *args): return <gradient>`, or mark it "
+            f"srcad has no {'forward ' if forward else ''}derivative rule for {what}", where,
+            hint=f"register one with {how}, or mark it "
                  f"non-differentiable with srcad.nondifferentiable(...) if its "
                  f"result carries no derivative")
     tmpl = template(rule)

@@ -94,7 +94,7 @@ def parse_function(func):
     filename = code.co_filename
     source = Source(filename, func.__name__)
     try:
-        lines, first = inspect.getsourcelines(func)
+        lines, first = _source_lines(func)
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
             f"cannot find the source code of {func.__qualname__!r} "
@@ -124,6 +124,23 @@ def parse_function(func):
         node = _lambda_to_def(node, func)
     node.decorator_list = []
     return ParsedFunction(func, node, source, Namespace(func))
+
+
+def _source_lines(func):
+    """``(lines, first line number)`` of ``func``'s source.
+
+    A function srcad generated is read from the text it was compiled from
+    (registered with ``linecache`` under its ``co_filename``), not through
+    ``inspect``, which would follow ``__wrapped__`` to the original function.
+    """
+    if getattr(func, "srcad_mode", None) is None:
+        return inspect.getsourcelines(func)
+    code = func.__code__
+    lines = linecache.getlines(code.co_filename)
+    if not lines:
+        raise OSError(f"the generated code of {func.__qualname__} is no longer in linecache")
+    # the file is a factory: its last line returns the generated function
+    return lines[code.co_firstlineno - 1:-1], code.co_firstlineno
 
 
 def _indent_of(lines):

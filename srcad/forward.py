@@ -1,0 +1,418 @@
+"""Stage 4, forward: the computational graph -> the tangent (JVP) function.
+
+Worked example.  For ``def f(x, y, z): p = x + y; g = p * z; return g``
+differentiated with respect to all three parameters, each statement of the
+normalized body is followed by the statement that carries its tangent, built
+from the primitive's forward rule::
+
+    def jvp_f(x, y, z, x_dot, y_dot, z_dot):
+        p = x + y
+        p_dot = x_dot + y_dot        # add rule: one contribution per argument
+        g = p * z
+        g_dot = p_dot * z + p * z_dot
+        return (g, g_dot)
+
+The tangent of a value is named after it (``p_dot`` for ``p``); the function
+takes one tangent per ``wrt`` parameter after ``f``'s own parameters and
+returns the value and its tangent.  A tangent that is zero is *symbolically*
+zero: a constant input contributes no term (``p = x * w`` with constant ``w``
+gives ``p_dot = x_dot * w``), and a value computed from constants only has no
+tangent statement at all.  The output's tangent is a dense zero only when the
+output does not depend on ``wrt``.
+
+Control flow needs no stacks: branches and loops are emitted as in the
+function, with tangent statements inside.  Where a variable's tangent is
+nonzero on one path into a join (the end of an ``if``, the head of a loop) and
+zero on another, the zero path holds a materialized ``v_dot = zeros_like(v)``,
+assigned where ``v`` was assigned a constant; dead-code elimination removes
+those nobody reads.  So ``v_dot`` is always in step with ``v``, and the
+set ``defined`` of variables whose tangent may be nonzero is only an
+optimization: it decides which terms are written.
+
+Generated code can be differentiated again (``srcad.hessian`` is the tangent
+of a gradient).  Its loop stacks are special-cased: a stack whose pushed
+values carry tangents gets a twin stack of tangents (``x_stack_dot``) that is
+pushed and popped alongside.
+"""
+
+import gast
+
+from srcad import optimize
+from srcad.errors import SrcadError
+from srcad.graph import SCALAR, Branch, IndexAtom, Loop, Node, _elementwise
+from srcad.normalize import NameAllocator, all_names, assigned_names
+from srcad.reverse import Comment, References, _identifier, assign, call, name, store
+from srcad.rules.template import Default, clone
+from srcad.runtime import Stack, broadcast_like, zeros_like
+
+
+class ForwardGenerator:
+    """Builds the gast FunctionDef of a Jacobian-vector product."""
+
+    def __init__(self, graph, callee=None):
+        self.graph = graph
+        self.source = graph.parsed.source
+        self.callee = callee              # (function, wrt) -> entry with a .cell (see api)
+        self.callees = []                 # the entries of called user functions
+        self.names = NameAllocator(all_names(graph.fdef))
+        self.refs = References(graph.parsed.namespace, self.names, assigned_names(graph.fdef))
+        self._tangents = {}
+        self.defined = set()
+
+    # -- names ---------------------------------------------------------------
+    def tangent(self, primal):
+        """The name of the tangent of ``primal``: ``x_dot`` for ``x``."""
+        found = self._tangents.get(primal)
+        if found is None:
+            found = self._tangents[primal] = self.names.fresh(f"{primal}_dot")
+        return found
+
+    def ref(self, obj, wanted):
+        return name(self.refs(wanted, obj))
+
+    def needed(self, primal):
+        """True when ``primal`` may carry a tangent the output depends on."""
+        return primal in self.graph.varied and primal in self.graph.useful
+
+    # -- the whole function ----------------------------------------------------
+    def generate(self):
+        graph = self.graph
+        output = graph.output
+        if output is None or (isinstance(output, gast.Constant) and output.value is None):
+            raise self.source.error(
+                SrcadError, f"{graph.name!r} returns None, so there is nothing to differentiate",
+                graph.fdef, hint="return the value to differentiate")
+        tangent_params = [self.tangent(w) for w in graph.wrt]
+        self.defined = set(graph.wrt)
+        body = [self._zeros(p) for p in graph.params if p not in graph.wrt and self.needed(p)]
+        body += self.items(graph.body)
+        body.append(gast.Return(value=gast.Tuple(elts=[clone(output), self._output_tangent(output)],
+                                                 ctx=gast.Load())))
+        body = optimize.eliminate_dead_code(body)
+        args = clone(graph.fdef.args)
+        args.defaults = []                # the tangents follow: every parameter is required
+        args.args += [gast.Name(id=t, ctx=gast.Param(), annotation=None, type_comment=None)
+                      for t in tangent_params]
+        fname = self.names.fresh(f"jvp_{_identifier(graph.name)}")
+        return gast.FunctionDef(name=fname, args=args, body=body, decorator_list=[],
+                                returns=None, type_comment=None, type_params=[])
+
+    def _output_tangent(self, output):
+        found = self.tangent_of(output)
+        if found is not None:
+            return found
+        return call(self.ref(zeros_like, "zeros_like"), clone(output))   # a dense zero
+
+    # -- statements ----------------------------------------------------------------
+    def items(self, items):
+        out = []
+        for group in _line_groups(items):
+            if isinstance(group, list):
+                stmts = []
+                for node in group:
+                    stmts.extend(self.node(node))
+                if len(group) > 1 and len(stmts) > len(group):
+                    out.append(Comment(self.graph.source_text(group[0])))
+                out.extend(stmts)
+            elif isinstance(group, Branch):
+                out.append(self.branch(group))
+            elif isinstance(group, Loop):
+                out.append(self.loop(group))
+            else:
+                out.append(group.stmt)                   # break / continue
+        return out
+
+    def branch(self, branch):
+        before = set(self.defined)
+        body = self.items(branch.body)
+        after_body, self.defined = self.defined, before
+        orelse = self.items(branch.orelse)
+        self.defined |= after_body
+        return gast.If(test=clone(branch.test), body=body, orelse=orelse)
+
+    def loop(self, loop):
+        """The loop as written; tangents that the body makes nonzero are nonzero
+        at its head from the first iteration on (a fixpoint)."""
+        entry = self._loop_entry(loop, self.defined)
+        self.defined = set(entry)
+        body = self.items(loop.body)
+        self.defined = entry
+        new = gast.For(target=clone(loop.stmt.target), iter=clone(loop.stmt.iter), body=body,
+                       orelse=[], type_comment=None) if loop.kind == "for" else \
+            gast.While(test=clone(loop.stmt.test), body=body, orelse=[])
+        return gast.copy_location(new, loop.stmt)
+
+    def node(self, node):
+        kind, target = node.kind, node.target
+        if kind == "stack":
+            out = [node.stmt]
+            if self.needed(target):
+                out.append(assign(self.tangent(target), call(self.ref(Stack, "Stack"))))
+            return out
+        if kind == "push":
+            out = [node.stmt]
+            if self.needed(target):
+                value = node.args[1]
+                pushed = self.tangent_of(value) or call(self.ref(zeros_like, "zeros_like"), clone(value))
+                push = gast.Attribute(value=name(self.tangent(target)), attr="push", ctx=gast.Load())
+                out.append(gast.Expr(value=call(push, pushed)))
+            return out
+        if kind == "usercall" and node.active:
+            return self.call_node(node)
+        out = [node.stmt]
+        if target is None:
+            return out
+        if kind == "pop" and node.active:
+            pop = gast.Attribute(value=name(self.tangent(node.args[0].id)), attr="pop", ctx=gast.Load())
+            out.append(assign(self.tangent(target), call(pop)))
+            self.defined.add(target)
+            return out
+        expr = self.tangent_expression(node, out) if node.active else None
+        if expr is not None:
+            out.append(assign(self.tangent(target), expr))
+            self.defined.add(target)
+            return out
+        self.defined.discard(target)
+        if self.needed(target):
+            out.append(self._zeros(target))
+        return out
+
+    def _zeros(self, primal):
+        """``v_dot = zeros_like(v)``: a materialized zero, read only at joins."""
+        return assign(self.tangent(primal), call(self.ref(zeros_like, "zeros_like"), name(primal)))
+
+    # -- tangents of one primitive application -------------------------------------
+    def tangent_of(self, atom):
+        """The tangent of an argument as an expression, or None where it is
+        (symbolically) zero.  A literal sequence gets a sequence of tangents."""
+        if isinstance(atom, gast.Name):
+            return name(self.tangent(atom.id)) if atom.id in self.defined else None
+        if isinstance(atom, (gast.Tuple, gast.List)):
+            parts = [self.tangent_of(e) for e in atom.elts]
+            if all(p is None for p in parts):
+                return None
+            elts = [p if p is not None else call(self.ref(zeros_like, "zeros_like"), clone(e))
+                    for p, e in zip(parts, atom.elts)]
+            return type(atom)(elts=elts, ctx=gast.Load())
+        return None
+
+    def tangent_expression(self, node, out):
+        """The tangent of ``node``'s result (appending rule temporaries to
+        ``out``), or None when every contribution is zero."""
+        if node.kind == "pack":
+            return self.tangent_of(gast.Tuple(elts=node.args, ctx=gast.Load())) if \
+                isinstance(node.stmt.value, gast.Tuple) else \
+                self.tangent_of(gast.List(elts=node.args, ctx=gast.Load()))
+        tmpl = node.rule
+        tangents = {}                        # rule output index -> tangent of that argument
+        for param, atom in node.binding.items():
+            if isinstance(atom, gast.AST) and tmpl.differentiable(param) and not tmpl.is_zero(param):
+                t = self.tangent_of(atom)
+                if t is not None:
+                    tangents[tmpl.index(param)] = t
+        if not tangents:
+            return None
+        leading = [tangents.get(i, gast.Constant(value=None, kind=None))
+                   for i in range(len(tmpl.leading) - 1)] + [name(node.target)]
+        mapping = {p: rule_argument(a, self.ref) for p, a in node.binding.items()}
+        prelude, outs = tmpl.instantiate(
+            leading, mapping, sorted(tangents),
+            fresh=lambda base: self.names.fresh(f"{node.target}_{base}"), reference=self.refs)
+        out.extend(prelude)
+        atoms = {tmpl.index(p): a for p, a in node.binding.items()}
+        terms = self._drop_broadcasts(node, {i: outs[i] for i in sorted(tangents)},
+                                      {i: atoms[i] for i in tangents})
+        return _sum(terms)
+
+    def _drop_broadcasts(self, node, outs, atoms):
+        """``broadcast_like(t, ans)`` -> ``t`` where the sum of the terms has the
+        result's shape anyway: the argument is provably shaped like the result,
+        or (elementwise primitives) every other operand is a scalar or shaped
+        like a contributing one."""
+        bname = self.refs._names.get(id(broadcast_like))
+        if bname is None:
+            return list(outs.values())
+        classes = self.graph.shape_class
+        result = classes.get(node.target)
+        contributing = {optimize._class_of(a, classes) for a in atoms.values()}
+        others = [a for a in node.args if not any(a is b for b in atoms.values())]
+        full = (_elementwise(node.primitive) and not node.kwargs
+                and all(optimize._class_of(a, classes) in (contributing | {SCALAR}) - {None}
+                        for a in others))
+        terms = []
+        for i, expr in outs.items():
+            own = optimize._class_of(atoms[i], classes)
+            if full or (result is not None and own == result):
+                expr = _unwrap(expr, bname)
+            terms.append(expr)
+        return terms
+
+    # -- calls of user functions ------------------------------------------------------
+    def call_node(self, node):
+        """``y, y_dot = jvp_h(args..., tangents...)``: the callee's own tangent
+        function, w.r.t. the arguments whose tangents are nonzero here."""
+        import inspect
+        tangents = [(p, self.tangent_of(node.binding[p])) for p in node.callee_wrt]
+        tangents = [(p, t) for p, t in tangents if t is not None]
+        if not tangents:
+            node_stmts = [node.stmt]
+            self.defined.discard(node.target)
+            if self.needed(node.target):
+                node_stmts.append(self._zeros(node.target))
+            return node_stmts
+        entry = self.callee(node.callee, tuple(p for p, _ in tangents))
+        if entry not in self.callees:
+            self.callees.append(entry)
+        func = self.ref(entry.cell, f"jvp_{_identifier(node.callee.__name__)}")
+        signature = inspect.signature(node.callee, follow_wrapped=False)
+        bound = signature.bind(*node.args, **node.kwargs)
+        args, keywords = [], []
+        for param in signature.parameters.values():
+            if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+                args.append(bound.arguments[param.name] if param.name in bound.arguments
+                            else Default(param.default).expr(self.refs))
+            elif param.kind == param.KEYWORD_ONLY and param.name in bound.arguments:
+                keywords.append(gast.keyword(arg=param.name, value=bound.arguments[param.name]))
+            elif param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) and bound.arguments.get(param.name):
+                raise self.source.error(
+                    SrcadError, f"forward mode cannot yet call {node.callee.__qualname__} "
+                    f"through its *{param.name} parameter", node.stmt.value,
+                    hint="give the function named parameters")
+        value = gast.Call(func=func, args=args + [t for _, t in tangents], keywords=keywords)
+        targets = gast.Tuple(elts=[store(node.target), store(self.tangent(node.target))],
+                             ctx=gast.Store())
+        self.defined.add(node.target)
+        return [gast.copy_location(gast.Assign(targets=[targets], value=value, type_comment=None),
+                                   node.stmt)]
+
+    # -- which tangents may be nonzero (dataflow, no code) ---------------------------
+    def _nonzero(self, node, defined):
+        if not node.active or node.kind in ("stack", "push"):
+            return False
+        if node.kind == "pop":
+            return True
+        saved, self.defined = self.defined, defined
+        try:
+            if node.kind == "pack":
+                return any(self.tangent_of(a) is not None for a in node.args)
+            if node.kind == "usercall":
+                return any(self.tangent_of(node.binding[p]) is not None for p in node.callee_wrt)
+            tmpl = node.rule
+            return any(isinstance(a, gast.AST) and tmpl.differentiable(p) and not tmpl.is_zero(p)
+                       and self.tangent_of(a) is not None for p, a in node.binding.items())
+        finally:
+            self.defined = saved
+
+    def _flow(self, items, defined):
+        for item in items:
+            if isinstance(item, Node):
+                if item.target is not None and item.kind not in ("stack", "push"):
+                    if self._nonzero(item, defined):
+                        defined.add(item.target)
+                    else:
+                        defined.discard(item.target)
+            elif isinstance(item, Branch):
+                defined = self._flow(item.body, set(defined)) | self._flow(item.orelse, set(defined))
+            elif isinstance(item, Loop):
+                defined = self._loop_entry(item, defined)
+        return defined
+
+    def _loop_entry(self, loop, defined):
+        entry = set(defined)
+        while True:
+            after = self._flow(loop.body, set(entry))
+            if after <= entry:
+                return entry
+            entry |= after
+
+
+def _line_groups(items):
+    """Consecutive nodes from the same user line as lists; other items alone."""
+    groups, current, key = [], None, None
+    for item in items:
+        if isinstance(item, Node):
+            k = (item.lineno, item.end_lineno)
+            if current is None or k != key:
+                current, key = [], k
+                groups.append(current)
+            current.append(item)
+        else:
+            groups.append(item)
+            current = None
+    return groups
+
+
+def _sum(terms):
+    """``t1 + t2 - t3``: a term with a leading minus is subtracted."""
+    total = terms[0]
+    for term in terms[1:]:
+        positive = _without_minus(term)
+        total = gast.BinOp(left=total, op=gast.Sub() if positive is not None else gast.Add(),
+                           right=positive if positive is not None else term)
+    return total
+
+
+def _without_minus(expr):
+    """``a * b`` for ``-a * b`` (a product or quotient whose first factor is negated)."""
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+        return expr.operand
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div, gast.MatMult)):
+        left = _without_minus(expr.left)
+        if left is not None:
+            return gast.BinOp(left=left, op=expr.op, right=expr.right)
+    return None
+
+
+def _unwrap(expr, bname):
+    if (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and expr.func.id == bname
+            and len(expr.args) == 2):
+        return expr.args[0]
+    return expr
+
+
+def rule_argument(atom, ref):
+    """An atom as an expression a rule template can use: an index with slices
+    becomes ``np.s_[...]``; defaults stay :class:`Default` for the template."""
+    if isinstance(atom, IndexAtom) or _has_slice(atom):
+        index = atom.index if isinstance(atom, IndexAtom) else atom
+        if not _has_slice(index):
+            return clone(index)
+        import numpy as np
+        return gast.Subscript(value=gast.Attribute(value=ref(np, "np"), attr="s_", ctx=gast.Load()),
+                              slice=clone(index), ctx=gast.Load())
+    return atom
+
+
+def _has_slice(tree):
+    return isinstance(tree, gast.AST) and any(isinstance(n, gast.Slice) for n in gast.walk(tree))
+
+
+def mark_stacks(graph):
+    """Recognize the loop stacks of generated reverse code (``s = Stack()``,
+    ``s.push(v)``, ``v = s.pop()``) so that activity analysis sees values flow
+    through them: a push becomes a node that updates ``s`` from ``v``."""
+    stacks = {n.target for n in graph.nodes
+              if n.kind == "call" and n.primitive is Stack and not n.args and not n.kwargs}
+    if not stacks:
+        return graph
+    for node in graph.nodes:
+        if node.target in stacks and node.primitive is Stack:
+            node.kind = "stack"
+            continue
+        value = getattr(node.stmt, "value", None)
+        if not (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
+                and isinstance(value.func.value, gast.Name) and value.func.value.id in stacks):
+            continue
+        stack = value.func.value
+        if value.func.attr == "push" and isinstance(node.stmt, gast.Expr) and len(value.args) == 1:
+            node.kind, node.target, node.args = "push", stack.id, [stack, value.args[0]]
+        elif value.func.attr == "pop" and isinstance(node.stmt, gast.Assign) and not value.args:
+            node.kind, node.args = "pop", [stack]
+        node._inputs = None
+    return graph
+
+
+def forward_function(graph, callee=None):
+    """The JVP of ``graph``: (gast FunctionDef, generator)."""
+    gen = ForwardGenerator(graph, callee)
+    return gen.generate(), gen

@@ -1,0 +1,284 @@
+"""Higher derivatives: jacobian, hessian, hvp, and derivatives of generated code.
+
+``srcad.hessian`` and ``srcad.hvp`` take the tangent (forward mode) of the
+gradient code srcad generated (forward over reverse); ``srcad.grad`` of a
+gradient differentiates generated code in reverse mode again.  Every result is
+compared with central differences of a lower-order derivative that is itself
+checked against central differences elsewhere (``tests/test_api.py``).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import srcad
+from srcad.errors import SrcadError
+
+from helpers import assert_close, numerical_grad
+
+RNG = np.random.default_rng(11)
+
+
+def numerical_jacobian(f, args, i, h=1e-6):
+    """``d f(*args) / d args[i]``, shaped ``out.shape + in.shape``, by central differences."""
+    x = np.asarray(args[i], dtype=np.float64)
+    out_shape = np.shape(f(*args))
+    J = np.zeros(out_shape + x.shape)
+    for index in np.ndindex(x.shape):
+        def at(step):
+            shifted = list(args)
+            y = x.copy()
+            y[index] += step
+            shifted[i] = y if x.ndim else float(y)
+            return np.asarray(f(*shifted), dtype=np.float64)
+        J[(Ellipsis,) + index] = (at(h) - at(-h)) / (2 * h)
+    return J
+
+
+def numerical_hessian(f, args, i, j):
+    """Central differences of srcad's gradient (itself checked elsewhere)."""
+    gradient = srcad.grad(f, wrt=i)
+    return numerical_jacobian(lambda *a: gradient(*a), args, j)
+
+
+# --- functions under test ----------------------------------------------------------------
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def scalar(x):
+    return math.sin(x) * x ** 3 + math.exp(0.5 * x)
+
+
+def network(W, x, b):
+    h = np.tanh(W @ x + b)
+    return np.mean(h ** 2) + 0.1 * np.sum(W * W)
+
+
+def reductions(x):
+    return np.prod(x) + np.max(x) * np.var(x) + np.std(x) + np.linalg.norm(x)
+
+
+def pieces(x):
+    y = np.concatenate([x[:2] * 2.0, np.sin(x)])
+    z = np.stack([x, x ** 2])
+    return np.sum(y ** 2) + np.sum(z[1] * z[0]) + np.dot(x, x[::-1])
+
+
+def loop(x, n):
+    s = 0.0
+    for i in range(n):
+        if s > 1.0:
+            s = s * x
+        else:
+            s = s + np.sin(x)
+    return s
+
+
+def vector_loop(x):
+    h = x
+    for i in range(3):
+        h = np.tanh(h * x + 0.1 * i)
+    return np.sum(h)
+
+
+def with_break(x):
+    total = 0.0
+    for k in range(5):
+        total = total + x * x * k
+        if total > 4.0:
+            break
+    return total
+
+
+def cube(u):
+    return u * u * u
+
+
+def calling(x):
+    return np.sum(cube(x) * np.cos(x))
+
+
+def linear_algebra(A):
+    return np.linalg.det(A) + np.sum(np.linalg.inv(A)) + np.sum(np.linalg.solve(A, np.ones(3)))
+
+
+A3 = RNG.uniform(-0.5, 0.5, (3, 3)) + 2.0 * np.eye(3)
+
+HESSIAN_CASES = [
+    (rosenbrock, (np.array([-1.2, 1.0, 0.5]),), 0),
+    (scalar, (0.7,), 0),
+    (network, (RNG.normal(size=(2, 3)), RNG.normal(size=3), RNG.normal(size=2)), 0),
+    (network, (RNG.normal(size=(2, 3)), RNG.normal(size=3), RNG.normal(size=2)), 1),
+    (reductions, (np.array([0.5, 1.3, -0.7, 2.1]),), 0),
+    (pieces, (np.array([0.5, 1.3, -0.7]),), 0),
+    (loop, (0.7, 5), 0),
+    (vector_loop, (np.array([0.3, -0.4]),), 0),
+    (with_break, (0.9,), 0),
+    (calling, (np.array([0.3, -1.1, 0.8]),), 0),
+    (linear_algebra, (A3,), 0),
+]
+
+
+@pytest.mark.parametrize("f, args, wrt", HESSIAN_CASES,
+                         ids=[f"{f.__name__}-{w}" for f, _, w in HESSIAN_CASES])
+def test_hessian_matches_finite_differences_of_the_gradient(f, args, wrt):
+    H = srcad.hessian(f, wrt=wrt)(*args)
+    shape = np.shape(args[wrt])
+    assert np.shape(H) == shape + shape
+    assert_close(H, numerical_hessian(f, args, wrt, wrt), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("f, args, wrt", HESSIAN_CASES[:4] + HESSIAN_CASES[6:8],
+                         ids=[f"{f.__name__}-{w}" for f, _, w in HESSIAN_CASES[:4] + HESSIAN_CASES[6:8]])
+def test_hvp_is_the_hessian_times_the_vector(f, args, wrt):
+    v = RNG.normal(size=np.shape(args[wrt]))
+    v = float(v) if not np.shape(v) else v
+    Hv = srcad.hvp(f, wrt=wrt)(*args, v)
+    H = srcad.hessian(f, wrt=wrt)(*args)
+    n = int(np.size(v))
+    assert_close(Hv, (np.reshape(H, (n, n)) @ np.ravel(v)).reshape(np.shape(v)), rtol=1e-8, atol=1e-10)
+
+
+def test_hessian_blocks_for_several_parameters():
+    args = (RNG.normal(size=(2, 3)), RNG.normal(size=3), RNG.normal(size=2))
+    H = srcad.hessian(network, wrt=(0, 1))(*args)
+    assert len(H) == 2 and len(H[0]) == 2
+    for i in range(2):
+        for j in range(2):
+            assert H[i][j].shape == np.shape(args[i]) + np.shape(args[j])
+            assert_close(H[i][j], numerical_hessian(network, args, i, j), rtol=1e-5, atol=1e-6)
+    assert_close(H[0][1], np.moveaxis(H[1][0], 0, -1).reshape(H[0][1].shape), rtol=1e-8, atol=1e-10)
+
+
+def test_hvp_for_several_parameters():
+    args = (RNG.normal(size=(2, 3)), RNG.normal(size=3), RNG.normal(size=2))
+    vW, vx = RNG.normal(size=(2, 3)), RNG.normal(size=3)
+    HvW, Hvx = srcad.hvp(network, wrt=(0, 1))(*args, vW, vx)
+    H = srcad.hessian(network, wrt=(0, 1))(*args)
+    expected_W = np.tensordot(H[0][0], vW, 2) + np.tensordot(H[0][1], vx, 1)
+    expected_x = np.tensordot(H[1][0], vW, 2) + np.tensordot(H[1][1], vx, 1)
+    assert_close(HvW, expected_W, rtol=1e-8, atol=1e-10)
+    assert_close(Hvx, expected_x, rtol=1e-8, atol=1e-10)
+
+
+def test_hessian_reuses_the_cached_gradient_and_caches_itself():
+    h = srcad.hessian(rosenbrock)
+    assert h is srcad.hessian(rosenbrock)
+    x = np.array([1.0, 1.0, 1.0])
+    assert_close(h(x), numerical_hessian(rosenbrock, (x,), 0, 0), rtol=1e-5, atol=1e-5)
+
+
+def test_the_tangent_of_a_gradient_reads_its_loop_stacks_in_step():
+    """The gradient of a loop saves values on stacks; its tangent pushes and
+    pops the tangents of those values on twin stacks."""
+    gradient = srcad.grad(loop)
+    source = srcad.jvp(gradient).source
+    assert "s_stack_dot = Stack()" in source
+    assert "s_stack_dot.push(s_dot)" in source
+    assert "s_dot = s_stack_dot.pop()" in source
+
+
+# --- jacobian --------------------------------------------------------------------------
+
+def wide(x):             # 2 inputs, 5 outputs: forward mode
+    return np.concatenate([np.sin(x) * x[0], x ** 3, [x[1] / x[0]]])
+
+
+def tall(x):             # 6 inputs, 2 outputs: reverse mode
+    return np.array([np.sum(x ** 2), np.prod(x[:3])])
+
+
+def matrix_valued(A, x):
+    return np.tanh(A * x)
+
+
+@pytest.mark.parametrize("f, args", [(wide, (np.array([0.7, -1.3]),)),
+                                     (tall, (RNG.normal(size=6),)),
+                                     (matrix_valued, (RNG.normal(size=(2, 3)), RNG.normal(size=3))),
+                                     (scalar, (0.7,))],
+                         ids=["forward", "reverse", "matrix", "scalar"])
+def test_jacobian_matches_finite_differences(f, args):
+    J = srcad.jacobian(f)(*args)
+    assert_close(J, numerical_jacobian(f, args, 0), rtol=1e-6, atol=1e-8)
+
+
+def test_jacobian_of_several_parameters_is_a_tuple():
+    args = (RNG.normal(size=(2, 3)), RNG.normal(size=3))
+    JA, Jx = srcad.jacobian(matrix_valued, wrt=(0, 1))(*args)
+    assert JA.shape == (2, 3, 2, 3) and Jx.shape == (2, 3, 3)
+    assert_close(Jx, numerical_jacobian(matrix_valued, args, 1), rtol=1e-6, atol=1e-8)
+
+
+def test_jacobian_of_the_gradient_is_the_hessian():
+    x = np.array([-1.2, 1.0, 0.5])
+    assert_close(srcad.jacobian(srcad.grad(rosenbrock))(x), srcad.hessian(rosenbrock)(x),
+                 rtol=1e-10, atol=1e-10)
+
+
+def test_jacobian_refuses_a_tuple_output():
+    def two(x):
+        return x, x * 2.0
+    with pytest.raises(SrcadError, match="returns one array"):
+        srcad.jacobian(two)(np.ones(2))
+
+
+# --- derivatives of generated code -------------------------------------------------------
+
+def test_second_and_third_derivatives_by_reverse_over_reverse():
+    d1 = srcad.grad(scalar)
+    d2 = srcad.grad(d1)
+    d3 = srcad.grad(d2)
+    x = 0.7
+    assert_close(d2(x), numerical_grad(d1, (x,), 0), rtol=1e-6)
+    assert_close(d3(x), numerical_grad(d2, (x,), 0), rtol=1e-6)
+    assert_close(d2(x), srcad.hessian(scalar)(x), rtol=1e-10)
+
+
+def test_fourth_derivative_of_a_polynomial_is_exact():
+    def p(x):
+        return 3.0 * x ** 4 - x ** 3 + 2.0 * x
+    d4 = srcad.grad(srcad.grad(srcad.grad(srcad.grad(p))))
+    assert_close(d4(1.7), 72.0, rtol=1e-12)
+
+
+def test_reverse_over_reverse_of_vector_code():
+    def f(x):
+        return np.sum(np.sin(x) * x)
+
+    x, v = np.array([0.3, -0.8, 1.1]), np.array([1.0, -2.0, 0.5])
+    with pytest.raises(srcad.NonScalarOutputError):
+        srcad.grad(srcad.grad(f))(x)          # a vector gradient has no gradient
+    assert_close(srcad.vjp(srcad.grad(f))(x, v), srcad.hvp(f)(x, v), rtol=1e-10)
+    assert_close(srcad.hvp(f)(x, v), (2 * np.cos(x) - x * np.sin(x)) * v, rtol=1e-10)
+
+
+def test_forward_over_forward_and_reverse_over_forward():
+    def f(x):
+        return np.exp(np.sin(x))
+    tangent = srcad.jvp(f)                        # (x, x_dot) -> (f(x), f'(x) x_dot)
+    x = 0.4
+    second = np.exp(np.sin(x)) * (np.cos(x) ** 2 - np.sin(x))
+    (value, first), (first_again, d2) = srcad.jvp(tangent, wrt=0)(x, 1.0, 1.0)
+    assert_close(first, first_again, rtol=1e-12)
+    assert_close(d2, second, rtol=1e-10)
+    assert_close(srcad.vjp(tangent, wrt=0)(x, 1.0, (0.0, 1.0)), second, rtol=1e-10)
+
+
+def test_reverse_over_reverse_refuses_loop_stacks():
+    """Reverse mode over a gradient with loop stacks is not supported: it must
+    say so, not return a wrong number (hessian and hvp handle these)."""
+    with pytest.raises(SrcadError):
+        srcad.grad(srcad.grad(loop))(0.7, 5)
+    assert_close(srcad.hessian(loop)(0.7, 5), numerical_hessian(loop, (0.7, 5), 0, 0), rtol=1e-5)
+
+
+def test_hessian_through_a_helper_without_rules_transforms_its_source():
+    """cholesky's gradient calls runtime.cholesky_adjoint, which has no rules:
+    its Python source is differentiated like a user function."""
+    def f(A):
+        return np.sum(np.linalg.cholesky(A) ** 2)
+    S = A3 @ A3.T
+    assert_close(srcad.hessian(f)(S), numerical_hessian(f, (S,), 0, 0), rtol=1e-5, atol=1e-6)

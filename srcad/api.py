@@ -173,6 +173,7 @@ def _generate_split(entry):
             text, tree.name, user_globals=func.__globals__, user_cells=parsed.namespace.cells,
             helpers=gen.refs.cells, defaults=defaults, kwdefaults=func.__kwdefaults__, origin=origin,
             annotated=annotated)
+        cell.cell_contents.srcad_mode = "split"     # generated code: parse reads its text
         sources.append(text)
     entry.source = "\n".join(sources)
 
@@ -437,6 +438,7 @@ def _generate_tangent(entry):
         source, fdef.name, user_globals=f.__globals__, user_cells=parsed.namespace.cells,
         helpers=gen.refs.cells, kwdefaults=f.__kwdefaults__, annotated=annotated,
         origin=f"jvp of {f.__qualname__} ({parsed.source.filename}:{f.__code__.co_firstlineno})")
+    entry.cell.cell_contents.srcad_mode = "jvp"
     entry.source, entry.callees, entry.graph = source, gen.callees, graph
 
 

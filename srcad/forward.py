@@ -36,6 +36,7 @@ pushed and popped alongside.
 """
 
 import gast
+import numpy as np
 
 from srcad import optimize
 from srcad.errors import SrcadError
@@ -174,7 +175,11 @@ class ForwardGenerator:
             return out
         self.defined.discard(target)
         if self.needed(target):
-            out.append(self._zeros(target))
+            value = getattr(node.stmt, "value", None)
+            if node.kind == "const" and _number(value):
+                out.append(assign(self.tangent(target), gast.Constant(value=0.0, kind=None)))
+            else:
+                out.append(self._zeros(target))
         return out
 
     def _zeros(self, primal):
@@ -222,7 +227,26 @@ class ForwardGenerator:
         atoms = {tmpl.index(p): a for p, a in node.binding.items()}
         terms = self._drop_broadcasts(node, {i: outs[i] for i in sorted(tangents)},
                                       {i: atoms[i] for i in tangents})
-        return _sum(terms)
+        return _sum([self._tidy(t) for t in terms])
+
+    def _tidy(self, expr):
+        """Cosmetics on an inlined term: ``t[np.s_[1:]]`` -> ``t[1:]``, constant
+        arithmetic folded (``x ** np.where(2, 2 - 1, 1.0)`` -> ``x``), keyword
+        arguments equal to the callee's defaults dropped (``np.sum(t)``)."""
+        expr = _plain_slices(expr, self.refs._names.get(id(np)))
+        expr = _Fold().visit(expr)
+        return _DropDefaults(self._resolve).visit(expr)
+
+    def _resolve(self, expr):
+        """The object a callee expression of generated code names, or None."""
+        if isinstance(expr, gast.Attribute):
+            base = self._resolve(expr.value)
+            return getattr(base, expr.attr, None) if base is not None else None
+        if isinstance(expr, gast.Name):
+            if expr.id in self.refs.cells:
+                return self.refs.cells[expr.id]
+            return self.graph.parsed.namespace.lookup(expr.id, None)
+        return None
 
     def _drop_broadcasts(self, node, outs, atoms):
         """``broadcast_like(t, ans)`` -> ``t`` where the sum of the terms has the
@@ -363,6 +387,80 @@ def _without_minus(expr):
     return None
 
 
+def _plain_slices(expr, np_name):
+    """``t[np.s_[1:]]`` -> ``t[1:]``: a slice argument can be written in place
+    where the rule subscripts with it."""
+    if np_name is None:
+        return expr
+    for node in gast.walk(expr):
+        index = getattr(node, "slice", None) if isinstance(node, gast.Subscript) else None
+        if (isinstance(index, gast.Subscript) and isinstance(index.value, gast.Attribute)
+                and index.value.attr == "s_" and isinstance(index.value.value, gast.Name)
+                and index.value.value.id == np_name):
+            node.slice = index.slice
+    return expr
+
+
+def _number(node):
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float, bool)
+
+
+class _Fold(gast.NodeTransformer):
+    """Folds the constant parts rules leave when an argument is a number."""
+
+    OPS = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
+           gast.Mult: lambda a, b: a * b}
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        op = self.OPS.get(type(node.op))
+        if op is not None and _number(node.left) and _number(node.right):
+            return gast.Constant(value=op(node.left.value, node.right.value), kind=None)
+        if isinstance(node.op, gast.Pow) and _number(node.right) and node.right.value == 1:
+            return node.left
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if (isinstance(func, gast.Attribute) and func.attr == "where" and len(node.args) == 3
+                and not node.keywords and _number(node.args[0])):
+            return node.args[1] if node.args[0].value else node.args[2]
+        return node
+
+
+class _DropDefaults(gast.NodeTransformer):
+    """Drops ``k=v`` keyword arguments where ``v`` is the callee's own default."""
+
+    def __init__(self, resolve):
+        self.resolve = resolve
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if not any(isinstance(k.value, gast.Constant) for k in node.keywords):
+            return node
+        defaults = _defaults(self.resolve(node.func))
+        node.keywords = [k for k in node.keywords
+                         if not (isinstance(k.value, gast.Constant) and k.arg in defaults
+                                 and _same(defaults[k.arg], k.value.value))]
+        return node
+
+
+def _defaults(func):
+    import inspect
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in params if p.default is not p.empty}
+
+
+def _same(default, value):
+    if default is np._NoValue:            # NumPy's "not given": keepdims=False
+        return value is False
+    return type(default) is type(value) and default == value
+
+
 def _unwrap(expr, bname):
     if (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and expr.func.id == bname
             and len(expr.args) == 2):
@@ -377,7 +475,6 @@ def rule_argument(atom, ref):
         index = atom.index if isinstance(atom, IndexAtom) else atom
         if not _has_slice(index):
             return clone(index)
-        import numpy as np
         return gast.Subscript(value=gast.Attribute(value=ref(np, "np"), attr="s_", ctx=gast.Load()),
                               slice=clone(index), ctx=gast.Load())
     return atom
@@ -393,23 +490,38 @@ def mark_stacks(graph):
     through them: a push becomes a node that updates ``s`` from ``v``."""
     stacks = {n.target for n in graph.nodes
               if n.kind == "call" and n.primitive is Stack and not n.args and not n.kwargs}
+    if getattr(graph.parsed.func, "srcad_mode", None) is not None:
+        # generated code: a reverse function gets its stacks from its saved values
+        stacks |= {_receiver(n.stmt) for n in graph.nodes if _receiver(n.stmt) is not None}
     if not stacks:
         return graph
     for node in graph.nodes:
         if node.target in stacks and node.primitive is Stack:
             node.kind = "stack"
             continue
-        value = getattr(node.stmt, "value", None)
-        if not (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
-                and isinstance(value.func.value, gast.Name) and value.func.value.id in stacks):
+        stack = _receiver(node.stmt)
+        if stack not in stacks:
             continue
-        stack = value.func.value
-        if value.func.attr == "push" and isinstance(node.stmt, gast.Expr) and len(value.args) == 1:
-            node.kind, node.target, node.args = "push", stack.id, [stack, value.args[0]]
-        elif value.func.attr == "pop" and isinstance(node.stmt, gast.Assign) and not value.args:
-            node.kind, node.args = "pop", [stack]
+        name_ = node.stmt.value.func.value
+        if isinstance(node.stmt, gast.Expr):                  # s.push(v)
+            node.kind, node.target, node.args = "push", stack, [name_, node.stmt.value.args[0]]
+        else:                                                  # v = s.pop()
+            node.kind, node.args = "pop", [name_]
         node._inputs = None
     return graph
+
+
+def _receiver(stmt):
+    """``s`` for ``s.push(v)`` or ``v = s.pop()`` on a local name, else None."""
+    value = getattr(stmt, "value", None)
+    if not (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
+            and isinstance(value.func.value, gast.Name) and not value.keywords):
+        return None
+    if value.func.attr == "push" and isinstance(stmt, gast.Expr) and len(value.args) == 1:
+        return value.func.value.id
+    if value.func.attr == "pop" and isinstance(stmt, gast.Assign) and not value.args:
+        return value.func.value.id
+    return None
 
 
 def forward_function(graph, callee=None):

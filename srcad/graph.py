@@ -510,7 +510,7 @@ def _is_user_function(obj):
     """A Python function srcad can read and transform (not a C function)."""
     import inspect
     obj = getattr(obj, "__func__", obj)             # staticmethod / bound method
-    return inspect.isfunction(obj) and not getattr(obj, "srcad_mode", None)
+    return inspect.isfunction(obj)         # generated code too (parse reads its text)
 
 
 def _attach_callee(graph, node):
@@ -521,13 +521,14 @@ def _attach_callee(graph, node):
     source = graph.parsed.source
     callee = getattr(node.primitive, "__func__", node.primitive)
     try:
-        bound = inspect.signature(callee).bind(*node.args, **node.kwargs)
+        signature = inspect.signature(callee, follow_wrapped=False)  # not __wrapped__'s
+        bound = signature.bind(*node.args, **node.kwargs)
     except TypeError as exc:
         raise source.error(RuleError, f"this call does not fit {callee.__qualname__}: {exc}",
                            node.stmt.value, hint="check the arguments of the call") from None
     active = []
     for param, atom in bound.arguments.items():
-        kind = inspect.signature(callee).parameters[param].kind
+        kind = signature.parameters[param].kind
         atoms = atom if isinstance(atom, (tuple, dict)) else (atom,)
         atoms = atoms.values() if isinstance(atoms, dict) else atoms
         if any(isinstance(a, gast.AST) and any(n in graph.varied for n in atom_names(a)) for a in atoms):

@@ -187,6 +187,8 @@ def zeros_like(x):
     """A float zero shaped like ``x``: a dense zero gradient at the API boundary."""
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return 0.0
+    if isinstance(x, Stack):               # the tangent of a loop stack is a stack
+        return Stack(zeros_like(e) for e in x)
     if isinstance(x, (list, tuple)):
         return Adjoints(zeros_like(e) for e in x)
     return np.zeros(np.shape(x), dtype=np.result_type(x, float))

@@ -282,3 +282,41 @@ def test_hessian_through_a_helper_without_rules_transforms_its_source():
         return np.sum(np.linalg.cholesky(A) ** 2)
     S = A3 @ A3.T
     assert_close(srcad.hessian(f)(S), numerical_hessian(f, (S,), 0, 0), rtol=1e-5, atol=1e-6)
+
+
+def sine_sum(x):
+    return np.sum(np.sin(x) * x)
+
+
+sine_sum_gradient = srcad.grad(sine_sum)
+
+
+def gradient_penalty(x):
+    """A function of a gradient: srcad transforms the generated gradient code it calls."""
+    return np.sum(sine_sum_gradient(x) ** 2)
+
+
+def test_derivatives_of_a_function_that_calls_a_generated_gradient():
+    x = np.array([0.3, -0.8, 1.1])
+    assert_close(srcad.grad(gradient_penalty)(x), numerical_grad(gradient_penalty, (x,), 0), rtol=1e-6)
+    v = np.array([1.0, 0.5, -2.0])
+    _, tangent = srcad.jvp(gradient_penalty)(x, v)
+    assert_close(tangent, numerical_grad(gradient_penalty, (x,), 0) @ v, rtol=1e-6)
+    assert_close(srcad.hessian(gradient_penalty)(x), numerical_hessian(gradient_penalty, (x,), 0, 0),
+                 rtol=1e-5, atol=1e-6)
+
+
+class Model:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x):
+        return np.sum(np.tanh(self.w * x) ** 2)
+
+
+def test_methods_count_their_arguments_after_self():
+    model, x = Model(np.array([0.5, 2.0])), np.array([0.1, 0.2])
+    assert_close(srcad.jacobian(model.loss)(x), srcad.grad(model.loss)(x), rtol=1e-12)
+    H = srcad.hessian(model.loss)(x)
+    assert_close(H, numerical_jacobian(lambda y: srcad.grad(model.loss)(y), (x,), 0), rtol=1e-5, atol=1e-7)
+    assert_close(srcad.hvp(model.loss)(x, np.ones(2)), H @ np.ones(2), rtol=1e-12)

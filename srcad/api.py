@@ -551,14 +551,14 @@ def _hessian(f, names, is_tuple):
     """The Hessian, forward over reverse: for each input element, the JVP of
     the generated gradient function along that element's unit vector."""
     gradient = derivative(f, tuple(names) if is_tuple else names[0], "grad")
+    pushes = [derivative(gradient, name, "jvp") for name in names]
 
     def hessian(*args, **kwargs):
         call = _Call(f, names, args, kwargs)
         rows = []
         for i, x_i in enumerate(call.inputs):
             rows.append([np.zeros(np.shape(x_i) + np.shape(x_j)) for x_j in call.inputs])
-        for j, (name, x_j) in enumerate(zip(names, call.inputs)):
-            push = derivative(gradient, name, "jvp")
+        for j, (push, x_j) in enumerate(zip(pushes, call.inputs)):
             for index, e in _basis(x_j):
                 _, column = push(*call.args, 1.0, e, **call.kwargs)
                 for i, part in enumerate(column if is_tuple else (column,)):
@@ -567,6 +567,7 @@ def _hessian(f, names, is_tuple):
             return tuple(tuple(row) for row in rows)
         return rows[0][0]
 
+    hessian.source = "\n".join(push.source for push in pushes)
     return hessian
 
 
@@ -574,6 +575,7 @@ def _hvp(f, names, is_tuple):
     """``hvp(*args, *vectors)``: the Hessian times one vector per ``wrt``
     parameter, forward over reverse (one sweep, no Hessian)."""
     gradient = derivative(f, tuple(names) if is_tuple else names[0], "grad")
+    push = derivative(gradient, tuple(names), "jvp")
     k = len(names)
     simple = _is_simple(f)
 
@@ -584,9 +586,9 @@ def _hvp(f, names, is_tuple):
         else:
             call = _Call(f, names, primal, kwargs)
             pos, kwargs = call.args, call.kwargs
-        push = derivative(gradient, tuple(names), "jvp")
         return push(*pos, 1.0, *vectors, **kwargs)[1]
 
+    hvp.source = push.source
     return hvp
 
 

@@ -320,3 +320,10 @@ def test_methods_count_their_arguments_after_self():
     H = srcad.hessian(model.loss)(x)
     assert_close(H, numerical_jacobian(lambda y: srcad.grad(model.loss)(y), (x,), 0), rtol=1e-5, atol=1e-7)
     assert_close(srcad.hvp(model.loss)(x, np.ones(2)), H @ np.ones(2), rtol=1e-12)
+
+
+def test_hvp_and_hessian_show_the_tangent_of_the_gradient_code():
+    source = srcad.hvp(rosenbrock).source
+    assert source.startswith("def jvp_grad_rosenbrock(x, dout, x_dot):")
+    assert "x_sub_dot = x_dot[1:]" in source
+    assert srcad.hessian(rosenbrock).source == source

@@ -172,11 +172,19 @@ class ReverseGenerator:
                                 comparators=[name("float")])
             check = gast.Expr(value=call(self.ref(check_scalar, "check_scalar"), name(out_name)))
             forward.append(gast.If(test=test, body=[check], orelse=[]))
-        seed = self.adjoint(out_name) if out_name else self.names.fresh("dout")
         reverse = []
+        if out_name in graph.params:
+            # f returns (a later value of) its own parameter x: the seed is not dx,
+            # which will be x's gradient; call it dout and start dx from it
+            seed = self.names.fresh("dout")
+            reverse.append(assign(self.adjoint(out_name), name(seed)))
+        else:
+            seed = self.adjoint(out_name) if out_name else self.names.fresh("dout")
         if out_name is not None and out_name in graph.varied:
             self.defined = {out_name}
-            reverse = self.reverse_items(graph.body)
+            reverse += self.reverse_items(graph.body)
+        else:
+            reverse = []
         grads = [self.gradient(w) for w in graph.wrt]
         result = grads[0] if len(grads) == 1 and not graph.wrt_is_tuple else \
             gast.Tuple(elts=grads, ctx=gast.Load())

@@ -70,7 +70,9 @@ def unbroadcast(g, x):
     """
     if type(g) is float:          # the common scalar case, without NumPy calls
         return g
-    try:                          # two arrays: attribute reads, no NumPy calls
+    if type(x) in (float, int):   # a Python scalar operand: sum whatever broadcast
+        return g if getattr(g, "ndim", 0) == 0 else g.sum()
+    try:                          # arrays and NumPy scalars: attribute reads only
         shape = x.shape
         if g.shape == shape:
             return g

@@ -412,6 +412,13 @@ def _check_effect(graph, node, varied):
     func = value.func
     if not touched or GraphBuilder._resolve_static(graph.parsed.namespace, func) in HARMLESS_EFFECTS:
         return
+    if getattr(graph.parsed.func, "srcad_mode", None) and getattr(func, "attr", None) == "push":
+        raise graph.parsed.source.error(
+            NonDifferentiableError,
+            "reverse mode cannot differentiate the loop stacks of a generated gradient "
+            f"({gast_text(func)}(...) saves a value that depends on {', '.join(graph.wrt)})", value,
+            hint="for second derivatives of loops use srcad.hessian or srcad.hvp (forward "
+                 "over reverse), or srcad.jvp of the gradient")
     raise graph.parsed.source.error(
         NonDifferentiableError,
         f"srcad cannot follow the side effect of {gast_text(func)}(...) on a value "

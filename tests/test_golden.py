@@ -87,7 +87,7 @@ def grad_tanh_regression(w, x, y, dout=1.0):
 '''
 
 POWER_LOOP = '''\
-def grad_power_loop(x, w, n, dx=1.0):
+def grad_power_loop(x, w, n, dout=1.0):
     x_stack = Stack()
     # forward sweep
     for i in range(n):
@@ -97,6 +97,7 @@ def grad_power_loop(x, w, n, dx=1.0):
     if type(x) is not float:
         check_scalar(x)
     # reverse sweep
+    dx = dout
     dw = zeros_like(w)
     # for i in range(n):
     for i in reversed(range(n)):

@@ -40,9 +40,9 @@ import numpy as np
 
 from srcad import optimize
 from srcad.errors import SrcadError
-from srcad.graph import SCALAR, Branch, IndexAtom, Loop, Node, _elementwise
+from srcad.graph import SCALAR, Branch, Loop, Node, _elementwise
 from srcad.normalize import NameAllocator, all_names, assigned_names
-from srcad.reverse import Comment, References, _identifier, assign, call, name, store
+from srcad.reverse import Comment, References, _identifier, assign, call, name, rule_argument, store
 from srcad.rules.template import Default, clone
 from srcad.runtime import Stack, broadcast_like, zeros_like
 
@@ -187,13 +187,15 @@ class ForwardGenerator:
         return assign(self.tangent(primal), call(self.ref(zeros_like, "zeros_like"), name(primal)))
 
     # -- tangents of one primitive application -------------------------------------
-    def tangent_of(self, atom):
+    def tangent_of(self, atom, defined=None):
         """The tangent of an argument as an expression, or None where it is
-        (symbolically) zero.  A literal sequence gets a sequence of tangents."""
+        (symbolically) zero, given the ``defined`` tangents (by default those
+        at this point of the code).  A literal sequence gets a sequence of tangents."""
+        defined = self.defined if defined is None else defined
         if isinstance(atom, gast.Name):
-            return name(self.tangent(atom.id)) if atom.id in self.defined else None
+            return name(self.tangent(atom.id)) if atom.id in defined else None
         if isinstance(atom, (gast.Tuple, gast.List)):
-            parts = [self.tangent_of(e) for e in atom.elts]
+            parts = [self.tangent_of(e, defined) for e in atom.elts]
             if all(p is None for p in parts):
                 return None
             elts = [p if p is not None else call(self.ref(zeros_like, "zeros_like"), clone(e))
@@ -205,16 +207,9 @@ class ForwardGenerator:
         """The tangent of ``node``'s result (appending rule temporaries to
         ``out``), or None when every contribution is zero."""
         if node.kind == "pack":
-            return self.tangent_of(gast.Tuple(elts=node.args, ctx=gast.Load())) if \
-                isinstance(node.stmt.value, gast.Tuple) else \
-                self.tangent_of(gast.List(elts=node.args, ctx=gast.Load()))
+            return self.tangent_of(type(node.stmt.value)(elts=node.args, ctx=gast.Load()))
         tmpl = node.rule
-        tangents = {}                        # rule output index -> tangent of that argument
-        for param, atom in node.binding.items():
-            if isinstance(atom, gast.AST) and tmpl.differentiable(param) and not tmpl.is_zero(param):
-                t = self.tangent_of(atom)
-                if t is not None:
-                    tangents[tmpl.index(param)] = t
+        tangents = self.input_tangents(node)
         if not tangents:
             return None
         leading = [tangents.get(i, gast.Constant(value=None, kind=None))
@@ -228,6 +223,20 @@ class ForwardGenerator:
         terms = self._drop_broadcasts(node, {i: outs[i] for i in sorted(tangents)},
                                       {i: atoms[i] for i in tangents})
         return _sum([self._tidy(t) for t in terms])
+
+    def input_tangents(self, node, defined=None):
+        """The arguments of ``node`` whose tangent may be nonzero, as
+        ``{key: tangent expression}``: keyed by rule output index, by element
+        position (a tuple or list literal), or by callee parameter."""
+        if node.kind == "pack":
+            tangents = ((i, self.tangent_of(a, defined)) for i, a in enumerate(node.args))
+        elif node.kind == "usercall":
+            tangents = ((p, self.tangent_of(node.binding[p], defined)) for p in node.callee_wrt)
+        else:
+            tmpl = node.rule
+            tangents = ((tmpl.index(p), self.tangent_of(a, defined)) for p, a in node.binding.items()
+                        if isinstance(a, gast.AST) and tmpl.differentiable(p) and not tmpl.is_zero(p))
+        return {k: t for k, t in tangents if t is not None}
 
     def _tidy(self, expr):
         """Cosmetics on an inlined term: ``t[np.s_[1:]]`` -> ``t[1:]``, constant
@@ -276,8 +285,7 @@ class ForwardGenerator:
         """``y, y_dot = jvp_h(args..., tangents...)``: the callee's own tangent
         function, w.r.t. the arguments whose tangents are nonzero here."""
         import inspect
-        tangents = [(p, self.tangent_of(node.binding[p])) for p in node.callee_wrt]
-        tangents = [(p, t) for p, t in tangents if t is not None]
+        tangents = list(self.input_tangents(node).items())
         if not tangents:
             node_stmts = [node.stmt]
             self.defined.discard(node.target)
@@ -313,19 +321,7 @@ class ForwardGenerator:
     def _nonzero(self, node, defined):
         if not node.active or node.kind in ("stack", "push"):
             return False
-        if node.kind == "pop":
-            return True
-        saved, self.defined = self.defined, defined
-        try:
-            if node.kind == "pack":
-                return any(self.tangent_of(a) is not None for a in node.args)
-            if node.kind == "usercall":
-                return any(self.tangent_of(node.binding[p]) is not None for p in node.callee_wrt)
-            tmpl = node.rule
-            return any(isinstance(a, gast.AST) and tmpl.differentiable(p) and not tmpl.is_zero(p)
-                       and self.tangent_of(a) is not None for p, a in node.binding.items())
-        finally:
-            self.defined = saved
+        return node.kind == "pop" or bool(self.input_tangents(node, defined))
 
     def _flow(self, items, defined):
         for item in items:
@@ -466,22 +462,6 @@ def _unwrap(expr, bname):
             and len(expr.args) == 2):
         return expr.args[0]
     return expr
-
-
-def rule_argument(atom, ref):
-    """An atom as an expression a rule template can use: an index with slices
-    becomes ``np.s_[...]``; defaults stay :class:`Default` for the template."""
-    if isinstance(atom, IndexAtom) or _has_slice(atom):
-        index = atom.index if isinstance(atom, IndexAtom) else atom
-        if not _has_slice(index):
-            return clone(index)
-        return gast.Subscript(value=gast.Attribute(value=ref(np, "np"), attr="s_", ctx=gast.Load()),
-                              slice=clone(index), ctx=gast.Load())
-    return atom
-
-
-def _has_slice(tree):
-    return isinstance(tree, gast.AST) and any(isinstance(n, gast.Slice) for n in gast.walk(tree))
 
 
 def mark_stacks(graph):

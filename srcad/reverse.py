@@ -582,16 +582,20 @@ class ReverseGenerator:
         return any(n in self.graph.varied for n in atom_names(atom))
 
     def _expression(self, atom):
-        """An atom as an expression a rule template can use."""
-        if isinstance(atom, IndexAtom) or _has_slice(atom):
-            index = atom.index if isinstance(atom, IndexAtom) else atom
-            if not _has_slice(index):
-                return _copy(index)
-            import numpy as np
-            return gast.Subscript(value=gast.Attribute(value=self.ref(np, "np"), attr="s_",
-                                                       ctx=gast.Load()),
-                                  slice=_copy(index), ctx=gast.Load())
-        return atom
+        return rule_argument(atom, self.ref)
+
+
+def rule_argument(atom, ref):
+    """An atom as an expression a rule template can use: an index with slices
+    becomes ``np.s_[...]`` (``ref(obj, name)`` names ``np`` in generated code)."""
+    if isinstance(atom, IndexAtom) or _has_slice(atom):
+        index = atom.index if isinstance(atom, IndexAtom) else atom
+        if not _has_slice(index):
+            return _copy(index)
+        import numpy as np
+        return gast.Subscript(value=gast.Attribute(value=ref(np, "np"), attr="s_", ctx=gast.Load()),
+                              slice=_copy(index), ctx=gast.Load())
+    return atom
 
 
 def _is_name(atom, id_):

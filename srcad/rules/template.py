@@ -28,6 +28,7 @@ import textwrap
 import gast
 
 from srcad.errors import RuleError
+from srcad.runtime import zeros_like
 
 _TEMPLATES = {}
 
@@ -59,6 +60,7 @@ class Template:
         self.locals = {s.targets[0].id for s in prelude}
         value = ret.value
         self.outputs = list(value.elts) if isinstance(value, gast.Tuple) else [value]
+        self.zeros = self._zero_outputs()      # indices of zeros_like(p) outputs
         if len(self.outputs) > len(self.primal):
             raise self._malformed(f"returns {len(self.outputs)} gradients for "
                                   f"{len(self.primal)} parameters")
@@ -80,16 +82,14 @@ class Template:
     def is_zero(self, param):
         """True when the rule's output for ``param`` is ``zeros_like(<a parameter>)``:
         the result depends on the parameter's shape only."""
-        index = self.index(param)
-        if index is None or index >= len(self.outputs):
-            return False
-        out = self.outputs[index]
-        if not (isinstance(out, gast.Call) and isinstance(out.func, gast.Name)
-                and len(out.args) == 1 and not out.keywords and isinstance(out.args[0], gast.Name)):
-            return False
-        from srcad.runtime import zeros_like
+        return self.index(param) in self.zeros
+
+    def _zero_outputs(self):
         names = set(self.leading) | {p.name for p in self.primal}
-        return out.args[0].id in names and self.globals.get(out.func.id) is zeros_like
+        return {i for i, out in enumerate(self.outputs)
+                if isinstance(out, gast.Call) and isinstance(out.func, gast.Name)
+                and len(out.args) == 1 and not out.keywords and isinstance(out.args[0], gast.Name)
+                and out.args[0].id in names and self.globals.get(out.func.id) is zeros_like}
 
     def index(self, param):
         for i, p in enumerate(self.primal):

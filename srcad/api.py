@@ -141,14 +141,20 @@ _splits = weakref.WeakKeyDictionary()
 
 def split(func, wrt):
     """The cached :class:`Split` of ``func`` differentiated w.r.t. ``wrt``."""
+    return _entry(_splits, Split, _generate_split, func, wrt)
+
+
+def _entry(table, make, generate, func, wrt):
+    """``table[func][wrt]``, made and generated on first use.  The entry is in
+    the table while it is generated, so a recursive function finds its own."""
     with _lock:
-        per_function = _splits.setdefault(func, {})
+        per_function = table.setdefault(func, {})
         found = per_function.get(wrt)
         if found is not None:
             return found
-        found = per_function[wrt] = Split(func, wrt)
+        found = per_function[wrt] = make(func, wrt)
         try:
-            _generate_split(found)
+            generate(found)
         except BaseException:
             del per_function[wrt]
             raise
@@ -409,18 +415,7 @@ _forwards = weakref.WeakKeyDictionary()
 
 def forward_entry(func, wrt):
     """The cached :class:`Forward` of ``func`` w.r.t. the parameter names ``wrt``."""
-    with _lock:
-        per_function = _forwards.setdefault(func, {})
-        found = per_function.get(wrt)
-        if found is not None:
-            return found
-        found = per_function[wrt] = Forward(func, wrt)
-        try:
-            _generate_tangent(found)
-        except BaseException:
-            del per_function[wrt]
-            raise
-        return found
+    return _entry(_forwards, Forward, _generate_tangent, func, wrt)
 
 
 def _generate_tangent(entry):

@@ -16,6 +16,7 @@ import srcad
 from srcad.errors import SrcadError
 
 from helpers import assert_close, numerical_grad
+from test_forward import accumulate as loop
 
 RNG = np.random.default_rng(11)
 
@@ -65,16 +66,6 @@ def pieces(x):
     y = np.concatenate([x[:2] * 2.0, np.sin(x)])
     z = np.stack([x, x ** 2])
     return np.sum(y ** 2) + np.sum(z[1] * z[0]) + np.dot(x, x[::-1])
-
-
-def loop(x, n):
-    s = 0.0
-    for i in range(n):
-        if s > 1.0:
-            s = s * x
-        else:
-            s = s + np.sin(x)
-    return s
 
 
 def vector_loop(x):

@@ -136,6 +136,12 @@ def _source_lines(func):
     if getattr(func, "srcad_mode", None) is None:
         return inspect.getsourcelines(func)
     code = func.__code__
+    if not code.co_filename.startswith("<srcad "):
+        raise SourceUnavailableError(
+            f"{func.__qualname__} is a Python wrapper around generated functions, not generated "
+            f"code itself, so srcad does not transform it",
+            hint="compose the transforms instead: srcad.jvp(srcad.grad(f)) for "
+                 "Hessian-vector products, srcad.grad(srcad.grad(f)) for scalar functions")
     lines = linecache.getlines(code.co_filename)
     if not lines:
         raise OSError(f"the generated code of {func.__qualname__} is no longer in linecache")

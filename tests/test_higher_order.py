@@ -319,3 +319,11 @@ def test_hvp_and_hessian_show_the_tangent_of_the_gradient_code():
     assert source.startswith("def jvp_grad_rosenbrock(x, dout, x_dot):")
     assert "x_sub_dot = x_dot[1:]" in source
     assert srcad.hessian(rosenbrock).source == source
+
+
+@pytest.mark.parametrize("transform", [srcad.hvp, srcad.hessian, srcad.jacobian],
+                         ids=["hvp", "hessian", "jacobian"])
+def test_the_wrappers_are_not_transformed_again_and_say_what_to_compose(transform):
+    with pytest.raises(srcad.SourceUnavailableError, match="wrapper around generated functions") as info:
+        srcad.grad(transform(sine_sum))(np.ones(2))
+    assert "srcad.jvp(srcad.grad(f))" in str(info.value)

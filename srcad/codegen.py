@@ -36,7 +36,6 @@ import gast
 _counter = itertools.count(1)
 
 _COMMENT = "srcad_comment_"
-_ORIGIN = "srcad_origin_"
 _QUOTE_WIDTH = 80          # longer user lines are shortened in annotations
 
 
@@ -70,6 +69,7 @@ def render(fdef, source=None, *, reverse=False, context=(), span=None):
     def lower(stmts, in_orelse=False):
         out = []
         for stmt in stmts:
+            original = stmt
             if not isinstance(stmt, gast.AST):          # a Comment
                 comments.append(stmt.text)
                 out.append(marker(_COMMENT, len(comments) - 1))
@@ -82,32 +82,79 @@ def render(fdef, source=None, *, reverse=False, context=(), span=None):
                     stmt.orelse = lower(stmt.orelse, in_orelse=len(stmt.orelse) == 1)
                 if isinstance(stmt, (gast.If, gast.For, gast.While)) and not stmt.body:
                     stmt.body = [gast.Pass()]
-            # an If alone in an else prints as ``elif``: no marker may precede it
+            # an If alone in an else prints as ``elif``: it takes no note.  A
+            # note travels as a negative lineno on a copy of the statement:
+            # nothing reads linenos when printing, and no marker node costs time.
             if quote is not None and not (in_orelse and isinstance(stmt, gast.If)):
                 notes.append(quote)
-                out.append(marker(_ORIGIN, len(notes) - 1))
+                if stmt is original:
+                    stmt = _shallow(stmt)
+                stmt.lineno = -len(notes)
             out.append(stmt)
         return out
 
     tree = _shallow(fdef)
     tree.body = lower(fdef.body)
     module = gast.Module(body=[tree], type_ignores=[])
-    text = ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(module)))
-    clean, annotated, pending = [], [], None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(_ORIGIN):
-            pending = notes[int(stripped[len(_ORIGIN):])]
-            continue
-        if stripped.startswith(_COMMENT):
-            indent = line[:len(line) - len(line.lstrip())]
-            line = f"{indent}# {comments[int(stripped[len(_COMMENT):])]}"
-            annotated.append(line)
-        else:
-            annotated.append(f"{line}  # <- {pending}" if pending else line)
-            pending = None
-        clean.append(line)
-    return "\n".join(clean) + "\n", "\n".join(annotated) + "\n"
+    printer = _Printer(comments, notes)
+    lines = printer.visit(gast.gast_to_ast(module)).split("\n")
+    text = "\n".join(lines) + "\n"
+    for index, note in printer.line_notes.items():
+        lines[index] += f"  # <- {note}"
+    return text, "\n".join(lines) + "\n"
+
+
+try:
+    _Unparser = ast._Unparser                       # Python 3.9 - 3.13
+except AttributeError:                              # pragma: no cover - 3.14 moved it
+    from _ast_unparse import Unparser as _Unparser
+
+
+class _Printer(_Unparser):
+    """``ast.unparse`` that prints comment markers as comments and records
+    which output line each annotated statement starts on (``line_notes``).
+
+    Every output line starts with ``fill`` (the generated code has no
+    multi-line strings), so counting the newlines ``fill`` writes gives the
+    line number of each statement at no extra cost.  A statement with a
+    negative ``lineno`` ``-k`` carries note ``k - 1``.  Generated code has no
+    type comments, so no location is ever read otherwise (and the tree needs
+    no ``fix_missing_locations``).
+    """
+
+    def __init__(self, comments, notes):
+        super().__init__()
+        self._comments, self._notes = comments, notes
+        self._line = 0
+        self._pending = None
+        self.line_notes = {}
+
+    def maybe_newline(self):
+        if self._source:
+            self._line += 1
+        super().maybe_newline()
+
+    def fill(self, text=""):
+        self.maybe_newline()
+        if self._pending is not None:
+            self.line_notes[self._line] = self._pending
+            self._pending = None
+        self.write("    " * self._indent + text)
+
+    def get_type_comment(self, node):
+        return None
+
+    def traverse(self, node):
+        if isinstance(node, ast.stmt):
+            lineno = getattr(node, "lineno", None)
+            if lineno is not None and lineno < 0:
+                self._pending = self._notes[-lineno - 1]
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Name):
+            marker = node.value.id
+            if marker.startswith(_COMMENT):
+                self.fill("# " + self._comments[int(marker[len(_COMMENT):])])
+                return
+        super().traverse(node)
 
 
 def _shallow(node):

@@ -327,3 +327,20 @@ def test_the_wrappers_are_not_transformed_again_and_say_what_to_compose(transfor
     with pytest.raises(srcad.SourceUnavailableError, match="wrapper around generated functions") as info:
         srcad.grad(transform(sine_sum))(np.ones(2))
     assert "srcad.jvp(srcad.grad(f))" in str(info.value)
+
+
+def sine_cubed(u):
+    return u * u * np.sin(u)
+
+
+def calls_twice(x):
+    return sine_cubed(x) * x + sine_cubed(2.0 * x)
+
+
+def test_third_derivative_through_calls_by_reverse_over_reverse():
+    """Each order differentiates the split forward/reverse functions of the
+    previous one; their saved values are tuples whose adjoints add elementwise."""
+    d2 = srcad.grad(srcad.grad(calls_twice))
+    d3 = srcad.grad(d2)
+    assert_close(d3(0.7), numerical_grad(d2, (0.7,), 0), rtol=1e-6)
+    assert_close(d2(0.7), srcad.hessian(calls_twice)(0.7), rtol=1e-10)

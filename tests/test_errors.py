@@ -427,6 +427,10 @@ def test_odd_functions_raise_only_srcad_errors(moddir, source, arg, capsys):
         pass
     for a, b in zip(args, before):
         np.testing.assert_array_equal(a, b)            # inputs untouched
+    try:                                               # the NaN-debugging pass copes too
+        srcad.grad(f, check_finite=True)(*args)
+    except srcad.SrcadError:
+        pass
 
 
 # --------------------------------------------------------------------------
@@ -829,3 +833,35 @@ def test_check_finite_helper_directly():
             check_finite(bad, "m.py:3: y = x", "dy")
         assert info.value.lineno == 3 and info.value.filename == "m.py"
         assert "dy" in str(info.value)
+
+
+CALLS_SQRT = """
+def h(t):
+    return np.sqrt(t)
+
+def f(x):
+    y = x * 2.0
+    z = h(y)
+    return np.sum(z)
+"""
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_check_finite_reports_a_callee_at_its_call_line(moddir):
+    f, path = load(moddir, CALLS_SQRT)
+    try:
+        d = srcad.grad(f, check_finite=True)
+    except srcad.UnknownPrimitiveError:
+        pytest.skip("srcad does not differentiate calls into user functions")
+    with pytest.raises(srcad.NonFiniteGradientError) as info:
+        d(np.array([1.0, 0.0]))
+    assert info.value.lineno == _user_line(path, "z = h(y)")
+
+
+@pytest.mark.parametrize("name", ["jvp", "jacobian", "hessian", "hvp"])
+def test_check_finite_is_refused_by_forward_transforms(name):
+    transform = getattr(srcad, name, None)
+    if transform is None:
+        pytest.skip(f"srcad.{name} does not exist")
+    with pytest.raises(srcad.SrcadError, match="check_finite"):
+        transform(two_params, check_finite=True)

@@ -414,7 +414,7 @@ class Generator:
         self.feature("branch")
         saved = dict(self.vars)
         self.indent += 1
-        if in_loop and self.c.chance(25):
+        if in_loop and self.c.chance(40):
             self.update(loop_index)
             jump = self.c.choice(["break", "continue"])
             self.emit(jump)

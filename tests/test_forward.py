@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import srcad
-from srcad.errors import SrcadError, UnknownPrimitiveError
+from srcad.errors import UnknownPrimitiveError
 from srcad.rules import ADJOINTS, TANGENTS, lookup, lookup_tangent
 from srcad.rules.template import template
 

@@ -201,7 +201,12 @@ class ReverseGenerator:
         kept = sorted((_reads(reverse) | _reads([gast.Expr(value=result)])) & available)
         saved = self.names.fresh("saved")
         pack = gast.Tuple(elts=[name(v) for v in kept], ctx=gast.Load())
-        fbody = [*setup, *forward, gast.Return(value=gast.Tuple(elts=[_copy(graph.output), pack],
+        # a value bound only in a branch that did not run is packed as None
+        # (its reverse branch does not run either)
+        bound_first = set(graph.params) | {n.target for n in self.initial} | _stored(setup)
+        unbound = [assign(v, gast.Constant(value=None, kind=None)) for v in kept
+                   if v not in bound_first]
+        fbody = [*unbound, *setup, *forward, gast.Return(value=gast.Tuple(elts=[_copy(graph.output), pack],
                                                                   ctx=gast.Load()))]
         fbody = optimize.eliminate_dead_code(fbody)
         unpack = gast.Assign(targets=[gast.Tuple(elts=[store(v) for v in kept], ctx=gast.Store())],

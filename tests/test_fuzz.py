@@ -711,7 +711,7 @@ def test_generated_programs_run(fuzz_dir):
 
 
 # --------------------------------------------------------------------------
-# bugs the fuzzer found (minimized)
+# bugs the fuzzer found (minimized), now regression tests
 # --------------------------------------------------------------------------
 
 LOOP_IN_UNTAKEN_BRANCH_OF_CALLEE = """
@@ -732,11 +732,9 @@ def f(x):
 """
 
 
-@pytest.mark.xfail(strict=True, raises=UnboundLocalError, reason=(
-    "srcad bug: a called function whose while loop (trip counter) sits in a branch that does not "
-    "run returns its unassigned trip counter in the saved values: forward_h raises "
-    "UnboundLocalError 'trips'"))
-def test_bug_callee_with_loop_in_untaken_branch(fuzz_dir):
+def test_callee_with_loop_in_untaken_branch(fuzz_dir):
+    """Found by the fuzzer: forward_h returned its loop's trip counter in the saved
+    values even when the branch holding the loop did not run (UnboundLocalError)."""
     module = load(fuzz_dir, LOOP_IN_UNTAKEN_BRANCH_OF_CALLEE)
     assert srcad.grad(module.f)(1.0) == 6.0          # the branch runs: fine
-    assert srcad.grad(module.f)(0.0) == 3.0          # it does not: UnboundLocalError
+    assert srcad.grad(module.f)(0.0) == 3.0          # it does not

@@ -64,9 +64,10 @@ def call(func, *args):
 class Comment:
     """A comment line for the generated source (codegen turns it into ``# text``)."""
 
-    def __init__(self, text, header=False):
+    def __init__(self, text, header=False, lineno=None):
         self.text = text
         self.header = header      # a section header stays even before other comments
+        self.lineno = lineno      # the user's line it quotes (for traceback annotations)
 
 
 APPEND = "append"     # marker index: the definition was L.append(v)
@@ -375,7 +376,7 @@ class ReverseGenerator:
                 if stmts and (item.lineno, item.end_lineno) != last_line:
                     text = self.graph.source_text(item)
                     if text != context_text:
-                        out.append(Comment(text))
+                        out.append(Comment(text, lineno=item.lineno))
                     last_line = (item.lineno, item.end_lineno)
                 out.extend(stmts)
                 if item.target is not None and item not in self.initial:
@@ -395,7 +396,7 @@ class ReverseGenerator:
         the branch that ran; an adjoint defined on one side only gets zeros
         on the other, so both sides leave the same adjoints defined."""
         before = set(self.defined)
-        comment = Comment(self.graph.line_text(branch.lineno))
+        comment = Comment(self.graph.line_text(branch.lineno), lineno=branch.lineno)
         body = self.reverse_items(branch.body, comment)
         after_body = self.defined
         self.defined = set(before)
@@ -428,7 +429,7 @@ class ReverseGenerator:
             entry |= grown
         inits = [self._zeros(v) for v in sorted(entry - self.defined)]
         self.defined = set(entry)
-        comment = Comment(self.graph.line_text(loop.lineno))
+        comment = Comment(self.graph.line_text(loop.lineno), lineno=loop.lineno)
         body = self.reverse_items(loop.body, comment)
         body += [self._zeros(v) for v in sorted(entry - self.defined)]
         self.defined = entry

@@ -102,11 +102,10 @@ def repeat_to(g, x, axis=None, keepdims=False):
     """
     shape = np.shape(x)
     g = np.asarray(g)
+    if not shape:                 # NumPy reduces a scalar over axis 0 to itself
+        return g.astype(np.result_type(g, float)) + 0.0
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-        if any(not -len(shape) <= a < len(shape) for a in axes):     # as NumPy says it
-            raise np.exceptions.AxisError(f"axis {axis} is out of bounds for array of "
-                                          f"dimension {len(shape)}")
         axes = sorted(a % len(shape) for a in axes)
         for a in axes:
             g = np.expand_dims(g, a)

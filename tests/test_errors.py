@@ -387,11 +387,8 @@ ODD = {
 ARGUMENTS = [0.7, 2, np.array([0.5, -1.5, 2.5])]
 
 # Known bugs: the derivative raises an internal error where f itself runs.
-KNOWN_ODD_BUGS = {
-    ("sum-over-axis-of-a-scalar", "float"): "np.sum(x, axis=0) of a Python float: NumPy accepts "
-                                            "it, srcad's repeat_to raises AxisError",
-    ("sum-over-axis-of-a-scalar", "int"): "same as for a float",
-}
+# (np.sum(x, axis=0) of a Python scalar was one; fixed in runtime.repeat_to.)
+KNOWN_ODD_BUGS = {}
 
 
 def _kind(arg):

@@ -161,13 +161,20 @@ def _entry(table, make, generate, func, wrt):
         return found
 
 
+def _callee_graph(func, wrt, prepare=None, forward=False):
+    """The analyzed graph of a called function, differentiated w.r.t. ``wrt``."""
+    parsed = parse.parse_function(func)
+    graph = GraphBuilder(parsed, normalize(parsed)).build(list(wrt))
+    graph.wrt_is_tuple = len(wrt) > 1
+    if prepare is not None:
+        prepare(graph)
+    analyze(graph, forward=forward)
+    return parsed, graph
+
+
 def _generate_split(entry):
     func = entry.func
-    parsed = parse.parse_function(func)
-    anf = normalize(parsed)
-    graph = GraphBuilder(parsed, anf).build(list(entry.wrt))
-    graph.wrt_is_tuple = len(entry.wrt) > 1
-    analyze(graph)
+    parsed, graph = _callee_graph(func, entry.wrt)
     fdef, rdef, gen = split_functions(graph, splitter=split, own=entry)
     entry.callees = gen.callees
     origin = f"split of {func.__qualname__} ({parsed.source.filename}:{func.__code__.co_firstlineno})"
@@ -421,12 +428,7 @@ def forward_entry(func, wrt):
 def _generate_tangent(entry):
     from srcad.forward import forward_function, mark_stacks
     f = entry.func
-    parsed = parse.parse_function(f)
-    anf = normalize(parsed)
-    graph = GraphBuilder(parsed, anf).build(list(entry.wrt))
-    graph.wrt_is_tuple = len(entry.wrt) > 1
-    mark_stacks(graph)
-    analyze(graph, forward=True)
+    parsed, graph = _callee_graph(f, entry.wrt, prepare=mark_stacks, forward=True)
     fdef, gen = forward_function(graph, callee=forward_entry)
     source, annotated = codegen.render(fdef, parsed.source)
     entry.cell.cell_contents = codegen.compile_function(

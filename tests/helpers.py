@@ -45,3 +45,15 @@ def assert_grads_match(f, args, wrt, grads, **tol):
     assert len(grads) == len(wrt)
     for i, g in zip(wrt, grads):
         assert_close(g, numerical_grad(f, args, i), **tol)
+
+
+def check_case(f, args, wrt, transform=None):
+    """srcad's gradient of ``f`` at ``args`` matches central differences for
+    every index in ``wrt``, and the call leaves the arguments unchanged."""
+    import srcad
+    transform = transform or srcad.grad
+    before = [np.copy(a) for a in args]
+    grads = transform(f, wrt=tuple(wrt))(*args)
+    assert_grads_match(f, args, wrt, grads)
+    for a, b in zip(args, before):
+        np.testing.assert_array_equal(a, b)

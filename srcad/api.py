@@ -367,13 +367,8 @@ def check_rule(fn, *args, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0, **kwargs):
         x = np.asarray(args[i], dtype=float)
         numeric = np.zeros(x.shape)
         for idx in np.ndindex(x.shape):
-            def at(step):
-                shifted = x.copy()
-                shifted[idx] += step
-                new = fresh()
-                new[i] = shifted if np.ndim(args[i]) else float(shifted)
-                return float(np.sum(np.asarray(fn(*new, **kwargs)) * g))
-            numeric[idx] = (at(eps) - at(-eps)) / (2 * eps)
+            numeric[idx] = (_project(fn, args, i, x, idx, eps, g, kwargs)
+                            - _project(fn, args, i, x, idx, -eps, g, kwargs)) / (2 * eps)
         err = np.abs(np.asarray(grad, dtype=float) - numeric)
         errors[pname] = float(err.max()) if err.size else 0.0
         if (err > atol + rtol * np.abs(numeric)).any():
@@ -386,12 +381,13 @@ def check_rule(fn, *args, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0, **kwargs):
     return errors
 
 
-def _project(f, args, i, x, idx, step, v):
+def _project(f, args, i, x, idx, step, v, kwargs=None):
+    """``<v, f(args with args[i][idx] shifted by step)>``, on copies of the arrays."""
     shifted = x.copy()
     shifted[idx] += step
     new = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     new[i] = shifted if np.ndim(args[i]) else float(shifted)
-    return float(np.sum(np.asarray(f(*new)) * v))
+    return float(np.sum(np.asarray(f(*new, **(kwargs or {}))) * v))
 
 
 # --------------------------------------------------------------------------

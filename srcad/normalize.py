@@ -369,7 +369,7 @@ class Normalizer:
         elif _is_static(value, self.locals) or isinstance(value, (gast.IfExp, gast.BoolOp)):
             atom = self.atom(value)
         else:
-            atom = self._assign_new("out", value, exact=False)
+            atom = self._assign_new("out", value)
         self._emit(gast.Return(value=atom), stmt)
 
     def visit_AnnAssign(self, stmt):
@@ -459,13 +459,9 @@ class Normalizer:
         target = gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
         self._emit(gast.Assign(targets=[target], value=rhs, type_comment=None), self._stmt)
 
-    def _assign_new(self, base, value, exact=True):
+    def _assign_new(self, base, value):
         """ANF ``value`` into a new temporary named after ``base``; return its Name."""
-        rhs = self.rhs(value)
-        name = self.names.fresh(base if exact else base)
-        target = gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
-        self._emit(gast.Assign(targets=[target], value=rhs, type_comment=None), self._stmt)
-        return self._load(name, value)
+        return self._assign_new_rhs(base, self.rhs(value))
 
     def _assign_new_rhs(self, base, rhs):
         """Bind an already-normalized right-hand side to a new temporary."""
@@ -612,13 +608,13 @@ class Normalizer:
         rename = _Renamer(renames)
         append = gast.Attribute(value=gast.Name(id=name, ctx=gast.Load(), annotation=None,
                                                 type_comment=None), attr="append", ctx=gast.Load())
-        body = [gast.copy_location(gast.Expr(value=gast.Call(func=append, args=[rename.visit(e.elt)],
+        body = [gast.copy_location(gast.Expr(value=gast.Call(func=append, args=[rename.copy(e.elt)],
                                                              keywords=[])), e)]
         for gen in reversed(e.generators):
             for cond in reversed(gen.ifs):
-                body = [gast.copy_location(gast.If(test=rename.visit(cond), body=body, orelse=[]), e)]
-            iter_ = gen.iter if gen is e.generators[0] else rename.visit(gen.iter)
-            body = [gast.copy_location(gast.For(target=rename.visit(gen.target), iter=iter_, body=body,
+                body = [gast.copy_location(gast.If(test=rename.copy(cond), body=body, orelse=[]), e)]
+            iter_ = gen.iter if gen is e.generators[0] else rename.copy(gen.iter)
+            body = [gast.copy_location(gast.For(target=rename.copy(gen.target), iter=iter_, body=body,
                                                 orelse=[], type_comment=None), e)]
         for stmt in body:
             self.statement(stmt)
@@ -701,26 +697,16 @@ class _Header:
 
 
 class _Renamer(gast.NodeTransformer):
-    """Renames variables (the targets of a comprehension) in a copied tree."""
+    """Renames variables (the targets of a comprehension) in a copy of a tree."""
 
     def __init__(self, renames):
         self.renames = renames
 
-    def visit(self, node):
-        return super().visit(copy.deepcopy(node)) if node is not None else None
+    def copy(self, node):
+        return self.visit(copy.deepcopy(node))
 
     def visit_Name(self, node):
-        if node.id in self.renames:
-            node.id = self.renames[node.id]
-        return node
-
-    def generic_visit(self, node):
-        for field, value in gast.iter_fields(node):
-            if isinstance(value, list):
-                setattr(node, field, [gast.NodeTransformer.visit(self, v) if isinstance(v, gast.AST) else v
-                                      for v in value])
-            elif isinstance(value, gast.AST):
-                setattr(node, field, gast.NodeTransformer.visit(self, value))
+        node.id = self.renames.get(node.id, node.id)
         return node
 
 

@@ -598,7 +598,6 @@ def rule_argument(atom, ref):
         index = atom.index if isinstance(atom, IndexAtom) else atom
         if not _has_slice(index):
             return _copy(index)
-        import numpy as np
         return gast.Subscript(value=gast.Attribute(value=ref(np, "np"), attr="s_", ctx=gast.Load()),
                               slice=_copy(index), ctx=gast.Load())
     return atom

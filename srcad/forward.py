@@ -201,13 +201,20 @@ class ForwardGenerator:
             elts = [p if p is not None else call(self.ref(zeros_like, "zeros_like"), clone(e))
                     for p, e in zip(parts, atom.elts)]
             return type(atom)(elts=elts, ctx=gast.Load())
+        if isinstance(atom, gast.Dict):
+            parts = [self.tangent_of(v, defined) for v in atom.values]
+            if all(p is None for p in parts):
+                return None
+            values = [p if p is not None else call(self.ref(zeros_like, "zeros_like"), clone(v))
+                      for p, v in zip(parts, atom.values)]
+            return gast.Dict(keys=[clone(k) for k in atom.keys], values=values)
         return None
 
     def tangent_expression(self, node, out):
         """The tangent of ``node``'s result (appending rule temporaries to
         ``out``), or None when every contribution is zero."""
         if node.kind == "pack":
-            return self.tangent_of(type(node.stmt.value)(elts=node.args, ctx=gast.Load()))
+            return self.tangent_of(node.stmt.value)
         tmpl = node.rule
         tangents = self.input_tangents(node)
         if not tangents:

@@ -52,6 +52,8 @@ ATTRIBUTE_PRIMITIVES = {"T": np.transpose, "real": np.real}
 ELEMENTWISE = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
                operator.neg, operator.pos, operator.mod, identity}
 SCALAR_RESULTS = {len, float, abs}
+#: methods of a local that arrays lack, read as the dict's (``d.get(k)``)
+DICT_METHODS = {"get", "keys", "values", "items"}
 
 
 class Node:
@@ -70,6 +72,7 @@ class Node:
         self.active = False
         self.rule = None                # the Template of an active node
         self.binding = None             # parameter name -> atom, for the rule
+        self.keys = None                # the key atoms of a dict literal
         self._inputs = None
 
     @property
@@ -79,6 +82,17 @@ class Node:
             self._inputs = [n.id for n in name_nodes(self.stmt)
                             if type(n.ctx) is gast.Load and getattr(n, "srcad_local", False)]
         return self._inputs
+
+    def parts(self):
+        """``(index, element)`` pairs of a tuple, list or dict literal: the index
+        reads the element back out of the result (and out of its adjoint).
+        A dict entry whose constant key a later entry repeats is left out: the
+        later value overwrote it."""
+        if self.keys is None:
+            return [(gast.Constant(value=i, kind=None), e) for i, e in enumerate(self.args)]
+        later = [repr(k.value) if isinstance(k, gast.Constant) else None for k in self.keys]
+        return [(k, e) for i, (k, e) in enumerate(zip(self.keys, self.args))
+                if later[i] is None or later[i] not in later[i + 1:]]
 
     def __repr__(self):
         return f"Node({self.target} = {self.label}({', '.join(self.inputs)}))"
@@ -229,7 +243,10 @@ class GraphBuilder:
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0].id
             kind, prim, args, kwargs, label = self.classify(stmt.value)
-            return Node(stmt, target, kind, prim, args, kwargs, label)
+            node = Node(stmt, target, kind, prim, args, kwargs, label)
+            if isinstance(stmt.value, gast.Dict):
+                node.keys = stmt.value.keys
+            return node
         return Node(stmt, None, "effect", None, [], {}, type(stmt).__name__.lower())
 
     def classify(self, e):
@@ -251,6 +268,8 @@ class GraphBuilder:
             return self._attribute(e)
         if isinstance(e, (gast.Tuple, gast.List)):
             return "pack", None, list(e.elts), {}, type(e).__name__.lower()
+        if isinstance(e, gast.Dict):
+            return "pack", None, list(e.values), {}, "dict"
         if isinstance(e, gast.Call):
             return self._call(e)
         return "const", None, [], {}, "constant"
@@ -266,6 +285,8 @@ class GraphBuilder:
         kwargs = {kw.arg: kw.value for kw in e.keywords}
         if isinstance(func, gast.Attribute) and _is_local(func.value):
             prim = getattr(np.ndarray, func.attr, None)   # a method of an array
+            if prim is None and func.attr in DICT_METHODS:
+                prim = getattr(dict, func.attr)
             return "call", prim, [func.value] + list(e.args), kwargs, f".{func.attr}"
         label = gast_text(func)
         prim = self._resolve(func)

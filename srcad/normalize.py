@@ -83,7 +83,6 @@ UNSUPPORTED_EXPRESSIONS = {
     gast.DictComp: ("a dict comprehension", "write the loop out with a for statement"),
     gast.NamedExpr: ("an assignment expression (:=)", "assign with a separate statement"),
     gast.Starred: ("a starred expression", "pass the elements explicitly"),
-    gast.Dict: ("a dict display", "use separate variables"),
     gast.Set: ("a set display", "use a tuple or a list"),
     gast.JoinedStr: ("an f-string", "build strings outside the differentiated function"),
 }
@@ -286,9 +285,43 @@ class Normalizer:
                                                        right=gast.Constant(value=1, kind=None)))
             bounds = [last, gast.Constant(value=-1, kind=None), gast.Constant(value=-1, kind=None)]
             return _Header(index, self._range(bounds, it)), [self._element(target, seq, index.id, stmt)]
+        view = _dict_view(it, self.locals)
+        if view is not None:
+            return self._dict_iteration(stmt, target, view, self._loop_bound(it.func.value, assigned_in_body))
         seq = self._loop_bound(it, assigned_in_body)
         index = self._index_name(stmt)
         return _Header(index, self._range([self._len(seq, it)], it)), [self._element(target, seq, index.id, stmt)]
+
+    def _dict_iteration(self, stmt, target, view, d):
+        """``for k, v in d.items()`` -> ``keys_d = list(d.keys())``, then
+        ``for i in range(len(keys_d)): k = keys_d[i]; v = d[k]``.  The keys
+        are constants; each value is read like any other entry, so the adjoint
+        of ``d`` gathers the adjoints of the values."""
+        root = d.id if isinstance(d, gast.Name) else "d"
+        it = stmt.iter
+        keys_view = self._assign_new(f"{root}_keys", gast.copy_location(gast.Call(
+            func=gast.Attribute(value=d, attr="keys", ctx=gast.Load()), args=[], keywords=[]), it))
+        keys = self._assign_new(f"keys_{root}", self._call_builtin("list", [keys_view], it))
+        index = self._index_name(stmt)
+        key_target, value_target = {"keys": (target, None), "values": (None, target)}.get(
+            view, tuple(target.elts) if isinstance(target, gast.Tuple) and len(target.elts) == 2
+            else (None, None))
+        if view == "items" and key_target is None:
+            raise self.source.error(UnsupportedSyntaxError, "srcad needs `for key, value in d.items()`",
+                                    target, hint="unpack each item into two names")
+        if not isinstance(key_target, gast.Name):
+            key = gast.Name(id=self._compound_temp(f"key_{root}"), ctx=gast.Store(), annotation=None,
+                            type_comment=None)
+            element = [self._element(gast.copy_location(key, stmt), keys, index.id, stmt)]
+            if key_target is not None:
+                element.append(_assign_target(key_target, self._load(key.id, stmt), stmt))
+        else:
+            key = key_target
+            element = [self._element(key, keys, index.id, stmt)]
+        if value_target is not None:
+            entry = gast.Subscript(value=d, slice=self._load(key.id, stmt), ctx=gast.Load())
+            element.append(_assign_target(value_target, gast.copy_location(entry, stmt), stmt))
+        return _Header(index, self._range([self._len(keys, it)], it)), element
 
     def _builtin(self, func):
         if isinstance(func, gast.Name) and func.id not in self.locals:
@@ -514,6 +547,9 @@ class Normalizer:
                             comparators=[self.atom(c) for c in e.comparators])
 
     def rhs_Call(self, e):
+        literal = self._dict_call(e)
+        if literal is not None:
+            return literal
         func = e.func
         if isinstance(func, gast.Attribute) and not _is_static(func, self.locals):
             func = gast.copy_location(
@@ -634,6 +670,34 @@ class Normalizer:
     def rhs_List(self, e):
         return gast.List(elts=[self.atom(x) for x in e.elts], ctx=gast.Load())
 
+    def rhs_Dict(self, e):
+        """``{k: v, ...}`` over atoms.  Computed keys could coincide when the
+        function runs, and then no one could say which value an entry's adjoint
+        belongs to: a literal with a computed key has that entry only."""
+        for key, value in zip(e.keys, e.values):
+            if key is None:
+                raise self.source.error(
+                    UnsupportedSyntaxError, "srcad cannot differentiate ** unpacking in a dict display",
+                    value, hint="copy the dict (d = other.copy()) and set entries one by one")
+            if not isinstance(key, gast.Constant) and len(e.keys) > 1:
+                raise self.source.error(
+                    UnsupportedSyntaxError, "srcad needs constant keys in a dict display with "
+                    "several entries", key,
+                    hint="start from a dict with constant keys (or {}) and set computed keys "
+                         "one by one: d[k] = v")
+        return gast.Dict(keys=[self.atom(k) for k in e.keys], values=[self.atom(v) for v in e.values])
+
+    def _dict_call(self, e):
+        """``dict(a=x, b=y)`` as the literal ``{'a': x, 'b': y}``, or None."""
+        func = e.func
+        if not (isinstance(func, gast.Name) and func.id not in self.locals
+                and self.parsed.namespace.lookup(func.id, None) is dict):
+            return None
+        if e.args or any(kw.arg is None for kw in e.keywords):
+            return None
+        keys = [gast.copy_location(gast.Constant(value=kw.arg, kind=None), kw.value) for kw in e.keywords]
+        return self.rhs_Dict(gast.Dict(keys=keys, values=[kw.value for kw in e.keywords]))
+
     def _refuse_expression(self, expr):
         kind = type(expr)
         if kind in UNSUPPORTED_EXPRESSIONS:
@@ -713,6 +777,22 @@ class _Renamer(gast.NodeTransformer):
 def _stored(stmts):
     return {n.id for stmt in stmts for n in gast.walk(stmt)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _dict_view(it, local_names):
+    """``'items'``, ``'values'`` or ``'keys'`` when ``it`` is ``d.items()`` and
+    the like on a local ``d``, else None."""
+    if isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) \
+            and it.func.attr in ("items", "values", "keys") and not it.args and not it.keywords \
+            and isinstance(it.func.value, gast.Name) and it.func.value.id in local_names:
+        return it.func.attr
+    return None
+
+
+def _assign_target(target, value, origin):
+    stmt = gast.copy_location(gast.Assign(targets=[target], value=value, type_comment=None), origin)
+    stmt.end_lineno = stmt.lineno           # it quotes the loop's header line only
+    return stmt
 
 
 def _assign_stmt(name, value, origin):

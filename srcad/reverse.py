@@ -30,6 +30,7 @@ active arguments produce code, so nothing inactive is computed.  The
 """
 
 import copy
+import operator
 
 import gast
 import numpy as np
@@ -40,7 +41,8 @@ from srcad.graph import Branch, IndexAtom, Loop, Node, atom_names
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
 from srcad.trees import loaded, stored
-from srcad.runtime import Stack, check_scalar, checked, list_append, setitem, unbroadcast, zeros_like
+from srcad.runtime import (Stack, check_scalar, checked, complete, identity, list_append, restore_entry,
+                           saved_entry, setitem, unbroadcast, zeros_like)
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -260,6 +262,8 @@ class ReverseGenerator:
 
     def gradient(self, param):
         if param in self.defined:
+            if _may_be_keyed(self.graph, param):     # a dict's adjoint: every key, as JAX gives
+                return call(self.ref(complete, "complete"), name(self.adjoint(param)))
             return name(self.adjoint(param))
         return call(self.ref(zeros_like, "zeros_like"), name(param))
 
@@ -479,6 +483,7 @@ class ReverseGenerator:
         defined_first = {n.target for n in self.initial} | set(self.graph.params)
         setup += [assign(v, gast.Constant(value=None, kind=None)) for v in saved
                   if v not in defined_first]
+        entries = _entry_bases(self.graph)
 
         def lower(stmts):
             out = []
@@ -494,7 +499,10 @@ class ReverseGenerator:
                     if stmt.var in stacks:
                         push = gast.Attribute(value=name(stacks[stmt.var]), attr="push", ctx=gast.Load())
                         value = name(stmt.var)
-                        if stmt.index is not None:      # the overwritten part, copied
+                        if stmt.var in entries:         # a dict entry (maybe new) or list item
+                            value = call(self.ref(saved_entry, "saved_entry"), value,
+                                         rule_argument(stmt.index, self.ref))
+                        elif stmt.index is not None:    # the overwritten part, copied
                             part = gast.Subscript(value=value, slice=_copy(stmt.index), ctx=gast.Load())
                             value = call(gast.Attribute(value=self.ref(np, "np"), attr="copy",
                                                         ctx=gast.Load()), part)
@@ -505,6 +513,10 @@ class ReverseGenerator:
                         pop = gast.Attribute(value=name(stacks[stmt.var]), attr="pop", ctx=gast.Load())
                         if stmt.index is None:
                             restore = assign(stmt.var, call(pop))
+                        elif stmt.var in entries:
+                            restore = gast.Expr(value=call(self.ref(restore_entry, "restore_entry"),
+                                                           name(stmt.var), rule_argument(stmt.index, self.ref),
+                                                           call(pop)))
                         else:
                             where = gast.Subscript(value=name(stmt.var), slice=_copy(stmt.index),
                                                    ctx=gast.Store())
@@ -524,9 +536,9 @@ class ReverseGenerator:
         g, ans = name(self.adjoint(node.target)), name(node.target)
         if node.kind == "pack":
             stmts = []
-            for i, elt in enumerate(node.args):
+            for key, elt in node.parts():
                 if self._varied(elt):
-                    index = gast.Subscript(value=g, slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+                    index = gast.Subscript(value=g, slice=_copy(key), ctx=gast.Load())
                     stmts.append(self.contribute(elt.id, index))
             self.defined.discard(node.target)
             return stmts
@@ -699,3 +711,74 @@ def split_functions(graph, splitter=None, own=None):
     fdef, rdef = gen.generate_split()
     return fdef, rdef, gen
 
+
+def _entry_bases(graph):
+    """Names updated by ``x[k] = v`` that look like dicts: their old entries are
+    saved with runtime.saved_entry, which also remembers that a key did not
+    exist yet.  Everything else (arrays, lists) keeps ``np.copy(x[i])``."""
+    bases = {node.target for node in graph.nodes if node.primitive is setitem}
+    return {b for b in bases if _dict_like(graph, b)}
+
+
+def _dict_like(graph, name, seen=None):
+    """``name`` is made by a dict literal, is indexed with a key (``x['w']``) or
+    read through a dict method, or is a copy of such a value."""
+    seen = set() if seen is None else seen
+    if name in seen:
+        return False
+    seen.add(name)
+    if _may_be_keyed(graph, name, names_are_keys=False):
+        return True
+    for node in graph.nodes:
+        if node.target != name:
+            continue
+        if node.keys is not None or (node.primitive is setitem and _is_key(node.args[1].index)):
+            return True
+        if node.primitive in (identity, np.ndarray.copy) and _is_local(node.args[0]) \
+                and _dict_like(graph, node.args[0].id, seen):
+            return True
+    return False
+
+
+def _loop_indices(graph):
+    return {n.target.id for n in gast.walk(graph.fdef)
+            if isinstance(n, gast.For) and isinstance(n.target, gast.Name)}
+
+
+def _may_be_keyed(graph, param, names_are_keys=True):
+    """True when ``param`` may be a dict whose adjoint lacks entries: it is
+    indexed by a key that is neither an int constant nor (``names_are_keys``)
+    a loop index, or read through a dict method, or so is an element read back
+    out of a container it was packed into."""
+    loop_indices = _loop_indices(graph) if names_are_keys else None
+    values, holders, seen = [param], [], set()
+    while values or holders:
+        holder = bool(holders)
+        current = (holders if holder else values).pop()
+        if (current, holder) in seen:
+            continue
+        seen.add((current, holder))
+        for node in graph.nodes:
+            first = node.args[0] if node.args else None
+            if node.kind == "pack" and any(_is_name(a, current) for a in node.args):
+                holders.append(node.target)          # param may come back out of it
+            elif not _is_name(first, current):
+                continue
+            elif node.primitive is identity:
+                (holders if holder else values).append(node.target)
+            elif holder and node.primitive is operator.getitem:
+                values.append(node.target)
+                holders.append(node.target)
+            elif not holder and (node.primitive in (dict.get, dict.values, dict.keys, dict.items)
+                                 or (node.primitive is operator.getitem
+                                     and _is_key(node.args[1].index, loop_indices))):
+                return True
+    return False
+
+
+def _is_key(index, loop_indices=None):
+    """An index that may be a dict key: a constant other than an int, or (with
+    ``loop_indices``) a name that is not a loop index."""
+    if isinstance(index, gast.Constant):
+        return not isinstance(index.value, int)
+    return loop_indices is not None and isinstance(index, gast.Name) and index.id not in loop_indices

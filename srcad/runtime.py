@@ -35,6 +35,12 @@ def without(g, index):
     """A copy of the cotangent ``g`` with zeros at ``index``: what flows to the
     old value of ``x`` through ``x[index] = value``, whose entries there were
     overwritten."""
+    if isinstance(g, dict):               # a missing entry of a DictAdjoints is zero
+        out = DictAdjoints(getattr(g, "primal", None), g)
+        out.pop(index, None)
+        return out
+    if isinstance(g, tuple):
+        return Adjoints(g).replace(index, zeros_like(g[index]))
     out = np.array(g, dtype=np.result_type(g, float))
     out[index] = 0.0
     return out
@@ -147,6 +153,90 @@ class Adjoints(tuple):
         return Adjoints(items)
 
 
+class DictAdjoints(dict):
+    """The adjoint (or tangent) of a dict: one per entry that has received one.
+
+    An entry without one reads as zeros shaped like the entry of ``primal``
+    (the dict it is the adjoint of), so ``dp = scatter_add(dW, p, 'W')`` stores
+    one entry instead of allocating zeros for every other one, and generated
+    code still reads ``dp['b']`` as a dense adjoint.  ``+`` merges entries,
+    adding where both have one; :func:`complete` fills in the zeros at the API
+    boundary, where users expect every key (like JAX's pytrees).
+    """
+
+    __slots__ = ("primal",)
+
+    def __init__(self, primal, entries=()):
+        super().__init__(entries)
+        self.primal = primal
+
+    def __missing__(self, key):
+        if self.primal is None:
+            raise KeyError(key)
+        return zeros_like(self.primal[key])
+
+    def __add__(self, other):
+        if not isinstance(other, dict):
+            return NotImplemented
+        primal = self.primal if self.primal is not None else getattr(other, "primal", None)
+        out = DictAdjoints(primal, self)
+        for key, value in other.items():
+            out[key] = dict.__getitem__(out, key) + value if key in out else value
+        return out
+
+    __radd__ = __add__
+
+    def __reduce__(self):
+        return DictAdjoints, (self.primal, dict(self))
+
+
+def complete(g):
+    """``g`` with every entry of every dict adjoint in it present (zeros where
+    none was received): what a gradient w.r.t. a dict argument returns."""
+    if isinstance(g, DictAdjoints) and g.primal is not None:
+        return DictAdjoints(g.primal, {key: complete(g[key]) for key in g.primal})
+    if isinstance(g, Adjoints):
+        return Adjoints(complete(e) for e in g)
+    return g
+
+
+def dict_values(g, d):
+    """Adjoint of ``d.values()``: the adjoints of the values, keyed back."""
+    return DictAdjoints(d, zip(d, g))
+
+
+def values_of(tangent, d):
+    """Tangent of ``d.values()``: the entries of a dict tangent in ``d``'s
+    order, zeros for those a sparse one lacks."""
+    return Adjoints(tangent[key] for key in d)
+
+
+def saved_entry(x, index):
+    """What ``x[index] = value`` is about to overwrite: a copy of the part of an
+    array, the old entry of a list, or of a dict (``MISSING`` if it had none)."""
+    if isinstance(x, dict):
+        return x.get(index, MISSING)
+    return np.copy(x[index]) if isinstance(x, np.ndarray) else x[index]
+
+
+def restore_entry(x, index, old):
+    """Undo ``x[index] = value`` with the value :func:`saved_entry` kept."""
+    if old is MISSING:
+        del x[index]
+    else:
+        x[index] = old
+
+
+class _Missing:
+    """The old entry of a dict key that an assignment created."""
+
+    def __repr__(self):
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
 def _is_basic_index(index):
     """True for ints, slices, None and Ellipsis: no position can repeat."""
     parts = index if isinstance(index, tuple) else (index,)
@@ -160,6 +250,8 @@ def scatter_add(g, x, index):
     ``zeros[index] += g`` would not; basic indices cannot repeat and take the
     fast path.  For a list or tuple ``x`` the result is an :class:`Adjoints`.
     """
+    if isinstance(x, dict):
+        return DictAdjoints(x, {index: g})
     if isinstance(x, (list, tuple)):
         out = zeros_like(x)
         return out.replace(index, out[index] + g)
@@ -197,6 +289,8 @@ def zeros_like(x):
         return Stack(zeros_like(e) for e in x)
     if isinstance(x, (list, tuple)):
         return Adjoints(zeros_like(e) for e in x)
+    if isinstance(x, dict):
+        return DictAdjoints(x, {key: zeros_like(value) for key, value in x.items()})
     return np.zeros(np.shape(x), dtype=np.result_type(x, float))
 
 

@@ -32,6 +32,41 @@ def numerical_grad(f, args, i, eps=1e-6, cotangent=None):
     return grad if x.ndim else float(grad)
 
 
+def numerical_grad_tree(f, args, i, eps=1e-6):
+    """``numerical_grad`` for an argument that may be a dict or a list of
+    values: the gradient has the same nesting (a dict gives a dict)."""
+    args = tuple(args)
+    x = args[i]
+    if not isinstance(x, (dict, list, tuple)):
+        return numerical_grad(f, args, i, eps)
+
+    def entry_grad(key):
+        def g(*a):
+            inner = dict(x) if isinstance(x, dict) else list(x)
+            inner[key] = a[i]
+            return f(*a[:i], inner if not isinstance(x, tuple) else tuple(inner), *a[i + 1:])
+        return numerical_grad_tree(g, args[:i] + (x[key],) + args[i + 1:], i, eps)
+
+    keys = x if isinstance(x, dict) else range(len(x))
+    grads = {key: entry_grad(key) for key in keys}
+    return grads if isinstance(x, dict) else [grads[k] for k in keys]
+
+
+def assert_tree_close(actual, expected, rtol=1e-6, atol=1e-8):
+    """``assert_close`` through dicts and sequences: same keys, same lengths."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and set(actual) == set(expected), \
+            f"keys {sorted(actual)} != expected {sorted(expected)}"
+        for key in expected:
+            assert_tree_close(actual[key], expected[key], rtol, atol)
+    elif isinstance(expected, (list, tuple)):
+        assert len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            assert_tree_close(a, e, rtol, atol)
+    else:
+        assert_close(actual, expected, rtol, atol)
+
+
 def assert_close(actual, expected, rtol=1e-6, atol=1e-8):
     """``np.testing.assert_allclose`` that also checks shapes match exactly."""
     actual = np.asarray(actual, dtype=np.float64)

@@ -518,6 +518,20 @@ case(rt.scatter_add, real((2,)), real((3, 2)), 1, tag="row")
 case(rt.scatter_add, real((2, 2)), real((3, 2)), slice(0, 2), tag="slice")
 case(rt.scatter_add, real((3,)), real((3,)), np.array([0, 2, 0]), tag="repeated")
 case(rt.without, real((3, 2)), 1, tag="row")
+
+def _dict(**shapes):
+    return {k: real(v) for k, v in shapes.items()}
+
+
+case(rt.complete, real((3,)), tag="array")
+case(rt.complete, rt.DictAdjoints(_dict(a=(2,), b=None), _dict(a=(2,))), tag="sparse-dict")
+case(rt.dict_values, rt.Adjoints((real((2,)), real(None))), _dict(a=(2,), b=None))
+case(rt.values_of, _dict(a=(2,), b=None), _dict(a=(2,), b=None))
+case(rt.saved_entry, real((3, 2)), 1, tag="row")
+case(rt.saved_entry, _dict(a=(2,), b=None), "a", tag="dict")
+case(dict.get, _dict(a=(2,), b=None), "a", tag="present")
+case(dict.get, _dict(a=(2,)), "z", real((2,)), diff=(0, 2), tag="default")
+case(dict.values, _dict(a=(2,), b=None, c=(3, 2)))
 case(rt.without, real((3, 2)), (slice(None), 0), tag="column")
 
 

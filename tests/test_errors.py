@@ -182,11 +182,23 @@ REFUSED = [
                 return y
             return x
         """, [":="], "y :="),
-    ("dict-display", """
-        def f(x):
-            d = {"a": x}
+    ("dict-unpacking", """
+        def f(x, other):
+            d = {"a": x, **other}
             return d["a"]
-        """, ["dict"], '{"a"'),
+        """, ["**", "dict display"], "other}"),
+    ("dict-computed-keys", """
+        def f(x, k1, k2):
+            d = {k1: x, k2: 2.0 * x}
+            return d[k1]
+        """, ["constant keys"], "k1:"),
+    ("dict-items-one-name", """
+        def f(p):
+            s = 0.0
+            for item in p.items():
+                s = s + item[1]
+            return s
+        """, ["d.items()"], "item in"),
     ("set-display", """
         def f(x):
             s = {1, 2}
@@ -222,7 +234,7 @@ REFUSED = [
         def f(x):
             kw = {"axis": 0}
             return np.sum(x, **kw)
-        """, ["dict"], '{"axis"'),
+        """, ["**kwargs"], 'kw)'),
 ]
 
 

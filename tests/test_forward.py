@@ -36,8 +36,15 @@ ATOL = 1e-8
 
 # --- every forward rule, called directly ------------------------------------------
 
+VALUES = type({}.values())        # the result of d.values(): a sequence here
+
+
 def _random_like(x, rng):
-    if isinstance(x, (tuple, list)):
+    if isinstance(x, dict):             # a copy of the same type (a DictAdjoints keeps its primal)
+        out = copy.copy(x)
+        out.update({k: _random_like(v, rng) for k, v in x.items()})
+        return out
+    if isinstance(x, (tuple, list, VALUES)):
         return tuple(_random_like(e, rng) for e in x)
     if isinstance(x, float):
         return float(rng.standard_normal())
@@ -45,6 +52,8 @@ def _random_like(x, rng):
 
 
 def _zero_like(x):
+    if isinstance(x, dict):
+        return {k: _zero_like(v) for k, v in x.items()}
     if isinstance(x, (tuple, list)):
         return tuple(_zero_like(e) for e in x)
     if isinstance(x, (float, np.ndarray)) and np.asarray(x).dtype.kind == "f":
@@ -53,25 +62,35 @@ def _zero_like(x):
 
 
 def _shift(x, u, h):
+    if isinstance(x, dict):             # a copy of the same type (a DictAdjoints keeps its primal)
+        out = copy.copy(x)
+        out.update({k: _shift(v, u[k], h) for k, v in x.items()})
+        return out
     if isinstance(x, (tuple, list)):
         return type(x)(_shift(a, b, h) for a, b in zip(x, u))
     return x + h * u if isinstance(x, float) else np.asarray(x + h * u)
 
 
 def _pairing(a, b):
-    if isinstance(a, (tuple, list)):
+    if isinstance(a, dict):
+        return sum(_pairing(a[k], b[k]) for k in set(a) | set(b))
+    if isinstance(a, (tuple, list, VALUES)):
         return sum(_pairing(x, y) for x, y in zip(a, b, strict=True))
     return float(np.sum(np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)))
 
 
 def _negated(a):
-    if isinstance(a, (tuple, list)):
+    if isinstance(a, dict):
+        return {k: _negated(v) for k, v in a.items()}
+    if isinstance(a, (tuple, list, VALUES)):
         return tuple(_negated(x) for x in a)
     return -np.asarray(a, dtype=np.float64)
 
 
 def _add(a, b):
-    if isinstance(a, (tuple, list)):
+    if isinstance(a, dict):
+        return {k: _add(a[k], b[k]) for k in set(a) | set(b)}
+    if isinstance(a, (tuple, list, VALUES)):
         return tuple(_add(x, y) for x, y in zip(a, b, strict=True))
     return a + b
 
@@ -111,7 +130,9 @@ def test_forward_rule_matches_finite_differences_and_the_reverse_rule(case):
     ans = case.call()
     terms = _contributions(rule, case, u, ans)
     for term in terms:
-        if isinstance(ans, (tuple, list)):
+        if isinstance(ans, dict):
+            assert {k: np.shape(term[k]) for k in ans} == {k: np.shape(a) for k, a in ans.items()}
+        elif isinstance(ans, (tuple, list, VALUES)):
             assert [np.shape(t) for t in term] == [np.shape(a) for a in ans]
         else:
             assert np.shape(term) == np.shape(ans), "a contribution must have the result's shape"

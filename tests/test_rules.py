@@ -53,8 +53,13 @@ def numeric_gradient(f, x):
     return grad
 
 
+VALUES = type({}.values())        # the result of d.values(): a sequence here
+
+
 def cotangent(ans, seed):
-    if isinstance(ans, (tuple, list)):     # a sequence of arrays (unconcatenate): one each
+    if isinstance(ans, dict):
+        return {k: cotangent(a, seed + j + 1) for j, (k, a) in enumerate(ans.items())}
+    if isinstance(ans, (tuple, list, VALUES)):     # a sequence of arrays (unconcatenate): one each
         return tuple(cotangent(a, seed + k + 1) for k, a in enumerate(ans))
     rng = np.random.default_rng(seed)
     if isinstance(ans, float):
@@ -63,7 +68,9 @@ def cotangent(ans, seed):
 
 
 def pairing(g, value, absolute=False):
-    """``sum(g * value)``, over every array of a sequence result too."""
+    """``sum(g * value)``, over every array of a sequence or dict result too."""
+    if isinstance(g, dict):
+        return sum(pairing(g[k], value[k], absolute) for k in g)
     if isinstance(g, tuple):
         return sum(pairing(gk, vk, absolute) for gk, vk in zip(g, value, strict=True))
     terms = g * np.asarray(value, dtype=np.float64)
@@ -82,11 +89,15 @@ def _function_def(rule):
 
 
 def _leaves(value):
-    """The arrays and floats inside an argument (a sequence argument holds several)."""
+    """The arrays and floats inside an argument (a sequence or dict argument holds several)."""
+    if isinstance(value, dict):
+        return list(value.values())
     return list(value) if isinstance(value, (tuple, list)) else [value]
 
 
 def _same(a, b):
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (tuple, list)):
         return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
     if isinstance(a, np.ndarray):
@@ -95,6 +106,10 @@ def _same(a, b):
 
 
 def _replace_item(seq, j, value):
+    if isinstance(seq, dict):           # a copy of the same type (a DictAdjoints keeps its primal)
+        items = copy.copy(seq)
+        items[j] = value
+        return items
     items = list(seq)
     items[j] = value
     return type(seq)(items)
@@ -134,7 +149,12 @@ def test_rule_matches_finite_differences(case):
     for i in case.diff:
         assert i < n, f"the rule gives no gradient for argument {i}"
         arg, grad = case.args[i], grads[i]
-        if isinstance(arg, (tuple, list)):
+        if isinstance(arg, dict):
+            assert isinstance(grad, dict), f"argument {i} is a dict: its gradient must be a dict"
+            parts = [(grad[k], arg[k], f"argument {i}[{k!r}]",
+                      lambda v, k=k: objective(case.replace(i, _replace_item(arg, k, v))))
+                     for k in arg]
+        elif isinstance(arg, (tuple, list)):
             assert isinstance(grad, tuple) and len(grad) == len(arg), \
                 f"argument {i} is a sequence of {len(arg)}: its gradient must be a tuple as long"
             parts = [(grad[j], arg[j], f"argument {i}[{j}]",

@@ -1,16 +1,19 @@
-"""Reverse and forward rules of lists and tuples: building, appending, stacking,
-summing.
+"""Reverse and forward rules of lists, tuples and dicts: building, appending,
+stacking, summing, dict methods.
 
 The adjoint of a list is an :class:`~srcad.runtime.Adjoints`, one adjoint per
-element, whose ``+`` adds elementwise; so is the tangent of a list.
+element, whose ``+`` adds elementwise; so is the tangent of a list.  The
+adjoint of a dict is a :class:`~srcad.runtime.DictAdjoints`, which holds the
+entries that received an adjoint and reads the others as zeros.
 """
 
 import builtins
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, tangent
-from srcad.runtime import Adjoints, broadcast_like, list_append, spread, unarray, zeros_like
+from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.runtime import (Adjoints, broadcast_like, dict_values, list_append, scatter_add, spread,
+                           unarray, values_of, zeros_like)
 
 
 @adjoint(list_append)
@@ -55,3 +58,30 @@ def sum_(g, ans, iterable, start=0):
 @tangent(builtins.sum)
 def sum_tangent(iterable_dot, ans, iterable, start=0):
     return broadcast_like(builtins.sum(iterable_dot), ans)
+
+
+# --- dicts: entries are read with getitem (operators.py); these are the methods -----------
+
+@adjoint(dict.get)
+def get(g, ans, d, key, default=None):
+    return (scatter_add(g, d, key) if key in d else zeros_like(d)), None, \
+        (zeros_like(default) if key in d else g)
+
+
+@tangent(dict.get)
+def get_tangent(d_dot, key_dot, default_dot, ans, d, key, default=None):
+    return (d_dot[key] if key in d else zeros_like(ans)), None, \
+        (zeros_like(ans) if key in d else default_dot)
+
+
+@adjoint(dict.values)
+def values(g, ans, d):
+    return dict_values(g, d)
+
+
+@tangent(dict.values)
+def values_tangent(d_dot, ans, d):
+    return values_of(d_dot, d)
+
+
+nondifferentiable(dict.keys)

@@ -19,7 +19,8 @@ import builtins
 import numpy as np
 
 from srcad.rules.registry import adjoint, nondifferentiable, tangent
-from srcad.runtime import (Adjoints, broadcast_like, check_scalar, checked, dot_adjoint_a,
+from srcad.runtime import (Adjoints, broadcast_like, check_scalar, checked, complete, dict_values,
+                           dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
                            matmul_adjoint_x, matmul_adjoint_y, norm_divisor, packed, prod_others,
                            prod_others_tangent, reduced_count, repeat_to, scatter_add,
@@ -258,6 +259,48 @@ def spread_(g, ans, cotangent, items):
 @tangent(spread)
 def spread_tangent(cotangent_dot, items_dot, ans, cotangent, items):
     return spread(cotangent_dot, items), zeros_like(ans)
+
+
+# --- dicts: completing an adjoint, values in and out, a saved entry ----------------------
+
+@adjoint(complete)
+def complete_(g, ans, cotangent):
+    return g
+
+
+@tangent(complete)
+def complete_tangent(cotangent_dot, ans, cotangent):
+    return cotangent_dot
+
+
+@adjoint(dict_values)
+def dict_values_(g, ans, cotangent, d):
+    return values_of(g, d), zeros_like(d)
+
+
+@tangent(dict_values)
+def dict_values_tangent(cotangent_dot, d_dot, ans, cotangent, d):
+    return dict_values(cotangent_dot, d), zeros_like(ans)
+
+
+@adjoint(values_of)
+def values_of_(g, ans, cotangent, d):
+    return dict_values(g, d), zeros_like(d)
+
+
+@tangent(values_of)
+def values_of_tangent(cotangent_dot, d_dot, ans, cotangent, d):
+    return values_of(cotangent_dot, d), zeros_like(ans)
+
+
+@adjoint(saved_entry)
+def saved_entry_(g, ans, x, index):
+    return scatter_add(g, x, index), None
+
+
+@tangent(saved_entry)
+def saved_entry_tangent(x_dot, index_dot, ans, x, index):
+    return saved_entry(x_dot, index), None
 
 
 nondifferentiable(zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector)

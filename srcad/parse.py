@@ -112,8 +112,9 @@ def parse_function(func):
             sub.lineno += first - 1
             if getattr(sub, "end_lineno", None) is not None:
                 sub.end_lineno += first - 1
-            if hasattr(sub, "col_offset") and sub.col_offset is not None:
-                sub.col_offset += shift
+            for field in ("col_offset", "end_col_offset"):
+                if getattr(sub, field, None) is not None:
+                    setattr(sub, field, getattr(sub, field) + shift)
     if isinstance(node, gast.AsyncFunctionDef):
         uses = " (async def, await)" if any(isinstance(n, gast.Await) for n in gast.walk(node)) \
             else " (async def)"

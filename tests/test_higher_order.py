@@ -92,6 +92,18 @@ def calling(x):
     return np.sum(cube(x) * np.cos(x))
 
 
+def accumulate_in_a_loop(t, n, w):
+    acc = t
+    for i in range(n):
+        acc = acc * w + np.sin(acc)
+    return acc
+
+
+def calling_a_loop(x, w):
+    """The callee's split saves its loop stacks: their tangents are twin stacks."""
+    return np.sum(accumulate_in_a_loop(x, 2, w) ** 2)
+
+
 def linear_algebra(A):
     return np.linalg.det(A) + np.sum(np.linalg.inv(A)) + np.sum(np.linalg.solve(A, np.ones(3)))
 
@@ -110,6 +122,8 @@ HESSIAN_CASES = [
     (with_break, (0.9,), 0),
     (calling, (np.array([0.3, -1.1, 0.8]),), 0),
     (linear_algebra, (A3,), 0),
+    (calling_a_loop, (np.array([0.3, -0.5]), 0.5), 0),
+    (calling_a_loop, (np.array([0.3, -0.5]), 0.5), 1),
 ]
 
 

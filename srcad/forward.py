@@ -149,6 +149,7 @@ class ForwardGenerator:
             out = [node.stmt]
             if self.needed(target):
                 out.append(assign(self.tangent(target), call(self.ref(Stack, "Stack"))))
+                self.defined.add(target)      # the twin stack, e.g. packed into saved values
             return out
         if kind == "push":
             out = [node.stmt]
@@ -326,14 +327,16 @@ class ForwardGenerator:
 
     # -- which tangents may be nonzero (dataflow, no code) ---------------------------
     def _nonzero(self, node, defined):
-        if not node.active or node.kind in ("stack", "push"):
+        if node.kind == "stack":
+            return self.needed(node.target)
+        if not node.active or node.kind == "push":
             return False
         return node.kind == "pop" or bool(self.input_tangents(node, defined))
 
     def _flow(self, items, defined):
         for item in items:
             if isinstance(item, Node):
-                if item.target is not None and item.kind not in ("stack", "push"):
+                if item.target is not None and item.kind != "push":
                     if self._nonzero(item, defined):
                         defined.add(item.target)
                     else:

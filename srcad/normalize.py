@@ -28,6 +28,9 @@ Temporaries are named after the operation and the first user variable they
 involve.  Each new statement keeps the location of the user statement it
 comes from, so the reverse sweep can quote that line.
 
+Nested functions are first lifted out of the body into callees of their own
+(srcad/lift.py), so the normalizer never sees a ``def`` or a named lambda.
+
 This is also the language fence: any construct not handled here is refused by
 name, with its location, instead of being passed on half-understood.
 """
@@ -39,6 +42,7 @@ import keyword
 import gast
 
 from srcad.errors import UnsupportedSyntaxError
+from srcad.lift import lift
 from srcad.structure import attach, structure
 from srcad.trees import name_nodes
 
@@ -77,8 +81,8 @@ UNSUPPORTED_EXPRESSIONS = {
     gast.Yield: ("yield", "srcad differentiates functions, not generators"),
     gast.YieldFrom: ("yield from", "srcad differentiates functions, not generators"),
     gast.Await: ("await", "differentiate synchronous code only"),
-    gast.Lambda: ("a lambda expression", "define the function (def, or a lambda bound to a name) "
-                                         "at module level, outside the differentiated function, and call it"),
+    gast.Lambda: ("a lambda expression here", "bind the lambda to a name at the top level of the "
+                                              "function's body (g = lambda t: ...) and call it"),
     gast.SetComp: ("a set comprehension", "write the loop out with a for statement"),
     gast.DictComp: ("a dict comprehension", "write the loop out with a for statement"),
     gast.NamedExpr: ("an assignment expression (:=)", "assign with a separate statement"),
@@ -86,9 +90,6 @@ UNSUPPORTED_EXPRESSIONS = {
     gast.Set: ("a set display", "use a tuple or a list"),
     gast.JoinedStr: ("an f-string", "build strings outside the differentiated function"),
 }
-
-CONTROL_FLOW = {gast.FunctionDef: "a nested function definition"}
-
 
 class NameAllocator:
     """Hands out readable names that clash with nothing the function uses."""
@@ -140,6 +141,7 @@ class Normalizer:
         self.source = parsed.source
         self.fdef = parsed.node          # freshly parsed for this transformation
         self._fence(self.fdef)
+        lift(parsed)                     # nested functions become callees (srcad/lift.py)
         self.names = NameAllocator(all_names(self.fdef) | _free_names(parsed))
         structure(self.fdef, self.names)
         self.locals = assigned_names(self.fdef)
@@ -188,11 +190,6 @@ class Normalizer:
             what, hint = UNSUPPORTED_STATEMENTS[kind]
             raise self.source.error(UnsupportedSyntaxError,
                                     f"srcad cannot differentiate {what}", stmt, hint=hint)
-        if kind in CONTROL_FLOW:
-            raise self.source.error(
-                UnsupportedSyntaxError,
-                f"srcad does not differentiate {CONTROL_FLOW[kind]} yet", stmt,
-                hint="write this part as straight-line code")
         method = getattr(self, "visit_" + kind.__name__, None)
         if method is None:
             raise self.source.error(

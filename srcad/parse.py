@@ -2,13 +2,15 @@
 
 ``parse_function(f)`` finds ``f``'s source, parses it with gast, strips
 decorators, turns a lambda into an equivalent ``def``, and shifts line and
-column numbers so that every node points at the user's real file.  The
+column numbers so that every node points at the user's real file (a function
+lifted out of another by srcad/lift.py brings its tree along instead).  The
 :class:`Namespace` resolves the names the body reads (closure, globals,
 builtins) so later stages can tell ``np.sin`` from a local variable.
 :class:`Source` renders errors with the source line and a caret.
 """
 
 import builtins
+import copy
 import inspect
 import linecache
 import textwrap
@@ -90,6 +92,11 @@ def parse_function(func):
             hint="pass a function defined with def or lambda; for a callable "
                  "without Python source (a builtin or C extension) register a "
                  "rule with @srcad.adjoint")
+    nested = getattr(func, "srcad_nested", None)
+    if nested is not None:               # lifted from an enclosing function (srcad/lift.py)
+        node, parent = nested
+        return ParsedFunction(func, copy.deepcopy(node), Source(parent.filename, func.__name__),
+                              Namespace(func))
     code = func.__code__
     filename = code.co_filename
     source = Source(filename, func.__name__)
@@ -112,8 +119,9 @@ def parse_function(func):
             sub.lineno += first - 1
             if getattr(sub, "end_lineno", None) is not None:
                 sub.end_lineno += first - 1
-            if hasattr(sub, "col_offset") and sub.col_offset is not None:
-                sub.col_offset += shift
+            for field in ("col_offset", "end_col_offset"):
+                if getattr(sub, field, None) is not None:
+                    setattr(sub, field, getattr(sub, field) + shift)
     if isinstance(node, gast.AsyncFunctionDef):
         uses = " (async def, await)" if any(isinstance(n, gast.Await) for n in gast.walk(node)) \
             else " (async def)"
@@ -121,7 +129,7 @@ def parse_function(func):
             UnsupportedSyntaxError, f"cannot differentiate async function {func.__name__!r}{uses}",
             node, hint="srcad differentiates ordinary (synchronous) functions")
     if isinstance(node, gast.Lambda):
-        node = _lambda_to_def(node, func)
+        node = lambda_to_def(node)
     node.decorator_list = []
     return ParsedFunction(func, node, source, Namespace(func))
 
@@ -193,10 +201,12 @@ def _find_function(tree, func, source, first):
         hint="define the function with a plain def statement")
 
 
-def _lambda_to_def(node, func):
+def lambda_to_def(node, name="lambda", origin=None):
+    """``def name(args): return body`` for a gast Lambda, located at ``origin``
+    (by default the lambda itself)."""
     ret = gast.Return(value=node.body)
     gast.copy_location(ret, node.body)
-    fdef = gast.FunctionDef(name="lambda", args=node.args, body=[ret],
+    fdef = gast.FunctionDef(name=name, args=node.args, body=[ret],
                             decorator_list=[], returns=None, type_comment=None,
                             type_params=[])
-    return gast.copy_location(fdef, node)
+    return gast.copy_location(fdef, origin or node)

@@ -1,5 +1,9 @@
 """Calls into user functions: the callee is differentiated too.
 
+Nested functions (a def, or a lambda bound to a name, in the differentiated
+function's body) are lifted into callees that take the enclosing variables
+they read as keyword arguments.
+
 Every gradient here is compared with central finite differences
 (tests/helpers.py), never with values copied from srcad's output.
 """
@@ -98,6 +102,96 @@ def fib_like(x, n):
     return fib_like(x, n - 1) + 0.5 * fib_like(x, n - 2)
 
 
+# -- nested functions (lambda-lifted: srcad/lift.py) ------------------------------------
+
+def with_nested(x, w):
+    def layer(h, b=0.5):             # reads f's local w (a closure)
+        return np.tanh(h * w + b)
+    act = lambda t: t * np.sin(x)    # noqa: E731 - a lambda bound to a name, reads x
+    w = w * 2.0                      # after the def: layer sees the new w (late binding)
+    return np.sum(layer(layer(x)) + act(x))
+
+
+def nested_in_nested(x, w):
+    def outer(h):
+        def inner(t):
+            return np.sin(t * w) + h   # reads outer's h and f's w
+        return inner(h) * inner(2.0 * h)
+    return np.sum(outer(x))
+
+
+def nested_recursion(x, c):
+    def power(t, k):
+        if k == 0:
+            return c
+        return t * power(t, k - 1)
+    return power(x, 3) + power(2.0 * x, 2)
+
+
+def nested_calls_nested(x, s):
+    def scale(t):
+        return t * s
+    def model(t):                    # needs s only to pass it on to scale
+        return np.tanh(scale(t)) + scale(t * t)
+    return np.sum(model(x))
+
+
+def nested_mutual_recursion(x, n):
+    def even(t, k):
+        if k == 0:
+            return t
+        return odd(t * 1.1, k - 1)   # defined below: looked up when even runs
+    def odd(t, k):
+        if k == 0:
+            return np.sin(t)
+        return even(t * x, k - 1)
+    return even(x, n)
+
+
+def nested_loop_called_in_loop(x, w):
+    def cumulate(t, n):
+        acc = t
+        for i in range(n):
+            acc = acc * w + np.sin(acc)
+        return acc
+    total = 0.0
+    for k in range(3):
+        total = total + cumulate(x, k + 1)
+        w = w * 0.9                  # each call sees the current w
+    return np.sum(total)
+
+
+def nested_inactive_call(x, w):
+    def poly(t, k=2.0):
+        return t * t * k + w
+    c = poly(3.0, k=1.0)             # constant argument: active only through w
+    return np.sum(poly(x) * c)
+
+
+def nested_keyword_call(x, w):
+    def affine(t, *, scale=1.0, shift=0.0):
+        return t * scale * w + shift
+    return np.sum(np.sin(affine(x, shift=0.3)) + affine(scale=2.0, t=x))
+
+
+def make_nested_closure(k):
+    def f(x, w):                     # indented source, reads k from its own closure
+        def g(t):
+            return k * np.sin(t * w)
+        return np.sum([g(t) for t in x]) + g(w)
+    return f
+
+
+class NestedInMethod:
+    def __init__(self, s):
+        self.s = s
+
+    def loss(self, x):
+        def g(t):                    # reads self: passed like any local
+            return np.tanh(t * self.s)
+        return np.sum(g(x) ** 2)
+
+
 CASES = [
     ("two_layers", two_layers, (RNG.standard_normal((4, 3)), RNG.standard_normal((3, 2)),
                                 RNG.standard_normal((2, 2))), (0, 1, 2)),
@@ -111,6 +205,17 @@ CASES = [
      (0, 1)),
     ("nested_calls", nested, (RNG.standard_normal(3),), (0,)),
     ("same_argument_twice", same_arg_twice, (RNG.standard_normal(3),), (0,)),
+    ("nested_def_and_lambda", with_nested, (RNG.standard_normal(3), RNG.standard_normal(3)), (0, 1)),
+    ("nested_in_nested", nested_in_nested, (RNG.standard_normal(3), RNG.standard_normal(3)), (0, 1)),
+    ("nested_recursion", nested_recursion, (0.7, 1.3), (0, 1)),
+    ("nested_calls_nested", nested_calls_nested, (RNG.standard_normal(3), 0.8), (0, 1)),
+    ("nested_mutual_recursion", nested_mutual_recursion, (0.6, 5), (0,)),
+    ("nested_loop_called_in_loop", nested_loop_called_in_loop, (RNG.standard_normal(2), 0.5), (0, 1)),
+    ("nested_inactive_call", nested_inactive_call, (RNG.standard_normal(3), 0.4), (0, 1)),
+    ("nested_inactive_call_x", nested_inactive_call, (RNG.standard_normal(3), 0.4), (0,)),
+    ("nested_in_a_closure", make_nested_closure(1.5), (RNG.standard_normal(3), 0.7), (0, 1)),
+    ("nested_in_a_method", NestedInMethod(0.8).loss, (RNG.standard_normal(3),), (0,)),
+    ("nested_keyword_call", nested_keyword_call, (RNG.standard_normal(3), 0.7), (0, 1)),
 ]
 
 
@@ -159,3 +264,32 @@ def test_callee_without_source_or_rule_is_an_error():
 
 def uses_fft(x):
     return np.sum(np.abs(np.fft.fft(x)))
+
+
+def test_nested_function_calls_pass_the_closure_variables_it_reads():
+    source = srcad.grad(with_nested, wrt=(0, 1)).source
+    assert "layer_x, layer_x_saved = forward_layer(x, w=w_1)" in source   # the new w
+    assert "act_x, act_x_saved = forward_act(x, x=x)" in source
+    assert "def forward_layer(h, b=0.5, *, w):" in source
+    assert "def forward_act(t, *, x):" in source
+
+
+def test_inactive_call_of_a_nested_function_runs_the_lifted_function():
+    source = srcad.grad(nested_inactive_call, wrt=0).source
+    assert "c = poly(3.0, k=1.0, w=w)" in source
+
+
+def test_nested_functions_are_lifted_once_per_enclosing_function():
+    from srcad import api
+    srcad.grad(with_nested, wrt=0)
+    srcad.grad(with_nested, wrt=1)
+    layers = [f for f in api._splits if f.__qualname__ == "with_nested.<locals>.layer"]
+    assert len(layers) == 1
+    assert set(api._splits[layers[0]]) >= {("h",), ("h", "w")}
+
+
+def test_the_enclosing_function_is_unchanged():
+    x, w = RNG.standard_normal(3), RNG.standard_normal(3)
+    expected = np.sum(np.tanh(np.tanh(x * 2 * w + 0.5) * 2 * w + 0.5) + x * np.sin(x))
+    srcad.grad(with_nested, wrt=(0, 1))(x, w)
+    assert np.isclose(with_nested(x, w), expected)

@@ -143,15 +143,91 @@ REFUSED = [
             from os import path
             return x * 2.0
         """, ["import"], "from os"),
-    ("lambda-value", """
+    ("lambda-in-a-branch", """
         def f(x):
-            g = lambda t: t * 2.0
+            if x > 0:
+                g = lambda t: t * 2.0
+            else:
+                g = lambda t: t * 3.0
             return g(x)
         """, ["lambda"], "lambda t"),
     ("lambda-argument", """
         def f(x):
             return np.sum(np.apply_along_axis(lambda t: t * 2.0, 0, x))
         """, ["lambda"], "lambda t"),
+    ("nested-def-in-a-branch", """
+        def f(x):
+            if x > 0:
+                def g(t):
+                    return t * 2.0
+                x = g(x)
+            return x
+        """, ["nested function", "branch or loop"], "def g"),
+    ("nested-def-passed-as-a-value", """
+        def f(x):
+            def g(t):
+                return t * 2.0
+            return np.sum(np.apply_along_axis(g, 0, x))
+        """, ["nested function", "only be called"], "g, 0"),
+    ("nested-def-returned", """
+        def f(x):
+            def g(t):
+                return t * x
+            fs = [g]
+            return fs[0](x)
+        """, ["nested function", "only be called"], "g]"),
+    ("nested-def-and-assignment", """
+        def f(x):
+            def g(t):
+                return t * 2.0
+            y = g(x)
+            g = 3.0
+            return y * g
+        """, ["bound both"], "g = 3.0"),
+    ("nested-def-decorated", """
+        def f(x):
+            @np.vectorize
+            def g(t):
+                return t * 2.0
+            return g(x)
+        """, ["decorated", "nested function"], "np.vectorize"),
+    ("nested-def-computed-default", """
+        def f(x):
+            def g(t, s=x * 2.0):
+                return t * s
+            return g(x)
+        """, ["default", "constants"], "x * 2.0"),
+    ("nested-def-used-before-definition", """
+        def f(x):
+            y = g(x)
+            def g(t):
+                return t * 2.0
+            return y
+        """, ["before it is defined"], "g(x)"),
+    ("nested-def-defined-twice", """
+        def f(x):
+            def g(t):
+                return t * 2.0
+            y = g(x)
+            def g(s):
+                return s * 3.0
+            return y + g(x)
+        """, ["defined twice"], "def g(s)"),
+    ("nested-def-given-its-closure-variable", """
+        def f(x, w):
+            def g(t):
+                return t * w
+            return g(x, w=2.0)
+        """, ["no parameter 'w'"], "2.0)"),
+    ("nested-def-nonlocal", """
+        def f(x):
+            s = 0.0
+            def g(t):
+                nonlocal s
+                s = t
+                return t * 2.0
+            return g(x) + s
+        """, ["nonlocal"], "nonlocal s"),
     ("set-comprehension", """
         def f(x):
             s = {t for t in x}
@@ -687,6 +763,37 @@ def test_error_inside_a_called_function_shows_its_user_line(moddir):
     text = _traceback_of(lambda: d(0.25))
     line = _user_line(path, "return math.sqrt(u)")
     assert re.search(rf"# <- {path.name}:{line}: return math\.sqrt\(u\)", text), text
+
+
+NESTED = """
+def f(x, w):
+    def inner(t):
+        u = t * w
+        return math.sqrt(u)
+    return inner(x * 2.0) * 3.0
+"""
+
+
+def test_error_inside_a_nested_function_shows_its_user_line(moddir):
+    f, path = load(moddir, NESTED)
+    text = _traceback_of(lambda: srcad.grad(f)(0.25, -1.0))
+    line = _user_line(path, "return math.sqrt(u)")
+    assert re.search(rf"# <- {path.name}:{line}: return math\.sqrt\(u\)", text), text
+
+
+def test_unknown_function_inside_a_nested_function_points_at_its_line(moddir):
+    f, path = load(moddir, """
+        def f(x):
+            def g(t):
+                s = t * 2.0
+                return np.sum(np.fft.fft(s).real)
+            return g(x)
+        """)
+    with pytest.raises(srcad.UnknownPrimitiveError) as info:
+        srcad.grad(f)
+    error = info.value
+    assert (error.filename, error.lineno) == (str(path), _user_line(path, "np.fft.fft(s)"))
+    assert "np.fft.fft(s)" in str(error) and "^" in str(error)
 
 
 def test_error_in_reverse_sweep_shows_user_line(moddir):

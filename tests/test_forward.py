@@ -463,3 +463,18 @@ def test_a_call_uses_the_callees_tangent_function():
     source = srcad.jvp(calls).source
     assert "square_x, square_x_dot = jvp_square(x, x_dot)" in source
     assert "def jvp_square(u, u_dot):" in source
+
+
+def test_a_nested_function_gets_a_tangent_function_taking_its_closure_variables():
+    from test_calls import nested_recursion, with_nested
+    source = srcad.jvp(with_nested, wrt=(0, 1)).source
+    assert "layer_x, layer_x_dot = jvp_layer(x, 0.5, x_dot, w_1_dot, w=w_1)" in source
+    assert "def jvp_act(t, t_dot, x_dot, *, x):" in source
+    rng = np.random.default_rng(3)
+    for f, args in ((with_nested, (rng.standard_normal(3), rng.standard_normal(3))),
+                    (nested_recursion, (0.7, 1.3))):
+        for wrt in ((0,), (1,)):
+            tangents = [_random_like(args[i], rng) for i in wrt]
+            value, tangent = srcad.jvp(f, wrt=wrt)(*args, *tangents)
+            assert_close(value, f(*args))
+            assert_close(tangent, _directional(f, args, wrt, tangents), rtol=1e-5, atol=1e-7)

@@ -16,6 +16,7 @@ import srcad
 from srcad.errors import SrcadError
 
 from helpers import assert_close, numerical_grad
+from test_calls import nested_loop_called_in_loop, with_nested
 from test_forward import accumulate as loop
 
 RNG = np.random.default_rng(11)
@@ -92,6 +93,18 @@ def calling(x):
     return np.sum(cube(x) * np.cos(x))
 
 
+def accumulate_in_a_loop(t, n, w):
+    acc = t
+    for i in range(n):
+        acc = acc * w + np.sin(acc)
+    return acc
+
+
+def calling_a_loop(x, w):
+    """The callee's split saves its loop stacks: their tangents are twin stacks."""
+    return np.sum(accumulate_in_a_loop(x, 2, w) ** 2)
+
+
 def linear_algebra(A):
     return np.linalg.det(A) + np.sum(np.linalg.inv(A)) + np.sum(np.linalg.solve(A, np.ones(3)))
 
@@ -110,6 +123,11 @@ HESSIAN_CASES = [
     (with_break, (0.9,), 0),
     (calling, (np.array([0.3, -1.1, 0.8]),), 0),
     (linear_algebra, (A3,), 0),
+    (calling_a_loop, (np.array([0.3, -0.5]), 0.5), 0),
+    (calling_a_loop, (np.array([0.3, -0.5]), 0.5), 1),
+    (with_nested, (RNG.normal(size=3), RNG.normal(size=3)), 0),
+    (with_nested, (RNG.normal(size=3), RNG.normal(size=3)), 1),
+    (nested_loop_called_in_loop, (np.array([0.3, -0.5]), 0.5), 1),
 ]
 
 
@@ -344,3 +362,16 @@ def test_third_derivative_through_calls_by_reverse_over_reverse():
     d3 = srcad.grad(d2)
     assert_close(d3(0.7), numerical_grad(d2, (0.7,), 0), rtol=1e-6)
     assert_close(d2(0.7), srcad.hessian(calls_twice)(0.7), rtol=1e-10)
+
+
+def nested_lambda(x):
+    g = lambda t: np.sin(t * x)      # noqa: E731 - lifted into a callee that takes x
+    return g(x) * x
+
+
+def test_reverse_over_reverse_through_a_nested_function():
+    d1 = srcad.grad(nested_lambda)
+    d2 = srcad.grad(d1)
+    assert_close(d1(0.7), numerical_grad(nested_lambda, (0.7,), 0), rtol=1e-6)
+    assert_close(d2(0.7), numerical_grad(d1, (0.7,), 0), rtol=1e-6)
+    assert_close(d2(0.7), srcad.hessian(nested_lambda)(0.7), rtol=1e-10)

@@ -301,13 +301,12 @@ def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
     pullback = derivative(f, tuple(names), "vjp")
     grads = pullback(*fresh(), v)
     report, errors = [], {}
-    for name, g in zip(names, grads):
-        i = params.index(name)
-        x = np.asarray(args[i], dtype=float)
+    for name, g, fx, x in _entries(names, grads, params, f, args):
+        x = np.asarray(x, dtype=float)
         numeric = np.zeros(x.shape)
         for idx in np.ndindex(x.shape):
-            numeric[idx] = (_project(f, args, i, x, idx, eps, v)
-                            - _project(f, args, i, x, idx, -eps, v)) / (2 * eps)
+            numeric[idx] = (_project(fx, [x], 0, x, idx, eps, v)
+                            - _project(fx, [x], 0, x, idx, -eps, v)) / (2 * eps)
         g = np.asarray(g, dtype=float)
         if g.shape != numeric.shape:
             report.append(f"  {name}: srcad's gradient has shape {g.shape}, expected {numeric.shape}")
@@ -327,6 +326,33 @@ def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
             hint="if f is not differentiable at this point, move the point away from kinks; "
                  "otherwise please report the function")
     return errors
+
+
+def _entries(names, grads, params, f, args):
+    """``(label, gradient, f as a function of one leaf, leaf)`` for every array
+    or float the gradients cover: an argument, or each entry of a dict or list
+    argument (``params['W']``)."""
+    for name, g in zip(names, grads):
+        i = params.index(name)
+
+        def at(value, i=i):
+            return f(*args[:i], value, *args[i + 1:])
+
+        yield from _leaf_entries(name, g, args[i], at)
+
+
+def _leaf_entries(label, g, x, at):
+    """The leaves of ``x``; ``at(value)`` is f's output with ``x`` replaced."""
+    if not isinstance(x, (dict, list, tuple)):
+        yield label, g, at, x
+        return
+    for key in (list(x) if isinstance(x, dict) else range(len(x))):
+        def at_key(value, key=key):
+            new = dict(x) if isinstance(x, dict) else list(x)
+            new[key] = value
+            return at(new if not isinstance(x, tuple) else tuple(new))
+
+        yield from _leaf_entries(f"{label}[{key!r}]", g[key], x[key], at_key)
 
 
 def check_rule(fn, *args, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0, **kwargs):
@@ -475,6 +501,12 @@ class _Call:
         bound.apply_defaults()
         self.args, self.kwargs = bound.args, bound.kwargs
         self.inputs = [bound.arguments[n] for n in names]
+        for name, x in zip(names, self.inputs):
+            if isinstance(x, (dict, list, tuple)):
+                raise SrcadError(
+                    f"Jacobians and Hessians need array or float arguments, but {name!r} is a "
+                    f"{type(x).__name__}", hint="use srcad.grad, srcad.vjp or srcad.jvp, which take "
+                    "dicts and lists, or pass the entries as separate arguments")
 
 
 def _basis(x):

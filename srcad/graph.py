@@ -495,6 +495,13 @@ def _attach_rule(graph, node, forward=False):
     for param, atom in binding.items():
         if not isinstance(atom, gast.AST) or not any(n in graph.varied for n in atom_names(atom)):
             continue
+        if not tmpl.differentiable(param) and node.primitive is operator.getitem:
+            raise source.error(
+                NonDifferentiableError,
+                f"the index of this subscript depends on {', '.join(graph.wrt)}, and an index "
+                f"carries no derivative", where,
+                hint="index with constants, loop counters or integers computed from them; to loop "
+                     "over a dict, write `for k in d.keys()` or `for k, v in d.items()`")
         if not tmpl.differentiable(param):
             raise source.error(
                 NonDifferentiableError,

@@ -278,3 +278,53 @@ def test_jvp_through_local_dicts(f, args):
     value, out_dot = srcad.jvp(f)(*args, 1.0)
     assert_close(value, f(*args))
     assert_close(out_dot, numerical_grad(f, args, 0))
+
+
+# -- the rest of the API ----------------------------------------------------------------------------
+
+def test_check_grad_checks_every_entry_of_a_dict_argument():
+    params, x, y = mlp_args()
+    errors = srcad.check_grad(mlp_loss, params, x, y, wrt=(0, 1))
+    assert set(errors) == {f"params[{k!r}]" for k in params} | {"x"}
+
+
+def wrong_rule_user(p):
+    return halve_wrong(p["a"]) * 2.0
+
+
+def halve_wrong(v):
+    return v / 2.0
+
+
+def halve_wrong_rule(g, ans, v):
+    return g                            # wrong on purpose: the gradient is g / 2
+
+
+def test_check_grad_reports_a_wrong_entry():
+    srcad.adjoint(halve_wrong)(halve_wrong_rule)
+    try:
+        with pytest.raises(srcad.GradientCheckError, match=r"p\['a'\]"):
+            srcad.check_grad(wrong_rule_user, {"a": 1.0, "b": 2.0})
+    finally:
+        from srcad.rules.registry import ADJOINTS, key
+        ADJOINTS.pop(key(halve_wrong), None)
+
+
+@pytest.mark.parametrize("transform", [srcad.jacobian, srcad.hessian])
+def test_jacobian_and_hessian_refuse_dict_arguments_clearly(transform):
+    params, x, y = mlp_args()
+    with pytest.raises(srcad.SrcadError, match="'params' is a dict"):
+        transform(mlp_loss)(params, x, y)
+
+
+def iterate_keys_directly(p):
+    s = 0.0
+    for key in p:
+        s = s + p[key]
+    return s
+
+
+def test_iterating_a_dict_directly_is_refused_with_a_hint():
+    with pytest.raises(srcad.NonDifferentiableError, match="index") as info:
+        srcad.grad(iterate_keys_directly)({"a": 1.0})
+    assert "d.items()" in info.value.hint

@@ -147,8 +147,9 @@ class ForwardGenerator:
         kind, target = node.kind, node.target
         if kind == "stack":
             out = [node.stmt]
-            if self.needed(target):
+            if self.needed(target):        # its twin, which a callee's saved values may carry
                 out.append(assign(self.tangent(target), call(self.ref(Stack, "Stack"))))
+                self.defined.add(target)
             return out
         if kind == "push":
             out = [node.stmt]
@@ -319,14 +320,16 @@ class ForwardGenerator:
 
     # -- which tangents may be nonzero (dataflow, no code) ---------------------------
     def _nonzero(self, node, defined):
-        if not node.active or node.kind in ("stack", "push"):
+        if node.kind == "stack":
+            return self.needed(node.target)
+        if not node.active or node.kind == "push":
             return False
         return node.kind == "pop" or bool(self.input_tangents(node, defined))
 
     def _flow(self, items, defined):
         for item in items:
             if isinstance(item, Node):
-                if item.target is not None and item.kind not in ("stack", "push"):
+                if item.target is not None and item.kind != "push":
                     if self._nonzero(item, defined):
                         defined.add(item.target)
                     else:

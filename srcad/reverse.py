@@ -199,7 +199,7 @@ class ReverseGenerator:
         graph = self.graph
         setup, forward, reverse, result, seed = self.sweeps()
         available = set(graph.params) | _stored(setup + forward)
-        kept = sorted((_reads(reverse) | _reads([gast.Expr(value=result)])) & available)
+        kept = sorted(optimize.live_in(reverse + [gast.Return(value=result)]) & available)
         saved = self.names.fresh("saved")
         pack = gast.Tuple(elts=[name(v) for v in kept], ctx=gast.Load())
         # a value bound only in a branch that did not run is packed as None

@@ -92,6 +92,17 @@ def calling(x):
     return np.sum(cube(x) * np.cos(x))
 
 
+def loops_in_a_callee(x):
+    return np.sum(sine_loop(x) * x)
+
+
+def sine_loop(X):
+    s = 0.0
+    for x in X:
+        s = s + np.sin(x)
+    return s
+
+
 def linear_algebra(A):
     return np.linalg.det(A) + np.sum(np.linalg.inv(A)) + np.sum(np.linalg.solve(A, np.ones(3)))
 
@@ -110,6 +121,7 @@ HESSIAN_CASES = [
     (with_break, (0.9,), 0),
     (calling, (np.array([0.3, -1.1, 0.8]),), 0),
     (linear_algebra, (A3,), 0),
+    (loops_in_a_callee, (np.array([0.3, -1.1, 0.8]),), 0),
 ]
 
 

@@ -736,10 +736,12 @@ def _is_static(expr, local_names):
     """True when ``expr`` reads no local variable and calls nothing.
 
     Such expressions (``np.pi``, ``2 * SCALE``, ``-1``) stay inline as atoms:
-    evaluating them again in the reverse sweep gives the same value.
+    evaluating them again in the reverse sweep gives the same value.  A name
+    the normalizer itself loaded (a temporary too, as in ``t[1]`` for the
+    nested target of ``a, (b, c) = f(x)``) is local.
     """
     for node in gast.walk(expr):
-        if isinstance(node, gast.Name) and node.id in local_names:
+        if isinstance(node, gast.Name) and (node.id in local_names or getattr(node, "srcad_resolved", False)):
             return False
         if not isinstance(node, _STATIC_NODES):
             return False

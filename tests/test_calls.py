@@ -98,6 +98,15 @@ def fib_like(x, n):
     return fib_like(x, n - 1) + 0.5 * fib_like(x, n - 2)
 
 
+def halves(x):
+    return x * 2.0, (np.sin(x), x * x)
+
+
+def nested_unpacking(x):
+    a, (b, c) = halves(x)
+    return np.sum(a * b * c)
+
+
 CASES = [
     ("two_layers", two_layers, (RNG.standard_normal((4, 3)), RNG.standard_normal((3, 2)),
                                 RNG.standard_normal((2, 2))), (0, 1, 2)),
@@ -111,6 +120,7 @@ CASES = [
      (0, 1)),
     ("nested_calls", nested, (RNG.standard_normal(3),), (0,)),
     ("same_argument_twice", same_arg_twice, (RNG.standard_normal(3),), (0,)),
+    ("nested_unpacking", nested_unpacking, (RNG.standard_normal(3),), (0,)),
 ]
 
 

@@ -28,6 +28,7 @@ from srcad.rules.template import template
 
 from helpers import assert_close
 from rule_cases import CASES, name_of
+from test_calls import nested_unpacking
 
 EPS = 1e-6
 RTOL = 1e-6
@@ -291,6 +292,7 @@ JVP_CASES = [
     (recursive, (1.3,), (0,)),
     (rows, (np.array([0.5, -1.0]),), (0,)),
     (updates, (np.array([0.5, -1.0, 2.0]),), (0,)),
+    (nested_unpacking, (RNG.normal(size=3),), (0,)),
 ]
 
 

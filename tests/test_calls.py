@@ -98,6 +98,67 @@ def fib_like(x, n):
     return fib_like(x, n - 1) + 0.5 * fib_like(x, n - 2)
 
 
+def total(scale, *xs):
+    s = 0.0
+    for x in xs:
+        s = s + scale * np.sin(x)
+    return s
+
+
+def varargs(a, b, c):
+    """The example of issue 4: constants inside *xs, a vector in a second call."""
+    return total(2.0, a, b * c, 3.0) + np.sum(total(a, c))
+
+
+def varargs_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + total(x[i], x, 1.0, x[0] * i)
+    return np.sum(s)
+
+
+def nest(n, *xs):
+    if n == 0:
+        return sum(xs)
+    return nest(n - 1, xs[0] * xs[1], np.sin(xs[1]))
+
+
+def varargs_recursion(x, y):
+    return nest(3, x, y)
+
+
+def varargs_same_name_twice(x, y):
+    return np.sum(total(x, x, y, x))
+
+
+def moments(*xs):
+    a, b = xs[0], xs[1]
+    stacked = np.stack(xs)
+    return sum(xs) / len(xs), np.sum(stacked ** 2) + a * b
+
+
+def varargs_tuple_result(x, y):
+    m, q = moments(x, y * 2.0, x * y)
+    return np.sum(m * q)
+
+
+def weighted(*xs, w=1.0):
+    a, b = xs
+    return w * a * b
+
+
+def varargs_keyword_only(x, y):
+    return weighted(x, 2.0, w=y) + weighted(y, x)
+
+
+def first_two(pair):
+    return pair[0] * np.cos(pair[1])
+
+
+def list_literal_argument(x, y):
+    return first_two([x, y]) + first_two([2.0, x])
+
+
 def halves(x):
     return x * 2.0, (np.sin(x), x * x)
 
@@ -120,6 +181,14 @@ CASES = [
      (0, 1)),
     ("nested_calls", nested, (RNG.standard_normal(3),), (0,)),
     ("same_argument_twice", same_arg_twice, (RNG.standard_normal(3),), (0,)),
+    ("varargs", varargs, (0.3, -0.8, 1.1), (0, 1, 2)),
+    ("varargs_in_loop", varargs_in_loop, (RNG.standard_normal(3),), (0,)),
+    ("varargs_recursion", varargs_recursion, (0.7, -0.4), (0, 1)),
+    ("varargs_same_name_twice", varargs_same_name_twice, (0.6, RNG.standard_normal(2)), (0, 1)),
+    ("varargs_tuple_result", varargs_tuple_result, (RNG.standard_normal(2), RNG.standard_normal(2)),
+     (0, 1)),
+    ("varargs_keyword_only", varargs_keyword_only, (0.9, -1.3), (0, 1)),
+    ("list_literal_argument", list_literal_argument, (0.9, -1.3), (0, 1)),
     ("nested_unpacking", nested_unpacking, (RNG.standard_normal(3),), (0,)),
 ]
 
@@ -169,3 +238,14 @@ def test_callee_without_source_or_rule_is_an_error():
 
 def uses_fft(x):
     return np.sum(np.abs(np.fft.fft(x)))
+
+
+def test_varargs_are_passed_as_written_and_their_adjoints_split_by_position():
+    source = srcad.grad(varargs, wrt=(0, 1, 2)).source
+    assert "def forward_total(scale, *xs):" in source
+    assert "forward_total(2.0, a, mul_b, 3.0)" in source   # the call as the user wrote it
+    assert "da, (dc,) = reverse_total(total_a_2_saved" in source     # fresh names: unpacked
+    assert "total_a_2, total_a_2_saved = forward_total_2(a, c)" in source
+    assert "da = da + dtotal_a_args[0]" in source            # a constant element gets nothing
+    assert "dmul_b = dtotal_a_args[1]" in source
+    assert "dtotal_a_args[2]" not in source

@@ -28,7 +28,8 @@ from srcad.rules.template import template
 
 from helpers import assert_close
 from rule_cases import CASES, name_of
-from test_calls import nested_unpacking
+from test_calls import (nested_unpacking, varargs, varargs_in_loop, varargs_keyword_only,
+                        varargs_recursion, varargs_same_name_twice, varargs_tuple_result)
 
 EPS = 1e-6
 RTOL = 1e-6
@@ -292,6 +293,13 @@ JVP_CASES = [
     (recursive, (1.3,), (0,)),
     (rows, (np.array([0.5, -1.0]),), (0,)),
     (updates, (np.array([0.5, -1.0, 2.0]),), (0,)),
+    (varargs, (0.3, -0.8, 1.1), (0, 1, 2)),
+    (varargs, (0.3, -0.8, 1.1), (1,)),
+    (varargs_in_loop, (RNG.normal(size=3),), (0,)),
+    (varargs_recursion, (0.7, -0.4), (0, 1)),
+    (varargs_same_name_twice, (0.6, RNG.normal(size=2)), (0, 1)),
+    (varargs_tuple_result, (RNG.normal(size=2), RNG.normal(size=2)), (0, 1)),
+    (varargs_keyword_only, (0.9, -1.3), (0, 1)),
     (nested_unpacking, (RNG.normal(size=3),), (0,)),
 ]
 
@@ -444,3 +452,9 @@ def test_a_call_uses_the_callees_tangent_function():
     source = srcad.jvp(calls).source
     assert "square_x, square_x_dot = jvp_square(x, x_dot)" in source
     assert "def jvp_square(u, u_dot):" in source
+
+
+def test_a_varargs_callee_takes_one_tuple_and_its_tangents():
+    source = srcad.jvp(varargs, wrt=(0, 1, 2)).source
+    assert "jvp_total(2.0, (a, mul_b, 3.0), (a_dot, mul_b_dot, 0.0))" in source
+    assert "def jvp_total(scale, xs, xs_dot):" in source

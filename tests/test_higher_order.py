@@ -16,6 +16,8 @@ import srcad
 from srcad.errors import SrcadError
 
 from helpers import assert_close, numerical_grad
+from test_calls import (varargs, varargs_in_loop, varargs_keyword_only, varargs_recursion,
+                        varargs_tuple_result)
 from test_forward import accumulate as loop
 
 RNG = np.random.default_rng(11)
@@ -122,6 +124,8 @@ HESSIAN_CASES = [
     (calling, (np.array([0.3, -1.1, 0.8]),), 0),
     (linear_algebra, (A3,), 0),
     (loops_in_a_callee, (np.array([0.3, -1.1, 0.8]),), 0),
+    (varargs_in_loop, (np.array([0.3, -1.1, 0.8]),), 0),
+    (varargs_tuple_result, (np.array([0.3, -1.1]), np.array([0.5, 0.2])), 1),
 ]
 
 
@@ -356,3 +360,23 @@ def test_third_derivative_through_calls_by_reverse_over_reverse():
     d3 = srcad.grad(d2)
     assert_close(d3(0.7), numerical_grad(d2, (0.7,), 0), rtol=1e-6)
     assert_close(d2(0.7), srcad.hessian(calls_twice)(0.7), rtol=1e-10)
+
+
+@pytest.mark.parametrize("f, args", [(varargs, (0.3, -0.8, 1.1)), (varargs_recursion, (0.7, -0.4)),
+                                     (varargs_keyword_only, (0.9, -1.3))],
+                         ids=["varargs", "varargs_recursion", "varargs_keyword_only"])
+def test_hessian_through_a_varargs_callee(f, args):
+    """Forward over reverse: the split functions keep ``*xs`` and are transformed again."""
+    wrt = tuple(range(len(args)))
+    H = srcad.hessian(f, wrt=wrt)(*args)
+    for i in wrt:
+        for j in wrt:
+            assert_close(H[i][j], numerical_hessian(f, args, i, j), rtol=1e-5, atol=1e-6)
+
+
+def test_reverse_over_reverse_through_a_varargs_callee():
+    """``weighted(*xs, w=1.0)`` has no loop, so grad of grad goes through it."""
+    args = (0.9, -1.3)
+    second = srcad.grad(srcad.grad(varargs_keyword_only, wrt=0), wrt=(0, 1))(*args)
+    assert_close(second, [numerical_hessian(varargs_keyword_only, args, 0, j) for j in (0, 1)],
+                 rtol=1e-5, atol=1e-6)

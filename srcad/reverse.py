@@ -337,7 +337,8 @@ class ReverseGenerator:
     def reverse_call(self, node, g):
         """The callee's reverse sweep, then the contributions to the arguments."""
         split = self._split(node)
-        func = self.ref(split.reverse, f"reverse_{_identifier(node.callee.__name__)}")
+        forward = self.refs(f"forward_{_identifier(node.callee.__name__)}", split.forward)
+        func = self.ref(split.reverse, "reverse" + forward[len("forward"):])   # forward_h_2: reverse_h_2
         grads = call(func, name(self._saved[node]), g)
         atoms = [node.binding[p] for p in node.callee_wrt]
         whole = atoms[0] if len(atoms) == 1 else gast.Tuple(elts=atoms, ctx=gast.Load())

@@ -16,7 +16,7 @@ import numpy as np
 from srcad import codegen, debug, parse
 from srcad.errors import SourceUnavailableError, SrcadError, WrtError
 from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
-from srcad.normalize import normalize, param_names
+from srcad.normalize import check_signature, normalize, param_names
 from srcad.reverse import reverse_function, split_functions
 
 _cache = weakref.WeakKeyDictionary()
@@ -162,9 +162,10 @@ def _entry(table, make, generate, func, wrt):
 
 
 def _callee_graph(func, wrt, prepare=None, forward=False):
-    """The analyzed graph of a called function, differentiated w.r.t. ``wrt``."""
+    """The analyzed graph of a called function (or of the function jvp
+    transforms, whose signature ``_generate_forward`` checks), w.r.t. ``wrt``."""
     parsed = parse.parse_function(func)
-    graph = GraphBuilder(parsed, normalize(parsed)).build(list(wrt))
+    graph = GraphBuilder(parsed, normalize(parsed, callee=True)).build(list(wrt))
     graph.wrt_is_tuple = len(wrt) > 1
     if prepare is not None:
         prepare(graph)
@@ -463,6 +464,8 @@ def _generate_tangent(entry):
 
 def _generate_forward(f, wrt, mode):
     params = _signature_params(f)
+    if len(params) < len(inspect.signature(f, follow_wrapped=False).parameters):
+        check_signature(parse.parse_function(f))   # *args/**kwargs: refused, as by grad
     names, is_tuple = resolve_wrt(f, params, wrt)
     if mode == "jvp":
         entry = forward_entry(f, tuple(names))

@@ -92,6 +92,9 @@ class ForwardGenerator:
         body = optimize.eliminate_dead_code(body)
         args = clone(graph.fdef.args)
         args.defaults = []                # the tangents follow: every parameter is required
+        if args.vararg is not None:       # *xs: one tuple, as call_node passes it
+            args.args.append(args.vararg)
+            args.vararg = None
         args.args += [gast.Name(id=t, ctx=gast.Param(), annotation=None, type_comment=None)
                       for t in tangent_params]
         fname = self.names.fresh(f"jvp_{_identifier(graph.name)}")
@@ -147,7 +150,7 @@ class ForwardGenerator:
         kind, target = node.kind, node.target
         if kind == "stack":
             out = [node.stmt]
-            if self.needed(target):
+            if self.needed(target):        # its twin, which a callee's saved values may carry
                 out.append(assign(self.tangent(target), call(self.ref(Stack, "Stack"))))
                 self.defined.add(target)      # the twin stack, e.g. packed into saved values
             return out
@@ -199,8 +202,7 @@ class ForwardGenerator:
             parts = [self.tangent_of(e, defined) for e in atom.elts]
             if all(p is None for p in parts):
                 return None
-            elts = [p if p is not None else call(self.ref(zeros_like, "zeros_like"), clone(e))
-                    for p, e in zip(parts, atom.elts)]
+            elts = [p if p is not None else self._zero_of(e) for p, e in zip(parts, atom.elts)]
             return type(atom)(elts=elts, ctx=gast.Load())
         if isinstance(atom, gast.Dict):
             parts = [self.tangent_of(v, defined) for v in atom.values]
@@ -210,6 +212,12 @@ class ForwardGenerator:
                       for p, v in zip(parts, atom.values)]
             return gast.Dict(keys=[clone(k) for k in atom.keys], values=values)
         return None
+
+    def _zero_of(self, atom):
+        """The zero tangent of an element of a literal: ``0.0`` for a number."""
+        if isinstance(atom, gast.Constant) and type(atom.value) in (int, float):
+            return gast.Constant(value=0.0, kind=None)
+        return call(self.ref(zeros_like, "zeros_like"), clone(atom))
 
     def tangent_expression(self, node, out):
         """The tangent of ``node``'s result (appending rule temporaries to
@@ -304,20 +312,13 @@ class ForwardGenerator:
         if entry not in self.callees:
             self.callees.append(entry)
         func = self.ref(entry.cell, f"jvp_{_identifier(node.callee.__name__)}")
-        signature = inspect.signature(node.callee, follow_wrapped=False)
-        bound = signature.bind(*node.args, **node.kwargs)
         args, keywords = [], []
-        for param in signature.parameters.values():
-            if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
-                args.append(bound.arguments[param.name] if param.name in bound.arguments
+        for param in inspect.signature(node.callee, follow_wrapped=False).parameters.values():
+            if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD, param.VAR_POSITIONAL):
+                args.append(clone(node.arguments[param.name]) if param.name in node.arguments
                             else Default(param.default).expr(self.refs))
-            elif param.kind == param.KEYWORD_ONLY and param.name in bound.arguments:
-                keywords.append(gast.keyword(arg=param.name, value=bound.arguments[param.name]))
-            elif param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) and bound.arguments.get(param.name):
-                raise self.source.error(
-                    SrcadError, f"forward mode cannot yet call {node.callee.__qualname__} "
-                    f"through its *{param.name} parameter", node.stmt.value,
-                    hint="give the function named parameters")
+            elif param.kind == param.KEYWORD_ONLY and param.name in node.arguments:
+                keywords.append(gast.keyword(arg=param.name, value=clone(node.arguments[param.name])))
         value = gast.Call(func=func, args=args + [t for _, t in tangents], keywords=keywords)
         targets = gast.Tuple(elts=[store(node.target), store(self.tangent(node.target))],
                              ctx=gast.Store())

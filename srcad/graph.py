@@ -552,32 +552,51 @@ def _attach_callee(graph, node):
     """A call of a user function: the callee is differentiated too (split into
     a forward and a reverse function) w.r.t. the parameters that receive
     active arguments at this call site."""
-    import inspect
-    source = graph.parsed.source
     callee = getattr(node.primitive, "__func__", node.primitive)
+    arguments = _bind_call(graph.parsed.source, callee, node)
+    active = [p for p, atom in arguments.items() if _carries_derivative(graph, atom)]
+    for param in active:
+        if isinstance(arguments[param], dict):
+            raise graph.parsed.source.error(
+                NonDifferentiableError,
+                f"srcad cannot yet differentiate {callee.__qualname__} through its "
+                f"**{param} parameter", node.stmt.value,
+                hint="give the function named parameters for the differentiated values")
+    node.kind = "usercall"
+    node.callee = callee
+    node.arguments = arguments
+    node.callee_wrt = tuple(active)
+    node.binding = {p: arguments[p] for p in active}
+
+
+def _bind_call(source, callee, node):
+    """The call's atoms by the callee's parameter name, in signature order.
+
+    The atoms bound to ``*args`` become one tuple literal: the callee receives
+    a tuple there, and a literal's adjoint (or tangent) is split among, or
+    gathered from, its elements like any other.  ``**kwargs`` stays a dict.
+    """
+    import inspect
     try:
         signature = inspect.signature(callee, follow_wrapped=False)  # not __wrapped__'s
         bound = signature.bind(*node.args, **node.kwargs)
     except TypeError as exc:
         raise source.error(RuleError, f"this call does not fit {callee.__qualname__}: {exc}",
                            node.stmt.value, hint="check the arguments of the call") from None
-    active = []
-    for param, atom in bound.arguments.items():
-        kind = signature.parameters[param].kind
-        atoms = atom if isinstance(atom, (tuple, dict)) else (atom,)
-        atoms = atoms.values() if isinstance(atoms, dict) else atoms
-        if any(isinstance(a, gast.AST) and any(n in graph.varied for n in atom_names(a)) for a in atoms):
-            if kind in (kind.VAR_POSITIONAL, kind.VAR_KEYWORD):
-                raise source.error(
-                    NonDifferentiableError,
-                    f"srcad cannot yet differentiate {callee.__qualname__} through its "
-                    f"*{param} parameter", node.stmt.value,
-                    hint="give the function named parameters for the differentiated values")
-            active.append(param)
-    node.kind = "usercall"
-    node.callee = callee
-    node.callee_wrt = tuple(active)
-    node.binding = {p: bound.arguments[p] for p in active}
+    arguments = {}
+    for param in signature.parameters.values():
+        if param.kind is param.VAR_POSITIONAL:
+            elts = list(bound.arguments.get(param.name, ()))
+            arguments[param.name] = gast.Tuple(elts=elts, ctx=gast.Load())
+        elif param.name in bound.arguments:
+            arguments[param.name] = bound.arguments[param.name]
+    return arguments
+
+
+def _carries_derivative(graph, atom):
+    """True when an argument (an atom, a literal, or a dict of them) depends on ``wrt``."""
+    atoms = atom.values() if isinstance(atom, dict) else (atom,)
+    return any(isinstance(a, gast.AST) and any(n in graph.varied for n in atom_names(a)) for a in atoms)
 
 
 def _describe_callable(obj, label):

@@ -136,8 +136,9 @@ def param_names(fdef):
 class Normalizer:
     """Rewrites a parsed function into A-normal form (see the module docstring)."""
 
-    def __init__(self, parsed):
+    def __init__(self, parsed, callee=False):
         self.parsed = parsed
+        self.callee = callee             # called from a transformed function: *args allowed
         self.source = parsed.source
         self.fdef = parsed.node          # freshly parsed for this transformation
         self._fence(self.fdef)
@@ -160,7 +161,7 @@ class Normalizer:
 
     # -- entry point -------------------------------------------------------
     def run(self):
-        self._check_signature()
+        check_signature(self.parsed, self.callee)
         body = list(self.fdef.body)
         if body and _is_docstring(body[0]):
             body = body[1:]
@@ -172,16 +173,6 @@ class Normalizer:
             name=self.fdef.name, args=self.fdef.args, body=self.out,
             decorator_list=[], returns=None, type_comment=None, type_params=[])
         return gast.copy_location(fdef, self.fdef)
-
-    def _check_signature(self):
-        args = self.fdef.args
-        for extra, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
-            if extra is not None:
-                raise self.source.error(
-                    UnsupportedSyntaxError,
-                    f"cannot differentiate a function with {what} parameters", extra,
-                    hint="give the differentiated function named parameters; "
-                         "a helper it calls may take *args")
 
     # -- statements --------------------------------------------------------
     def statement(self, stmt):
@@ -813,10 +804,12 @@ def _is_static(expr, local_names):
     """True when ``expr`` reads no local variable and calls nothing.
 
     Such expressions (``np.pi``, ``2 * SCALE``, ``-1``) stay inline as atoms:
-    evaluating them again in the reverse sweep gives the same value.
+    evaluating them again in the reverse sweep gives the same value.  A name
+    the normalizer itself loaded (a temporary too, as in ``t[1]`` for the
+    nested target of ``a, (b, c) = f(x)``) is local.
     """
     for node in gast.walk(expr):
-        if isinstance(node, gast.Name) and node.id in local_names:
+        if isinstance(node, gast.Name) and (node.id in local_names or getattr(node, "srcad_resolved", False)):
             return False
         if not isinstance(node, _STATIC_NODES):
             return False
@@ -850,6 +843,27 @@ def _names_assigned_in_compound(fdef):
     return names
 
 
-def normalize(parsed):
-    """The A-normal form of ``parsed.node`` (a new gast.FunctionDef)."""
-    return Normalizer(parsed).run()
+def check_signature(parsed, callee=False):
+    """Refuse the parameters srcad cannot bind.
+
+    The function the user transforms is handed back with its own parameters
+    plus trailing seeds or tangents, which cannot follow ``*args``; so it
+    takes named parameters only.  A function it calls (``callee``) may take
+    ``*args``: the caller binds those arguments to one tuple.  ``**kwargs``
+    would be a dict, which srcad does not follow yet.
+    """
+    args = parsed.node.args
+    extras = [(args.kwarg, "**kwargs")] if callee else [(args.vararg, "*args"), (args.kwarg, "**kwargs")]
+    for extra, what in extras:
+        if extra is not None:
+            raise parsed.source.error(
+                UnsupportedSyntaxError,
+                f"cannot differentiate a function with {what} parameters", extra,
+                hint="give the function named parameters; a helper the differentiated "
+                     "function calls may take *args")
+
+
+def normalize(parsed, callee=False):
+    """The A-normal form of ``parsed.node`` (a new gast.FunctionDef); ``callee``
+    when it is called from a transformed function (see :func:`check_signature`)."""
+    return Normalizer(parsed, callee).run()

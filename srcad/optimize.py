@@ -17,7 +17,7 @@
 
 import gast
 
-from srcad.trees import loaded
+from srcad.trees import loaded, stored
 
 
 def _reads(stmt):
@@ -28,6 +28,13 @@ def eliminate_dead_code(body, live_out=()):
     """Backward liveness over a statement list; keeps effects and comments."""
     kept, _ = _dce(body, set(live_out))
     return _drop_empty_comments(kept)
+
+
+def live_in(body):
+    """The names ``body`` may read before binding them: what a function made
+    of ``body`` must be given.  (Drops dead statements inside its compound
+    statements on the way, as :func:`eliminate_dead_code` would.)"""
+    return _dce(body, set())[1]
 
 
 def _dce(stmts, live):
@@ -52,7 +59,10 @@ def _dce(stmts, live):
         elif isinstance(stmt, (gast.For, gast.While)):
             around = live | _reads(stmt)              # a later iteration may read anything
             stmt.body, live_body = _dce(stmt.body, around)
-            live = around | live_body
+            if isinstance(stmt, gast.For):            # but the header binds the target first
+                live |= _reads(stmt.iter) | ((around | live_body) - stored(stmt.target))
+            else:
+                live = around | live_body
         else:
             live |= _reads(stmt)
         kept.append(stmt)

@@ -201,7 +201,7 @@ class ReverseGenerator:
         graph = self.graph
         setup, forward, reverse, result, seed = self.sweeps()
         available = set(graph.params) | _stored(setup + forward)
-        kept = sorted((_reads(reverse) | _reads([gast.Expr(value=result)])) & available)
+        kept = sorted(optimize.live_in(reverse + [gast.Return(value=result)]) & available)
         saved = self.names.fresh("saved")
         pack = gast.Tuple(elts=[name(v) for v in kept], ctx=gast.Load())
         # a value bound only in a branch that did not run is packed as None
@@ -341,23 +341,12 @@ class ReverseGenerator:
     def reverse_call(self, node, g):
         """The callee's reverse sweep, then the contributions to the arguments."""
         split = self._split(node)
-        func = self.ref(split.reverse, f"reverse_{_identifier(node.callee.__name__)}")
+        forward = self.refs(f"forward_{_identifier(node.callee.__name__)}", split.forward)
+        func = self.ref(split.reverse, "reverse" + forward[len("forward"):])   # forward_h_2: reverse_h_2
         grads = call(func, name(self._saved[node]), g)
         atoms = [node.binding[p] for p in node.callee_wrt]
-        if len(atoms) == 1:
-            return [self.contribute(atoms[0].id, grads)]
-        ids = [a.id for a in atoms]
-        if len(set(ids)) == len(ids) and not any(i in self.defined for i in ids):
-            self.defined.update(ids)
-            targets = gast.Tuple(elts=[store(self.adjoint(i)) for i in ids], ctx=gast.Store())
-            return [gast.Assign(targets=[targets], value=grads, type_comment=None)]
-        holder = self.names.fresh(f"d{node.target}_args")
-        stmts = [assign(holder, grads)]
-        for k, i in enumerate(ids):
-            part = gast.Subscript(value=name(holder), slice=gast.Constant(value=k, kind=None),
-                                  ctx=gast.Load())
-            stmts.append(self.contribute(i, part))
-        return stmts
+        whole = atoms[0] if len(atoms) == 1 else gast.Tuple(elts=atoms, ctx=gast.Load())
+        return self._spread(whole, grads, f"d{node.target}_args")
 
     @staticmethod
     def _needs_trips(loop):
@@ -572,20 +561,43 @@ class ReverseGenerator:
             if isinstance(atom, gast.Name):
                 stmts.append(self.contribute(atom.id, expr))
             else:
-                stmts.extend(self._distribute(node, atom, expr))
+                stmts.extend(self._spread(atom, expr, f"d{node.target}_parts"))
         if not any(_is_name(a, node.target) for a in wanted.values()):
             self.defined.discard(node.target)
         return stmts
 
-    def _distribute(self, node, sequence, expr):
-        """Split the adjoint of a literal sequence argument among its elements."""
-        holder = self.names.fresh(f"d{node.target}_parts")
-        stmts = [assign(holder, expr)]
-        for i, elt in enumerate(sequence.elts):
+    def _spread(self, atom, expr, holder):
+        """Contributions of ``expr``, the adjoint of ``atom``: a name, or a
+        literal sequence of atoms (``np.stack([a, b])``, the arguments bound to
+        a callee's ``*args``, the gradients of a callee's parameters).  Fresh
+        names are bound by unpacking; otherwise the adjoint is held in a
+        temporary named after ``holder`` and split up by index."""
+        if isinstance(atom, gast.Name):
+            return [self.contribute(atom.id, expr)]
+        leaves = _leaves(atom)
+        ids = {leaf.id for leaf in leaves if isinstance(leaf, gast.Name)}
+        if len(ids) == len(leaves) and all(map(self._varied, leaves)) and not ids & self.defined:
+            self.defined.update(ids)
+            return [gast.Assign(targets=[self._unpack_target(atom)], value=expr, type_comment=None)]
+        holder = self.names.fresh(holder)
+        return [assign(holder, expr)] + self._distribute(atom, name(holder))
+
+    def _unpack_target(self, atom):
+        """``da, (db, dc)`` for the literal ``(a, (b, c))``."""
+        if isinstance(atom, gast.Name):
+            return store(self.adjoint(atom.id))
+        return gast.Tuple(elts=[self._unpack_target(e) for e in atom.elts], ctx=gast.Store())
+
+    def _distribute(self, atom, expr):
+        """``expr[i]`` (recursively) to every varied element of a literal sequence."""
+        if isinstance(atom, gast.Name):
+            return [self.contribute(atom.id, expr)]
+        stmts = []
+        for i, elt in enumerate(atom.elts):
             if self._varied(elt):
-                part = gast.Subscript(value=name(holder), slice=gast.Constant(value=i, kind=None),
+                part = gast.Subscript(value=_copy(expr), slice=gast.Constant(value=i, kind=None),
                                       ctx=gast.Load())
-                stmts.append(self.contribute(elt.id, part))
+                stmts += self._distribute(elt, part)
         return stmts
 
     def contribute(self, primal, expr):
@@ -617,6 +629,13 @@ def rule_argument(atom, ref):
 
 def _is_name(atom, id_):
     return isinstance(atom, gast.Name) and atom.id == id_
+
+
+def _leaves(atom):
+    """The atoms inside a (nested) literal sequence, in order."""
+    if isinstance(atom, (gast.Tuple, gast.List)):
+        return [leaf for elt in atom.elts for leaf in _leaves(elt)]
+    return [atom]
 
 
 def _has_code(stmts):

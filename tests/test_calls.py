@@ -104,6 +104,7 @@ def fib_like(x, n):
 
 # -- nested functions (lambda-lifted: srcad/lift.py) ------------------------------------
 
+
 def with_nested(x, w):
     def layer(h, b=0.5):             # reads f's local w (a closure)
         return np.tanh(h * w + b)
@@ -192,6 +193,76 @@ class NestedInMethod:
         return np.sum(g(x) ** 2)
 
 
+def total(scale, *xs):
+    s = 0.0
+    for x in xs:
+        s = s + scale * np.sin(x)
+    return s
+
+
+def varargs(a, b, c):
+    """The example of issue 4: constants inside *xs, a vector in a second call."""
+    return total(2.0, a, b * c, 3.0) + np.sum(total(a, c))
+
+
+def varargs_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + total(x[i], x, 1.0, x[0] * i)
+    return np.sum(s)
+
+
+def nest(n, *xs):
+    if n == 0:
+        return sum(xs)
+    return nest(n - 1, xs[0] * xs[1], np.sin(xs[1]))
+
+
+def varargs_recursion(x, y):
+    return nest(3, x, y)
+
+
+def varargs_same_name_twice(x, y):
+    return np.sum(total(x, x, y, x))
+
+
+def moments(*xs):
+    a, b = xs[0], xs[1]
+    stacked = np.stack(xs)
+    return sum(xs) / len(xs), np.sum(stacked ** 2) + a * b
+
+
+def varargs_tuple_result(x, y):
+    m, q = moments(x, y * 2.0, x * y)
+    return np.sum(m * q)
+
+
+def weighted(*xs, w=1.0):
+    a, b = xs
+    return w * a * b
+
+
+def varargs_keyword_only(x, y):
+    return weighted(x, 2.0, w=y) + weighted(y, x)
+
+
+def first_two(pair):
+    return pair[0] * np.cos(pair[1])
+
+
+def list_literal_argument(x, y):
+    return first_two([x, y]) + first_two([2.0, x])
+
+
+def halves(x):
+    return x * 2.0, (np.sin(x), x * x)
+
+
+def nested_unpacking(x):
+    a, (b, c) = halves(x)
+    return np.sum(a * b * c)
+
+
 CASES = [
     ("two_layers", two_layers, (RNG.standard_normal((4, 3)), RNG.standard_normal((3, 2)),
                                 RNG.standard_normal((2, 2))), (0, 1, 2)),
@@ -216,10 +287,21 @@ CASES = [
     ("nested_in_a_closure", make_nested_closure(1.5), (RNG.standard_normal(3), 0.7), (0, 1)),
     ("nested_in_a_method", NestedInMethod(0.8).loss, (RNG.standard_normal(3),), (0,)),
     ("nested_keyword_call", nested_keyword_call, (RNG.standard_normal(3), 0.7), (0, 1)),
+    ("varargs", varargs, (0.3, -0.8, 1.1), (0, 1, 2)),
+    ("varargs_in_loop", varargs_in_loop, (RNG.standard_normal(3),), (0,)),
+    ("varargs_recursion", varargs_recursion, (0.7, -0.4), (0, 1)),
+    ("varargs_same_name_twice", varargs_same_name_twice, (0.6, RNG.standard_normal(2)), (0, 1)),
+    ("varargs_tuple_result", varargs_tuple_result, (RNG.standard_normal(2), RNG.standard_normal(2)),
+     (0, 1)),
+    ("varargs_keyword_only", varargs_keyword_only, (0.9, -1.3), (0, 1)),
+    ("list_literal_argument", list_literal_argument, (0.9, -1.3), (0, 1)),
+    ("nested_unpacking", nested_unpacking, (RNG.standard_normal(3),), (0,)),
 ]
 
 
 @pytest.mark.parametrize("name, f, args, wrt", CASES, ids=[c[0] for c in CASES])
+
+
 def test_call_gradients_match_finite_differences(name, f, args, wrt):
     check_case(f, args, wrt)
 
@@ -293,3 +375,14 @@ def test_the_enclosing_function_is_unchanged():
     expected = np.sum(np.tanh(np.tanh(x * 2 * w + 0.5) * 2 * w + 0.5) + x * np.sin(x))
     srcad.grad(with_nested, wrt=(0, 1))(x, w)
     assert np.isclose(with_nested(x, w), expected)
+
+
+def test_varargs_are_passed_as_written_and_their_adjoints_split_by_position():
+    source = srcad.grad(varargs, wrt=(0, 1, 2)).source
+    assert "def forward_total(scale, *xs):" in source
+    assert "forward_total(2.0, a, mul_b, 3.0)" in source   # the call as the user wrote it
+    assert "da, (dc,) = reverse_total_2(total_a_2_saved" in source   # fresh names: unpacked
+    assert "total_a_2, total_a_2_saved = forward_total_2(a, c)" in source
+    assert "da = da + dtotal_a_args[0]" in source            # a constant element gets nothing
+    assert "dmul_b = dtotal_a_args[1]" in source
+    assert "dtotal_a_args[2]" not in source

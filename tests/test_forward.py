@@ -28,6 +28,8 @@ from srcad.rules.template import template
 
 from helpers import assert_close
 from rule_cases import CASES, name_of
+from test_calls import (nested_unpacking, varargs, varargs_in_loop, varargs_keyword_only,
+                        varargs_recursion, varargs_same_name_twice, varargs_tuple_result)
 
 EPS = 1e-6
 RTOL = 1e-6
@@ -121,6 +123,8 @@ def _contributions(rule, case, u, ans):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+
+
 def test_forward_rule_matches_finite_differences_and_the_reverse_rule(case):
     rule = lookup_tangent(case.primitive)
     assert rule is not None, f"no forward rule for {name_of(case.primitive)}"
@@ -181,6 +185,8 @@ def test_every_reverse_rule_has_a_forward_rule_and_back():
 
 @pytest.mark.parametrize("rule", sorted(set(_shipped(TANGENTS).values()), key=lambda r: r.__qualname__),
                          ids=lambda r: f"{r.__module__.rsplit('.', 1)[-1]}.{r.__qualname__}")
+
+
 def test_forward_rule_terms_read_only_their_own_tangent(rule):
     """The generator instantiates the terms of active arguments only, and the
     statements before the return once: those must not read a tangent."""
@@ -312,6 +318,14 @@ JVP_CASES = [
     (recursive, (1.3,), (0,)),
     (rows, (np.array([0.5, -1.0]),), (0,)),
     (updates, (np.array([0.5, -1.0, 2.0]),), (0,)),
+    (varargs, (0.3, -0.8, 1.1), (0, 1, 2)),
+    (varargs, (0.3, -0.8, 1.1), (1,)),
+    (varargs_in_loop, (RNG.normal(size=3),), (0,)),
+    (varargs_recursion, (0.7, -0.4), (0, 1)),
+    (varargs_same_name_twice, (0.6, RNG.normal(size=2)), (0, 1)),
+    (varargs_tuple_result, (RNG.normal(size=2), RNG.normal(size=2)), (0, 1)),
+    (varargs_keyword_only, (0.9, -1.3), (0, 1)),
+    (nested_unpacking, (RNG.normal(size=3),), (0,)),
 ]
 
 
@@ -326,6 +340,8 @@ def _directional(f, args, wrt, tangents, h=1e-6):
 
 @pytest.mark.parametrize("f, args, wrt", JVP_CASES,
                          ids=[f"{f.__name__}-wrt{''.join(map(str, w))}" for f, _, w in JVP_CASES])
+
+
 def test_jvp_matches_finite_differences(f, args, wrt):
     rng = np.random.default_rng(len(f.__name__))
     tangents = [_random_like(args[i], rng) for i in wrt]
@@ -419,6 +435,7 @@ def test_a_user_forward_rule_is_used():
 
 # --- the generated code reads like hand-written tangent code --------------------------
 
+
 def test_seed_example_source():
     assert srcad.jvp(seed, wrt=(0, 1, 2)).source == textwrap.dedent("""\
         def jvp_seed(x, y, z, x_dot, y_dot, z_dot):
@@ -478,3 +495,9 @@ def test_a_nested_function_gets_a_tangent_function_taking_its_closure_variables(
             value, tangent = srcad.jvp(f, wrt=wrt)(*args, *tangents)
             assert_close(value, f(*args))
             assert_close(tangent, _directional(f, args, wrt, tangents), rtol=1e-5, atol=1e-7)
+
+
+def test_a_varargs_callee_takes_one_tuple_and_its_tangents():
+    source = srcad.jvp(varargs, wrt=(0, 1, 2)).source
+    assert "jvp_total(2.0, (a, mul_b, 3.0), (a_dot, mul_b_dot, 0.0))" in source
+    assert "def jvp_total(scale, xs, xs_dot):" in source

@@ -17,6 +17,8 @@ from srcad.errors import SrcadError
 
 from helpers import assert_close, numerical_grad
 from test_calls import nested_loop_called_in_loop, with_nested
+from test_calls import (varargs, varargs_in_loop, varargs_keyword_only, varargs_recursion,
+                        varargs_tuple_result)
 from test_forward import accumulate as loop
 
 RNG = np.random.default_rng(11)
@@ -45,6 +47,7 @@ def numerical_hessian(f, args, i, j):
 
 
 # --- functions under test ----------------------------------------------------------------
+
 
 def rosenbrock(x):
     return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
@@ -105,6 +108,17 @@ def calling_a_loop(x, w):
     return np.sum(accumulate_in_a_loop(x, 2, w) ** 2)
 
 
+def loops_in_a_callee(x):
+    return np.sum(sine_loop(x) * x)
+
+
+def sine_loop(X):
+    s = 0.0
+    for x in X:
+        s = s + np.sin(x)
+    return s
+
+
 def linear_algebra(A):
     return np.linalg.det(A) + np.sum(np.linalg.inv(A)) + np.sum(np.linalg.solve(A, np.ones(3)))
 
@@ -128,11 +142,16 @@ HESSIAN_CASES = [
     (with_nested, (RNG.normal(size=3), RNG.normal(size=3)), 0),
     (with_nested, (RNG.normal(size=3), RNG.normal(size=3)), 1),
     (nested_loop_called_in_loop, (np.array([0.3, -0.5]), 0.5), 1),
+    (loops_in_a_callee, (np.array([0.3, -1.1, 0.8]),), 0),
+    (varargs_in_loop, (np.array([0.3, -1.1, 0.8]),), 0),
+    (varargs_tuple_result, (np.array([0.3, -1.1]), np.array([0.5, 0.2])), 1),
 ]
 
 
 @pytest.mark.parametrize("f, args, wrt", HESSIAN_CASES,
                          ids=[f"{f.__name__}-{w}" for f, _, w in HESSIAN_CASES])
+
+
 def test_hessian_matches_finite_differences_of_the_gradient(f, args, wrt):
     H = srcad.hessian(f, wrt=wrt)(*args)
     shape = np.shape(args[wrt])
@@ -142,6 +161,8 @@ def test_hessian_matches_finite_differences_of_the_gradient(f, args, wrt):
 
 @pytest.mark.parametrize("f, args, wrt", HESSIAN_CASES[:4] + HESSIAN_CASES[6:8],
                          ids=[f"{f.__name__}-{w}" for f, _, w in HESSIAN_CASES[:4] + HESSIAN_CASES[6:8]])
+
+
 def test_hvp_is_the_hessian_times_the_vector(f, args, wrt):
     v = RNG.normal(size=np.shape(args[wrt]))
     v = float(v) if not np.shape(v) else v
@@ -192,6 +213,7 @@ def test_the_tangent_of_a_gradient_reads_its_loop_stacks_in_step():
 
 # --- jacobian --------------------------------------------------------------------------
 
+
 def wide(x):             # 2 inputs, 5 outputs: forward mode
     return np.concatenate([np.sin(x) * x[0], x ** 3, [x[1] / x[0]]])
 
@@ -209,6 +231,8 @@ def matrix_valued(A, x):
                                      (matrix_valued, (RNG.normal(size=(2, 3)), RNG.normal(size=3))),
                                      (scalar, (0.7,))],
                          ids=["forward", "reverse", "matrix", "scalar"])
+
+
 def test_jacobian_matches_finite_differences(f, args):
     J = srcad.jacobian(f)(*args)
     assert_close(J, numerical_jacobian(f, args, 0), rtol=1e-6, atol=1e-8)
@@ -235,6 +259,7 @@ def test_jacobian_refuses_a_tuple_output():
 
 
 # --- derivatives of generated code -------------------------------------------------------
+
 
 def test_second_and_third_derivatives_by_reverse_over_reverse():
     d1 = srcad.grad(scalar)
@@ -341,6 +366,8 @@ def test_hvp_and_hessian_show_the_tangent_of_the_gradient_code():
 
 @pytest.mark.parametrize("transform", [srcad.hvp, srcad.hessian, srcad.jacobian],
                          ids=["hvp", "hessian", "jacobian"])
+
+
 def test_the_wrappers_are_not_transformed_again_and_say_what_to_compose(transform):
     with pytest.raises(srcad.SourceUnavailableError, match="wrapper around generated functions") as info:
         srcad.grad(transform(sine_sum))(np.ones(2))
@@ -375,3 +402,25 @@ def test_reverse_over_reverse_through_a_nested_function():
     assert_close(d1(0.7), numerical_grad(nested_lambda, (0.7,), 0), rtol=1e-6)
     assert_close(d2(0.7), numerical_grad(d1, (0.7,), 0), rtol=1e-6)
     assert_close(d2(0.7), srcad.hessian(nested_lambda)(0.7), rtol=1e-10)
+
+
+@pytest.mark.parametrize("f, args", [(varargs, (0.3, -0.8, 1.1)), (varargs_recursion, (0.7, -0.4)),
+                                     (varargs_keyword_only, (0.9, -1.3))],
+                         ids=["varargs", "varargs_recursion", "varargs_keyword_only"])
+
+
+def test_hessian_through_a_varargs_callee(f, args):
+    """Forward over reverse: the split functions keep ``*xs`` and are transformed again."""
+    wrt = tuple(range(len(args)))
+    H = srcad.hessian(f, wrt=wrt)(*args)
+    for i in wrt:
+        for j in wrt:
+            assert_close(H[i][j], numerical_hessian(f, args, i, j), rtol=1e-5, atol=1e-6)
+
+
+def test_reverse_over_reverse_through_a_varargs_callee():
+    """``weighted(*xs, w=1.0)`` has no loop, so grad of grad goes through it."""
+    args = (0.9, -1.3)
+    second = srcad.grad(srcad.grad(varargs_keyword_only, wrt=0), wrt=(0, 1))(*args)
+    assert_close(second, [numerical_hessian(varargs_keyword_only, args, 0, j) for j in (0, 1)],
+                 rtol=1e-5, atol=1e-6)

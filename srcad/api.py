@@ -336,8 +336,10 @@ def _entries(names, grads, params, f, args):
     for name, g in zip(names, grads):
         i = params.index(name)
 
-        def at(value, i=i):
-            return f(*args[:i], value, *args[i + 1:])
+        def at(value, i=i):          # fresh copies: f may update its arrays in place
+            new = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+            new[i] = value
+            return f(*new)
 
         yield from _leaf_entries(name, g, args[i], at)
 

@@ -726,6 +726,9 @@ class Normalizer:
                 return f"{root}{index.value}" if index.value >= 0 else f"{root}_m{-index.value}"
             if isinstance(index, gast.Name):
                 return f"{root}_{index.id}"
+            if isinstance(index, gast.Constant) and isinstance(index.value, str) \
+                    and index.value.isidentifier():
+                return f"{root}_{index.value}"             # params['W'] -> params_W
             return f"{root}_sub"
         elif isinstance(expr, gast.Attribute):
             return f"{root}_{expr.attr}"

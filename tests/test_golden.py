@@ -139,6 +139,36 @@ def grad_branch(x, y, dz=1.0):
 '''
 
 
+def dict_params(params, x):
+    h = np.tanh(x @ params["W"])
+    return np.sum(h) * params["scale"]
+
+
+DICT_PARAMS = """\
+def grad_dict_params(params, x, dout=1.0):
+    # forward sweep
+    params_W = params['W']
+    matmul_x = x @ params_W
+    h = np.tanh(matmul_x)
+    sum_h = np.sum(h)
+    params_scale = params['scale']
+    out = sum_h * params_scale
+    if type(out) is not float:
+        check_scalar(out)
+    # reverse sweep
+    # return np.sum(h) * params["scale"]
+    dsum_h = dout * params_scale
+    dparams_scale = dout * sum_h
+    dparams = scatter_add(dparams_scale, params, 'scale')
+    dh = repeat_to(dsum_h, h, None, False)
+    # h = np.tanh(x @ params["W"])
+    dmatmul_x = dh * (1.0 - h * h)
+    dparams_W = matmul_adjoint_y(dmatmul_x, x, params_W)
+    dparams = dparams + scatter_add(dparams_W, params, 'W')
+    return complete(dparams)
+"""
+
+
 def assert_source(derivative, expected):
     """Exact comparison, with both texts shown on failure."""
     got = derivative.source
@@ -171,3 +201,17 @@ def test_branch():
     assert_source(d, BRANCH)
     for args in [(0.8, -1.5), (-0.8, -1.5)]:            # both paths
         assert_grads_match(branch, args, (0, 1), d(*args))
+
+
+def test_dict_argument():
+    """Reads by key; the dict's adjoint holds the entries it received, and
+    complete() returns every key of the argument."""
+    d = srcad.grad(dict_params)
+    assert_source(d, DICT_PARAMS)
+    params = {"W": RNG.standard_normal((3, 2)), "scale": 0.7, "unused": np.ones(2)}
+    x = RNG.standard_normal(3)
+    grads = d(params, x)
+    assert set(grads) == set(params) and np.all(grads["unused"] == 0)
+    for key in ("W", "scale"):
+        entry = lambda v, key=key: dict_params({**params, key: v}, x)    # noqa: E731
+        assert_grads_match(entry, (params[key],), (0,), (grads[key],))

@@ -760,8 +760,19 @@ def _dict_like(graph, name, seen=None):
 
 
 def _loop_indices(graph):
-    return {n.target.id for n in gast.walk(graph.fdef)
-            if isinstance(n, gast.For) and isinstance(n.target, gast.Name)}
+    """The counters of the graph's for loops (computed once per graph)."""
+    found = getattr(graph, "loop_indices", None)
+    if found is None:
+        found = graph.loop_indices = set()
+        todo = list(graph.body)
+        while todo:
+            item = todo.pop()
+            if isinstance(item, Loop):
+                found.add(item.target)
+                todo.extend(item.body)
+            elif isinstance(item, Branch):
+                todo.extend(item.body + item.orelse)
+    return found
 
 
 def _may_be_keyed(graph, param, names_are_keys=True):

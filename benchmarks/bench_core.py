@@ -101,6 +101,27 @@ def mlp_stop_case(rng):
     return srcad.grad(mlp_loss_stop, wrt=MLP_WRT), hand, args
 
 
+def mlp_dict_loss(params, X, Y):
+    """mlp_loss_stop with its parameters in a dict (the gradient is a dict)."""
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    logits = h @ params["W2"] + params["b2"]
+    m = srcad.stop_gradient(np.max(logits, axis=1, keepdims=True))
+    z = logits - m
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.sum(Y * logp) / X.shape[0]
+
+
+def mlp_dict_grad_by_hand(params, X, Y):
+    grads = mlp_grad_by_hand(params["W1"], params["b1"], params["W2"], params["b2"], X, Y)
+    return dict(zip(MLP_WRT, grads))
+
+
+def mlp_dict_case(rng):
+    _, _, (W1, b1, W2, b2, X, Y) = mlp_case(rng)
+    params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    return srcad.grad(mlp_dict_loss), mlp_dict_grad_by_hand, (params, X, Y)
+
+
 # ---------------------------------------------------------------------------
 # (b) logistic regression, mean loss, labels in {-1, +1}
 # ---------------------------------------------------------------------------
@@ -158,6 +179,7 @@ CASES = [
     ("mlp", "MLP 32-128-10, batch 64, tanh, softmax x-ent; grad W1 b1 W2 b2", mlp_case, 1.10),
     ("mlp-stop", "same, max shift under srcad.stop_gradient (as in JAX's logsumexp)",
      mlp_stop_case, 1.10),
+    ("mlp-dict", "same as mlp-stop, parameters in a dict; grad params (a dict)", mlp_dict_case, 1.10),
     ("logreg", "logistic regression, X 10000x50, mean logaddexp; grad w", logreg_case, 1.10),
     ("seed-float", "p = x + y; g = p * z on Python floats; grad x y z", seed_float_case, 1.5),
     ("seed-array", "same on float arrays of 1000, vjp with a cotangent", seed_array_case, 1.5),
@@ -169,6 +191,10 @@ CASES = [
 # ---------------------------------------------------------------------------
 
 def check_same(name, got, expected):
+    if isinstance(expected, dict):
+        if set(got) != set(expected):
+            raise SystemExit(f"{name}: srcad's gradient has keys {sorted(got)}, expected {sorted(expected)}")
+        got, expected = tuple(got[k] for k in expected), tuple(expected.values())
     got = got if isinstance(got, tuple) else (got,)
     expected = expected if isinstance(expected, tuple) else (expected,)
     assert len(got) == len(expected), f"{name}: {len(got)} gradients, expected {len(expected)}"

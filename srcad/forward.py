@@ -194,24 +194,21 @@ class ForwardGenerator:
     def tangent_of(self, atom, defined=None):
         """The tangent of an argument as an expression, or None where it is
         (symbolically) zero, given the ``defined`` tangents (by default those
-        at this point of the code).  A literal sequence gets a sequence of tangents."""
+        at this point of the code).  A literal tuple, list or dict gets one of
+        tangents."""
         defined = self.defined if defined is None else defined
         if isinstance(atom, gast.Name):
             return name(self.tangent(atom.id)) if atom.id in defined else None
-        if isinstance(atom, (gast.Tuple, gast.List)):
-            parts = [self.tangent_of(e, defined) for e in atom.elts]
-            if all(p is None for p in parts):
-                return None
-            elts = [p if p is not None else self._zero_of(e) for p, e in zip(parts, atom.elts)]
-            return type(atom)(elts=elts, ctx=gast.Load())
+        if not isinstance(atom, (gast.Tuple, gast.List, gast.Dict)):
+            return None
+        elements = atom.values if isinstance(atom, gast.Dict) else atom.elts
+        parts = [self.tangent_of(e, defined) for e in elements]
+        if all(p is None for p in parts):
+            return None
+        tangents = [p if p is not None else self._zero_of(e) for p, e in zip(parts, elements)]
         if isinstance(atom, gast.Dict):
-            parts = [self.tangent_of(v, defined) for v in atom.values]
-            if all(p is None for p in parts):
-                return None
-            values = [p if p is not None else call(self.ref(zeros_like, "zeros_like"), clone(v))
-                      for p, v in zip(parts, atom.values)]
-            return gast.Dict(keys=[clone(k) for k in atom.keys], values=values)
-        return None
+            return gast.Dict(keys=[clone(k) for k in atom.keys], values=tangents)
+        return type(atom)(elts=tangents, ctx=gast.Load())
 
     def _zero_of(self, atom):
         """The zero tangent of an element of a literal: ``0.0`` for a number."""

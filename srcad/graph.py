@@ -54,6 +54,8 @@ ELEMENTWISE = {operator.add, operator.sub, operator.mul, operator.truediv, opera
 SCALAR_RESULTS = {len, float, abs}
 #: methods of a local that arrays lack, read as the dict's (``d.get(k)``)
 DICT_METHODS = {"get", "keys", "values", "items"}
+#: their primitives: reading a value through one marks it as a dict
+DICT_READS = {getattr(dict, method) for method in DICT_METHODS}
 
 
 class Node:

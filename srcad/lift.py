@@ -52,6 +52,7 @@ import gast
 
 from srcad.errors import UnsupportedSyntaxError
 from srcad.parse import lambda_to_def
+from srcad.trees import parameters
 
 #: parent function -> {nested name: closure cell holding the lifted function}
 _lifted = weakref.WeakKeyDictionary()
@@ -133,7 +134,7 @@ def _check_definition(node, source):
     for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
         _constant(default, node.name, source)
     node.returns = None                   # annotations would be evaluated when compiled
-    for param in _params(node.args):
+    for param in parameters(node.args):
         param.annotation = None
 
 
@@ -207,7 +208,7 @@ def _inside(scope):
         parts = [scope.elt] if hasattr(scope, "elt") else [scope.key, scope.value]
         return parts + list(scope.generators)
     body = scope.body if isinstance(scope.body, list) else [scope.body]
-    return list(_params(scope.args)) + body
+    return list(parameters(scope.args)) + body
 
 
 def _evaluated_outside(scope):
@@ -215,11 +216,6 @@ def _evaluated_outside(scope):
         return [scope.generators[0].iter]
     outside = list(scope.args.defaults) + [d for d in scope.args.kw_defaults if d is not None]
     return outside + list(getattr(scope, "decorator_list", []))
-
-
-def _params(args):
-    extra = [a for a in (args.vararg, args.kwarg) if a is not None]
-    return list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs) + extra
 
 
 def _bound(scope):
@@ -242,7 +238,7 @@ def free_names(scope):
 def _local_order(fdef):
     """The enclosing function's local variables: parameters in order, then
     the other names in the order of their first assignment."""
-    params = [p.id for p in _params(fdef.args)]
+    params = [p.id for p in parameters(fdef.args)]
     stores = sorted(((n.lineno, n.col_offset), n.id) for n in _own_nodes(fdef)[0]
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
     order = {p: None for p in params}

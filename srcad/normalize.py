@@ -44,7 +44,7 @@ import gast
 from srcad.errors import UnsupportedSyntaxError
 from srcad.lift import lift
 from srcad.structure import attach, structure
-from srcad.trees import name_nodes
+from srcad.trees import name_nodes, parameters
 
 #: binary and unary operator names, used for temporaries and by the graph.
 OPERATOR_NAMES = {
@@ -121,16 +121,8 @@ def all_names(fdef):
     return {n.id for n in name_nodes(fdef)}
 
 
-def _all_params(args):
-    params = list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs)
-    for extra in (args.vararg, args.kwarg):
-        if extra is not None:
-            params.append(extra)
-    return params
-
-
 def param_names(fdef):
-    return [a.id for a in _all_params(fdef.args)]
+    return [a.id for a in parameters(fdef.args)]
 
 
 class Normalizer:
@@ -291,10 +283,13 @@ class Normalizer:
             func=gast.Attribute(value=d, attr="keys", ctx=gast.Load()), args=[], keywords=[]), it))
         keys = self._assign_new(f"keys_{root}", self._call_builtin("list", [keys_view], it))
         index = self._index_name(stmt)
-        key_target, value_target = {"keys": (target, None), "values": (None, target)}.get(
-            view, tuple(target.elts) if isinstance(target, gast.Tuple) and len(target.elts) == 2
-            else (None, None))
-        if view == "items" and key_target is None:
+        if view == "keys":
+            key_target, value_target = target, None
+        elif view == "values":
+            key_target, value_target = None, target
+        elif isinstance(target, gast.Tuple) and len(target.elts) == 2:
+            key_target, value_target = target.elts
+        else:
             raise self.source.error(UnsupportedSyntaxError, "srcad needs `for key, value in d.items()`",
                                     target, hint="unpack each item into two names")
         if not isinstance(key_target, gast.Name):
@@ -346,9 +341,7 @@ class Normalizer:
     def _element(self, target, seq, index, stmt):
         load = gast.Name(id=index, ctx=gast.Load(), annotation=None, type_comment=None)
         item = gast.copy_location(gast.Subscript(value=seq, slice=load, ctx=gast.Load()), stmt)
-        assign = gast.copy_location(gast.Assign(targets=[target], value=item, type_comment=None), stmt)
-        assign.end_lineno = assign.lineno          # it quotes the loop's header line only
-        return assign
+        return _assign_target(target, item, stmt)
 
     def block(self, stmts):
         """Normalize a nested statement list into a new list."""

@@ -37,7 +37,7 @@ import numpy as np
 
 from srcad import optimize
 from srcad.errors import SrcadError
-from srcad.graph import Branch, IndexAtom, Loop, Node, atom_names
+from srcad.graph import DICT_READS, Branch, IndexAtom, Loop, Node, atom_names
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
 from srcad.trees import loaded, stored
@@ -799,7 +799,7 @@ def _may_be_keyed(graph, param, names_are_keys=True):
             elif holder and node.primitive is operator.getitem:
                 values.append(node.target)
                 holders.append(node.target)
-            elif not holder and (node.primitive in (dict.get, dict.values, dict.keys, dict.items)
+            elif not holder and (node.primitive in DICT_READS
                                  or (node.primitive is operator.getitem
                                      and _is_key(node.args[1].index, loop_indices))):
                 return True

@@ -43,3 +43,10 @@ def loaded(tree):
 def stored(tree):
     """Names bound in ``tree``."""
     return {n.id for n in name_nodes(tree) if type(n.ctx) is gast.Store}
+
+
+def parameters(args):
+    """The parameter nodes of a ``gast.arguments``: positional-only, ordinary,
+    keyword-only, then ``*args`` and ``**kwargs``."""
+    extra = [a for a in (args.vararg, args.kwarg) if a is not None]
+    return list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs) + extra

@@ -514,10 +514,6 @@ def _attach_rule(graph, node, forward=False):
     node.rule, node.binding = tmpl, binding
 
 
-#: primitives whose result may share memory with their first argument
-VIEWS = {identity, operator.getitem, np.reshape, np.ndarray.reshape, np.transpose,
-         np.ndarray.transpose, np.ravel, np.ndarray.ravel, np.squeeze, np.expand_dims,
-         np.swapaxes, np.real}
 
 
 def _check_not_an_input(graph, node):
@@ -539,7 +535,7 @@ def _check_not_an_input(graph, node):
                 f"with) the argument {name!r}: the caller's data must not change", node.stmt,
                 hint=f"work on a copy: {node.args[0].id} = {node.args[0].id}.copy() before this line")
         for d in defs.get(name, []):
-            if d.primitive in VIEWS and d.args and isinstance(d.args[0], gast.Name):
+            if rules.registry.returns_view(d.primitive) and d.args and isinstance(d.args[0], gast.Name):
                 todo.append(d.args[0].id)
 
 

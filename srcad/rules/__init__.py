@@ -14,10 +14,10 @@ Importing ``srcad.rules`` fills the tables:
   generated code can be differentiated again.
 """
 
-from srcad.rules.registry import (ADJOINTS, NONDIFFERENTIABLE, TANGENTS, adjoint,
+from srcad.rules.registry import (ADJOINTS, NONDIFFERENTIABLE, TANGENTS, VIEWS, adjoint,
                                   is_nondifferentiable, lookup, lookup_tangent, nondifferentiable,
-                                  tangent)
+                                  returns_view, tangent, views)
 from srcad.rules import operators, builtins, numpy, linalg, containers, helpers  # noqa: E402  (fill the tables)
 
 __all__ = ["adjoint", "tangent", "nondifferentiable", "lookup", "lookup_tangent", "is_nondifferentiable",
-           "ADJOINTS", "TANGENTS", "NONDIFFERENTIABLE"]
+           "views", "returns_view", "ADJOINTS", "TANGENTS", "NONDIFFERENTIABLE", "VIEWS"]

@@ -11,7 +11,7 @@ import builtins
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (Adjoints, broadcast_like, dict_values, list_append, scatter_add, spread,
                            unarray, values_of, zeros_like)
 
@@ -38,6 +38,9 @@ def array(g, ans, object, dtype=None, *, copy=True, order="K", subok=False, ndmi
 def array_tangent(object_dot, ans, object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0,
                   ndmax=0, like=None):
     return np.array(object_dot, dtype=float)
+
+
+views(np.asarray)               # no copy when given an array
 
 
 @adjoint(np.asarray)

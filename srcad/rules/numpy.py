@@ -27,7 +27,7 @@ Conventions at points where the derivative does not exist:
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (broadcast_like, dot_adjoint_a, dot_adjoint_b, inner_adjoint_a,
                            inner_adjoint_b, inverse_permutation, packed, prod_others, reduced_count,
                            repeat_to, unbroadcast, unconcatenate, unhstack, unstack, unvstack, within,
@@ -576,6 +576,9 @@ def linspace_tangent(start_dot, stop_dot, ans, start, stop, num=50, endpoint=Tru
 
 # --- shapes: the adjoint undoes the rearrangement -------------------------------------
 
+views(np.transpose, np.real)      # x.real of a real array is x itself
+
+
 @adjoint(np.transpose)
 def transpose(g, ans, a, axes=None):
     return np.transpose(g, inverse_permutation(axes, np.ndim(a)))
@@ -584,6 +587,9 @@ def transpose(g, ans, a, axes=None):
 @tangent(np.transpose)
 def transpose_tangent(a_dot, ans, a, axes=None):
     return np.transpose(a_dot, axes)
+
+
+views(np.ndarray.transpose)
 
 
 @adjoint(np.ndarray.transpose)
@@ -596,6 +602,9 @@ def ndarray_transpose_tangent(a_dot, ans, a, *axes):
     return np.transpose(a_dot, packed(axes))
 
 
+views(np.reshape)
+
+
 @adjoint(np.reshape)
 def reshape(g, ans, a, shape, order="C"):
     return np.reshape(g, np.shape(a), order=order)
@@ -604,6 +613,9 @@ def reshape(g, ans, a, shape, order="C"):
 @tangent(np.reshape)
 def reshape_tangent(a_dot, ans, a, shape, order="C"):
     return np.reshape(a_dot, shape, order=order)
+
+
+views(np.ndarray.reshape)
 
 
 @adjoint(np.ndarray.reshape)
@@ -616,6 +628,9 @@ def ndarray_reshape_tangent(a_dot, ans, a, *shape, order="C"):
     return np.reshape(a_dot, packed(shape), order=order)
 
 
+views(np.ravel, np.ndarray.ravel)        # flatten always copies
+
+
 @adjoint(np.ravel, np.ndarray.ravel, np.ndarray.flatten)
 def ravel(g, ans, a, order="C"):
     return np.reshape(g, np.shape(a), order=order)
@@ -624,6 +639,9 @@ def ravel(g, ans, a, order="C"):
 @tangent(np.ravel, np.ndarray.ravel, np.ndarray.flatten)
 def ravel_tangent(a_dot, ans, a, order="C"):
     return np.ravel(a_dot, order)
+
+
+views(np.squeeze, np.ndarray.squeeze)
 
 
 @adjoint(np.squeeze, np.ndarray.squeeze)
@@ -636,6 +654,9 @@ def squeeze_tangent(a_dot, ans, a, axis=None):
     return np.reshape(a_dot, np.shape(ans))
 
 
+views(np.expand_dims)
+
+
 @adjoint(np.expand_dims)
 def expand_dims(g, ans, a, axis):
     return np.reshape(g, np.shape(a))
@@ -644,6 +665,9 @@ def expand_dims(g, ans, a, axis):
 @tangent(np.expand_dims)
 def expand_dims_tangent(a_dot, ans, a, axis):
     return np.reshape(a_dot, np.shape(ans))
+
+
+views(np.swapaxes, np.ndarray.swapaxes)
 
 
 @adjoint(np.swapaxes, np.ndarray.swapaxes)
@@ -656,6 +680,9 @@ def swapaxes_tangent(a_dot, ans, a, axis1, axis2):
     return np.swapaxes(a_dot, axis1, axis2)
 
 
+views(np.moveaxis)
+
+
 @adjoint(np.moveaxis)
 def moveaxis(g, ans, a, source, destination):
     return np.moveaxis(g, destination, source)
@@ -666,6 +693,9 @@ def moveaxis_tangent(a_dot, ans, a, source, destination):
     return np.moveaxis(a_dot, source, destination)
 
 
+views(np.flip)
+
+
 @adjoint(np.flip)
 def flip(g, ans, m, axis=None):
     return np.flip(g, axis)
@@ -674,6 +704,9 @@ def flip(g, ans, m, axis=None):
 @tangent(np.flip)
 def flip_tangent(m_dot, ans, m, axis=None):
     return np.flip(m_dot, axis)
+
+
+views(np.broadcast_to)
 
 
 @adjoint(np.broadcast_to)

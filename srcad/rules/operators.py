@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (broadcast_like, identity, matmul_adjoint_x, matmul_adjoint_y, scatter_add,
                            setitem, stop_gradient, unbroadcast, without, zeros_like)
 
@@ -99,6 +99,9 @@ def matmul_tangent(x_dot, y_dot, ans, x, y):
     return x_dot @ y, x @ y_dot
 
 
+views(identity)                 # `b = a` binds the same object
+
+
 @adjoint(identity)
 def copy(g, ans, x):
     return g
@@ -107,6 +110,9 @@ def copy(g, ans, x):
 @tangent(identity)
 def copy_tangent(x_dot, ans, x):
     return x_dot
+
+
+views(operator.getitem)
 
 
 @adjoint(operator.getitem)

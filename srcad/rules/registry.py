@@ -51,6 +51,11 @@ TANGENTS = {}
 #: primitives whose outputs carry no derivative (integer, boolean or
 #: piecewise-constant results, shapes, constructors of constants).
 NONDIFFERENTIABLE = {}
+#: primitives whose result may share memory with their first argument (a view):
+#: an in-place write to the result would change the argument.  Declared next
+#: to each rule with :func:`views`; the graph reads it to refuse writes that
+#: would reach the caller's data.
+VIEWS = set()
 
 
 def key(obj):
@@ -106,6 +111,24 @@ def nondifferentiable(*primitives):
     for primitive in primitives:
         NONDIFFERENTIABLE[key(primitive)] = primitive
     return primitives[0] if len(primitives) == 1 else primitives
+
+
+def views(*primitives):
+    """Declare that ``primitives`` may return a view of their first argument.
+
+    ``views(np.reshape, np.ndarray.reshape)`` next to the reshape rule.
+    """
+    for primitive in primitives:
+        VIEWS.add(key(primitive))
+    return primitives[0] if len(primitives) == 1 else primitives
+
+
+def returns_view(primitive):
+    """True when ``primitive`` was declared with :func:`views`."""
+    try:
+        return key(primitive) in VIEWS
+    except TypeError:
+        return False
 
 
 def lookup(primitive):

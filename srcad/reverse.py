@@ -138,6 +138,7 @@ class ReverseGenerator:
         self.refs = References(graph.parsed.namespace, self.names, assigned_names(graph.fdef))
         self._adjoints = {}
         self.defined = set()
+        self._zero_first = set()          # parameters whose zero gradient is made first
         self.own_names = None
         if own is not None:               # a recursive call names the pair being made
             base = _identifier(graph.name)
@@ -188,11 +189,31 @@ class ReverseGenerator:
             reverse += self.reverse_items(graph.body)
         else:
             reverse = []
+        early = self._early_zeros(forward)
         grads = [self.gradient(w) for w in graph.wrt]
         result = grads[0] if len(grads) == 1 and not graph.wrt_is_tuple else \
             gast.Tuple(elts=grads, ctx=gast.Load())
         setup, forward, reverse = self.resolve_saves(forward, reverse)
-        return setup, forward, reverse, result, seed
+        return early + setup, forward, reverse, result, seed
+
+    def _early_zeros(self, forward):
+        """``dy = zeros_like(y)`` before the forward sweep, for a parameter
+        that gets no adjoint but is reassigned (in a loop or a branch: names
+        reassigned in straight-line code get versions).  At the end of the
+        reverse sweep ``y`` holds its original value only where the reverse
+        restores it, and it does not where nothing reads it; the zero gradient
+        must have the shape and structure of the argument, not of the value
+        ``y`` was given later."""
+        reassigned = _stored(forward)
+        zeros = [w for w in dict.fromkeys(self.graph.wrt) if w not in self.defined and w in reassigned]
+        if not zeros:
+            return []
+        stmts = [Comment(f"{', '.join(zeros)} reassigned: {'its' if len(zeros) == 1 else 'their'} "
+                         f"gradient is zero, shaped like the argument")]
+        stmts += [assign(self.adjoint(w), call(self.ref(zeros_like, "zeros_like"), name(w)))
+                  for w in zeros]
+        self._zero_first = set(zeros)
+        return stmts
 
     def generate_split(self):
         """Two functions for a callee: ``forward_h(*args) -> (value, saved)`` and
@@ -261,7 +282,9 @@ class ReverseGenerator:
                 self.graph.fdef, hint="return the value to differentiate")
 
     def gradient(self, param):
-        if param in self.defined:
+        """The gradient of ``param`` returned (a zero one is filled in by
+        :meth:`_early_zeros` when ``param`` is reassigned)."""
+        if param in self.defined or param in self._zero_first:
             if _may_be_keyed(self.graph, param):     # a dict's adjoint: every key, as JAX gives
                 return call(self.ref(complete, "complete"), name(self.adjoint(param)))
             return name(self.adjoint(param))

@@ -26,6 +26,7 @@ import srcad.rules as rules
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
 from srcad.normalize import param_names
 from srcad.rules.template import template
+from srcad.sequences import mark_sequence_ops
 from srcad.trees import name_nodes, stored
 from srcad.runtime import check_scalar, identity, list_append, setitem
 
@@ -208,6 +209,8 @@ class GraphBuilder:
     def build(self, wrt):
         self.nodes, self.output = [], None
         body = self.items(self.fdef.body)
+        mark_sequence_ops(self.nodes, self.fdef,     # tuple + tuple concatenates
+                          generated=getattr(self.parsed.func, "srcad_mode", None) is not None)
         graph = Graph(self.parsed, self.fdef, self.nodes, self.output, wrt)
         graph.body = body
         return graph

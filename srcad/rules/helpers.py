@@ -19,6 +19,8 @@ import builtins
 import numpy as np
 
 from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.runtime import (concat_adjoint_x, concat_adjoint_y, concat_tangent_x, concat_tangent_y,
+                           repeat_adjoint, repeat_tangent, repeats, unlist)
 from srcad.runtime import (Adjoints, broadcast_like, check_scalar, checked, complete, dict_values,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
@@ -304,3 +306,85 @@ def saved_entry_tangent(x_dot, index_dot, ans, x, index):
 
 
 nondifferentiable(zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector)
+
+
+# --- tuple/list concatenation and repetition: linear in the cotangent or tangent ------
+
+@tangent(concat_adjoint_x)
+def concat_adjoint_x_tangent(cotangent_dot, x_dot, y_dot, ans, cotangent, x, y):
+    return concat_adjoint_x(cotangent_dot, x, y), zeros_like(ans), zeros_like(ans)
+
+
+@tangent(concat_adjoint_y)
+def concat_adjoint_y_tangent(cotangent_dot, x_dot, y_dot, ans, cotangent, x, y):
+    return concat_adjoint_y(cotangent_dot, x, y), zeros_like(ans), zeros_like(ans)
+
+
+@tangent(concat_tangent_x)
+def concat_tangent_x_tangent(t_dot, x_dot, y_dot, ans, t, x, y):
+    return concat_tangent_x(t_dot, x, y), zeros_like(ans), zeros_like(ans)
+
+
+@tangent(concat_tangent_y)
+def concat_tangent_y_tangent(t_dot, x_dot, y_dot, ans, t, x, y):
+    return concat_tangent_y(t_dot, x, y), zeros_like(ans), zeros_like(ans)
+
+
+@tangent(repeat_adjoint)
+def repeat_adjoint_tangent(cotangent_dot, x_dot, n_dot, ans, cotangent, x, n):
+    """Linear in the cotangent; in the elementwise case (``unbroadcast(g * n, x)``)
+    linear in ``n`` too, while a repetition count is an integer."""
+    return (repeat_adjoint(cotangent_dot, x, n), zeros_like(ans),
+            zeros_like(ans) if repeats(x, n) or repeats(n, x) else repeat_adjoint(cotangent, x, n_dot))
+
+
+@tangent(repeat_tangent)
+def repeat_tangent_tangent(t_dot, x_dot, n_dot, ans, t, x, n):
+    return (repeat_tangent(t_dot, x, n), zeros_like(ans),
+            zeros_like(ans) if repeats(x, n) or repeats(n, x) else repeat_tangent(t, x, n_dot))
+
+
+@tangent(unlist)
+def unlist_tangent(cotangent_dot, iterable_dot, ans, cotangent, iterable):
+    return unlist(cotangent_dot, iterable), zeros_like(ans)
+
+
+# their reverse rules: each linear map's transpose (concatenating <-> splitting,
+# copying <-> summing the copies)
+
+@adjoint(concat_adjoint_x)
+def concat_adjoint_x_(g, ans, cotangent, x, y):
+    return concat_tangent_x(g, x, y), zeros_like(x), zeros_like(y)
+
+
+@adjoint(concat_adjoint_y)
+def concat_adjoint_y_(g, ans, cotangent, x, y):
+    return concat_tangent_y(g, x, y), zeros_like(x), zeros_like(y)
+
+
+@adjoint(concat_tangent_x)
+def concat_tangent_x_(g, ans, t, x, y):
+    return concat_adjoint_x(g, x, y), zeros_like(x), zeros_like(y)
+
+
+@adjoint(concat_tangent_y)
+def concat_tangent_y_(g, ans, t, x, y):
+    return concat_adjoint_y(g, x, y), zeros_like(x), zeros_like(y)
+
+
+@adjoint(repeat_adjoint)
+def repeat_adjoint_(g, ans, cotangent, x, n):
+    return (repeat_tangent(g, x, n), zeros_like(x),
+            zeros_like(n) if repeats(x, n) or repeats(n, x) else
+            unbroadcast(broadcast_like(np.asarray(g, dtype=np.float64), cotangent) * cotangent, n))
+
+
+@adjoint(repeat_tangent)
+def repeat_tangent_(g, ans, t, x, n):
+    return (repeat_adjoint(g, x, n), zeros_like(x),
+            zeros_like(n) if repeats(x, n) or repeats(n, x) else unbroadcast(g * broadcast_like(t, g), n))
+
+
+@adjoint(unlist)
+def unlist_(g, ans, cotangent, iterable):
+    return Adjoints(g), zeros_like(iterable)

@@ -138,6 +138,9 @@ class ReverseGenerator:
         self.refs = References(graph.parsed.namespace, self.names, assigned_names(graph.fdef))
         self._adjoints = {}
         self.defined = set()
+        self._trial = 0                   # > 0 while a loop's fixpoint trial runs (discarded code)
+        self._loop_fixpoints = {}         # (loop, adjoints defined on entry) -> adjoints the loop needs
+        self._loop_exits = {}             # (loop, adjoints defined on entry) -> adjoints defined after it
         self.own_names = None
         if own is not None:               # a recursive call names the pair being made
             base = _identifier(graph.name)
@@ -409,29 +412,54 @@ class ReverseGenerator:
     def reverse_loop(self, loop):
         """Replay the iterations backwards.  Adjoints that the body accumulates
         (shared weights) start as zeros before the loop; adjoints the body
-        ends are re-zeroed at its end, so every iteration starts alike."""
-        entry = set(self.defined)
-        while True:                               # fixpoint of defined adjoints
-            state = self._snapshot()
-            self.defined = set(entry)
-            self.reverse_items(loop.body)
-            grown = self.defined - entry
-            self._restore(state)
-            if not grown:
-                break
-            entry |= grown
+        ends are re-zeroed at its end, so every iteration starts alike.
+
+        Which adjoints those are is a fixpoint over trial reversals of the
+        body whose code is discarded.  Both the fixpoint and the set of
+        adjoints defined after the loop depend only on the loop and the
+        adjoints defined on entry, so they are remembered: a nested loop met
+        again during an enclosing loop's trials costs nothing, and each loop
+        body is generated a bounded number of times however deep it is
+        nested (plain trials would cost 2^depth).
+        """
+        key = (id(loop), frozenset(self.defined))
+        if self._trial and key in self._loop_exits:
+            self.defined = set(self._loop_exits[key])        # only its effect matters here
+            return []
+        entry = self._loop_fixpoints.get(key)
+        if entry is None:
+            entry = self._loop_fixpoints[key] = frozenset(self._loop_fixpoint(loop))
         inits = [self._zeros(v) for v in sorted(entry - self.defined)]
         self.defined = set(entry)
         comment = Comment(self.graph.line_text(loop.lineno), lineno=loop.lineno)
         body = self.reverse_items(loop.body, comment)
         body += [self._zeros(v) for v in sorted(entry - self.defined)]
-        self.defined = entry
+        self.defined = set(entry)
+        self._loop_exits[key] = entry
         after = [Restore(loop.trips)] if getattr(loop, "trips_saved", False) else []
         if not _has_code(body):
             return inits + body + after
         return inits + [comment, gast.For(target=self._reverse_target(loop),
                                           iter=self._reverse_iter(loop), body=body,
                                           orelse=[], type_comment=None)] + after
+
+    def _loop_fixpoint(self, loop):
+        """The adjoints defined at the start of every reversed iteration: those
+        defined on entry plus those the body defines, until nothing grows."""
+        entry = set(self.defined)
+        self._trial += 1
+        try:
+            while True:
+                state = self._snapshot()
+                self.defined = set(entry)
+                self.reverse_items(loop.body)
+                grown = self.defined - entry
+                self._restore(state)
+                if not grown:
+                    return entry
+                entry |= grown
+        finally:
+            self._trial -= 1
 
     def _reverse_target(self, loop):
         return store(loop.target if loop.kind == "for" else "_")
@@ -450,13 +478,14 @@ class ReverseGenerator:
         return assign(self.adjoint(primal), call(self.ref(zeros_like, "zeros_like"), name(primal)))
 
     def _snapshot(self):
-        return (set(self.names.taken), dict(self._adjoints), set(self.defined),
+        return (self.names.snapshot(), dict(self._adjoints), set(self.defined),
                 dict(self.refs.cells), dict(self.refs._names))
 
     def _restore(self, state):
-        taken, adjoints, defined, cells, names = state
-        self.names.taken, self._adjoints, self.defined = taken, adjoints, defined
-        self.refs.cells, self.refs._names = cells, names
+        names, adjoints, defined, cells, refs = state
+        self.names.restore(names)
+        self._adjoints, self.defined = adjoints, defined
+        self.refs.cells, self.refs._names = cells, refs
 
     # -- saving what the forward sweep overwrites -------------------------------
     def resolve_saves(self, forward, reverse):

@@ -104,6 +104,82 @@ def _special_cases():
             case(prim, real((3, 2)), tag="(3,2)", name="special." + prim.__name__, **kwargs)
 
 
+def _location_scale_cases():
+    """Each method of norm, t, gamma, beta, chi2 over broadcasting shapes, positionally:
+    (x, *shape parameters, loc, scale).  x is drawn inside the support: x = loc + scale z."""
+    from scipy import stats
+    families = [  # name, shape parameter domains, standardized z domain
+        ("norm", [], real), ("t", [interval(1.0, 5.0)], real),
+        ("gamma", [interval(0.8, 3.0)], interval(0.5, 3.0)),
+        ("beta", [interval(0.8, 3.0), interval(0.8, 3.0)], interval(0.1, 0.9)),
+        ("chi2", [interval(1.5, 5.0)], interval(0.5, 3.0)),
+    ]
+    layouts = [  # shapes of (x, shape parameters, loc, scale)
+        (None, None, None, None), ((3,), (), (), ()), ((3, 2), (2,), (3, 1), ()),
+        ((3,), (3,), None, (3,)), ((2, 3), None, (3,), (2, 1)),
+    ]
+    for name, shape_domains, z_domain in families:
+        dist = getattr(stats, name)
+        n = len(shape_domains)
+        for sx, sp_, sl, ss in layouts:
+            loc, scale = interval(-0.5, 0.5)(sl), interval(0.6, 1.8)(ss)
+            zs = z_domain(sx)
+            # x shaped sx; z from its own draw, so broadcasting keeps x inside the support
+            shapes = [d(sp_) for d in shape_domains]
+            x = np.asarray(loc + scale * np.ones(np.shape(zs)) * zs)
+            if np.shape(x) != (() if sx is None else sx):
+                loc = float(np.min(loc)) if np.ndim(loc) else loc
+                scale = float(np.min(scale)) if np.ndim(scale) else scale
+                x = loc + scale * zs
+            x = float(x) if sx is None else np.asarray(x, dtype=float)
+            args = (x, *shapes, loc, scale)
+            tag = "-".join(map(fmt, (sx, sp_, sl, ss)))
+            for method in ("logpdf", "pdf"):
+                case(getattr(dist, method), *args, diff=tuple(range(n + 3)), tag=tag,
+                     name=f"stats.{name}.{method}")
+            for method in ("cdf", "sf", "logcdf", "logsf"):
+                case(getattr(dist, method), *args, diff=(0, n + 1, n + 2), tag=tag,
+                     name=f"stats.{name}.{method}")
+        # the standard form: x and shape parameters only
+        x = z_domain((3,))
+        for method in ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"):
+            diff = tuple(range(n + 1)) if "pdf" in method else (0,)
+            case(getattr(dist, method), x, *[d((3,)) for d in shape_domains], diff=diff,
+                 tag="standard", name=f"stats.{name}.{method}")
+
+
+def _discrete_and_multivariate_cases():
+    from scipy import stats
+    for method in ("logpmf", "pmf", "cdf", "sf", "logcdf", "logsf"):
+        prim = getattr(stats.poisson, method)
+        name = f"stats.poisson.{method}"
+        for sk, smu in [(None, None), ((3,), (3,)), ((3, 2), (2,)), ((), (3,))]:
+            k = RNG.integers(0, 5, () if sk is None else sk)
+            k = int(k) if sk is None else k
+            case(prim, k, interval(0.5, 4.0)(smu), diff=(1,), tag=f"{fmt(sk)}-{fmt(smu)}", name=name)
+        if "pmf" not in method:        # the pmf is 0 at a non-integer k, the cdf a step
+            case(prim, np.array([2.5, 0.3, 4.7]), interval(0.5, 4.0)((3,)), diff=(1,), tag="real-k",
+                 name=name)
+        case(prim, np.array([3, 4, 6]), interval(0.5, 4.0)((3,)), 2, diff=(1,), tag="loc", name=name)
+    for method in ("logpdf", "pdf"):
+        prim = getattr(stats.dirichlet, method)
+        for shape in [(3,), (3, 4)]:
+            x = RNG.uniform(0.2, 1.0, shape)
+            x = x / np.sum(x, axis=0)
+            # x must stay on the simplex: finite differences w.r.t. alpha only here
+            case(prim, x, interval(0.8, 3.0)((3,)), diff=(1,), tag=fmt(shape),
+                 name=f"stats.dirichlet.{method}")
+    from rule_cases import spd
+    for method in ("logpdf", "pdf"):
+        prim = getattr(stats.multivariate_normal, method)
+        for shape in [(2,), (4, 2), (2, 3, 2), (3,)]:
+            d = shape[-1]
+            x = 0.5 * real(shape)
+            # cov only along symmetric directions: test_scipy_rules
+            case(prim, x, 0.3 * real((d,)), 0.5 * spd((d, d)), diff=(0, 1), tag=fmt(shape),
+                 name=f"stats.multivariate_normal.{method}")
+
+
 def _check_unique_ids():
     seen = {}
     for c in CASES:
@@ -115,4 +191,6 @@ def _check_unique_ids():
 
 if scipy is not None:
     _special_cases()
+    _location_scale_cases()
+    _discrete_and_multivariate_cases()
     _check_unique_ids()

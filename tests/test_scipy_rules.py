@@ -170,3 +170,162 @@ def test_xlogy_at_zero_follows_the_convention():
         dx, dy = srcad.grad(f, wrt=(0, 1))(np.array([0.0, 2.0]), np.array([0.0, 3.0]))
     assert dy[0] == 0.0 and dy[1] == pytest.approx(2.0 / 3.0 + 2.0 / 4.0)
     assert dx[1] == pytest.approx(np.log(3.0) + np.log(4.0))
+
+
+# --- scipy.stats: the forms users write ------------------------------------------------
+
+from scipy import stats  # noqa: E402
+from scipy.stats import norm  # noqa: E402
+
+
+def normal_nll(mu, sigma, x):
+    return -np.sum(norm.logpdf(x, loc=mu, scale=sigma))
+
+
+def normal_nll_module(mu, sigma, x):
+    return -np.sum(stats.norm.logpdf(x, mu, sigma))
+
+
+def normal_nll_standardized(x):
+    return -np.sum(stats.norm.logpdf(x))
+
+
+def student_nll(mu, df, x):
+    return -np.sum(stats.t.logpdf(x, df=df, loc=mu, scale=1.5))
+
+
+def gamma_beta_chi2(a, b, s, x):
+    return np.sum(stats.gamma.logpdf(x, a, scale=s) + stats.beta.pdf(x / 4.0, a, b)
+                  + stats.chi2.logpdf(x, df=a + 1.0))
+
+
+def tails(mu, s, x):
+    return np.sum(norm.cdf(x, mu, s) * norm.logsf(x, loc=mu, scale=s) + stats.t.logcdf(x, 4.0, mu, s)
+                  + stats.gamma.sf(x + 1.0, 2.0, loc=mu, scale=s))
+
+
+def poisson_regression(w, X, k):
+    return np.sum(stats.poisson.logpmf(k, np.exp(X @ w))) + stats.poisson.logcdf(3, np.exp(w[0]))
+
+
+def dirichlet_prior(alpha, p):
+    return stats.dirichlet.logpdf(p, alpha) + stats.dirichlet.pdf(p, alpha * 2.0)
+
+
+def mvn_fit(mean, L, X):
+    cov = L @ L.T + 0.5 * np.eye(2)
+    return np.sum(stats.multivariate_normal.logpdf(X, mean=mean, cov=cov)) \
+        + stats.multivariate_normal.pdf(X[0], mean, cov)
+
+
+X23 = RNG.standard_normal((5, 2))
+STATS_PIPELINE = [
+    (normal_nll, (0.3, 1.4, RNG.standard_normal(5)), (0, 1, 2)),
+    (normal_nll, (RNG.standard_normal(3), RNG.uniform(0.5, 2.0, (2, 1)), RNG.standard_normal(3)), (0, 1)),
+    (normal_nll_module, (0.3, 1.4, RNG.standard_normal(5)), (0, 1)),
+    (normal_nll_standardized, (RNG.standard_normal(4),), (0,)),
+    (student_nll, (0.2, 3.5, RNG.standard_normal(6)), (0, 1, 2)),
+    (gamma_beta_chi2, (1.7, 2.2, 1.3, RNG.uniform(0.5, 3.0, 4)), (0, 1, 2, 3)),
+    (tails, (0.1, 1.2, RNG.standard_normal(4)), (0, 1, 2)),
+    (poisson_regression, (0.3 * RNG.standard_normal(2), X23, RNG.integers(0, 5, 5)), (0,)),
+    (dirichlet_prior, (np.array([1.5, 2.0, 3.0]), np.array([0.2, 0.5, 0.3])), (0,)),
+    (mvn_fit, (0.3 * RNG.standard_normal(2), np.array([[1.0, 0.0], [0.3, 0.8]]), X23), (0, 1, 2)),
+]
+
+
+@pytest.mark.parametrize("f, args, wrt", STATS_PIPELINE,
+                         ids=[f"{f.__name__}-{k}" for k, (f, _, _) in enumerate(STATS_PIPELINE)])
+def test_functions_calling_scipy_stats_differentiate_in_both_modes(f, args, wrt):
+    check_both_modes(f, args, wrt)
+
+
+def test_normal_nll_gradient_matches_the_hand_derived_one():
+    mu, sigma, x = 0.3, 1.4, np.array([0.5, -1.0, 2.0])
+    dmu, dsigma, dx = srcad.grad(normal_nll, wrt=(0, 1, 2))(mu, sigma, x)
+    z = (x - mu) / sigma
+    assert dmu == pytest.approx(-np.sum(z) / sigma)
+    assert dsigma == pytest.approx(np.sum(1.0 - z * z) / sigma)
+    np.testing.assert_allclose(dx, z / sigma)
+
+
+def test_a_shape_parameter_of_a_cdf_is_refused_at_the_call():
+    def f(df, x):
+        return np.sum(stats.t.cdf(x, df))
+
+    with pytest.raises(srcad.NonDifferentiableError, match="'df'") as info:
+        srcad.grad(f)
+    assert "stats.t.cdf(x, df)" in str(info.value)
+
+
+def test_a_frozen_distribution_is_refused_at_the_users_line():
+    def f(x):
+        return np.sum(norm(0.0, 1.0).logpdf(x))
+
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f)
+    assert info.value.filename == __file__ and "norm(0.0, 1.0)" in str(info.value)
+
+
+def _symmetric_direction(d, seed):
+    m = np.random.default_rng(seed).standard_normal((d, d))
+    return m + m.T
+
+
+@pytest.mark.parametrize("method", ["logpdf", "pdf"])
+@pytest.mark.parametrize("shape", [(2,), (4, 2), (2, 3, 3)])
+def test_multivariate_normal_covariance_along_symmetric_directions(method, shape):
+    """SciPy reads one triangle of cov: finite differences along symmetric
+    directions are the oracle, for the gradient (paired with the direction) and the JVP."""
+    d = shape[-1]
+    rng = np.random.default_rng(len(shape) + d)
+    a = rng.standard_normal((d, d))
+    cov = a @ a.T + d * np.eye(d)
+    x, mean = 0.5 * rng.standard_normal(shape), 0.3 * rng.standard_normal(d)
+    prim = getattr(stats.multivariate_normal, method)
+
+    def f(cov):
+        return np.sum(prim(x, mean, cov) * np.arange(1.0, 1.0 + np.size(prim(x, mean, cov))).reshape(
+            np.shape(prim(x, mean, cov))))
+
+    v = _symmetric_direction(d, d)
+    h = 1e-6
+    expected = (f(cov + h * v) - f(cov - h * v)) / (2 * h)
+    gradient = srcad.grad(f)(cov)
+    assert np.allclose(gradient, gradient.T)
+    assert np.sum(gradient * v) == pytest.approx(expected, rel=1e-6, abs=1e-9)
+    _, tangent = srcad.jvp(f)(cov, v)
+    assert tangent == pytest.approx(expected, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("method", ["logpdf", "pdf"])
+@pytest.mark.parametrize("shape", [(3,), (3, 4)])
+def test_dirichlet_x_along_the_simplex(method, shape):
+    """x must stay on the simplex: the oracle is finite differences along directions
+    whose components sum to zero."""
+    rng = np.random.default_rng(len(shape))
+    x = rng.uniform(0.3, 1.0, shape)
+    x = x / np.sum(x, axis=0)
+    alpha = np.array([1.5, 2.5, 0.9])
+    prim = getattr(stats.dirichlet, method)
+
+    def f(x):
+        return np.sum(prim(x, alpha))
+
+    v = rng.standard_normal(shape)
+    v = v - np.mean(v, axis=0)
+    h = 1e-6
+    expected = (f(x + h * v) - f(x - h * v)) / (2 * h)
+    assert np.sum(srcad.grad(f)(x) * v) == pytest.approx(expected, rel=1e-6)
+    assert srcad.jvp(f)(x, v)[1] == pytest.approx(expected, rel=1e-6)
+    # the partial derivatives of the formula: (alpha - 1) / x, times the density for pdf
+    factor = prim(x, alpha) if method == "pdf" else 1.0
+    np.testing.assert_allclose(srcad.grad(f)(x), factor * (alpha - 1.0).reshape((3,) + (1,) * (x.ndim - 1)) / x)
+
+
+def test_multivariate_normal_without_a_matrix_cov_is_refused():
+    def f(x):
+        return stats.multivariate_normal.logpdf(x, np.zeros(2), 2.0)
+
+    from srcad.runtime import UnsupportedArgumentError
+    with pytest.raises(UnsupportedArgumentError, match="covariance matrix"):
+        srcad.grad(f)(np.ones(2))

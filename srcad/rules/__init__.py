@@ -26,7 +26,7 @@ try:                                        # SciPy is optional at run time
 except ImportError:
     pass
 else:
-    from srcad.rules import scipy_special  # noqa: F401
+    from srcad.rules import scipy_special, scipy_stats  # noqa: F401
 
 __all__ = ["adjoint", "tangent", "nondifferentiable", "lookup", "lookup_tangent", "is_nondifferentiable",
            "views", "returns_view", "ADJOINTS", "TANGENTS", "NONDIFFERENTIABLE", "VIEWS"]

@@ -18,6 +18,7 @@ from srcad.rules.registry import (ADJOINTS, NONDIFFERENTIABLE, TANGENTS, VIEWS, 
                                   is_nondifferentiable, lookup, lookup_tangent, nondifferentiable,
                                   returns_view, tangent, views)
 from srcad.rules import operators, builtins, numpy, linalg, containers, helpers  # noqa: E402  (fill the tables)
+from srcad.rules import numpy_shapes, numpy_einsum, linalg_decomp  # noqa: E402,F401
 
 __all__ = ["adjoint", "tangent", "nondifferentiable", "lookup", "lookup_tangent", "is_nondifferentiable",
            "views", "returns_view", "ADJOINTS", "TANGENTS", "NONDIFFERENTIABLE", "VIEWS"]

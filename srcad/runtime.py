@@ -58,6 +58,14 @@ def checked(grad, x, rule):
 
 def check_scalar(value):
     """``grad`` differentiates scalar outputs only; refuse anything else."""
+    if isinstance(value, (tuple, list, dict)):
+        from srcad.errors import NonScalarOutputError
+        raise NonScalarOutputError(
+            f"grad needs a function with a scalar output, but it returned a "
+            f"{type(value).__name__}",
+            hint="if its first element is the value to differentiate and the rest is "
+                 "auxiliary, pass has_aux=True (srcad.grad(f, has_aux=True) returns "
+                 "(gradient, aux)); for several outputs use srcad.vjp or srcad.jacobian")
     if type(value) is not float and np.ndim(value) != 0:
         from srcad.errors import NonScalarOutputError
         raise NonScalarOutputError(
@@ -273,6 +281,22 @@ def unarray(g, obj):
 def spread(g, items):
     """Adjoint of ``sum(items)``: ``g`` for every element, reduced to its shape."""
     return Adjoints(unbroadcast(g, item) for item in items)
+
+
+def snapshot(value):
+    """A copy of ``value`` that later in-place updates cannot reach: lists,
+    tuples and dicts copied recursively, arrays copied, anything else as is.
+    (A ``has_aux`` result the reverse sweep would otherwise undo.)"""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [snapshot(v) for v in value]
+    if isinstance(value, tuple):
+        copied = [snapshot(v) for v in value]
+        return type(value)(*copied) if hasattr(value, "_fields") else type(value)(copied)
+    if isinstance(value, dict):
+        return {k: snapshot(v) for k, v in value.items()}
+    return value
 
 
 def list_append(items, value):

@@ -350,7 +350,7 @@ class UnsupportedArgumentError(SrcadError, NotImplementedError):
 
 def _axes(axis, ndim):
     """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
-    if axis is None:
+    if axis is None or ndim == 0:         # NumPy accepts axis=0 or -1 on a 0-d array: no axes
         return tuple(range(ndim))
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     return tuple(sorted(int(a) % ndim for a in axes))

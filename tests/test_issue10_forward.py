@@ -237,3 +237,157 @@ def test_vjp_of_grad_of_a_comprehension_any_length(n):
     assert_close(srcad.hvp(comprehension_squared)(x, u), 18 * np.sum(u) * np.ones(n))
     assert_close(srcad.hessian(comprehension_squared)(x), fd_hessian(comprehension_squared, x),
                  rtol=1e-4, atol=1e-4)
+
+
+# -- item 6: every forward rule under broadcasting ----------------------------------------
+
+def where_scalar_condition(x):
+    v = np.where(x > 100, np.ones(3), x)
+    return np.sum(v)
+
+
+def where_scalar_condition_element(x):
+    v = np.where(x > 100, np.ones(3), x)
+    return v[0] * v[2]
+
+
+def clip_by_larger_bounds(x):
+    return np.sum(np.clip(x, np.array([-1.0, 0.0, 0.5]), 2.0) ** 2)
+
+
+@pytest.mark.parametrize("f", [where_scalar_condition, where_scalar_condition_element,
+                               clip_by_larger_bounds])
+def test_jvp_of_a_branch_smaller_than_the_result(f):
+    x = 0.7
+    value, tangent = srcad.jvp(f)(x, 1.0)
+    assert value == pytest.approx(f(x))
+    assert tangent == pytest.approx(numerical_grad(f, (x,), 0), rel=1e-6)
+    assert_hessian(f, x)
+
+
+def test_where_reproducer_exact():
+    assert srcad.jvp(where_scalar_condition)(2.0, 1.0)[1] == pytest.approx(3.0)
+
+
+import dataclasses      # noqa: E402  (the broadcasting audit below is self-contained)
+import importlib.util   # noqa: E402
+import warnings         # noqa: E402
+import zlib             # noqa: E402
+
+from rule_cases import CASES  # noqa: E402
+from srcad.rules import lookup_tangent  # noqa: E402
+
+import test_forward  # noqa: E402
+
+
+def _numeric(x):
+    return isinstance(x, float) or (isinstance(x, np.ndarray) and x.dtype.kind in "fb")
+
+
+def _variants(case):
+    """The case with one numeric argument made a scalar (its first element),
+    and with one stacked twice along a new leading axis: the shapes where one
+    argument's contribution is smaller than the result."""
+    for j, a in enumerate(case.args):
+        if not _numeric(a):
+            continue
+        if np.ndim(a) > 0:
+            first = float(a.flat[0]) if a.dtype.kind == "f" else np.bool_(a.flat[0])
+            yield f"{case.id}/arg{j}-scalar", dataclasses.replace(case, args=case.replace(j, first))
+        stacked = np.array(np.broadcast_to(a, (2,) + np.shape(a)))
+        yield f"{case.id}/arg{j}-stacked", dataclasses.replace(case, args=case.replace(j, stacked))
+
+
+def _smooth_variant(case):
+    """A variant NumPy accepts, with a finite array result away from a kink
+    (a stacked copy puts std at zero spread, a scalar leaves var no degrees
+    of freedom)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ans = case.call()
+    except Exception:
+        return False
+    if not isinstance(ans, (float, np.floating, np.ndarray)) or not np.all(np.isfinite(ans)):
+        return False
+    return not (case.primitive in (np.std, np.ndarray.std) and np.any(ans == 0))
+
+
+BROADCAST_VARIANTS = [(vid, v) for c in CASES if lookup_tangent(c.primitive) is not None
+                      for vid, v in _variants(c) if _smooth_variant(v)]
+
+
+@pytest.mark.parametrize("vid, case", BROADCAST_VARIANTS, ids=[v for v, _ in BROADCAST_VARIANTS])
+def test_every_forward_rule_under_broadcasting(vid, case):
+    """Each contribution has the result's shape and their sum matches central
+    differences along a random direction, for every rule case with one
+    argument made smaller (a scalar) or larger (stacked) than in the table."""
+    rule = lookup_tangent(case.primitive)
+    rng = np.random.default_rng(zlib.crc32(vid.encode()))
+    u = {i: test_forward._random_like(case.args[i], rng) for i in case.diff}
+    ans = case.call()
+    try:
+        terms = test_forward._contributions(rule, case, u, ans)
+    except srcad.SrcadError:
+        return                            # a clear refusal (norm's ord=2 of a matrix)
+    for term in terms:
+        assert np.shape(term) == np.shape(ans), "a contribution must have the result's shape"
+    h = 1e-6
+
+    def along(step):
+        args = list(case.args)
+        for i in case.diff:
+            args[i] = test_forward._shift(args[i], u[i], step)
+        return np.asarray(case.call(tuple(args)), dtype=np.float64)
+
+    assert_close(sum(terms[1:], terms[0]), (along(h) - along(-h)) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+def _smaller(case, i):
+    """True when argument ``i`` is a number or array of another shape than the result."""
+    return _numeric(case.args[i]) and np.shape(case.args[i]) != np.shape(case.call())
+
+
+#: one differentiable argument at a time, where it is smaller than the result:
+#: a sum of contributions can hide a small one (scalar ``x_dot`` + full ``y_dot``)
+PIPELINE_VARIANTS = [(f"{vid}/wrt{i}", dataclasses.replace(v, diff=(i,)))
+                     for vid, v in BROADCAST_VARIANTS for i in v.diff if _smaller(v, i)]
+
+
+def _calling_function(case, tmp_path, n):
+    """A module function ``f(a0, a1, ...)`` that calls the case's primitive on
+    its parameters (keywords and the primitive are module globals)."""
+    params = [f"a{i}" for i in range(len(case.args))]
+    keywords = "".join(f", {k}=KW_{k}" for k in case.kwargs)
+    path = tmp_path / f"broadcast_case_{n}.py"
+    path.write_text(f"def f({', '.join(params)}):\n    return PRIM({', '.join(params)}{keywords})\n")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    module.PRIM = case.primitive
+    for k, v in case.kwargs.items():
+        setattr(module, f"KW_{k}", v)
+    spec.loader.exec_module(module)
+    return module.f
+
+
+@pytest.mark.parametrize("vid, case", PIPELINE_VARIANTS, ids=[v for v, _ in PIPELINE_VARIANTS])
+def test_jvp_of_every_broadcasting_call(vid, case, tmp_path):
+    """srcad.jvp of a function making the call: the generator keeps or drops
+    ``broadcast_like`` correctly (the tangent has the result's shape)."""
+    f = _calling_function(case, tmp_path, zlib.crc32(vid.encode()))
+    rng = np.random.default_rng(zlib.crc32(vid.encode()) + 1)
+    u = [test_forward._random_like(case.args[i], rng) for i in case.diff]
+    try:
+        value, tangent = srcad.jvp(f, wrt=case.diff)(*case.args, *u)
+    except srcad.SrcadError:
+        return
+    h = 1e-6
+
+    def along(step):
+        args = list(case.args)
+        for i, ui in zip(case.diff, u):
+            args[i] = test_forward._shift(args[i], ui, step)
+        return np.asarray(f(*args), dtype=np.float64)
+
+    assert np.shape(tangent) == np.shape(value)
+    assert_close(tangent, (along(h) - along(-h)) / (2 * h), rtol=1e-5, atol=1e-6)

@@ -443,6 +443,13 @@ def _check_effect(graph, node, varied):
             f"({gast_text(func)}(...) saves a value that depends on {', '.join(graph.wrt)})", value,
             hint="for second derivatives of loops use srcad.hessian or srcad.hvp (forward "
                  "over reverse), or srcad.jvp of the gradient")
+    if getattr(graph.parsed.func, "srcad_mode", None):      # L.pop(), restore_entry(d, k, old)
+        raise graph.parsed.source.error(
+            NonDifferentiableError,
+            f"second derivatives (hessian, hvp, grad of grad) cannot follow {gast_text(func)}(...), "
+            "which undoes a list append or dict entry assignment made in a loop or branch",
+            value, hint="build the list with a comprehension or np.stack, or the dict as a "
+                        "literal, outside the loop")
     raise graph.parsed.source.error(
         NonDifferentiableError,
         f"srcad cannot follow the side effect of {gast_text(func)}(...) on a value "

@@ -23,6 +23,7 @@ import gast
 import numpy as np
 
 import srcad.rules as rules
+from srcad import alias
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
 from srcad.normalize import param_names
 from srcad.parse import is_library_function
@@ -412,8 +413,7 @@ def analyze(graph, forward=False):
             _attach_rule(graph, node, forward)
         elif node.kind == "effect":
             _check_effect(graph, node, varied)
-        if node.primitive is setitem:
-            _check_not_an_input(graph, node)
+    alias.check_writes(graph)
     infer_shape_classes(graph)
     return graph
 
@@ -524,29 +524,6 @@ def _attach_rule(graph, node, forward=False):
     node.rule, node.binding = tmpl, binding
 
 
-
-
-def _check_not_an_input(graph, node):
-    """``x[i] = v`` may not change an array the caller passed in (or a view of one)."""
-    defs = {}
-    for other in graph.nodes:
-        if other.target is not None and other is not node:
-            defs.setdefault(other.target, []).append(other)
-    todo, seen = [node.args[0].id], set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in graph.params:
-            raise graph.parsed.source.error(
-                NonDifferentiableError,
-                f"this line updates {node.args[0].id!r} in place, which is (or may share memory "
-                f"with) the argument {name!r}: the caller's data must not change", node.stmt,
-                hint=f"work on a copy: {node.args[0].id} = {node.args[0].id}.copy() before this line")
-        for d in defs.get(name, []):
-            if rules.registry.returns_view(d.primitive) and d.args and isinstance(d.args[0], gast.Name):
-                todo.append(d.args[0].id)
 
 
 def _is_user_function(obj):

@@ -180,6 +180,53 @@ def _discrete_and_multivariate_cases():
                  name=f"stats.multivariate_normal.{method}")
 
 
+def _signal_and_linalg_cases():
+    from scipy import linalg, signal
+    from rule_cases import spd
+    for s1, s2 in [((5,), (3,)), ((3,), (5,)), ((4,), (4,)), ((1,), (3,)), ((4, 3), (2, 2)),
+                   ((2, 3), (3, 4)), ((3, 4, 2), (2, 2, 2))]:
+        for mode in ("full", "same", "valid"):
+            if mode == "valid" and not (all(a >= b for a, b in zip(s1, s2))
+                                        or all(a <= b for a, b in zip(s1, s2))):
+                continue                      # SciPy refuses such a valid convolution
+            case(signal.convolve, real(s1), real(s2), mode, diff=(0, 1),
+                 tag=f"{fmt(s1)}-{fmt(s2)}-{mode}", name="signal.convolve")
+    case(signal.convolve, real((6,)), real((3,)), diff=(0, 1), tag="direct", name="signal.convolve",
+         method="direct")
+    case(signal.convolve, real((6, 2)), real((3, 2)), diff=(0, 1), tag="fft", name="signal.convolve",
+         mode="same", method="fft")
+
+    def triangular(n, lower):
+        m = RNG.uniform(-0.5, 0.5, (n, n)) + 2.0 * np.eye(n)
+        return np.tril(m) if lower else np.triu(m)
+
+    for lower in (False, True):
+        for trans in (0, 1, "T"):
+            for unit in (False, True):
+                for sb in [(3,), (3, 2)]:
+                    a = triangular(3, lower)
+                    case(linalg.solve_triangular, a, real(sb), trans, lower, unit, diff=(0, 1),
+                         tag=f"{fmt(sb)}-lower{lower}-trans{trans}-unit{unit}",
+                         name="linalg.solve_triangular")
+    case(linalg.solve_triangular, RNG.uniform(-0.5, 0.5, (3, 3)) + 2 * np.eye(3), real((3,)),
+         diff=(0, 1), tag="full-matrix", name="linalg.solve_triangular", lower=True)
+    for lower in (True, False):
+        for sb in [(3,), (3, 2)]:
+            c = np.linalg.cholesky(spd((3, 3)))
+            c = c if lower else c.T
+            # the factor is a tuple (c, lower): its gradient is checked in test_scipy_rules
+            case(linalg.cho_solve, (c, lower), real(sb), diff=(1,), tag=f"{fmt(sb)}-lower{lower}",
+                 name="linalg.cho_solve")
+    for n in (1, 2, 3):
+        case(linalg.sqrtm, spd((n, n)), tag=f"spd{n}", name="linalg.sqrtm")
+    case(linalg.sqrtm, np.array([[4.0, 1.0], [0.5, 3.0]]), tag="nonsymmetric", name="linalg.sqrtm")
+    for n, m in [(2, 2), (3, 2), (1, 3)]:
+        a = RNG.uniform(-0.5, 0.5, (n, n)) + 2 * np.eye(n)
+        b = RNG.uniform(-0.5, 0.5, (m, m)) + 1.5 * np.eye(m)
+        case(linalg.solve_sylvester, a, b, real((n, m)), diff=(0, 1, 2), tag=f"{n}x{m}",
+             name="linalg.solve_sylvester")
+
+
 def _check_unique_ids():
     seen = {}
     for c in CASES:
@@ -193,4 +240,5 @@ if scipy is not None:
     _special_cases()
     _location_scale_cases()
     _discrete_and_multivariate_cases()
+    _signal_and_linalg_cases()
     _check_unique_ids()

@@ -329,3 +329,67 @@ def test_multivariate_normal_without_a_matrix_cov_is_refused():
     from srcad.runtime import UnsupportedArgumentError
     with pytest.raises(UnsupportedArgumentError, match="covariance matrix"):
         srcad.grad(f)(np.ones(2))
+
+
+# --- scipy.signal and scipy.linalg in user functions ------------------------------------
+
+from scipy import linalg, signal  # noqa: E402
+
+
+def smooth(x, k):
+    return np.sum(signal.convolve(x, k, mode="same") ** 2) + np.sum(signal.convolve(x, k) * 0.5)
+
+
+def image_filter(img, k):
+    return np.sum(np.tanh(signal.convolve(img, k, mode="valid")))
+
+
+def triangular_solve(L, b):
+    x = linalg.solve_triangular(L, b, lower=True)
+    y = linalg.solve_triangular(L, x, trans="T", lower=True)
+    return np.sum(y ** 2)
+
+
+def cholesky_solve(L, b):
+    x = linalg.cho_solve((L, True), b)
+    return np.sum(x * b) + np.sum(x ** 2)
+
+
+def cholesky_solve_upper(U, b):
+    return np.sum(linalg.cho_solve((U, False), b) ** 2)
+
+
+def square_root(A):
+    return np.sum(linalg.sqrtm(A @ A.T + np.eye(2)) ** 2)
+
+
+def sylvester(a, b, q):
+    return np.sum(linalg.solve_sylvester(a, b, q) ** 2)
+
+
+_L = np.tril(RNG.uniform(-0.5, 0.5, (3, 3))) + 2.0 * np.eye(3)
+OTHER_PIPELINE = [
+    (smooth, (RNG.standard_normal(6), RNG.standard_normal(3)), (0, 1)),
+    (image_filter, (RNG.standard_normal((5, 4)), RNG.standard_normal((2, 3))), (0, 1)),
+    (triangular_solve, (_L, RNG.standard_normal(3)), (0, 1)),
+    (cholesky_solve, (_L, RNG.standard_normal((3, 2))), (0, 1)),
+    (cholesky_solve_upper, (_L.T, RNG.standard_normal(3)), (0, 1)),
+    (square_root, (RNG.standard_normal((2, 2)),), (0,)),
+    (sylvester, (RNG.uniform(-0.5, 0.5, (2, 2)) + 2 * np.eye(2), RNG.uniform(-0.5, 0.5, (3, 3)) + np.eye(3),
+                 RNG.standard_normal((2, 3))), (0, 1, 2)),
+]
+
+
+@pytest.mark.parametrize("f, args, wrt", OTHER_PIPELINE,
+                         ids=[f"{f.__name__}-{k}" for k, (f, _, _) in enumerate(OTHER_PIPELINE)])
+def test_functions_calling_scipy_signal_and_linalg_differentiate_in_both_modes(f, args, wrt):
+    check_both_modes(f, args, wrt)
+
+
+def test_cho_solve_gradient_keeps_to_the_triangle_it_reads():
+    L = _L.copy()
+    L_garbage = L + np.triu(np.full((3, 3), 7.0), 1)     # cho_factor leaves such entries
+    b = RNG.standard_normal(3)
+    grad = srcad.grad(cholesky_solve)(L_garbage, b)
+    np.testing.assert_array_equal(np.triu(grad, 1), 0.0)
+    assert_close(grad, numerical_grad(cholesky_solve, (L_garbage, b), 0), rtol=1e-6, atol=1e-8)

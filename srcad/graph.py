@@ -28,7 +28,7 @@ from srcad.normalize import param_names
 from srcad.parse import is_library_function
 from srcad.rules.template import template
 from srcad.trees import name_nodes, stored
-from srcad.runtime import check_scalar, identity, list_append, setitem
+from srcad.runtime import check_inputs, check_scalar, identity, list_append, setitem
 
 BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -420,7 +420,7 @@ def analyze(graph, forward=False):
 
 #: calls whose only effect is output or a check: harmless on values that carry
 #: derivatives (check_scalar is in the generated gradient code srcad.grad differentiates)
-HARMLESS_EFFECTS = {print, check_scalar}
+HARMLESS_EFFECTS = {print, check_scalar, check_inputs}
 
 
 def _check_effect(graph, node, varied):

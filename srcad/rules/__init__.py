@@ -21,6 +21,7 @@ from srcad.rules.registry import (ADJOINTS, NONDIFFERENTIABLE, TANGENTS, VIEWS, 
                                   is_nondifferentiable, lookup, lookup_tangent, nondifferentiable,
                                   returns_view, tangent, views)
 from srcad.rules import operators, builtins, numpy, linalg, containers, helpers  # noqa: E402  (fill the tables)
+from srcad.rules import numpy_shapes, numpy_einsum, linalg_decomp  # noqa: E402,F401
 
 try:                                        # SciPy is optional at run time
     import scipy  # noqa: F401

@@ -227,6 +227,25 @@ def _signal_and_linalg_cases():
              name="linalg.solve_sylvester")
 
 
+def decay(y, t, k):
+    """A linear right-hand side: y(t) = y0 exp(-k (t - t0))."""
+    return -k * y
+
+
+def damped_pendulum(y, t, b, c):
+    return np.stack([y[1], -b * y[1] - c * np.sin(y[0]) + 0.1 * np.cos(t)])
+
+
+def _odeint_cases():
+    from scipy import integrate
+    tight = {"rtol": 1e-13, "atol": 1e-13}
+    case(integrate.odeint, decay, np.array([1.0, 2.0]), np.array([0.0, 0.5, 1.0, 2.0]), (0.7,),
+         diff=(1, 2, 3), tag="decay", name="integrate.odeint", **tight)
+    case(integrate.odeint, damped_pendulum, np.array([0.5, 0.1]), np.linspace(0.2, 2.0, 4),
+         (0.25, np.float64(5.0)), diff=(1, 2, 3), tag="pendulum", name="integrate.odeint", **tight)
+    # integrating backwards in time: test_scipy_rules (the solver's noise needs a larger step)
+
+
 def _check_unique_ids():
     seen = {}
     for c in CASES:
@@ -241,4 +260,5 @@ if scipy is not None:
     _location_scale_cases()
     _discrete_and_multivariate_cases()
     _signal_and_linalg_cases()
+    _odeint_cases()
     _check_unique_ids()

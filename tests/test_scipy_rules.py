@@ -393,3 +393,68 @@ def test_cho_solve_gradient_keeps_to_the_triangle_it_reads():
     grad = srcad.grad(cholesky_solve)(L_garbage, b)
     np.testing.assert_array_equal(np.triu(grad, 1), 0.0)
     assert_close(grad, numerical_grad(cholesky_solve, (L_garbage, b), 0), rtol=1e-6, atol=1e-8)
+
+
+# --- scipy.integrate.odeint ------------------------------------------------------------
+
+from scipy.integrate import odeint  # noqa: E402
+
+from rule_cases_scipy import damped_pendulum, decay  # noqa: E402
+
+TIGHT = {"rtol": 1e-12, "atol": 1e-12}
+WEIGHTS = np.arange(8.0).reshape(4, 2)
+
+
+def decay_loss(y0, k, t):
+    y = odeint(decay, y0, t, args=(k,), rtol=1e-12, atol=1e-12)
+    return np.sum(WEIGHTS * y)
+
+
+def test_odeint_matches_the_exact_solution_in_both_modes():
+    """y(t) = y0 exp(-k (t - t0)): every derivative by hand."""
+    y0, k, t = np.array([1.0, 2.0]), 0.7, np.array([0.0, 0.5, 1.0, 2.0])
+    e = np.exp(-k * (t - t[0]))
+    rows = WEIGHTS @ y0                        # W[i] . y0
+    exact_y0 = WEIGHTS.T @ e
+    exact_k = -np.sum(rows * (t - t[0]) * e)
+    exact_t = -k * rows * e
+    exact_t[0] = k * np.sum(rows[1:] * e[1:])   # y[0] = y0 does not move with t0; the rest do
+    dy0, dk, dt = srcad.grad(decay_loss, wrt=(0, 1, 2))(y0, k, t)
+    assert_close(dy0, exact_y0, rtol=1e-8, atol=1e-10)
+    assert_close(dk, exact_k, rtol=1e-8, atol=1e-10)
+    assert_close(dt, exact_t, rtol=1e-8, atol=1e-10)
+    u = (np.array([0.3, -1.0]), 0.4, np.array([0.1, -0.2, 0.5, 1.0]))
+    _, tangent = srcad.jvp(decay_loss, wrt=(0, 1, 2))(y0, k, t, *u)
+    expected = np.dot(exact_y0, u[0]) + exact_k * u[1] + np.dot(exact_t, u[2])
+    assert tangent == pytest.approx(expected, rel=1e-8)
+
+
+def pendulum_loss(y0, b, t):
+    y = odeint(damped_pendulum, y0, t, (b, 5.0), rtol=1e-12, atol=1e-12)
+    return np.sum(y[-1] ** 2) + np.sum(np.sin(y[:, 0]))
+
+
+@pytest.mark.parametrize("t", [np.linspace(0.0, 2.0, 5), np.array([1.0, 0.3]), np.array([0.0, 1.5])],
+                         ids=["forwards", "backwards-in-time", "two-times"])
+def test_odeint_of_a_nonlinear_system_matches_finite_differences(t):
+    """A larger step than usual: the solver's own error (1e-12) makes 1e-6 steps noisy."""
+    args = (np.array([0.5, 0.1]), 0.25, t)
+    grads = srcad.grad(pendulum_loss, wrt=(0, 1, 2))(*args)
+    for i, grad in enumerate(grads):
+        assert_close(grad, numerical_grad(pendulum_loss, args, i, eps=1e-4), rtol=1e-5, atol=1e-7)
+    u = (np.array([1.0, -0.5]), 0.3, np.linspace(-0.2, 0.4, len(t)))
+    _, tangent = srcad.jvp(pendulum_loss, wrt=(0, 1, 2))(*args, *u)
+    assert tangent == pytest.approx(sum(np.sum(g * v) for g, v in zip(grads, u)), rel=1e-7)
+
+
+def decay_time_first(t, y, k):
+    return -k * y
+
+
+def test_odeint_refuses_tfirst():
+    def f(y0):
+        return np.sum(odeint(decay_time_first, y0, np.array([0.0, 1.0]), args=(0.5,), tfirst=True))
+
+    from srcad.runtime import UnsupportedArgumentError
+    with pytest.raises(UnsupportedArgumentError, match="tfirst"):
+        srcad.grad(f)(np.ones(2))

@@ -12,7 +12,7 @@ Importing ``srcad.rules`` fills the tables:
 - :mod:`srcad.rules.linalg`    ``np.linalg``;
 - :mod:`srcad.rules.helpers`   the runtime helpers generated code calls, so that
   generated code can be differentiated again;
-- :mod:`srcad.rules.scipy_special`, :mod:`srcad.rules.scipy_stats`,
+- :mod:`srcad.rules.scipy_special`, :mod:`srcad.rules.scipy_stats`, :mod:`srcad.rules.scipy_integrate`,
   :mod:`srcad.rules.scipy_other` (signal, linalg)  SciPy, an
   optional dependency: registered only when ``scipy`` imports.
 """
@@ -28,7 +28,7 @@ try:                                        # SciPy is optional at run time
 except ImportError:
     pass
 else:
-    from srcad.rules import scipy_special, scipy_stats, scipy_other  # noqa: F401
+    from srcad.rules import scipy_special, scipy_stats, scipy_other, scipy_integrate  # noqa: F401
 
 __all__ = ["adjoint", "tangent", "nondifferentiable", "lookup", "lookup_tangent", "is_nondifferentiable",
            "views", "returns_view", "ADJOINTS", "TANGENTS", "NONDIFFERENTIABLE", "VIEWS"]

@@ -248,6 +248,17 @@ def test_normal_nll_gradient_matches_the_hand_derived_one():
     np.testing.assert_allclose(dx, z / sigma)
 
 
+def test_second_derivatives_through_stats_rules():
+    def f(mu, x):
+        return np.sum(norm.logpdf(x, mu, 1.5) + stats.gamma.logpdf(x + 3.0, 2.0, scale=mu + 2.0))
+
+    mu, x = 0.3, RNG.standard_normal(3)
+    gradient = srcad.grad(f, wrt=1)
+    expected = np.column_stack([numerical_grad(lambda v: gradient(mu, v)[k], (x,), 0)
+                                for k in range(3)]).T
+    assert_close(srcad.hessian(f, wrt=1)(mu, x), expected, rtol=1e-5, atol=1e-7)
+
+
 def test_a_shape_parameter_of_a_cdf_is_refused_at_the_call():
     def f(df, x):
         return np.sum(stats.t.cdf(x, df))
@@ -261,9 +272,11 @@ def test_a_frozen_distribution_is_refused_at_the_users_line():
     def f(x):
         return np.sum(norm(0.0, 1.0).logpdf(x))
 
-    with pytest.raises(srcad.SrcadError) as info:
-        srcad.grad(f)
-    assert info.value.filename == __file__ and "norm(0.0, 1.0)" in str(info.value)
+    for mode in ("grad", "jvp"):
+        with pytest.raises(srcad.UnknownPrimitiveError, match="method .logpdf") as info:
+            getattr(srcad, mode)(f)
+        assert info.value.filename == __file__ and "norm(0.0, 1.0)" in str(info.value)
+        assert "stats.norm.logpdf(x, loc, scale)" in info.value.hint
 
 
 def _symmetric_direction(d, seed):

@@ -140,11 +140,16 @@ def _location_scale_cases():
             for method in ("cdf", "sf", "logcdf", "logsf"):
                 case(getattr(dist, method), *args, diff=(0, n + 1, n + 2), tag=tag,
                      name=f"stats.{name}.{method}")
+            q = interval(0.05, 0.95)(sx)
+            for method in ("ppf", "isf"):
+                case(getattr(dist, method), q, *args[1:], diff=(0, n + 1, n + 2), tag=tag,
+                     name=f"stats.{name}.{method}")
         # the standard form: x and shape parameters only
         x = z_domain((3,))
-        for method in ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"):
+        for method in ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf", "ppf", "isf"):
             diff = tuple(range(n + 1)) if "pdf" in method else (0,)
-            case(getattr(dist, method), x, *[d((3,)) for d in shape_domains], diff=diff,
+            first = interval(0.05, 0.95)((3,)) if method in ("ppf", "isf") else x
+            case(getattr(dist, method), first, *[d((3,)) for d in shape_domains], diff=diff,
                  tag="standard", name=f"stats.{name}.{method}")
 
 
@@ -178,6 +183,9 @@ def _discrete_and_multivariate_cases():
             # cov only along symmetric directions: test_scipy_rules
             case(prim, x, 0.3 * real((d,)), 0.5 * spd((d, d)), diff=(0, 1), tag=fmt(shape),
                  name=f"stats.multivariate_normal.{method}")
+    # cov only along symmetric directions (test_scipy_rules); the mean has no gradient
+    case(stats.multivariate_normal.entropy, np.zeros(3), spd((3, 3)), diff=(), tag="(3,3)",
+         name="stats.multivariate_normal.entropy")
 
 
 def _signal_and_linalg_cases():

@@ -489,12 +489,17 @@ def _attach_rule(graph, node, forward=False):
                f"@srcad.adjoint({label}) over `def rule(g, ans, *args): return <gradient>`")
         library = (" (a function of an installed library: srcad reads only your code's source)"
                    if node.primitive is not None and is_library_function(node.primitive) else "")
+        hint = (f"register one with {how}, or mark it non-differentiable with "
+                f"srcad.nondifferentiable(...) if its result carries no derivative")
+        if node.primitive is None and node.kind == "call" and node.label.startswith("."):
+            what = f"the method {node.label} of a value computed in this function"
+            hint = ("srcad knows the methods of NumPy arrays; call a function that has a rule "
+                    "instead (for a frozen SciPy distribution, the distribution's own method: "
+                    "stats.norm.logpdf(x, loc, scale), not stats.norm(loc, scale).logpdf(x))")
         raise source.error(
             UnknownPrimitiveError,
             f"srcad has no {'forward ' if forward else ''}derivative rule for {what}{library}", where,
-            hint=f"register one with {how}, or mark it "
-                 f"non-differentiable with srcad.nondifferentiable(...) if its "
-                 f"result carries no derivative")
+            hint=hint)
     tmpl = template(rule)
     args = [a.index if isinstance(a, IndexAtom) else a for a in node.args]
     try:

@@ -813,6 +813,12 @@ case(np.linalg.matrix_power, well_conditioned((2, 3, 3)) / 2.0, 3, tag="(2,3,3)"
 for sa, sb in [((4, 2), (4,)), ((4, 2), (4, 3)), ((3, 3), (3,)), ((2, 4), (2,))]:
     case(np.linalg.lstsq, distinct_singular(sa), real(sb), diff=(0, 1), tag=f"{fmt(sa)}-{fmt(sb)}", rcond=None)
 
+from srcad.rules import _np_helpers as nph  # noqa: E402
+case(nph.unindex, real((4, 2)), real((3, 2)), np.array([[1, 0], [6, 6], [2, 3], [5, 1]]), tag="(3,2)")
+case(nph.unindex, real(()), real((3,)), np.array(2), tag="0d")
+case(nph.gather, real((3, 2)), np.array([[1, 0], [6, 6], [2, 3], [5, 1]]), tag="(3,2)")
+case(nph.gather, real(None), np.array([1, 0, 1]), tag="float")
+
 # batched (stacked) forms of the np.linalg rules of srcad/rules/linalg.py
 for shape in [(2, 2, 3, 3), (4, 2, 2)]:
     case(np.linalg.inv, well_conditioned(shape), tag=fmt(shape))

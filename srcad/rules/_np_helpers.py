@@ -123,10 +123,10 @@ def index_map(primitive, x, *args, **kwargs):
     return index
 
 
-def unindex(g, x, index):
+def unindex(cotangent, x, index):
     """Adjoint of a gather ``ans = x.ravel()[index - 1]`` (0: no source): each
     element of ``x`` gets the sum of the cotangents of its copies."""
-    g = np.broadcast_to(np.asarray(g, dtype=np.result_type(g, float)), np.shape(index))
+    g = np.broadcast_to(np.asarray(cotangent, dtype=float), np.shape(index))
     flat = np.bincount(np.ravel(index), weights=np.ravel(g), minlength=np.size(x) + 1)
     out = flat[1:].reshape(np.shape(x))
     return float(out) if isinstance(x, float) else out
@@ -135,7 +135,7 @@ def unindex(g, x, index):
 def gather(x_dot, index):
     """``x_dot.ravel()[index - 1]`` with 0 where ``index`` is 0: the tangent of a
     rearrangement (and the adjoint of :func:`unindex`)."""
-    flat = np.concatenate([[0.0], np.ravel(np.asarray(x_dot, dtype=np.result_type(x_dot, float)))])
+    flat = np.concatenate([[0.0], np.ravel(np.asarray(x_dot, dtype=float))])
     return flat[index]
 
 

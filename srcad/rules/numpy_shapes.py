@@ -550,3 +550,30 @@ def gradient(g, ans, f, *varargs, axis=None, edge_order=1):
 @tangent(np.gradient)
 def gradient_tangent(f_dot, ans, f, *varargs, axis=None, edge_order=1):
     return as_tangent(np.gradient(f_dot, *varargs, axis=axis, edge_order=edge_order))
+
+
+# --- the helpers above, so that generated gradients differentiate again (hessian) ----------
+
+@adjoint(unindex)
+def unindex_(g, ans, cotangent, x, index):
+    """unindex and gather are each other's transpose."""
+    return gather(g, index), zeros_like(x), None
+
+
+@tangent(unindex)
+def unindex_tangent(cotangent_dot, x_dot, index_dot, ans, cotangent, x, index):
+    return unindex(cotangent_dot, x, index), zeros_like(ans), None
+
+
+@adjoint(gather)
+def gather_(g, ans, x_dot, index):
+    return unindex(g, x_dot, index), None
+
+
+@tangent(gather)
+def gather_tangent(x_dot_dot, index_dot, ans, x_dot, index):
+    return gather(x_dot_dot, index), None
+
+
+nondifferentiable(index_map, pad_index, sort_index, rollaxis_destination, split_axis, cast_factor,
+                  nan_count)

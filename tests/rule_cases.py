@@ -101,8 +101,9 @@ class VarargsCase(Case):
 
 def name_of(primitive):
     """A short readable name: ``np.sin``, ``ndarray.sum``, ``math.log``, ``operator.add``."""
-    if isinstance(primitive, np.ufunc):
-        return "np." + primitive.__name__
+    if isinstance(primitive, np.ufunc):       # scipy.special's ufuncs are not NumPy's
+        numpy_own = getattr(np, primitive.__name__, None) is primitive
+        return ("np." if numpy_own else "special.") + primitive.__name__
     if getattr(primitive, "__objclass__", None) is np.ndarray:
         return "ndarray." + primitive.__name__
     module = getattr(primitive, "__module__", None) or ""

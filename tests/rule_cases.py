@@ -820,6 +820,21 @@ case(nph.unindex, real(()), real((3,)), np.array(2), tag="0d")
 case(nph.gather, real((3, 2)), np.array([[1, 0], [6, 6], [2, 3], [5, 1]]), tag="(3,2)")
 case(nph.gather, real(None), np.array([1, 0, 1]), tag="float")
 
+# np.linalg.norm: every ord, axis and keepdims (srcad/rules/linalg_decomp.py)
+for shape, kwargs in [((4,), {"ord": 1}), ((4,), {"ord": 3}), ((4,), {"ord": 0.5}), ((4,), {"ord": np.inf}),
+                      ((4,), {"ord": -np.inf}), ((4,), {"ord": -1.5}), ((4,), {"ord": 0}),
+                      ((3, 4), {"axis": 0}), ((3, 4), {"axis": -1, "keepdims": True}),
+                      ((3, 4), {"ord": 1, "axis": 1}), ((3, 4), {"ord": np.inf, "axis": 0}),
+                      ((2, 3, 4), {"axis": (0, 2)}), ((3, 4), {"ord": "fro", "axis": (1, 0)}),
+                      ((3, 4), {"ord": "nuc"}), ((3, 4), {"ord": 2}), ((4, 3), {"ord": -2}),
+                      ((3, 4), {"ord": 1}), ((3, 4), {"ord": -1}), ((3, 4), {"ord": np.inf}),
+                      ((3, 4), {"ord": -np.inf}), ((2, 3, 4), {"ord": "nuc", "axis": (1, 2)}),
+                      ((2, 3, 4), {"ord": 2, "axis": (2, 0), "keepdims": True}),
+                      ((2, 3, 4), {"ord": 1, "axis": (0, 1)}), ((3, 4), {"ord": 3, "axis": 1}),
+                      ((3, 4), {"keepdims": True}), ((2, 3, 2), {"ord": None, "keepdims": True})]:
+    x_norm = distinct_singular(shape) if kwargs.get("ord") in ("nuc", 2, -2) and len(shape) > 1 else distinct(shape)
+    case(np.linalg.norm, x_norm, tag=fmt(shape), **kwargs)
+
 # batched (stacked) forms of the np.linalg rules of srcad/rules/linalg.py
 for shape in [(2, 2, 3, 3), (4, 2, 2)]:
     case(np.linalg.inv, well_conditioned(shape), tag=fmt(shape))

@@ -835,6 +835,13 @@ for shape, kwargs in [((4,), {"ord": 1}), ((4,), {"ord": 3}), ((4,), {"ord": 0.5
     x_norm = distinct_singular(shape) if kwargs.get("ord") in ("nuc", 2, -2) and len(shape) > 1 else distinct(shape)
     case(np.linalg.norm, x_norm, tag=fmt(shape), **kwargs)
 
+vcase(nph.r_concat, (real((3,)), real(None), real((2,))), tag="mixed")
+vcase(nph.r_concat, (real((2, 2)), real((1, 2))), tag="2d")
+vcase(nph.c_concat, (real((3,)), real((3, 2))), tag="mixed")
+vcase(nph.c_concat, (real((2,)), real((2,))), tag="1d")
+for shape in UNARY_SHAPES:
+    case(np.real_if_close, real(shape), tag=fmt(shape))
+
 # batched (stacked) forms of the np.linalg rules of srcad/rules/linalg.py
 for shape in [(2, 2, 3, 3), (4, 2, 2)]:
     case(np.linalg.inv, well_conditioned(shape), tag=fmt(shape))

@@ -141,6 +141,10 @@ def differences(x, v):
             + np.sum(np.convolve(x[0], v, mode="same") ** 2) + np.sum(np.convolve(v, x[1]) * 0.3))
 
 
+def index_concatenations(x, y):
+    return np.sum(np.r_[x, y, 3.0] * np.arange(8.0)) + np.sum(np.c_[x[:3], y] ** 2) + np.sum(np.r_["0", x, y] ** 3)
+
+
 def integer_cast(x):
     n = np.int64(np.floor(x[0] * 0.0 + 2.0))
     return np.sum(x[:n] ** 2) + x.astype(int).sum() * 1.0
@@ -185,6 +189,7 @@ CASES = [
     ("stacks", stacks, (RNG.standard_normal(4), RNG.standard_normal((3, 4))), (0, 1)),
     ("elementwise", elementwise, (_distinct((3, 2)) + 0.01, RNG.uniform(0.5, 1.5, (3, 2))), (0, 1)),
     ("differences", differences, (RNG.standard_normal((3, 5)), RNG.standard_normal(3)), (0, 1)),
+    ("r_-c_", index_concatenations, (RNG.standard_normal(4), RNG.standard_normal(3)), (0, 1)),
     ("integer-cast", integer_cast, (RNG.uniform(0.1, 0.9, 4),), (0,)),
     ("batched-linalg", batched, (_well((2, 2, 3, 3)), RNG.standard_normal((2, 2, 3, 2))), (0, 1)),
 ]

@@ -936,3 +936,58 @@ def norm_tangent(x_dot, ans, x, ord, axis, keepdims):
     axes = norm_axes(x, ord, axis)
     kept_ans = ans if keepdims or not np.ndim(x) else np.expand_dims(ans, axes)
     return np.sum(norm_factor(kept_ans, x, ord, axis) * x_dot, axis=axes, keepdims=keepdims)
+
+
+# --- np.r_[...] and np.c_[...]: the graph turns them into calls of these -------------------
+
+def r_concat(*items):
+    """``np.r_[items]`` as a function (the graph rewrites ``np.r_[x, y]`` to
+    ``r_concat(x, y)``, so that the items are arguments with a derivative)."""
+    return np.r_[items]
+
+
+def c_concat(*items):
+    """``np.c_[items]`` as a function."""
+    return np.c_[items]
+
+
+INDEX_CONCATENATIONS = {id(np.r_): r_concat, id(np.c_): c_concat}
+
+
+def _concat_index(maker, items):
+    """Where each element of ``maker[items]`` comes from (1-based positions in
+    the items' flattened elements, one after the other): ``np.r_`` and ``np.c_``
+    only copy elements, whatever the directive strings say."""
+    ids, offset = [], 0
+    for item in items:
+        if isinstance(item, str):
+            ids.append(item)
+            continue
+        n = int(np.size(item))
+        ids.append(np.arange(offset + 1, offset + n + 1).reshape(np.shape(item)))
+        offset += n
+    return np.asarray(maker[tuple(ids)]), offset
+
+
+def concat_adjoint(g, items, maker):
+    """The cotangents of the items of ``np.r_[items]`` (``maker`` is np.r_ or np.c_)."""
+    index, total = _concat_index(maker, items)
+    flat = np.bincount(np.ravel(index), weights=np.ravel(np.asarray(g, dtype=float)), minlength=total + 1)[1:]
+    out, offset = [], 0
+    for item in items:
+        if isinstance(item, str):
+            out.append(None)
+            continue
+        n = int(np.size(item))
+        piece = flat[offset:offset + n].reshape(np.shape(item))
+        out.append(float(piece) if isinstance(item, float) else piece)
+        offset += n
+    return Adjoints(out)
+
+
+def concat_tangent(items_dot, items, maker):
+    """The tangent of ``np.r_[items]``: the tangents arranged the same way."""
+    index, total = _concat_index(maker, items)
+    flat = [np.ravel(np.broadcast_to(np.asarray(d, dtype=float), np.shape(x)))
+            for d, x in zip(items_dot, items) if not isinstance(x, str)]
+    return np.concatenate([[0.0]] + flat)[index]

@@ -28,7 +28,7 @@ Conventions at points where the derivative does not exist (see
 import numpy as np
 
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
-from srcad.rules._np_helpers import (as_tangent, average_weights, cast_factor, convolve_adjoint,
+from srcad.rules._np_helpers import (as_tangent, c_concat, concat_adjoint, concat_tangent, r_concat, average_weights, cast_factor, convolve_adjoint,
                                      cross_adjoint, cumprod_adjoint, cumprod_tangent, diff_adjoint,
                                      diff_tangent, gather, gradient_adjoint, index_map, kron_adjoint,
                                      nan_count, pad_index, refuse_returned, rollaxis_destination,
@@ -577,3 +577,39 @@ def gather_tangent(x_dot_dot, index_dot, ans, x_dot, index):
 
 nondifferentiable(index_map, pad_index, sort_index, rollaxis_destination, split_axis, cast_factor,
                   nan_count)
+
+
+# --- np.r_[x, y], np.c_[x, y]: the graph rewrites the subscript into these calls -------------
+
+@adjoint(r_concat)
+def r_concat_(g, ans, *items):
+    return concat_adjoint(g, items, np.r_)
+
+
+@tangent(r_concat)
+def r_concat_tangent(items_dot, ans, *items):
+    return concat_tangent(items_dot, items, np.r_)
+
+
+@adjoint(c_concat)
+def c_concat_(g, ans, *items):
+    return concat_adjoint(g, items, np.c_)
+
+
+@tangent(c_concat)
+def c_concat_tangent(items_dot, ans, *items):
+    return concat_tangent(items_dot, items, np.c_)
+
+
+views(np.real_if_close)
+
+
+@adjoint(np.real_if_close)
+def real_if_close(g, ans, a, tol=100):
+    """Real input: the identity."""
+    return unbroadcast(g, a) + 0.0
+
+
+@tangent(np.real_if_close)
+def real_if_close_tangent(a_dot, ans, a, tol=100):
+    return a_dot

@@ -595,25 +595,39 @@ def _check_array_output(f, value, what):
 def _forward_columns(f, name, x, call, value):
     """``d value / d x`` one column (input element) at a time: ``out.shape + x.shape``."""
     push = derivative(f, name, "jvp")
-    out_shape = np.shape(value)
-    J = np.zeros(out_shape + np.shape(x))
+    J = _block(np.shape(value), value, x)
     for index, e in _basis(x):
         _, t = push(*call.args, e, **call.kwargs)
         J[(Ellipsis,) + index] = t
-    return J
+    return _finish(J, value, x)
 
 
 def _reverse_rows(f, names, call, value):
     """The Jacobians of ``value`` w.r.t. every ``names`` one row (output
     element) at a time, from one VJP per row."""
     pull = derivative(f, tuple(names), "vjp")
-    out_shape = np.shape(value)
-    blocks = [np.zeros(out_shape + np.shape(x)) for x in call.inputs]
+    blocks = [_block(np.shape(value), value, x) for x in call.inputs]
     for index, e in _basis(value):
         grads = pull(*call.args, e, **call.kwargs)
         for J, g in zip(blocks, grads):
             J[index] = g
-    return blocks
+    return [_finish(J, value, x) for J, x in zip(blocks, call.inputs)]
+
+
+def _block(out_shape, out, x):
+    """Zeros for the block ``d out / d x``, in the dtype a gradient of ``x``
+    would have (float32 stays float32)."""
+    dtypes = [np.result_type(v) for v in (out, x) if isinstance(v, (np.ndarray, np.generic))]
+    floating = [d for d in dtypes if d.kind in "fc"]
+    return np.zeros(tuple(out_shape) + np.shape(x),
+                    dtype=np.result_type(*floating) if floating else float)
+
+
+def _finish(block, out, x):
+    """A block between two Python floats is a Python float, as JAX gives."""
+    if isinstance(out, float) and isinstance(x, float) and block.ndim == 0:
+        return float(block)
+    return block
 
 
 def _hessian(f, names, is_tuple):
@@ -626,12 +640,14 @@ def _hessian(f, names, is_tuple):
         call = _Call(f, names, args, kwargs)
         rows = []
         for i, x_i in enumerate(call.inputs):
-            rows.append([np.zeros(np.shape(x_i) + np.shape(x_j)) for x_j in call.inputs])
+            rows.append([_block(np.shape(x_i), x_i, x_j) for x_j in call.inputs])
         for j, (push, x_j) in enumerate(zip(pushes, call.inputs)):
             for index, e in _basis(x_j):
                 _, column = push(*call.args, 1.0, e, **call.kwargs)
                 for i, part in enumerate(column if is_tuple else (column,)):
                     rows[i][j][(Ellipsis,) + index] = part
+        rows = [[_finish(block, x_i, x_j) for block, x_j in zip(row, call.inputs)]
+                for row, x_i in zip(rows, call.inputs)]
         if is_tuple:
             return tuple(tuple(row) for row in rows)
         return rows[0][0]

@@ -127,7 +127,9 @@ class ParsedFunction:
 
 def parse_function(func):
     """Parse ``func`` into a :class:`ParsedFunction`."""
-    func = inspect.unwrap(func, stop=lambda f: hasattr(f, "srcad_mode"))
+    # No inspect.unwrap: a decorator made with functools.wraps sets __wrapped__
+    # to the function it wraps, but the name calls the wrapper, which is what
+    # must be differentiated (its closure holds the wrapped function, a callee).
     if not inspect.isfunction(func):
         raise SourceUnavailableError(
             f"srcad can only transform Python functions, not {type(func).__name__} "
@@ -191,7 +193,8 @@ def _source_lines(func):
     ``inspect``, which would follow ``__wrapped__`` to the original function.
     """
     if getattr(func, "srcad_mode", None) is None:
-        return inspect.getsourcelines(func)
+        # the code object, not the function: inspect would follow __wrapped__
+        return inspect.getsourcelines(func.__code__)
     code = func.__code__
     if not code.co_filename.startswith("<srcad "):
         raise SourceUnavailableError(
@@ -229,7 +232,7 @@ def _parse_snippet(text, source, first):
 
 
 def _find_function(tree, func, source, first):
-    name = func.__name__
+    name = func.__code__.co_name          # functools.wraps copies __name__, not the code's
     if name == "<lambda>":
         lambdas = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)]
         want = func.__code__.co_varnames[:func.__code__.co_argcount]

@@ -248,6 +248,65 @@ def complete(g):
     return g
 
 
+def like(g, x):
+    """The gradient ``g`` in the structure and dtype of the argument ``x``: what
+    a transform returns for ``x`` (JAX's convention).
+
+    Inside generated code a list's adjoint is an :class:`Adjoints` and a dict's
+    a sparse :class:`DictAdjoints`, and rules may promote float32 to float64;
+    at the API boundary a list argument gets a list, a tuple a tuple, a dict a
+    dict with every key, a float32 array a float32 array, a Python float a
+    Python float.  Cheap when nothing changes (one type test and a dtype test
+    for an array), so it costs nothing measurable next to the gradient.
+    """
+    kind = type(x)
+    if kind is np.ndarray:
+        if type(g) is np.ndarray and (g.dtype is x.dtype or not _casts(g.dtype, x.dtype)):
+            return g
+        if x.ndim and np.ndim(g) == 0:    # a scalar that broadcasts (a seed 1.0)
+            return g
+        return _as_array_like(g, x)
+    if kind is float:
+        return g if type(g) is float else _as_float(g)
+    if kind is list or kind is Adjoints or kind is tuple or \
+            (isinstance(x, tuple) and hasattr(kind, "_fields")):
+        items = [like(gi, xi) for gi, xi in zip(g, x)]
+        if kind is list:
+            return items
+        return kind(*items) if hasattr(kind, "_fields") else kind(items)
+    if kind is dict or kind is DictAdjoints:
+        entries = {k: like(g[k] if k in g else zeros_like(v), v) for k, v in x.items()}
+        return entries if kind is dict else DictAdjoints(x.primal, entries)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc":       # np.float32(2.0)
+        if type(g) is kind or np.ndim(g) or (np.iscomplexobj(g) and x.dtype.kind != "c"):
+            return g
+        return kind(g)
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return g if type(g) is float else _as_float(g)
+    return g
+
+
+def _casts(have, want):
+    """True when a gradient of dtype ``have`` is converted to ``want``: the
+    argument is floating (or complex) and the dtypes differ, and a cast would
+    not drop an imaginary part."""
+    return have != want and want.kind in "fc" and (have.kind != "c" or want.kind == "c")
+
+
+def _as_array_like(g, x):
+    """``g`` as an array of ``x``'s dtype (when floating), e.g. a Python float
+    for a 0-d array argument."""
+    dtype = x.dtype if x.dtype.kind in "fc" else None
+    if dtype is not None and np.iscomplexobj(g) and dtype.kind != "c":
+        dtype = None
+    return np.asarray(g, dtype=dtype)
+
+
+def _as_float(g):
+    """A Python float for a 0-d gradient (never drops an imaginary part)."""
+    return g if np.ndim(g) or np.iscomplexobj(g) else float(g)
+
+
 def dict_values(g, d):
     """Adjoint of ``d.values()``: the adjoints of the values, keyed back."""
     return DictAdjoints(d, zip(d, g))

@@ -547,6 +547,9 @@ def _dict(**shapes):
 
 case(rt.complete, real((3,)), tag="array")
 case(rt.complete, rt.DictAdjoints(_dict(a=(2,), b=None), _dict(a=(2,))), tag="sparse-dict")
+case(rt.like, real((3,)), real((3,)), tag="array")
+case(rt.like, real(None), real(None), tag="float")
+case(rt.like, rt.DictAdjoints(_dict(a=(2,), b=None), _dict(a=(2,))), _dict(a=(2,), b=None), tag="dict")
 case(rt.dict_values, rt.Adjoints((real((2,)), real(None))), _dict(a=(2,), b=None))
 case(rt.values_of, _dict(a=(2,), b=None), _dict(a=(2,), b=None))
 case(rt.saved_entry, real((3, 2)), 1, tag="row")

@@ -85,7 +85,7 @@ def grad_tanh_regression(w, x, y, dout=1.0):
     dz = dp * (1.0 - p * p)
     # z = np.dot(x, w)
     dw = dot_adjoint_b(dz, x, w)
-    return dw
+    return like(dw, w)
 '''
 
 POWER_LOOP = '''\
@@ -110,7 +110,7 @@ def grad_power_loop(x, w, n, dout=1.0):
         x = x_stack.pop()
         dx = unbroadcast(dmul_x * w, x)
         dw = dw + unbroadcast(dmul_x * x, w)
-    return (dx, dw)
+    return (like(dx, x), like(dw, w))
 '''
 
 BRANCH = '''\
@@ -140,7 +140,7 @@ def grad_branch(x, y, dz=1.0):
         dy = unbroadcast(dz, y)
         dx = dsin_x * np.cos(x)
         sin_x = sin_x_stack.pop()
-    return (dx, dy)
+    return (like(dx, x), like(dy, y))
 '''
 
 
@@ -171,7 +171,7 @@ def grad_dict_params(params, x, dout=1.0):
     dmatmul_x = dh * (1.0 - h * h)
     dparams_W = matmul_adjoint_y(dmatmul_x, x, params_W)
     dparams = dparams + scatter_add(dparams_W, params, 'W')
-    return complete(dparams)
+    return like(dparams, params)
 """
 
 
@@ -211,7 +211,7 @@ def test_branch():
 
 def test_dict_argument():
     """Reads by key; the dict's adjoint holds the entries it received, and
-    complete() returns every key of the argument."""
+    like() returns a plain dict with every key of the argument."""
     d = srcad.grad(dict_params)
     assert_source(d, DICT_PARAMS)
     params = {"W": RNG.standard_normal((3, 2)), "scale": 0.7, "unused": np.ones(2)}

@@ -267,6 +267,9 @@ class GraphBuilder:
             prim = COMPARE[type(e.ops[0])]
             return "op", prim, [e.left] + list(e.comparators), {}, prim.__name__
         if isinstance(e, gast.Subscript):
+            concat = self._index_concatenation(e)
+            if concat is not None:
+                return concat
             return "op", operator.getitem, [e.value, IndexAtom(e.slice)], {}, "getitem"
         if isinstance(e, gast.Attribute):
             return self._attribute(e)
@@ -277,6 +280,19 @@ class GraphBuilder:
         if isinstance(e, gast.Call):
             return self._call(e)
         return "const", None, [], {}, "constant"
+
+    def _index_concatenation(self, e):
+        """``np.r_[x, y]`` and ``np.c_[...]`` build an array from their index:
+        a call of ``r_concat(x, y)`` whose items carry derivatives (a slice
+        among them, ``np.r_[0:3, x]``, keeps the plain subscript)."""
+        from srcad.rules._np_helpers import INDEX_CONCATENATIONS
+        if _is_local(e.value):
+            return None
+        prim = INDEX_CONCATENATIONS.get(id(self._resolve(e.value)))
+        items = list(e.slice.elts) if isinstance(e.slice, gast.Tuple) else [e.slice]
+        if prim is None or any(isinstance(i, gast.Slice) for i in items):
+            return None
+        return "call", prim, items, {}, f"{gast_text(e.value)}[...]"
 
     def _attribute(self, e):
         if e.attr in CONSTANT_ATTRIBUTES:

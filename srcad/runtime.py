@@ -412,6 +412,8 @@ def zeros_like(x):
     """A float zero shaped like ``x``: a dense zero gradient at the API boundary."""
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return 0.0
+    if x is Ellipsis or x is None or isinstance(x, str):   # in einsum's sublists, np.r_'s directives
+        return 0.0
     if isinstance(x, Stack):               # the tangent of a loop stack is a stack
         return Stack(zeros_like(e) for e in x)
     if isinstance(x, (list, tuple)):

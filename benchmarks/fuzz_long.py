@@ -91,6 +91,8 @@ def main(argv=None):
         with np.errstate(all="ignore"):
             outcome, program, detail = run_one(workdir, seed, helpers, args.family)
         outcomes[outcome] += 1
+        if outcome == "refused" and program.features & fuzz.REFUSAL_OK:
+            outcomes["refused, acceptable"] += 1
         per_family[program.family][outcome] += 1
         features.update(program.features)
         if args.show:
@@ -125,6 +127,8 @@ def main(argv=None):
         print(f"      {k:6d}  {reason}")
     for outcome in fuzz.OUTCOMES:
         print(f"  {outcome + ':':28s}{outcomes[outcome]:5d}  ({100 * outcomes[outcome] / max(n, 1):.1f} %)")
+    print(f"      of the refused: {outcomes['refused, acceptable']} use a construct where a clean "
+          f"refusal is acceptable ({', '.join(sorted(fuzz.REFUSAL_OK))})")
     if outcomes["generator bug"]:
         print(f"  generator bugs:             {outcomes['generator bug']}")
     print("  per family (correct / wrong / internal error / modified / refused / structure):")

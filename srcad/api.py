@@ -6,6 +6,8 @@ the generated function itself, with attributes attached (``source``,
 generated code costs, with no wrapper in between.
 """
 
+import contextlib
+import gc
 import inspect
 import threading
 import types
@@ -18,6 +20,7 @@ from srcad.errors import SourceUnavailableError, SrcadError, WrtError
 from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
 from srcad.normalize import check_signature, normalize, param_names
 from srcad.reverse import reverse_function, split_functions
+from srcad.aux import refuse_tuple_output, split_aux
 
 _cache = weakref.WeakKeyDictionary()
 _lock = threading.RLock()
@@ -26,20 +29,24 @@ _lock = threading.RLock()
 def _transform_decorator(mode):
     """Make ``transform(f, wrt=...)`` also work as ``@transform`` and ``@transform(wrt=...)``."""
 
-    def transform(f=None, wrt=0, *, check_finite=False):
+    def transform(f=None, wrt=0, *, check_finite=False, has_aux=False):
         if f is None:
-            return lambda g: derivative(g, wrt, mode, check_finite)
+            return lambda g: derivative(g, wrt, mode, check_finite, has_aux)
         if not callable(f):                       # @grad("w") or grad(("w", "b"))
             if isinstance(f, (int, str, tuple)):
-                return lambda g: derivative(g, f, mode, check_finite)
+                return lambda g: derivative(g, f, mode, check_finite, has_aux)
             raise WrtError(f"srcad.{mode} expects a function, got {type(f).__name__}")
-        return derivative(f, wrt, mode, check_finite)
+        return derivative(f, wrt, mode, check_finite, has_aux)
 
     return transform
 
 
-def derivative(f, wrt, mode, check_finite=False):
-    """The cached generated function for ``f`` in ``mode`` w.r.t. ``wrt``."""
+def derivative(f, wrt, mode, check_finite=False, has_aux=False):
+    """The cached generated function for ``f`` in ``mode`` w.r.t. ``wrt``.
+
+    ``has_aux``: ``f`` returns ``(value, aux)``; the derivative is of
+    ``value`` and ``aux`` comes back alongside, as in JAX.
+    """
     target = f.__func__ if inspect.ismethod(f) else f
     if inspect.ismethod(f):
         wrt = _skip_self(wrt)                 # wrt counts the arguments after self
@@ -54,6 +61,11 @@ def derivative(f, wrt, mode, check_finite=False):
             raise SrcadError(f"check_finite is not available for srcad.{mode}",
                              hint="use it with grad, value_and_grad or vjp")
         key += ("check_finite",)
+    if has_aux:
+        if mode not in ("grad", "value_and_grad", "vjp"):
+            raise SrcadError(f"has_aux is not available for srcad.{mode}",
+                             hint="use it with grad, value_and_grad or vjp")
+        key += ("has_aux",)
     with _lock:
         per_function = _cache.get(target)
         if per_function is None:
@@ -64,10 +76,32 @@ def derivative(f, wrt, mode, check_finite=False):
                 pass
         found = per_function.get(key)
         if found is None:
-            found = per_function[key] = _generate(target, wrt, mode, check_finite)
+            with _collector_paused():
+                found = per_function[key] = _generate(target, wrt, mode, check_finite, has_aux)
     if inspect.ismethod(f):
         return found.__get__(f.__self__)
     return found
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector while a transformation runs.
+
+    A transformation allocates tens of thousands of AST nodes that all stay
+    alive until it ends, and the collector's full passes walk every one of
+    them: on a 5,000-statement function that doubled the time and made it
+    grow faster than the function.  Nothing cyclic needs collecting midway,
+    so the collector runs again (on what is garbage by then) afterwards.
+    Nested transformations (callees) leave it to the outermost.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _skip_self(wrt):
@@ -82,7 +116,7 @@ def _wrt_key(wrt):
     return (isinstance(wrt, (tuple, list)),) + tuple((type(w).__name__, w) for w in items)
 
 
-def _generate(f, wrt, mode, check_finite=False):
+def _generate(f, wrt, mode, check_finite=False, has_aux=False):
     if mode in FORWARD_MODES:
         return _generate_forward(f, wrt, mode)
     parsed = parse.parse_function(f)
@@ -90,6 +124,10 @@ def _generate(f, wrt, mode, check_finite=False):
     names, is_tuple = resolve_wrt(f, param_names(anf), wrt, parsed)
     graph = GraphBuilder(parsed, anf).build(names)
     graph.wrt_is_tuple = is_tuple
+    if has_aux:
+        split_aux(graph)
+    elif mode in ("grad", "value_and_grad"):
+        refuse_tuple_output(graph)
     analyze(graph)
     if mode in ("grad", "value_and_grad"):
         out = graph.output
@@ -154,7 +192,8 @@ def _entry(table, make, generate, func, wrt):
             return found
         found = per_function[wrt] = make(func, wrt)
         try:
-            generate(found)
+            with _collector_paused():
+                generate(found)
         except BaseException:
             del per_function[wrt]
             raise
@@ -556,25 +595,39 @@ def _check_array_output(f, value, what):
 def _forward_columns(f, name, x, call, value):
     """``d value / d x`` one column (input element) at a time: ``out.shape + x.shape``."""
     push = derivative(f, name, "jvp")
-    out_shape = np.shape(value)
-    J = np.zeros(out_shape + np.shape(x))
+    J = _block(np.shape(value), value, x)
     for index, e in _basis(x):
         _, t = push(*call.args, e, **call.kwargs)
         J[(Ellipsis,) + index] = t
-    return J
+    return _finish(J, value, x)
 
 
 def _reverse_rows(f, names, call, value):
     """The Jacobians of ``value`` w.r.t. every ``names`` one row (output
     element) at a time, from one VJP per row."""
     pull = derivative(f, tuple(names), "vjp")
-    out_shape = np.shape(value)
-    blocks = [np.zeros(out_shape + np.shape(x)) for x in call.inputs]
+    blocks = [_block(np.shape(value), value, x) for x in call.inputs]
     for index, e in _basis(value):
         grads = pull(*call.args, e, **call.kwargs)
         for J, g in zip(blocks, grads):
             J[index] = g
-    return blocks
+    return [_finish(J, value, x) for J, x in zip(blocks, call.inputs)]
+
+
+def _block(out_shape, out, x):
+    """Zeros for the block ``d out / d x``, in the dtype a gradient of ``x``
+    would have (float32 stays float32)."""
+    dtypes = [np.result_type(v) for v in (out, x) if isinstance(v, (np.ndarray, np.generic))]
+    floating = [d for d in dtypes if d.kind in "fc"]
+    return np.zeros(tuple(out_shape) + np.shape(x),
+                    dtype=np.result_type(*floating) if floating else float)
+
+
+def _finish(block, out, x):
+    """A block between two Python floats is a Python float, as JAX gives."""
+    if isinstance(out, float) and isinstance(x, float) and block.ndim == 0:
+        return float(block)
+    return block
 
 
 def _hessian(f, names, is_tuple):
@@ -587,12 +640,14 @@ def _hessian(f, names, is_tuple):
         call = _Call(f, names, args, kwargs)
         rows = []
         for i, x_i in enumerate(call.inputs):
-            rows.append([np.zeros(np.shape(x_i) + np.shape(x_j)) for x_j in call.inputs])
+            rows.append([_block(np.shape(x_i), x_i, x_j) for x_j in call.inputs])
         for j, (push, x_j) in enumerate(zip(pushes, call.inputs)):
             for index, e in _basis(x_j):
                 _, column = push(*call.args, 1.0, e, **call.kwargs)
                 for i, part in enumerate(column if is_tuple else (column,)):
                     rows[i][j][(Ellipsis,) + index] = part
+        rows = [[_finish(block, x_i, x_j) for block, x_j in zip(row, call.inputs)]
+                for row, x_i in zip(rows, call.inputs)]
         if is_tuple:
             return tuple(tuple(row) for row in rows)
         return rows[0][0]

@@ -25,9 +25,10 @@ import numpy as np
 import srcad.rules as rules
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
 from srcad.normalize import param_names
-from srcad.rules.template import template
+from srcad.parse import is_library_function
+from srcad.rules.template import clone, template
 from srcad.trees import name_nodes, stored
-from srcad.runtime import check_scalar, identity, list_append, setitem
+from srcad.runtime import check_inputs, check_scalar, identity, like, list_append, setitem
 
 BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -419,7 +420,7 @@ def analyze(graph, forward=False):
 
 #: calls whose only effect is output or a check: harmless on values that carry
 #: derivatives (check_scalar is in the generated gradient code srcad.grad differentiates)
-HARMLESS_EFFECTS = {print, check_scalar}
+HARMLESS_EFFECTS = {print, check_scalar, check_inputs}
 
 
 def _check_effect(graph, node, varied):
@@ -479,9 +480,11 @@ def _attach_rule(graph, node, forward=False):
         how = (f"@srcad.tangent({label}) over `def rule(x_dot, ans, x): return <tangent>`"
                if forward else
                f"@srcad.adjoint({label}) over `def rule(g, ans, *args): return <gradient>`")
+        library = (" (a function of an installed library: srcad reads only your code's source)"
+                   if node.primitive is not None and is_library_function(node.primitive) else "")
         raise source.error(
             UnknownPrimitiveError,
-            f"srcad has no {'forward ' if forward else ''}derivative rule for {what}", where,
+            f"srcad has no {'forward ' if forward else ''}derivative rule for {what}{library}", where,
             hint=f"register one with {how}, or mark it "
                  f"non-differentiable with srcad.nondifferentiable(...) if its "
                  f"result carries no derivative")
@@ -540,10 +543,12 @@ def _check_not_an_input(graph, node):
 
 
 def _is_user_function(obj):
-    """A Python function srcad can read and transform (not a C function)."""
+    """A Python function of the user's that srcad can read and transform (not a
+    C function, nor a function of NumPy, SciPy or another installed library:
+    those are primitives and need a rule)."""
     import inspect
     obj = getattr(obj, "__func__", obj)             # staticmethod / bound method
-    return inspect.isfunction(obj)         # generated code too (parse reads its text)
+    return inspect.isfunction(obj) and not is_library_function(obj)   # generated code too
 
 
 def _attach_callee(graph, node):
@@ -551,6 +556,7 @@ def _attach_callee(graph, node):
     a forward and a reverse function) w.r.t. the parameters that receive
     active arguments at this call site."""
     callee = getattr(node.primitive, "__func__", node.primitive)
+    node.bound_self = _bound_self(graph, node)
     arguments = _bind_call(graph.parsed.source, callee, node)
     active = [p for p, atom in arguments.items() if _carries_derivative(graph, atom)]
     for param in active:
@@ -567,6 +573,21 @@ def _attach_callee(graph, node):
     node.binding = {p: arguments[p] for p in active}
 
 
+def _bound_self(graph, node):
+    """The expression generated code passes as ``self`` when the call is of a
+    bound method (``model.energy(x, y)``): the object before the dot when it
+    is the one bound, else ``<callee>.__self__`` (a classmethod called on an
+    instance, a bound method stored under a name).  None for other calls."""
+    import inspect
+    if not inspect.ismethod(node.primitive):
+        return None
+    func = node.stmt.value.func
+    if isinstance(func, gast.Attribute) and \
+            GraphBuilder._resolve_static(graph.parsed.namespace, func.value) is node.primitive.__self__:
+        return clone(func.value)
+    return gast.Attribute(value=clone(func), attr="__self__", ctx=gast.Load())
+
+
 def _bind_call(source, callee, node):
     """The call's atoms by the callee's parameter name, in signature order.
 
@@ -577,7 +598,8 @@ def _bind_call(source, callee, node):
     import inspect
     try:
         signature = inspect.signature(callee, follow_wrapped=False)  # not __wrapped__'s
-        bound = signature.bind(*node.args, **node.kwargs)
+        bound_self = [node.bound_self] if getattr(node, "bound_self", None) is not None else []
+        bound = signature.bind(*bound_self, *node.args, **node.kwargs)
     except TypeError as exc:
         raise source.error(RuleError, f"this call does not fit {callee.__qualname__}: {exc}",
                            node.stmt.value, hint="check the arguments of the call") from None
@@ -642,6 +664,11 @@ def infer_shape_classes(graph, scalar_output=False):
                 continue
             if _scalar_result(node):
                 changed |= classes.union(t, SCALAR)
+                continue
+            if node.primitive is like:       # like(g, x): g's shape, which is x's
+                for a in node.args[:2]:
+                    if class_of(a) is not None:
+                        changed |= classes.union(t, class_of(a))
                 continue
             if not _elementwise(node.primitive) or node.kwargs:
                 continue

@@ -25,9 +25,10 @@ import numpy as np
 import srcad.rules as rules
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
 from srcad.normalize import param_names
+from srcad.parse import is_library_function
 from srcad.rules.template import clone, template
 from srcad.trees import name_nodes, stored
-from srcad.runtime import check_scalar, identity, like, list_append, setitem
+from srcad.runtime import check_inputs, check_scalar, identity, like, list_append, setitem
 
 BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -432,7 +433,7 @@ def analyze(graph, forward=False):
 
 #: calls whose only effect is output or a check: harmless on values that carry
 #: derivatives (check_scalar is in the generated gradient code srcad.grad differentiates)
-HARMLESS_EFFECTS = {print, check_scalar}
+HARMLESS_EFFECTS = {print, check_scalar, check_inputs}
 
 
 def _check_effect(graph, node, varied):
@@ -492,9 +493,11 @@ def _attach_rule(graph, node, forward=False):
         how = (f"@srcad.tangent({label}) over `def rule(x_dot, ans, x): return <tangent>`"
                if forward else
                f"@srcad.adjoint({label}) over `def rule(g, ans, *args): return <gradient>`")
+        library = (" (a function of an installed library: srcad reads only your code's source)"
+                   if node.primitive is not None and is_library_function(node.primitive) else "")
         raise source.error(
             UnknownPrimitiveError,
-            f"srcad has no {'forward ' if forward else ''}derivative rule for {what}", where,
+            f"srcad has no {'forward ' if forward else ''}derivative rule for {what}{library}", where,
             hint=f"register one with {how}, or mark it "
                  f"non-differentiable with srcad.nondifferentiable(...) if its "
                  f"result carries no derivative")
@@ -553,10 +556,12 @@ def _check_not_an_input(graph, node):
 
 
 def _is_user_function(obj):
-    """A Python function srcad can read and transform (not a C function)."""
+    """A Python function of the user's that srcad can read and transform (not a
+    C function, nor a function of NumPy, SciPy or another installed library:
+    those are primitives and need a rule)."""
     import inspect
     obj = getattr(obj, "__func__", obj)             # staticmethod / bound method
-    return inspect.isfunction(obj)         # generated code too (parse reads its text)
+    return inspect.isfunction(obj) and not is_library_function(obj)   # generated code too
 
 
 def _attach_callee(graph, node):

@@ -11,8 +11,13 @@ builtins) so later stages can tell ``np.sin`` from a local variable.
 
 import builtins
 import copy
+import functools
 import inspect
 import linecache
+import os
+import site
+import sys
+import sysconfig
 import textwrap
 
 import gast
@@ -98,6 +103,44 @@ class Namespace:
         return self.lookup(name, None) is not None or name in self.globals
 
 
+#: top-level packages whose functions are library code wherever they are installed
+LIBRARY_PACKAGES = {"numpy", "scipy"}
+
+
+@functools.cache
+def _library_directories():
+    """The standard library and site-packages directories: code there is not the user's."""
+    paths = sysconfig.get_paths()
+    dirs = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    try:
+        dirs.update(site.getsitepackages())
+        dirs.add(site.getusersitepackages())
+    except AttributeError:              # a virtualenv's old site.py
+        pass
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs if d)
+
+
+def is_library_function(func):
+    """True for a Python function of NumPy, SciPy, the standard library or an
+    installed package.  srcad differentiates the user's source only: such a
+    function is a primitive, which needs a rule, and its source is never read
+    (it may use constructs srcad refuses, and an error would point into it).
+    srcad's own runtime helpers are not library code: generated gradients call
+    them, and higher derivatives read their source."""
+    func = getattr(func, "__func__", func)
+    module = getattr(func, "__module__", None) or ""
+    top = module.partition(".")[0]
+    if top == "srcad" or getattr(func, "srcad_mode", None) is not None \
+            or getattr(func, "srcad_nested", None) is not None:
+        return False
+    if top in LIBRARY_PACKAGES:
+        return True
+    code = getattr(func, "__code__", None)
+    if code is None or code.co_filename.startswith("<"):
+        return False
+    return os.path.realpath(code.co_filename).startswith(_library_directories())
+
+
 class ParsedFunction:
     """The parsed ``def`` of a function together with its context."""
 
@@ -120,6 +163,12 @@ def parse_function(func):
             hint="pass a function defined with def or lambda; for a callable "
                  "without Python source (a builtin or C extension) register a "
                  "rule with @srcad.adjoint")
+    if is_library_function(func):
+        raise SourceUnavailableError(
+            f"srcad does not transform {func.__module__}.{func.__qualname__}: it is a function "
+            f"of an installed library, whose source srcad does not read",
+            hint="call it from a function of your own (def f(x): return logsumexp(x)) and "
+                 "transform that; it needs a derivative rule (@srcad.adjoint) unless srcad has one")
     nested = getattr(func, "srcad_nested", None)
     if nested is not None:               # lifted from an enclosing function (srcad/lift.py)
         node, parent = nested

@@ -41,8 +41,8 @@ from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
 from srcad.trees import loaded, stored
-from srcad.runtime import (Stack, check_scalar, checked, complete, identity, like, list_append, restore_entry,
-                           snapshot, saved_entry, setitem, unbroadcast, zeros_like)
+from srcad.runtime import (Stack, check_inputs, check_scalar, checked, complete, identity, like, list_append,
+                           restore_entry, snapshot, saved_entry, setitem, unbroadcast, zeros_like)
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -177,8 +177,16 @@ class ReverseGenerator:
             # costs one type test; provably scalar outputs need no check at all
             test = gast.Compare(left=call(name("type"), name(out_name)), ops=[gast.IsNot()],
                                 comparators=[name("float")])
+            # (and the inputs: complex or masked arguments almost never give
+            # a Python float, so a float output costs no input check either)
+            # (parameters that keep their value to the end; the others first)
             check = gast.Expr(value=call(self.ref(check_scalar, "check_scalar"), name(out_name)))
-            forward.append(gast.If(test=test, body=[check], orelse=[]))
+            kept = [w for w in graph.wrt if w not in _targets(graph)]
+            changed = [w for w in graph.wrt if w not in kept]
+            forward.append(gast.If(test=test, body=[check] + self._check_inputs(kept), orelse=[]))
+            forward[:0] = self._check_inputs(changed)
+        elif self.mode != "split":
+            forward[:0] = self._check_inputs(graph.wrt)    # no output check to carry it
         reverse = []
         if out_name in graph.params:
             # f returns (a later value of) its own parameter x: the seed is not dx,
@@ -260,6 +268,13 @@ class ReverseGenerator:
         fdef = gast.FunctionDef(name=fname, args=args, body=body, decorator_list=[],
                                 returns=None, type_comment=None, type_params=[])
         return fdef, seed
+
+    def _check_inputs(self, params):
+        """``check_inputs(x, ...)``: refuse complex and masked arguments."""
+        if not params:
+            return []
+        return [gast.Expr(value=call(self.ref(check_inputs, "check_inputs"),
+                                     *[name(w) for w in params]))]
 
     def _kept(self, forward, atom, base):
         """``atom`` as the forward sweep leaves it, to return after the reverse
@@ -770,6 +785,11 @@ def _initial_defs(graph):
 
 def _has_slice(tree):
     return isinstance(tree, gast.AST) and any(isinstance(n, gast.Slice) for n in gast.walk(tree))
+
+
+def _targets(graph):
+    """The names the graph's nodes assign."""
+    return {n.target for n in graph.nodes if n.target is not None}
 
 
 def _is_local(atom):

@@ -56,6 +56,46 @@ def checked(grad, x, rule):
     return grad
 
 
+def check_inputs(*values):
+    """Refuse the inputs srcad's rules do not differentiate correctly.
+
+    Complex numbers: the rules are written for real values (``abs``'s is
+    ``g * sign(x)``, which is not the derivative of ``|z|``); rather than
+    return a silently wrong gradient, srcad refuses them.  Masked arrays:
+    ``np.ma`` operations skip masked entries, which the rules (``unbroadcast``,
+    ``mean``'s ``1 / n``) do not know.  Containers are checked entry by entry.
+    """
+    for value in values:
+        if type(value) is float:
+            continue
+        if isinstance(value, (list, tuple)):
+            check_inputs(*value)
+        elif isinstance(value, dict):
+            check_inputs(*value.values())
+        elif isinstance(value, np.ma.MaskedArray):
+            from srcad.errors import UnsupportedInputError
+            raise UnsupportedInputError(
+                "srcad does not differentiate NumPy masked arrays: the rules do not skip "
+                "masked entries, so the gradient would be wrong",
+                hint="pass the data and the mask as plain arrays, e.g. x.filled(0.0) and "
+                     "the weights (~x.mask), and write the masking in the function")
+        elif np.iscomplexobj(value):
+            from srcad.errors import UnsupportedInputError
+            raise UnsupportedInputError(
+                "srcad differentiates real-valued inputs; this argument is complex "
+                f"({type(value).__name__}{'' if not hasattr(value, 'dtype') else ' of ' + str(value.dtype)})",
+                hint="split it into real and imaginary parts (two real arguments) and build "
+                     "the complex value inside the function")
+
+
+def real_sign(x):
+    """``np.sign(x)``, refusing a Python ``complex``: the one argument whose
+    ``abs`` gives a Python float, which skips ``check_inputs``."""
+    if type(x) is complex:
+        check_inputs(x)
+    return np.sign(x)
+
+
 def check_scalar(value):
     """``grad`` differentiates scalar outputs only; refuse anything else."""
     if isinstance(value, (tuple, list, dict)):

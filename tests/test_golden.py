@@ -55,6 +55,7 @@ def grad_seed(x, y, z, dg=1.0):
     g = p * z
     if type(g) is not float:
         check_scalar(g)
+        check_inputs(x, y, z)
     # reverse sweep
     # g = p * z
     dp = dg * z
@@ -68,6 +69,7 @@ def grad_seed(x, y, z, dg=1.0):
 TANH_REGRESSION = '''\
 def grad_tanh_regression(w, x, y, dout=1.0):
     # forward sweep
+    check_inputs(w)
     z = np.dot(x, w)
     p = np.tanh(z)
     err = p - y
@@ -90,12 +92,14 @@ POWER_LOOP = '''\
 def grad_power_loop(x, w, n, dout=1.0):
     x_stack = Stack()
     # forward sweep
+    check_inputs(x)
     for i in range(n):
         mul_x = x * w
         x_stack.push(x)
         x = mul_x
     if type(x) is not float:
         check_scalar(x)
+        check_inputs(w)
     # reverse sweep
     dx = dout
     dw = zeros_like(w)
@@ -123,6 +127,7 @@ def grad_branch(x, y, dz=1.0):
         z = sin_x + y
     if type(z) is not float:
         check_scalar(z)
+        check_inputs(x, y)
     # reverse sweep
     # if x > 0.0:
     if gt_x:
@@ -155,6 +160,7 @@ def grad_dict_params(params, x, dout=1.0):
     out = sum_h * params_scale
     if type(out) is not float:
         check_scalar(out)
+        check_inputs(params)
     # reverse sweep
     # return np.sum(h) * params["scale"]
     dsum_h = dout * params_scale

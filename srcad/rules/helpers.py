@@ -19,7 +19,7 @@ import builtins
 import numpy as np
 
 from srcad.rules.registry import adjoint, nondifferentiable, tangent
-from srcad.runtime import (Adjoints, broadcast_like, check_scalar, checked, complete, dict_values, like,
+from srcad.runtime import (Adjoints, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
                            matmul_adjoint_x, matmul_adjoint_y, norm_divisor, packed, prod_others,
@@ -315,4 +315,4 @@ def saved_entry_tangent(x_dot, index_dot, ans, x, index):
     return saved_entry(x_dot, index), None
 
 
-nondifferentiable(zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector)
+nondifferentiable(real_sign, zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector)

@@ -605,14 +605,16 @@ def ndarray_transpose_tangent(a_dot, ans, a, *axes):
 views(np.reshape)
 
 
+# ``newshape`` is the name of ``shape`` before NumPy 2.1 (deprecated since):
+# a keyword call with either name binds.
 @adjoint(np.reshape)
-def reshape(g, ans, a, shape, order="C"):
+def reshape(g, ans, a, shape=None, order="C", *, newshape=None):
     return np.reshape(g, np.shape(a), order=order)
 
 
 @tangent(np.reshape)
-def reshape_tangent(a_dot, ans, a, shape, order="C"):
-    return np.reshape(a_dot, shape, order=order)
+def reshape_tangent(a_dot, ans, a, shape=None, order="C", *, newshape=None):
+    return np.reshape(a_dot, np.shape(ans), order=order)
 
 
 views(np.ndarray.reshape)

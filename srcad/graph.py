@@ -324,8 +324,21 @@ class GraphBuilder:
             return namespace.lookup(expr.id, None)
         if isinstance(expr, gast.Attribute):
             base = GraphBuilder._resolve_static(namespace, expr.value)
-            return getattr(base, expr.attr, None) if base is not None else None
+            if base is None:
+                return None
+            return namespace.attribute(base, expr.attr, _dotted(expr))
         return None
+
+
+def _dotted(expr):
+    """``"mod.h"`` for an attribute chain of names, else None."""
+    parts = []
+    while isinstance(expr, gast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, gast.Name):
+        return None
+    return ".".join([expr.id, *reversed(parts)])
 
 
 def _is_append(stmt):

@@ -313,3 +313,67 @@ def test_concatenating_converted_parameters():
         t = list(xs) + list(ys)
         return t[0] * t[3]
     assert_tree_close(srcad.grad(f, wrt=(0, 1))([1.0, 2.0], [3.0, 4.0]), ([4.0, 0.0], [0.0, 1.0]))
+
+
+# -- 12. std over a length-1 axis; grad raises what f raises ------------------------------
+
+def std_axis0(x):
+    return np.sum(np.std(x, axis=0))
+
+
+def var_axis0(x):
+    return np.sum(np.var(x, axis=0) * 3.0)
+
+
+@pytest.mark.parametrize("f", [std_axis0, var_axis0], ids=lambda f: f.__name__)
+def test_reduction_over_a_length_one_axis(f):
+    x = RNG.standard_normal((1, 3))
+    # identically 0 in a neighbourhood: the finite differences are exactly 0
+    assert_close(srcad.grad(f)(x), numerical_grad(f, (x,), 0))
+    value, tangent = srcad.jvp(f)(x, np.ones_like(x))
+    assert_close(tangent, 0.0)
+    check_all(f, (RNG.standard_normal((4, 3)),), (0,))           # and elsewhere still right
+
+
+def log_of(x):
+    return math.log(x)
+
+
+def dead_quotient(x, y):
+    q = x / y
+    return x * 2.0
+
+
+def dead_sqrt_in_branch(x):
+    if x < 10.0:
+        s = math.sqrt(x)
+    return x * 3.0
+
+
+@pytest.mark.parametrize("transform", [srcad.grad, srcad.value_and_grad, srcad.vjp],
+                         ids=lambda t: t.__name__)
+def test_grad_raises_what_f_raises(transform):
+    extra = (1.0,) if transform is srcad.vjp else ()
+    with pytest.raises(ValueError, match="math domain error"):
+        log_of(-1.0)
+    with pytest.raises(ValueError, match="math domain error"):
+        transform(log_of)(-1.0, *extra)
+    with pytest.raises(ZeroDivisionError):
+        transform(dead_quotient)(1.0, 0, *extra)
+    with pytest.raises(ValueError):
+        transform(dead_sqrt_in_branch)(-1.0, *extra)
+    assert_close(srcad.grad(log_of)(2.0), 0.5)                 # d log x = 1 / x
+
+
+def test_jvp_raises_what_f_raises():
+    with pytest.raises(ValueError, match="math domain error"):
+        srcad.jvp(log_of)(-1.0, 1.0)
+    with pytest.raises(ZeroDivisionError):
+        srcad.jvp(dead_quotient)(1.0, 0, 1.0)
+
+
+def test_dead_numpy_statements_are_still_dropped():
+    def f(x):
+        unused = np.exp(x) * 2.0
+        return np.sum(x * 3.0)
+    assert "np.exp" not in srcad.grad(f).source

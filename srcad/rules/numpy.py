@@ -22,7 +22,7 @@ Conventions at points where the derivative does not exist:
     where                          any                           g to x where condition, else to y
     hypot                          x1 == x2 == 0                 0 to both (as abs'(0) = 0)
     fmax, fmin                     one operand is nan            g to the other operand
-    std                            all elements equal            nan (sqrt'(0) times 0)
+    std                            all elements equal            0 (as hypot; exact on a length-1 axis)
 """
 
 import numpy as np
@@ -379,7 +379,9 @@ def where(g, ans, condition, x, y):
 
 @tangent(np.where)
 def where_tangent(condition_dot, x_dot, y_dot, ans, condition, x, y):
-    return None, np.where(condition, x_dot, 0.0), np.where(condition, 0.0, y_dot)
+    # the condition or the other branch may be larger than x (a scalar x_dot)
+    return (None, broadcast_like(np.where(condition, x_dot, 0.0), ans),
+            broadcast_like(np.where(condition, 0.0, y_dot), ans))
 
 
 @adjoint(np.clip)
@@ -391,9 +393,9 @@ def clip(g, ans, a, a_min=None, a_max=None):
 
 @tangent(np.clip)
 def clip_tangent(a_dot, a_min_dot, a_max_dot, ans, a, a_min=None, a_max=None):
-    return (a_dot * within(a, a_min, a_max),
-            None if a_min is None else a_min_dot * (a < a_min),
-            None if a_max is None else a_max_dot * (a > a_max))
+    return (broadcast_like(a_dot * within(a, a_min, a_max), ans),       # a bound may be larger
+            None if a_min is None else broadcast_like(a_min_dot * (a < a_min), ans),
+            None if a_max is None else broadcast_like(a_max_dot * (a > a_max), ans))
 
 
 @adjoint(np.ndarray.clip)
@@ -405,9 +407,9 @@ def ndarray_clip(g, ans, a, min=None, max=None):
 
 @tangent(np.ndarray.clip)
 def ndarray_clip_tangent(a_dot, min_dot, max_dot, ans, a, min=None, max=None):
-    return (a_dot * within(a, min, max),
-            None if min is None else min_dot * (a < min),
-            None if max is None else max_dot * (a > max))
+    return (broadcast_like(a_dot * within(a, min, max), ans),
+            None if min is None else broadcast_like(min_dot * (a < min), ans),
+            None if max is None else broadcast_like(max_dot * (a > max), ans))
 
 
 # --- reductions ------------------------------------------------------------------
@@ -471,15 +473,19 @@ def var_tangent(a_dot, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False)
 
 @adjoint(np.std, np.ndarray.std)
 def std(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
-    """d std = d var / (2 std)."""
+    """d std = d var / (2 std).  Where std is 0 every centered value is 0, and
+    the gradient is 0 (as for hypot: std is a norm of the centered values);
+    exact over a length-1 axis, where std is identically 0."""
     centered = a - np.mean(a, axis=axis, keepdims=True)
-    return repeat_to(g / ans, a, axis, keepdims) * centered / (reduced_count(a, axis) - ddof)
+    return repeat_to(g / np.where(ans == 0, 1.0, ans), a, axis, keepdims) * centered / \
+        (reduced_count(a, axis) - ddof)
 
 
 @tangent(np.std, np.ndarray.std)
 def std_tangent(a_dot, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     centered = a - np.mean(a, axis=axis, keepdims=True)
-    return np.sum(a_dot * centered, axis=axis, keepdims=keepdims) / ((reduced_count(a, axis) - ddof) * ans)
+    return np.sum(a_dot * centered, axis=axis, keepdims=keepdims) / \
+        ((reduced_count(a, axis) - ddof) * np.where(ans == 0, 1.0, ans))
 
 
 @adjoint(np.cumsum, np.ndarray.cumsum)
@@ -605,14 +611,16 @@ def ndarray_transpose_tangent(a_dot, ans, a, *axes):
 views(np.reshape)
 
 
+# ``newshape`` is the name of ``shape`` before NumPy 2.1 (deprecated since):
+# a keyword call with either name binds.
 @adjoint(np.reshape)
-def reshape(g, ans, a, shape, order="C"):
+def reshape(g, ans, a, shape=None, order="C", *, newshape=None):
     return np.reshape(g, np.shape(a), order=order)
 
 
 @tangent(np.reshape)
-def reshape_tangent(a_dot, ans, a, shape, order="C"):
-    return np.reshape(a_dot, shape, order=order)
+def reshape_tangent(a_dot, ans, a, shape=None, order="C", *, newshape=None):
+    return np.reshape(a_dot, np.shape(ans), order=order)
 
 
 views(np.ndarray.reshape)

@@ -309,3 +309,18 @@ def svd_full_extra(a):
 def test_arguments_a_rule_does_not_cover_are_refused(f, x, what):
     with pytest.raises(UnsupportedArgumentError, match=what):
         srcad.grad(f)(x)
+
+
+@pytest.mark.slow
+def test_autograd_coverage_has_nothing_wrong_and_nothing_crashing():
+    """benchmarks/coverage_autograd.py: srcad is never wrong, never crashes, and
+    differentiates every NumPy entry of autograd's tested list in both modes."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).parent.parent / "benchmarks" / "coverage_autograd.py"
+    spec = importlib.util.spec_from_file_location("coverage_autograd", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = module.main()
+    assert not [r for r in results if {r[2], r[4]} & {"wrong", "crash"}]
+    assert not [r for r in results if not r[0].startswith("scipy") and (r[2], r[4]) != ("ok", "ok")]

@@ -508,7 +508,10 @@ for sa, sb in [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), 
                ((3, 3), (2, 3, 2))]:
     case(np.linalg.solve, well_conditioned(sa), real(sb), diff=(0, 1), tag=f"{fmt(sa)}-{fmt(sb)}")
 for shape, kwargs in [((3,), {}), ((3, 2), {}), ((3, 2), {"ord": "fro"}), ((3,), {"ord": 2}),
-                      ((2, 3, 2), {}), ((), {}), ((3, 2), {"keepdims": True})]:
+                      ((2, 3, 2), {}), ((), {}), ((3, 2), {"keepdims": True}),
+                      ((2, 3, 2), {"axis": 1}), ((3, 2), {"axis": 0, "keepdims": True}),
+                      ((3, 2), {"axis": -1, "ord": 2}), ((2, 3, 2), {"axis": (0, 2)}),
+                      ((2, 3, 2), {"axis": (2, 1), "ord": "fro", "keepdims": True})]:
     case(np.linalg.norm, real(shape), tag=fmt(shape), **kwargs)
 for shape in [(3, 3), (2, 3, 3)]:
     case(np.linalg.cholesky, spd(shape), tag=fmt(shape))
@@ -584,6 +587,10 @@ for axis in (None, 0, 1, (0, 1)):
 case(rt.prod_others, np.array([[1.5, 0.0, 0.7], [0.0, 0.0, 1.2]]), 1, tag="zeros")
 case(rt.norm_divisor, positive(None), real((3,)), tag="float")
 case(rt.norm_divisor, positive(()), real((3, 2)), None, None, tag="0d")
+case(rt.norm_divisor, positive((2,)), real((2, 3)), None, 1, tag="axis")
+case(rt.expand_reduced, real((2, 2)), real((2, 3, 2)), 1, tag="axis=1")
+case(rt.expand_reduced, real((2, 1, 2)), real((2, 3, 2)), 1, True, tag="keepdims")
+case(rt.expand_reduced, real(None), real((3,)), tag="float")
 case(rt.unconcatenate, real((4, 2)), (real((3, 2)), real((1, 2))), tag="axis0")
 case(rt.unconcatenate, real((3, 3)), (real((3, 2)), real((3, 1))), 1, tag="axis1")
 case(rt.unconcatenate, real((8,)), (real((3, 2)), real((2,))), None, tag="flat")

@@ -432,7 +432,8 @@ def test_norm_has_zero_derivative_at_zero():
 
 # --- unsupported arguments fail loudly -------------------------------------------------
 
-@pytest.mark.parametrize("kwargs", [{"ord": 1}, {"ord": np.inf}, {"axis": 0}, {"ord": 2}],
+@pytest.mark.parametrize("kwargs", [{"ord": 1}, {"ord": np.inf}, {"axis": 0, "ord": 1}, {"ord": 2},
+                                    {"axis": (0, 1), "ord": "nuc"}],
                          ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
 def test_norm_refuses_what_it_does_not_cover(kwargs):
     x = np.array([[3.0, 4.0], [1.0, 2.0]])

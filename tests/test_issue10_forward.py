@@ -441,3 +441,70 @@ def test_norm_refuses_other_orders_along_an_axis_clearly():
         return np.sum(np.linalg.norm(x, ord=1, axis=1))
     with pytest.raises(srcad.SrcadError, match="Euclidean or Frobenius"):
         srcad.grad(one_norm)(np.ones((2, 3, 2)))
+
+
+# -- the README's promise: hessian and hvp through loops and branches, random programs ----
+
+_UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "({} * {})", "np.exp(0.3 * {})", "(0.5 * {})"]
+
+
+def _random_program(seed):
+    """The source of a small smooth program of two scalars ``a`` and ``b``:
+    straight-line updates, branches on the current values, for loops (nested
+    sometimes) and a while loop with a break, each reassigning ``a`` or ``b``
+    so that the gradient saves and restores them on its loop stacks."""
+    rng = np.random.default_rng(seed)
+
+    def update(indent):
+        target = str(rng.choice(["a", "b"]))
+        other = "b" if target == "a" else "a"
+        op = str(rng.choice(_UNARY)).format(*[str(rng.choice(["a", "b"]))] * 2)
+        form = str(rng.choice([f"{target} = {op}", f"{target} = {target} * 0.9 + {op}",
+                               f"{target} = {op} - 0.5 * {other}", f"a, b = b, {op}"]))
+        return [" " * indent + form]
+
+    def block(indent, depth):
+        lines = []
+        for _ in range(int(rng.integers(1, 4))):
+            kind = rng.choice(["update", "if", "for", "while"] if depth < 2 else ["update"])
+            pad = " " * indent
+            if kind == "update":
+                lines += update(indent)
+            elif kind == "if":
+                lines += [pad + f"if {rng.choice(['a', 'b'])} > {rng.uniform(-0.5, 0.5):.2f}:"]
+                lines += block(indent + 4, depth + 1)
+                if rng.random() < 0.5:
+                    lines += [pad + "else:"] + block(indent + 4, depth + 1)
+            elif kind == "for":
+                lines += [pad + f"for i{depth} in range({int(rng.integers(1, 4))}):"]
+                lines += block(indent + 4, depth + 1)
+            else:
+                lines += [pad + f"k{depth} = 0", pad + f"while k{depth} < {int(rng.integers(1, 4))}:"]
+                lines += block(indent + 4, depth + 1)
+                lines += [pad + f"    if a > {rng.uniform(0.5, 2.0):.2f}:", pad + "        break",
+                          pad + f"    k{depth} = k{depth} + 1"]
+        return lines
+
+    body = ["a = x[0]", "b = x[1]"] + block(0, 0)
+    body.append("return a * b + np.sin(a) + b * b * 0.5")
+    return "import numpy as np\n\n\ndef f(x):\n" + "".join(f"    {ln}\n" for ln in body)
+
+
+def _kink_free(f, x):
+    """True when second differences at two step sizes agree: no branch or
+    break decision changes next to ``x``, so the program is smooth there."""
+    return np.allclose(fd_hessian(f, x, 1e-4), fd_hessian(f, x, 2e-4), rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_hessian_of_random_programs_with_loops_and_branches(seed, tmp_path):
+    path = tmp_path / f"random_program_{seed}.py"
+    path.write_text(_random_program(seed))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x = np.random.default_rng(seed + 1000).uniform(-1.0, 1.0, 2)
+    with np.errstate(all="ignore"):
+        if not np.all(np.isfinite(module.f(x))) or abs(module.f(x)) > 1e6 or not _kink_free(module.f, x):
+            pytest.skip("the program is not smooth at this point")
+    assert_hessian(module.f, x, rtol=1e-4, atol=1e-4)

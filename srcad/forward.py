@@ -281,7 +281,9 @@ class ForwardGenerator:
         """The object a callee expression of generated code names, or None."""
         if isinstance(expr, gast.Attribute):
             base = self._resolve(expr.value)
-            return getattr(base, expr.attr, None) if base is not None else None
+            if base is None:
+                return None
+            return self.graph.parsed.namespace.attribute(base, expr.attr, None)
         if isinstance(expr, gast.Name):
             if expr.id in self.refs.cells:
                 return self.refs.cells[expr.id]

@@ -412,6 +412,8 @@ def zeros_like(x):
     """A float zero shaped like ``x``: a dense zero gradient at the API boundary."""
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return 0.0
+    if x is Ellipsis or x is None or isinstance(x, str):   # in einsum's sublists, np.r_'s directives
+        return 0.0
     if isinstance(x, Stack):               # the tangent of a loop stack is a stack
         return Stack(zeros_like(e) for e in x)
     if isinstance(x, (list, tuple)):
@@ -617,38 +619,22 @@ def solve_is_vector(a, b):
 
 
 def norm_divisor(ans, x, ord=None, axis=None):
-    """``ans`` as the divisor of the gradient ``x / |x|`` of a Euclidean norm
-    (of the whole array, or of vectors along one ``axis``) or a Frobenius norm
-    (of the whole array, or of matrices along two axes), with 0 replaced by 1
-    so the gradient at ``x = 0`` is 0 (as ``abs'(0) = 0``).
+    """``ans`` as the divisor of the gradient ``x / |x|`` of a Euclidean
+    (vector 2-) or Frobenius norm, with 0 replaced by 1 so the gradient at
+    ``x = 0`` is 0 (as ``abs'(0) = 0``).
 
-    Raises :class:`UnsupportedArgumentError` for other norms (``ord=1``,
-    ``inf``, the spectral and nuclear norms).
+    Raises :class:`UnsupportedArgumentError` for other norms or an ``axis``.
     """
-    ndim = np.ndim(x)
-    axes = None if axis is None else ((axis,) if np.ndim(axis) == 0 else tuple(axis))
-    vectors = axes is not None and len(axes) == 1 or axes is None and ndim == 1
-    matrices = axes is not None and len(axes) == 2 or axes is None and ndim == 2
-    euclidean = (ord is None and (axes is None or vectors or matrices)
-                 or ord == 2 and vectors
-                 or isinstance(ord, str) and ord == "fro" and matrices)
-    if not euclidean:
+    euclidean = (ord is None or (ord == 2 and np.ndim(x) == 1)
+                 or (isinstance(ord, str) and ord == "fro" and np.ndim(x) == 2))
+    if axis is not None or not euclidean:
         raise UnsupportedArgumentError(
-            f"srcad differentiates np.linalg.norm only as the Euclidean or Frobenius norm (of "
-            f"the array, of vectors along an axis or matrices along two), not ord={ord!r}, "
-            f"axis={axis!r} on a {ndim}-d array",
-            hint="write the norm out with NumPy (e.g. np.sum(np.abs(x), axis=0) "
+            f"srcad differentiates np.linalg.norm only as the Euclidean or "
+            f"Frobenius norm of the whole array, not ord={ord!r}, axis={axis!r} "
+            f"on a {np.ndim(x)}-d array",
+            hint="write the norm out with NumPy (e.g. np.sqrt(np.sum(x * x, axis=0)) "
                  "or np.max(np.abs(x))), or register your own rule with @srcad.adjoint")
     return np.where(ans == 0, 1.0, ans)
-
-
-def expand_reduced(value, x, axis=None, keepdims=False):
-    """``value``, the result of a reduction of ``x`` over ``axis``, with the
-    reduced axes put back as length 1, so that it broadcasts against ``x``
-    (``np.linalg.norm(x, axis=1)``'s gradient is ``x / norm`` per row)."""
-    if axis is None or keepdims:
-        return value
-    return np.expand_dims(value, _axes(axis, np.ndim(x)))
 
 
 def cholesky_adjoint(g, L, upper=False):

@@ -22,7 +22,7 @@ from srcad.rules.registry import adjoint, nondifferentiable, tangent
 from srcad.runtime import (Adjoints, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
-                           matmul_adjoint_x, matmul_adjoint_y, expand_reduced, norm_divisor, packed, prod_others,
+                           matmul_adjoint_x, matmul_adjoint_y, norm_divisor, packed, prod_others,
                            prod_others_tangent, reduced_count, repeat_to, scatter_add,
                            solve_is_vector, spread, unarray, unbroadcast, unconcatenate, unhstack,
                            unstack, unvstack, within, without, zeros_like)
@@ -187,16 +187,6 @@ def norm_divisor_(g, ans, norm, x, ord=None, axis=None):
 @tangent(norm_divisor)
 def norm_divisor_tangent(norm_dot, x_dot, ans, norm, x, ord=None, axis=None):
     return np.where(norm == 0, 0.0, norm_dot), zeros_like(ans)
-
-
-@adjoint(expand_reduced)
-def expand_reduced_(g, ans, value, x, axis=None, keepdims=False):
-    return np.reshape(g, np.shape(value)), zeros_like(x)
-
-
-@tangent(expand_reduced)
-def expand_reduced_tangent(value_dot, x_dot, ans, value, x, axis=None, keepdims=False):
-    return expand_reduced(value_dot, x, axis, keepdims), zeros_like(ans)
 
 
 # --- sequences: cut apart and put together ------------------------------------------

@@ -9,7 +9,7 @@ transposes are ``np.swapaxes(x, -1, -2)`` and products are ``@``.
 import numpy as np
 
 from srcad.rules.registry import adjoint, tangent
-from srcad.runtime import (cholesky_adjoint, cholesky_tangent, expand_reduced, norm_divisor, solve_is_vector,
+from srcad.runtime import (cholesky_adjoint, cholesky_tangent, norm_divisor, solve_is_vector,
                            unbroadcast)
 
 
@@ -61,14 +61,13 @@ def solve_tangent(a_dot, b_dot, ans, a, b):
 
 @adjoint(np.linalg.norm)
 def norm(g, ans, x, ord=None, axis=None, keepdims=False):
-    """Euclidean and Frobenius norms, of the whole array or along ``axis``:
-    d|x| = x / |x| (0 at x = 0).  ``x`` may be a list of values."""
-    return expand_reduced(g / norm_divisor(ans, x, ord, axis), x, axis, keepdims) * np.asarray(x)
+    """Euclidean and Frobenius norms of the whole array: d|x| = x / |x| (0 at x = 0)."""
+    return g * x / norm_divisor(ans, x, ord, axis)
 
 
 @tangent(np.linalg.norm)
 def norm_tangent(x_dot, ans, x, ord=None, axis=None, keepdims=False):
-    return np.sum(x_dot * np.asarray(x), axis=axis, keepdims=keepdims) / norm_divisor(ans, x, ord, axis)
+    return np.sum(x_dot * x, axis=axis, keepdims=keepdims) / norm_divisor(ans, x, ord, axis)
 
 
 @adjoint(np.linalg.cholesky)

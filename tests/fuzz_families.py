@@ -410,13 +410,15 @@ class Families:
             return
         shapes = (self.vars[arg],)
         helper = self._new_helper(shapes)
-        out = self.root.helper_shapes[helper][1]
+        entry = root.helper_shapes.pop(helper)     # the alternative must not call it
+        out = entry[1]
         for _ in range(6):                          # an alternative of the same result shape
             alt = self._new_helper(shapes)
-            if self.root.helper_shapes[alt][1] == out:
+            if root.helper_shapes[alt][1] == out:
                 break
         else:
             alt = None
+        root.helper_shapes[helper] = entry
         if alt is None:
             self.emit(f"{name} = {helper}({arg})")
         else:
@@ -444,7 +446,8 @@ class Families:
         form = self.c.choice(["np.asarray({})", "{}.reshape(-1)", "np.ravel({})", "{}.ravel()",
                               "np.flip({})", "np.atleast_1d({})", "{}[1:]", "{}.squeeze()",
                               "np.moveaxis({}, 0, -1)", "{}.T", "np.reshape({}, (-1,))",
-                              "np.squeeze({})", "np.transpose({})"])
+                              "np.squeeze({})", "np.transpose({})",
+                              "np.atleast_2d({})", "{}.view()"])
         self.emit(f"{view} = {form.format(param)}")
         if len(shape) == 1 or "reshape" in form or "ravel" in form:
             element = ()

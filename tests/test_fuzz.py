@@ -539,8 +539,10 @@ class Generator(Families):
         helpers = "".join(text + "\n\n" for _, text in self.helper_texts)
         header = "".join(line + "\n" for line in dict.fromkeys(self.module_header))
         text = header + helpers + f_text
-        return Program(_module(text), shapes, bool(self.helper_texts), set(self.features),
-                       family=self.focus, rebind=self.rebind)
+        program = Program(_module(text), shapes, bool(self.helper_texts), set(self.features),
+                          family=self.focus, rebind=self.rebind)
+        program.source = text                # without the probe twin (for minimizing)
+        return program
 
 
 PROBE_HELPERS = '''
@@ -749,7 +751,8 @@ def probe(module, args):
     try:
         with np.errstate(all="ignore"):
             value = module.f_probe(*copies(args))
-    except (ArithmeticError, ValueError, IndexError, TypeError):   # values blew up
+    except (ArithmeticError, ValueError, IndexError, TypeError,    # values blew up
+            RecursionError):
         raise Skip("f itself fails at this point") from None
     if min(module._margins, default=math.inf) <= MARGIN:
         raise Skip("a branch test is too close to its threshold")

@@ -17,18 +17,24 @@ Importing ``srcad.rules`` fills the tables:
   optional dependency: registered only when ``scipy`` imports.
 """
 
+from srcad.rules import registry  # noqa: E402
 from srcad.rules.registry import (ADJOINTS, NONDIFFERENTIABLE, TANGENTS, VIEWS, adjoint,
                                   is_nondifferentiable, lookup, lookup_tangent, nondifferentiable,
                                   returns_view, tangent, views)
 from srcad.rules import operators, builtins, numpy, linalg, containers, helpers  # noqa: E402  (fill the tables)
 from srcad.rules import numpy_shapes, numpy_einsum, linalg_decomp  # noqa: E402,F401
 
-try:                                        # SciPy is optional at run time
-    import scipy  # noqa: F401
-except ImportError:
-    pass
-else:
-    from srcad.rules import scipy_special, scipy_stats, scipy_other, scipy_integrate  # noqa: F401
+
+
+def _load_scipy_rules():
+    import importlib.util
+    if importlib.util.find_spec("scipy.special") is not None:
+        from srcad.rules import scipy_special, scipy_stats, scipy_other, scipy_integrate  # noqa: F401
+
+
+# SciPy is optional, and slow to import: its rules load at the first look-up
+# made once the user's code has imported it (registry.load_with)
+registry.load_with("scipy", _load_scipy_rules)
 
 __all__ = ["adjoint", "tangent", "nondifferentiable", "lookup", "lookup_tangent", "is_nondifferentiable",
            "views", "returns_view", "ADJOINTS", "TANGENTS", "NONDIFFERENTIABLE", "VIEWS"]

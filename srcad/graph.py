@@ -519,6 +519,8 @@ def _attach_rule(graph, node, forward=False):
                f"@srcad.adjoint({label}) over `def rule(g, ans, *args): return <gradient>`")
         library = (" (a function of an installed library: srcad reads only your code's source)"
                    if node.primitive is not None and is_library_function(node.primitive) else "")
+        if getattr(node.primitive, "srcad_opaque", False):
+            library = " (a helper of a derivative rule, which srcad does not differentiate again)"
         hint = (f"register one with {how}, or mark it non-differentiable with "
                 f"srcad.nondifferentiable(...) if its result carries no derivative")
         if node.primitive is None and node.kind == "call" and node.label.startswith("."):

@@ -924,7 +924,7 @@ needs_hypothesis = pytest.mark.skipif(st is None, reason="hypothesis is not inst
 
 
 @needs_hypothesis
-@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(program=programs(helpers=False) if st else None,
        seed=st.integers(0, 2 ** 32 - 1) if st else None)
@@ -933,7 +933,7 @@ def test_random_programs_without_calls(fuzz_dir, program, seed):
 
 
 @needs_hypothesis
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+@settings(max_examples=20, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(program=programs(helpers=True) if st else None,
        seed=st.integers(0, 2 ** 32 - 1) if st else None)
@@ -954,11 +954,13 @@ def test_random_programs_with_helper_calls(fuzz_dir, program, seed):
 # these; benchmarks/fuzz_long.py reports them all.  The coordinator removes an
 # entry when its fix lands.  Besides the names in fuzz_families.STATEMENT_FAMILIES,
 # "hessian" covers failures of hvp/hessian (any family) and "structure" results
-# of another type than their input.  Reproducers (details: /work/findings/fuzz.md):
+# of another type than their input (fixed on main: hessian blocks of floats are
+# floats; "decorator" fixed too: wrappers are refused cleanly).  Reproducers
+# (details, F-numbers: /work/findings/fuzz.md):
 KNOWN_BROKEN = {
     # a, b = b, a / for i in range(1): a = b * 1.0 / return a   -> value and gradient of the old a
     "swap",
-    # a = np.zeros(3); b = a; b[0] = x; return np.sum(a * a)     -> 0.0, expected 2 * x * 2
+    # a = np.zeros(3); b = a; b[0] = x; return np.sum(a * a)     -> 0.0 at x = 2, expected 4.0
     "alias",
     # for i in range(1): y = x * 3.0 / return x * 2.0 (y: (2, 2)) -> gradient of y has x's shape
     "param_reshape",
@@ -969,22 +971,17 @@ KNOWN_BROKEN = {
     # d = {'k1': x * 2}; if x > 0.3: d['k1'] = 0.0 / return d['k1'] -> jvp KeyError; with an
     # early return grad raises AttributeError in ast.unparse; hvp refuses restore_entry
     "dict_overwrite",
-    # v = np.where(x > 100, np.ones(3), x); return v[0]           -> jvp IndexError
+    # x a float: v = np.where(x > 1.4, np.ones(3), x); np.sum(v) -> jvp 1.0, expected 3.0
     "where",
-    # @twice (functools.wraps) on h: silently unwrapped; without wraps: refused (**kwargs) or
-    # TypeError "forward_h0() missing 1 required positional argument"
-    "decorator",
     # act = np.tanh; f(x) = act(x); grad(f); act = np.sin        -> still the derivative of tanh
     "rebind",
-    # x = x * 2.0 (a new array) / v = x.T; v[0] = 1.0             -> falsely refused
+    # v = x.view(); v[0] = 5.0 (also np.array(x, copy=False)) -> accepted, x modified (F22)
     "input_view_write",
     # a = a * a / for i in range(1): a = a * 3.0; hvp(f)(2.0, 1.0) -> 24.0, expected 6.0
     "hessian",
-    # hessian(lambda x, y: x * y, wrt=(0, 1))(1.0, 2.0) blocks are 0-d arrays, not floats
-    "structure",
 }
 
-PROGRAMS_PER_FAMILY = 6
+PROGRAMS_PER_FAMILY = 5
 
 
 def _known(program, exc):

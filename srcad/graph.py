@@ -23,6 +23,7 @@ import gast
 import numpy as np
 
 import srcad.rules as rules
+from srcad import alias
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
 from srcad.normalize import param_names
 from srcad.parse import is_library_function
@@ -266,6 +267,9 @@ class GraphBuilder:
             prim = COMPARE[type(e.ops[0])]
             return "op", prim, [e.left] + list(e.comparators), {}, prim.__name__
         if isinstance(e, gast.Subscript):
+            concat = self._index_concatenation(e)
+            if concat is not None:
+                return concat
             return "op", operator.getitem, [e.value, IndexAtom(e.slice)], {}, "getitem"
         if isinstance(e, gast.Attribute):
             return self._attribute(e)
@@ -276,6 +280,19 @@ class GraphBuilder:
         if isinstance(e, gast.Call):
             return self._call(e)
         return "const", None, [], {}, "constant"
+
+    def _index_concatenation(self, e):
+        """``np.r_[x, y]`` and ``np.c_[...]`` build an array from their index:
+        a call of ``r_concat(x, y)`` whose items carry derivatives (a slice
+        among them, ``np.r_[0:3, x]``, keeps the plain subscript)."""
+        from srcad.rules._np_helpers import INDEX_CONCATENATIONS
+        if _is_local(e.value):
+            return None
+        prim = INDEX_CONCATENATIONS.get(id(self._resolve(e.value)))
+        items = list(e.slice.elts) if isinstance(e.slice, gast.Tuple) else [e.slice]
+        if prim is None or any(isinstance(i, gast.Slice) for i in items):
+            return None
+        return "call", prim, items, {}, f"{gast_text(e.value)}[...]"
 
     def _attribute(self, e):
         if e.attr in CONSTANT_ATTRIBUTES:
@@ -307,8 +324,21 @@ class GraphBuilder:
             return namespace.lookup(expr.id, None)
         if isinstance(expr, gast.Attribute):
             base = GraphBuilder._resolve_static(namespace, expr.value)
-            return getattr(base, expr.attr, None) if base is not None else None
+            if base is None:
+                return None
+            return namespace.attribute(base, expr.attr, _dotted(expr))
         return None
+
+
+def _dotted(expr):
+    """``"mod.h"`` for an attribute chain of names, else None."""
+    parts = []
+    while isinstance(expr, gast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, gast.Name):
+        return None
+    return ".".join([expr.id, *reversed(parts)])
 
 
 def _is_append(stmt):
@@ -412,8 +442,7 @@ def analyze(graph, forward=False):
             _attach_rule(graph, node, forward)
         elif node.kind == "effect":
             _check_effect(graph, node, varied)
-        if node.primitive is setitem:
-            _check_not_an_input(graph, node)
+    alias.check_writes(graph)
     infer_shape_classes(graph)
     return graph
 
@@ -443,6 +472,13 @@ def _check_effect(graph, node, varied):
             f"({gast_text(func)}(...) saves a value that depends on {', '.join(graph.wrt)})", value,
             hint="for second derivatives of loops use srcad.hessian or srcad.hvp (forward "
                  "over reverse), or srcad.jvp of the gradient")
+    if getattr(graph.parsed.func, "srcad_mode", None):      # L.pop(), restore_entry(d, k, old)
+        raise graph.parsed.source.error(
+            NonDifferentiableError,
+            f"second derivatives (hessian, hvp, grad of grad) cannot follow {gast_text(func)}(...), "
+            "which undoes a list append or dict entry assignment made in a loop or branch",
+            value, hint="build the list with a comprehension or np.stack, or the dict as a "
+                        "literal, outside the loop")
     raise graph.parsed.source.error(
         NonDifferentiableError,
         f"srcad cannot follow the side effect of {gast_text(func)}(...) on a value "
@@ -482,12 +518,17 @@ def _attach_rule(graph, node, forward=False):
                f"@srcad.adjoint({label}) over `def rule(g, ans, *args): return <gradient>`")
         library = (" (a function of an installed library: srcad reads only your code's source)"
                    if node.primitive is not None and is_library_function(node.primitive) else "")
+        hint = (f"register one with {how}, or mark it non-differentiable with "
+                f"srcad.nondifferentiable(...) if its result carries no derivative")
+        if node.primitive is None and node.kind == "call" and node.label.startswith("."):
+            what = f"the method {node.label} of a value computed in this function"
+            hint = ("srcad knows the methods of NumPy arrays; call a function that has a rule "
+                    "instead (for a frozen SciPy distribution, the distribution's own method: "
+                    "stats.norm.logpdf(x, loc, scale), not stats.norm(loc, scale).logpdf(x))")
         raise source.error(
             UnknownPrimitiveError,
             f"srcad has no {'forward ' if forward else ''}derivative rule for {what}{library}", where,
-            hint=f"register one with {how}, or mark it "
-                 f"non-differentiable with srcad.nondifferentiable(...) if its "
-                 f"result carries no derivative")
+            hint=hint)
     tmpl = template(rule)
     args = [a.index if isinstance(a, IndexAtom) else a for a in node.args]
     try:
@@ -517,29 +558,6 @@ def _attach_rule(graph, node, forward=False):
     node.rule, node.binding = tmpl, binding
 
 
-
-
-def _check_not_an_input(graph, node):
-    """``x[i] = v`` may not change an array the caller passed in (or a view of one)."""
-    defs = {}
-    for other in graph.nodes:
-        if other.target is not None and other is not node:
-            defs.setdefault(other.target, []).append(other)
-    todo, seen = [node.args[0].id], set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in graph.params:
-            raise graph.parsed.source.error(
-                NonDifferentiableError,
-                f"this line updates {node.args[0].id!r} in place, which is (or may share memory "
-                f"with) the argument {name!r}: the caller's data must not change", node.stmt,
-                hint=f"work on a copy: {node.args[0].id} = {node.args[0].id}.copy() before this line")
-        for d in defs.get(name, []):
-            if rules.registry.returns_view(d.primitive) and d.args and isinstance(d.args[0], gast.Name):
-                todo.append(d.args[0].id)
 
 
 def _is_user_function(obj):

@@ -22,6 +22,7 @@ import textwrap
 
 import gast
 
+from srcad import caches
 from srcad.errors import SourceUnavailableError, UnsupportedSyntaxError
 
 
@@ -49,6 +50,9 @@ class Namespace:
     Globals and closure variables are constants for differentiation; they are
     looked up here only to find out *what* a name is (a module, a NumPy
     function, a user function), never to freeze its value into generated code.
+    Every lookup is recorded in ``facts`` (see srcad/caches.py): what a name
+    was when srcad read it, so a cached derivative can tell that the name was
+    rebound since.
     """
 
     _missing = object()
@@ -57,6 +61,7 @@ class Namespace:
         self.globals = func.__globals__
         self.closure = {}
         self.cells = {}
+        self.facts = caches.Facts()
         code = func.__code__
         for name, cell in zip(code.co_freevars, func.__closure__ or ()):
             self.cells[name] = cell
@@ -65,13 +70,34 @@ class Namespace:
             except ValueError:       # a cell not yet filled (defined later)
                 pass
 
-    def lookup(self, name, default=_missing):
-        for scope in (self.closure, self.globals, vars(builtins)):
-            if name in scope:
-                return scope[name]
+    def lookup(self, name, default=_missing, record_missing=True):
+        """What ``name`` is bound to (``default`` if nothing).  ``record_missing``:
+        also record that the name was unbound (srcad's own helper names, which
+        generated code reads from cells when the user binds nothing, need not)."""
+        if name in self.closure:
+            found = self.closure[name]
+            self.facts.cell(name, self.cells.get(name), found)
+            return found
+        if name in self.globals:
+            found = self.globals[name]
+            self.facts.entry(name, self.globals, found)
+            return found
+        if name in vars(builtins):
+            found = vars(builtins)[name]
+            self.facts.entry(name, self.globals, caches.MISSING)
+            self.facts.entry(name, vars(builtins), found)
+            return found
+        if record_missing:
+            self.facts.entry(name, self.globals, caches.MISSING)
         if default is self._missing:
             raise KeyError(name)
         return default
+
+    def attribute(self, base, attr, path):
+        """``getattr(base, attr, None)``, recorded (``path``: ``np.tanh``)."""
+        found = getattr(base, attr, None)
+        self.facts.attribute(path, base, attr, found)
+        return found
 
     def has(self, name):
         return self.lookup(name, None) is not None or name in self.globals
@@ -182,7 +208,18 @@ def parse_function(func):
     if isinstance(node, gast.Lambda):
         node = lambda_to_def(node)
     node.decorator_list = []
+    guard = getattr(func, "srcad_guard", None)
+    if guard is not None:            # generated code: its entry guard is not part of it
+        node.body = [stmt for stmt in node.body if not _is_guard(stmt, guard)]
     return ParsedFunction(func, node, source, Namespace(func))
+
+
+def _is_guard(stmt, name):
+    """``if h is not h_seen: return transform_again(...)`` (api._insert_guard)."""
+    body = getattr(stmt, "body", None)
+    return (isinstance(stmt, gast.If) and len(body) == 1 and isinstance(body[0], gast.Return)
+            and isinstance(body[0].value, gast.Call)
+            and getattr(body[0].value.func, "id", None) == name)
 
 
 def _source_lines(func):

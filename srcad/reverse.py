@@ -111,7 +111,8 @@ class References:
         key = id(obj)
         if key in self._names:
             return self._names[key]
-        if self.namespace.lookup(wanted, None) is obj and wanted not in self.local_names:
+        if self.namespace.lookup(wanted, None, record_missing=False) is obj and \
+                wanted not in self.local_names:
             chosen = wanted
         else:
             chosen = self.allocator.fresh(wanted)

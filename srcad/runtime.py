@@ -169,12 +169,15 @@ def repeat_to(g, x, axis=None, keepdims=False):
 
 
 def reduced_count(x, axis=None):
-    """How many elements of ``x`` each output of a reduction over ``axis`` sums."""
+    """How many elements of ``x`` each output of a reduction over ``axis`` sums,
+    but at least 1.  When it sums none, ``x`` is empty and so is its gradient,
+    whatever the factor (as in JAX, ``grad(mean)(zeros(0))`` is ``zeros(0)``);
+    1 keeps ``g / reduced_count(x)`` from raising ZeroDivisionError on a float ``g``."""
     shape = np.shape(x)
     if axis is None:
-        return int(np.prod(shape, dtype=np.int64))
+        return max(1, int(np.prod(shape, dtype=np.int64)))
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return max(1, int(np.prod([shape[a] for a in axes], dtype=np.int64)))
 
 
 class Adjoints(tuple):
@@ -362,7 +365,8 @@ def scatter_add(g, x, index):
     if isinstance(x, (list, tuple)):
         out = zeros_like(x)
         return out.replace(index, out[index] + g)
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    # np.asarray: result_type would read a tuple g (an Adjoints) as a dtype spec
+    out = np.zeros(np.shape(x), dtype=np.result_type(np.asarray(g), float))
     if _is_basic_index(index):
         out[index] = g
     else:
@@ -407,6 +411,8 @@ def list_append(items, value):
 def zeros_like(x):
     """A float zero shaped like ``x``: a dense zero gradient at the API boundary."""
     if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return 0.0
+    if x is Ellipsis or x is None or isinstance(x, str):   # in einsum's sublists, np.r_'s directives
         return 0.0
     if isinstance(x, Stack):               # the tangent of a loop stack is a stack
         return Stack(zeros_like(e) for e in x)
@@ -469,7 +475,7 @@ class UnsupportedArgumentError(SrcadError, NotImplementedError):
 
 def _axes(axis, ndim):
     """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
-    if axis is None:
+    if axis is None or ndim == 0:         # NumPy accepts axis=0 or -1 on a 0-d array: no axes
         return tuple(range(ndim))
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     return tuple(sorted(int(a) % ndim for a in axes))

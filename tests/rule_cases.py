@@ -817,6 +817,34 @@ case(np.linalg.matrix_power, well_conditioned((2, 3, 3)) / 2.0, 3, tag="(2,3,3)"
 for sa, sb in [((4, 2), (4,)), ((4, 2), (4, 3)), ((3, 3), (3,)), ((2, 4), (2,))]:
     case(np.linalg.lstsq, distinct_singular(sa), real(sb), diff=(0, 1), tag=f"{fmt(sa)}-{fmt(sb)}", rcond=None)
 
+from srcad.rules import _np_helpers as nph  # noqa: E402
+case(nph.unindex, real((4, 2)), real((3, 2)), np.array([[1, 0], [6, 6], [2, 3], [5, 1]]), tag="(3,2)")
+case(nph.unindex, real(()), real((3,)), np.array(2), tag="0d")
+case(nph.gather, real((3, 2)), np.array([[1, 0], [6, 6], [2, 3], [5, 1]]), tag="(3,2)")
+case(nph.gather, real(None), np.array([1, 0, 1]), tag="float")
+
+# np.linalg.norm: every ord, axis and keepdims (srcad/rules/linalg_decomp.py)
+for shape, kwargs in [((4,), {"ord": 1}), ((4,), {"ord": 3}), ((4,), {"ord": 0.5}), ((4,), {"ord": np.inf}),
+                      ((4,), {"ord": -np.inf}), ((4,), {"ord": -1.5}), ((4,), {"ord": 0}),
+                      ((3, 4), {"axis": 0}), ((3, 4), {"axis": -1, "keepdims": True}),
+                      ((3, 4), {"ord": 1, "axis": 1}), ((3, 4), {"ord": np.inf, "axis": 0}),
+                      ((2, 3, 4), {"axis": (0, 2)}), ((3, 4), {"ord": "fro", "axis": (1, 0)}),
+                      ((3, 4), {"ord": "nuc"}), ((3, 4), {"ord": 2}), ((4, 3), {"ord": -2}),
+                      ((3, 4), {"ord": 1}), ((3, 4), {"ord": -1}), ((3, 4), {"ord": np.inf}),
+                      ((3, 4), {"ord": -np.inf}), ((2, 3, 4), {"ord": "nuc", "axis": (1, 2)}),
+                      ((2, 3, 4), {"ord": 2, "axis": (2, 0), "keepdims": True}),
+                      ((2, 3, 4), {"ord": 1, "axis": (0, 1)}), ((3, 4), {"ord": 3, "axis": 1}),
+                      ((3, 4), {"keepdims": True}), ((2, 3, 2), {"ord": None, "keepdims": True})]:
+    x_norm = distinct_singular(shape) if kwargs.get("ord") in ("nuc", 2, -2) and len(shape) > 1 else distinct(shape)
+    case(np.linalg.norm, x_norm, tag=fmt(shape), **kwargs)
+
+vcase(nph.r_concat, (real((3,)), real(None), real((2,))), tag="mixed")
+vcase(nph.r_concat, (real((2, 2)), real((1, 2))), tag="2d")
+vcase(nph.c_concat, (real((3,)), real((3, 2))), tag="mixed")
+vcase(nph.c_concat, (real((2,)), real((2,))), tag="1d")
+for shape in UNARY_SHAPES:
+    case(np.real_if_close, real(shape), tag=fmt(shape))
+
 # batched (stacked) forms of the np.linalg rules of srcad/rules/linalg.py
 for shape in [(2, 2, 3, 3), (4, 2, 2)]:
     case(np.linalg.inv, well_conditioned(shape), tag=fmt(shape))

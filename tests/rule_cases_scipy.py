@@ -140,11 +140,16 @@ def _location_scale_cases():
             for method in ("cdf", "sf", "logcdf", "logsf"):
                 case(getattr(dist, method), *args, diff=(0, n + 1, n + 2), tag=tag,
                      name=f"stats.{name}.{method}")
+            q = interval(0.05, 0.95)(sx)
+            for method in ("ppf", "isf"):
+                case(getattr(dist, method), q, *args[1:], diff=(0, n + 1, n + 2), tag=tag,
+                     name=f"stats.{name}.{method}")
         # the standard form: x and shape parameters only
         x = z_domain((3,))
-        for method in ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"):
+        for method in ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf", "ppf", "isf"):
             diff = tuple(range(n + 1)) if "pdf" in method else (0,)
-            case(getattr(dist, method), x, *[d((3,)) for d in shape_domains], diff=diff,
+            first = interval(0.05, 0.95)((3,)) if method in ("ppf", "isf") else x
+            case(getattr(dist, method), first, *[d((3,)) for d in shape_domains], diff=diff,
                  tag="standard", name=f"stats.{name}.{method}")
 
 
@@ -178,6 +183,75 @@ def _discrete_and_multivariate_cases():
             # cov only along symmetric directions: test_scipy_rules
             case(prim, x, 0.3 * real((d,)), 0.5 * spd((d, d)), diff=(0, 1), tag=fmt(shape),
                  name=f"stats.multivariate_normal.{method}")
+    # cov only along symmetric directions (test_scipy_rules); the mean has no gradient
+    case(stats.multivariate_normal.entropy, np.zeros(3), spd((3, 3)), diff=(), tag="(3,3)",
+         name="stats.multivariate_normal.entropy")
+
+
+def _signal_and_linalg_cases():
+    from scipy import linalg, signal
+    from rule_cases import spd
+    for s1, s2 in [((5,), (3,)), ((3,), (5,)), ((4,), (4,)), ((1,), (3,)), ((4, 3), (2, 2)),
+                   ((2, 3), (3, 4)), ((3, 4, 2), (2, 2, 2))]:
+        for mode in ("full", "same", "valid"):
+            if mode == "valid" and not (all(a >= b for a, b in zip(s1, s2))
+                                        or all(a <= b for a, b in zip(s1, s2))):
+                continue                      # SciPy refuses such a valid convolution
+            case(signal.convolve, real(s1), real(s2), mode, diff=(0, 1),
+                 tag=f"{fmt(s1)}-{fmt(s2)}-{mode}", name="signal.convolve")
+    case(signal.convolve, real((6,)), real((3,)), diff=(0, 1), tag="direct", name="signal.convolve",
+         method="direct")
+    case(signal.convolve, real((6, 2)), real((3, 2)), diff=(0, 1), tag="fft", name="signal.convolve",
+         mode="same", method="fft")
+
+    def triangular(n, lower):
+        m = RNG.uniform(-0.5, 0.5, (n, n)) + 2.0 * np.eye(n)
+        return np.tril(m) if lower else np.triu(m)
+
+    for lower in (False, True):
+        for trans in (0, 1, "T"):
+            for unit in (False, True):
+                for sb in [(3,), (3, 2)]:
+                    a = triangular(3, lower)
+                    case(linalg.solve_triangular, a, real(sb), trans, lower, unit, diff=(0, 1),
+                         tag=f"{fmt(sb)}-lower{lower}-trans{trans}-unit{unit}",
+                         name="linalg.solve_triangular")
+    case(linalg.solve_triangular, RNG.uniform(-0.5, 0.5, (3, 3)) + 2 * np.eye(3), real((3,)),
+         diff=(0, 1), tag="full-matrix", name="linalg.solve_triangular", lower=True)
+    for lower in (True, False):
+        for sb in [(3,), (3, 2)]:
+            c = np.linalg.cholesky(spd((3, 3)))
+            c = c if lower else c.T
+            # the factor is a tuple (c, lower): its gradient is checked in test_scipy_rules
+            case(linalg.cho_solve, (c, lower), real(sb), diff=(1,), tag=f"{fmt(sb)}-lower{lower}",
+                 name="linalg.cho_solve")
+    for n in (1, 2, 3):
+        case(linalg.sqrtm, spd((n, n)), tag=f"spd{n}", name="linalg.sqrtm")
+    case(linalg.sqrtm, np.array([[4.0, 1.0], [0.5, 3.0]]), tag="nonsymmetric", name="linalg.sqrtm")
+    for n, m in [(2, 2), (3, 2), (1, 3)]:
+        a = RNG.uniform(-0.5, 0.5, (n, n)) + 2 * np.eye(n)
+        b = RNG.uniform(-0.5, 0.5, (m, m)) + 1.5 * np.eye(m)
+        case(linalg.solve_sylvester, a, b, real((n, m)), diff=(0, 1, 2), tag=f"{n}x{m}",
+             name="linalg.solve_sylvester")
+
+
+def decay(y, t, k):
+    """A linear right-hand side: y(t) = y0 exp(-k (t - t0))."""
+    return -k * y
+
+
+def damped_pendulum(y, t, b, c):
+    return np.stack([y[1], -b * y[1] - c * np.sin(y[0]) + 0.1 * np.cos(t)])
+
+
+def _odeint_cases():
+    from scipy import integrate
+    tight = {"rtol": 1e-13, "atol": 1e-13}
+    case(integrate.odeint, decay, np.array([1.0, 2.0]), np.array([0.0, 0.5, 1.0, 2.0]), (0.7,),
+         diff=(1, 2, 3), tag="decay", name="integrate.odeint", **tight)
+    case(integrate.odeint, damped_pendulum, np.array([0.5, 0.1]), np.linspace(0.2, 2.0, 4),
+         (0.25, np.float64(5.0)), diff=(1, 2, 3), tag="pendulum", name="integrate.odeint", **tight)
+    # integrating backwards in time: test_scipy_rules (the solver's noise needs a larger step)
 
 
 def _check_unique_ids():
@@ -193,4 +267,6 @@ if scipy is not None:
     _special_cases()
     _location_scale_cases()
     _discrete_and_multivariate_cases()
+    _signal_and_linalg_cases()
+    _odeint_cases()
     _check_unique_ids()

@@ -102,3 +102,34 @@ def test_srcad_and_user_code_are_not_library_code():
     assert not parse.is_library_function(uses_stdlib)
     assert parse.is_library_function(statistics.fmean)
     assert parse.is_library_function(np.polyval)
+
+
+LIBRARY_CALLS = ["np.tri", "np.indices", "np.broadcast_shapes", "np.asmatrix", "np.require",
+                 "scipy.linalg.expm", "scipy.linalg.block_diag", "scipy.linalg.eigh", "scipy.linalg.det",
+                 "scipy.linalg.circulant", "scipy.linalg.expm_frechet", "scipy.special.comb",
+                 "scipy.stats.kurtosis", "scipy.stats.zscore", "scipy.signal.fftconvolve",
+                 "scipy.signal.savgol_filter", "statistics.median", "statistics.pstdev"]
+
+
+def test_no_refusal_points_into_library_source(tmp_path, monkeypatch):
+    """Before the fix, about one refusal in six over NumPy's and SciPy's Python
+    functions pointed into their source files; these were among them."""
+    pytest.importorskip("scipy")
+    lines = ["import statistics", "import numpy as np", "import scipy.linalg, scipy.special, "
+             "scipy.stats, scipy.signal", ""]
+    for k, name in enumerate(LIBRARY_CALLS):
+        lines += [f"def f{k}(x):", f"    return np.sum({name}(x))", ""]
+    (tmp_path / "library_calls_srcad_test.py").write_text("\n".join(lines))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import library_calls_srcad_test as module
+    try:
+        for k, name in enumerate(LIBRARY_CALLS):
+            for mode in ("grad", "jvp"):
+                with pytest.raises(srcad.SrcadError) as info:
+                    d = getattr(srcad, mode)(getattr(module, f"f{k}"))
+                    x = np.full((3, 3), 0.5)
+                    d(x) if mode == "grad" else d(x, np.ones((3, 3)))
+                assert info.value.filename == module.__file__, (name, mode, str(info.value))
+                assert info.value.lineno == 6 + 3 * k, (name, mode)
+    finally:
+        sys.modules.pop("library_calls_srcad_test", None)

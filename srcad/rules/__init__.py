@@ -12,7 +12,8 @@ Importing ``srcad.rules`` fills the tables:
 - :mod:`srcad.rules.linalg`    ``np.linalg``;
 - :mod:`srcad.rules.helpers`   the runtime helpers generated code calls, so that
   generated code can be differentiated again;
-- :mod:`srcad.rules.scipy_special`, :mod:`srcad.rules.scipy_stats`  SciPy, an
+- :mod:`srcad.rules.scipy_special`, :mod:`srcad.rules.scipy_stats`, :mod:`srcad.rules.scipy_integrate`,
+  :mod:`srcad.rules.scipy_other` (signal, linalg)  SciPy, an
   optional dependency: registered only when ``scipy`` imports.
 """
 
@@ -28,7 +29,7 @@ from srcad.rules import numpy_shapes, numpy_einsum, linalg_decomp  # noqa: E402,
 def _load_scipy_rules():
     import importlib.util
     if importlib.util.find_spec("scipy.special") is not None:
-        from srcad.rules import scipy_special, scipy_stats  # noqa: F401
+        from srcad.rules import scipy_special, scipy_stats, scipy_other, scipy_integrate  # noqa: F401
 
 
 # SciPy is optional, and slow to import: its rules load at the first look-up

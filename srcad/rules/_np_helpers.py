@@ -123,10 +123,10 @@ def index_map(primitive, x, *args, **kwargs):
     return index
 
 
-def unindex(g, x, index):
+def unindex(cotangent, x, index):
     """Adjoint of a gather ``ans = x.ravel()[index - 1]`` (0: no source): each
     element of ``x`` gets the sum of the cotangents of its copies."""
-    g = np.broadcast_to(np.asarray(g, dtype=np.result_type(g, float)), np.shape(index))
+    g = np.broadcast_to(np.asarray(cotangent, dtype=float), np.shape(index))
     flat = np.bincount(np.ravel(index), weights=np.ravel(g), minlength=np.size(x) + 1)
     out = flat[1:].reshape(np.shape(x))
     return float(out) if isinstance(x, float) else out
@@ -135,7 +135,7 @@ def unindex(g, x, index):
 def gather(x_dot, index):
     """``x_dot.ravel()[index - 1]`` with 0 where ``index`` is 0: the tangent of a
     rearrangement (and the adjoint of :func:`unindex`)."""
-    flat = np.concatenate([[0.0], np.ravel(np.asarray(x_dot, dtype=np.result_type(x_dot, float)))])
+    flat = np.concatenate([[0.0], np.ravel(np.asarray(x_dot, dtype=float))])
     return flat[index]
 
 
@@ -841,3 +841,153 @@ def slogdet_tangent(a_dot, a, ans):
     """``(sign, log|det a|)``: the sign is constant, ``d log|det a| = tr(a^-1 da)``."""
     return Adjoints((np.zeros(np.shape(ans[0])),
                      np.trace(np.linalg.solve(a, a_dot), axis1=-2, axis2=-1)))
+
+
+# --- np.linalg.norm: every ord, axis and keepdims -------------------------------------
+
+def norm_axes(x, ord, axis):
+    """The axes ``np.linalg.norm(x, ord, axis)`` reduces, as a tuple: one axis
+    for a vector norm, two for a matrix norm (the whole array for ``ord=None``
+    without ``axis``)."""
+    n = np.ndim(x)
+    if axis is None:
+        if ord is None or n == 1:
+            return tuple(range(n))
+        return (0, 1)
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return tuple(int(a) % n for a in axes)
+
+
+def norm_error(ord, kind):
+    """The error for an ``ord`` NumPy has no such norm for."""
+    return UnsupportedArgumentError(f"np.linalg.norm has no {kind} norm ord={ord!r}")
+
+
+def _shares(values, extreme, axes):
+    """1 / k on the ``k`` entries of ``values`` equal to ``extreme`` (a tie
+    shares the derivative evenly, as for np.max), 0 elsewhere."""
+    hit = values == extreme
+    return hit / np.sum(hit, axis=axes, keepdims=True)
+
+
+def norm_factor(ans, x, ord=None, axis=None):
+    """The derivative of ``np.linalg.norm(x, ord, axis, keepdims=True)``
+    with respect to ``x``, shaped like ``x``: multiply by the (kept)
+    cotangent for the gradient, sum against a tangent for the forward rule.
+
+    Vector norms: ``sign(x) |x|^(p-1) / |x|_p^(p-1)`` (``x / |x|`` for 2), the
+    tied largest (smallest) ``|x|`` share for ``inf`` (``-inf``), 0 for
+    ``ord=0`` (a count).  Matrix norms: ``x / |x|_F``; ``U V^T`` for the
+    nuclear norm, ``u_1 v_1^T`` (``u_k v_k^T``) for ``2`` (``-2``); for
+    ``1``/``-1``/``inf``/``-inf`` the sign of ``x`` in the column (row) of
+    largest or smallest absolute sum.  At ``x = 0`` the 2-norms give 0, as
+    ``abs'(0) = 0``.
+    """
+    x = np.asarray(x, dtype=float)
+    axes = norm_axes(x, ord, axis)
+    kept = np.asarray(ans, dtype=float)
+    if np.ndim(kept) != x.ndim:
+        kept = np.expand_dims(kept, axes) if x.ndim else kept
+    safe = np.where(kept == 0, 1.0, kept)
+    if len(axes) != 2 or axis is None and ord is None:
+        if ord is None or ord == 2 or (isinstance(ord, str) and ord == "fro"):
+            return x / safe
+        if ord == np.inf:
+            return np.sign(x) * _shares(np.abs(x), kept, axes)
+        if ord == -np.inf:
+            return np.sign(x) * _shares(np.abs(x), kept, axes)
+        if ord == 0:
+            return np.zeros(x.shape)
+        if isinstance(ord, str):
+            raise norm_error(ord, "vector")
+        return np.sign(x) * np.abs(x) ** (ord - 1) / safe ** (ord - 1)
+    r, c = axes
+    if ord is None or (isinstance(ord, str) and ord == "fro"):
+        return x / safe
+    if isinstance(ord, str) and ord == "nuc" or ord in (2, -2):
+        moved = np.moveaxis(x, (r, c), (-2, -1))
+        u, s, vh = np.linalg.svd(moved, full_matrices=False)
+        if ord == 2:
+            factor = u[..., :, :1] @ vh[..., :1, :]
+        elif ord == -2:
+            factor = u[..., :, -1:] @ vh[..., -1:, :]
+        else:
+            factor = u @ vh
+        return np.moveaxis(factor, (-2, -1), (r, c))
+    if ord in (1, -1):
+        sums = np.sum(np.abs(x), axis=r, keepdims=True)
+        return np.sign(x) * _shares(sums, kept, c)
+    if ord in (np.inf, -np.inf):
+        sums = np.sum(np.abs(x), axis=c, keepdims=True)
+        return np.sign(x) * _shares(sums, kept, r)
+    raise norm_error(ord, "matrix")
+
+
+def norm_adjoint(g, ans, x, ord, axis, keepdims):
+    """Cotangent of ``x`` in ``np.linalg.norm(x, ord, axis, keepdims)``."""
+    axes = norm_axes(x, ord, axis)
+    kept_g = g if keepdims or not np.ndim(x) else np.expand_dims(g, axes)
+    kept_ans = ans if keepdims or not np.ndim(x) else np.expand_dims(ans, axes)
+    return kept_g * norm_factor(kept_ans, x, ord, axis)
+
+
+def norm_tangent(x_dot, ans, x, ord, axis, keepdims):
+    """Tangent of ``np.linalg.norm``: the derivative summed against ``x_dot``."""
+    axes = norm_axes(x, ord, axis)
+    kept_ans = ans if keepdims or not np.ndim(x) else np.expand_dims(ans, axes)
+    return np.sum(norm_factor(kept_ans, x, ord, axis) * x_dot, axis=axes, keepdims=keepdims)
+
+
+# --- np.r_[...] and np.c_[...]: the graph turns them into calls of these -------------------
+
+def r_concat(*items):
+    """``np.r_[items]`` as a function (the graph rewrites ``np.r_[x, y]`` to
+    ``r_concat(x, y)``, so that the items are arguments with a derivative)."""
+    return np.r_[items]
+
+
+def c_concat(*items):
+    """``np.c_[items]`` as a function."""
+    return np.c_[items]
+
+
+INDEX_CONCATENATIONS = {id(np.r_): r_concat, id(np.c_): c_concat}
+
+
+def _concat_index(maker, items):
+    """Where each element of ``maker[items]`` comes from (1-based positions in
+    the items' flattened elements, one after the other): ``np.r_`` and ``np.c_``
+    only copy elements, whatever the directive strings say."""
+    ids, offset = [], 0
+    for item in items:
+        if isinstance(item, str):
+            ids.append(item)
+            continue
+        n = int(np.size(item))
+        ids.append(np.arange(offset + 1, offset + n + 1).reshape(np.shape(item)))
+        offset += n
+    return np.asarray(maker[tuple(ids)]), offset
+
+
+def concat_adjoint(g, items, maker):
+    """The cotangents of the items of ``np.r_[items]`` (``maker`` is np.r_ or np.c_)."""
+    index, total = _concat_index(maker, items)
+    flat = np.bincount(np.ravel(index), weights=np.ravel(np.asarray(g, dtype=float)), minlength=total + 1)[1:]
+    out, offset = [], 0
+    for item in items:
+        if isinstance(item, str):
+            out.append(None)
+            continue
+        n = int(np.size(item))
+        piece = flat[offset:offset + n].reshape(np.shape(item))
+        out.append(float(piece) if isinstance(item, float) else piece)
+        offset += n
+    return Adjoints(out)
+
+
+def concat_tangent(items_dot, items, maker):
+    """The tangent of ``np.r_[items]``: the tangents arranged the same way."""
+    index, total = _concat_index(maker, items)
+    flat = [np.ravel(np.broadcast_to(np.asarray(d, dtype=float), np.shape(x)))
+            for d, x in zip(items_dot, items) if not isinstance(x, str)]
+    return np.concatenate([[0.0]] + flat)[index]

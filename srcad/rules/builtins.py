@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import real_sign
 
 
@@ -286,6 +286,9 @@ def builtin_float(g, ans, x):
 @tangent(float)
 def builtin_float_tangent(x_dot, ans, x):
     return x_dot
+
+
+views(max, min, every_argument=True)     # one of the arguments itself
 
 
 @adjoint(max)

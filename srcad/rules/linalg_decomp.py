@@ -18,11 +18,12 @@ import numpy as np
 
 from srcad.runtime import zeros_like
 
-from srcad.rules.registry import adjoint, tangent
+from srcad.rules.registry import adjoint, nondifferentiable, tangent
 from srcad.rules._np_helpers import (eig_adjoint, eig_tangent, eigh_adjoint, eigh_tangent,
                                      eigvals_adjoint, eigvals_tangent, eigvalsh_adjoint,
                                      eigvalsh_tangent, lstsq_adjoint, lstsq_tangent,
-                                     matrix_power_adjoint, matrix_power_tangent, pinv_adjoint,
+                                     matrix_power_adjoint, matrix_power_tangent, norm_adjoint,
+                                     norm_axes, norm_error, norm_tangent, pinv_adjoint,
                                      pinv_tangent, qr_adjoint, qr_tangent, refuse_pinv_options,
                                      slogdet_tangent, svd_adjoint, svd_tangent)
 
@@ -127,3 +128,18 @@ def lstsq(g, ans, a, b, rcond=None):
 @tangent(np.linalg.lstsq)
 def lstsq_tangent_(a_dot, b_dot, ans, a, b, rcond=None):
     return lstsq_tangent(a_dot, zeros_like(b), a, b, ans), lstsq_tangent(zeros_like(a), b_dot, a, b, ans)
+
+
+@adjoint(np.linalg.norm)
+def norm(g, ans, x, ord=None, axis=None, keepdims=False):
+    """Every ord NumPy has (vector: p, inf, -inf, 0; matrix: 'fro', 'nuc', 1, -1,
+    2, -2, inf, -inf), along any axis or pair of axes, with keepdims."""
+    return norm_adjoint(g, ans, x, ord, axis, keepdims)
+
+
+@tangent(np.linalg.norm)
+def norm_tangent_(x_dot, ans, x, ord=None, axis=None, keepdims=False):
+    return norm_tangent(x_dot, ans, x, ord, axis, keepdims)
+
+
+nondifferentiable(norm_axes, norm_error)       # so that srcad can differentiate the norm helpers again (hessian)

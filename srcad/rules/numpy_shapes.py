@@ -28,7 +28,7 @@ Conventions at points where the derivative does not exist (see
 import numpy as np
 
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
-from srcad.rules._np_helpers import (as_tangent, average_weights, cast_factor, convolve_adjoint,
+from srcad.rules._np_helpers import (as_tangent, c_concat, concat_adjoint, concat_tangent, r_concat, average_weights, cast_factor, convolve_adjoint,
                                      cross_adjoint, cumprod_adjoint, cumprod_tangent, diff_adjoint,
                                      diff_tangent, gather, gradient_adjoint, index_map, kron_adjoint,
                                      nan_count, pad_index, refuse_returned, rollaxis_destination,
@@ -550,3 +550,66 @@ def gradient(g, ans, f, *varargs, axis=None, edge_order=1):
 @tangent(np.gradient)
 def gradient_tangent(f_dot, ans, f, *varargs, axis=None, edge_order=1):
     return as_tangent(np.gradient(f_dot, *varargs, axis=axis, edge_order=edge_order))
+
+
+# --- the helpers above, so that generated gradients differentiate again (hessian) ----------
+
+@adjoint(unindex)
+def unindex_(g, ans, cotangent, x, index):
+    """unindex and gather are each other's transpose."""
+    return gather(g, index), zeros_like(x), None
+
+
+@tangent(unindex)
+def unindex_tangent(cotangent_dot, x_dot, index_dot, ans, cotangent, x, index):
+    return unindex(cotangent_dot, x, index), zeros_like(ans), None
+
+
+@adjoint(gather)
+def gather_(g, ans, x_dot, index):
+    return unindex(g, x_dot, index), None
+
+
+@tangent(gather)
+def gather_tangent(x_dot_dot, index_dot, ans, x_dot, index):
+    return gather(x_dot_dot, index), None
+
+
+nondifferentiable(index_map, pad_index, sort_index, rollaxis_destination, split_axis, cast_factor,
+                  nan_count)
+
+
+# --- np.r_[x, y], np.c_[x, y]: the graph rewrites the subscript into these calls -------------
+
+@adjoint(r_concat)
+def r_concat_(g, ans, *items):
+    return concat_adjoint(g, items, np.r_)
+
+
+@tangent(r_concat)
+def r_concat_tangent(items_dot, ans, *items):
+    return concat_tangent(items_dot, items, np.r_)
+
+
+@adjoint(c_concat)
+def c_concat_(g, ans, *items):
+    return concat_adjoint(g, items, np.c_)
+
+
+@tangent(c_concat)
+def c_concat_tangent(items_dot, ans, *items):
+    return concat_tangent(items_dot, items, np.c_)
+
+
+views(np.real_if_close)
+
+
+@adjoint(np.real_if_close)
+def real_if_close(g, ans, a, tol=100):
+    """Real input: the identity."""
+    return unbroadcast(g, a) + 0.0
+
+
+@tangent(np.real_if_close)
+def real_if_close_tangent(a_dot, ans, a, tol=100):
+    return a_dot

@@ -56,6 +56,9 @@ NONDIFFERENTIABLE = {}
 #: to each rule with :func:`views`; the graph reads it to refuse writes that
 #: would reach the caller's data.
 VIEWS = set()
+#: primitives whose result may share memory with any of their arguments
+#: (``max(a, b)`` returns one of them)
+VIEWS_OF_ALL = set()
 
 
 def key(obj):
@@ -113,13 +116,14 @@ def nondifferentiable(*primitives):
     return primitives[0] if len(primitives) == 1 else primitives
 
 
-def views(*primitives):
-    """Declare that ``primitives`` may return a view of their first argument.
+def views(*primitives, every_argument=False):
+    """Declare that ``primitives`` may return a view of their first argument
+    (of any argument with ``every_argument``).
 
     ``views(np.reshape, np.ndarray.reshape)`` next to the reshape rule.
     """
     for primitive in primitives:
-        VIEWS.add(key(primitive))
+        (VIEWS_OF_ALL if every_argument else VIEWS).add(key(primitive))
     return primitives[0] if len(primitives) == 1 else primitives
 
 
@@ -164,6 +168,14 @@ def _table_get(table, primitive, default=None):
 def returns_view(primitive):
     """True when ``primitive`` was declared with :func:`views`."""
     return bool(_table_get(VIEWS, primitive, False))
+
+
+def returns_view_of_all(primitive):
+    """True when ``primitive`` was declared with ``views(..., every_argument=True)``."""
+    try:
+        return key(primitive) in VIEWS_OF_ALL
+    except TypeError:
+        return False
 
 
 def lookup(primitive):

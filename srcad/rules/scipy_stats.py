@@ -17,14 +17,18 @@ the standard density over ``scale`` for ``logpdf``), that w.r.t. ``loc`` is
 (``df``, ``a``, ``b``) as well; the distribution functions (``cdf``, ``sf``
 and their logs) are not (their derivatives w.r.t. a shape parameter have no
 closed form): an active shape parameter there is refused at the call.
+The quantile functions ``ppf`` and ``isf`` are the inverses of ``cdf`` and
+``sf``: ``d ppf / dq = 1 / pdf(ppf(q))``, ``d/dloc = 1`` and ``d/dscale = (ans -
+loc) / scale`` (not w.r.t. shape parameters either).
 
 ``poisson``: ``pmf``, ``logpmf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``
 w.r.t. ``mu`` (``k`` and ``loc`` are integers).  ``dirichlet``: ``pdf`` and
 ``logpdf`` w.r.t. ``x`` (the partial derivatives of the density's formula, as
 if ``x`` were not constrained to the simplex) and ``alpha``.
 ``multivariate_normal``: ``pdf`` and ``logpdf`` w.r.t. ``x``, ``mean`` and
-``cov``; the gradient w.r.t. ``cov`` is the symmetric one (SciPy reads one
-triangle of ``cov``; along symmetric perturbations every reading agrees).
+``cov``, ``entropy`` w.r.t. ``cov``; the gradient w.r.t. ``cov`` is the
+symmetric one (SciPy reads one triangle of ``cov``; along symmetric
+perturbations every reading agrees).
 Frozen distributions (``norm(0, 1).logpdf``) have no rules.
 """
 
@@ -32,7 +36,7 @@ import numpy as np
 from scipy import special, stats
 
 from srcad.rules.registry import adjoint, tangent
-from srcad.runtime import UnsupportedArgumentError, unbroadcast
+from srcad.runtime import UnsupportedArgumentError, broadcast_like, unbroadcast
 
 
 # --- norm: the normal distribution -------------------------------------------
@@ -122,6 +126,32 @@ def norm_logsf(g, ans, x, loc=0.0, scale=1.0):
 def norm_logsf_tangent(x_dot, loc_dot, scale_dot, ans, x, loc=0.0, scale=1.0):
     dx = -np.exp(stats.norm.logpdf(x, loc, scale) - ans)
     return x_dot * dx, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
+
+
+@adjoint(stats.norm.ppf)
+def norm_ppf(g, ans, q, loc=0.0, scale=1.0):
+    """ans = loc + scale ppf(q; 0, 1): d/dq = 1 / pdf(ans); d/dloc = 1, d/dscale = (ans - loc) / scale."""
+    gq = g / stats.norm.pdf(ans, loc, scale)
+    return unbroadcast(gq, q), unbroadcast(g, loc), unbroadcast(g * (ans - loc) / scale, scale)
+
+
+@tangent(stats.norm.ppf)
+def norm_ppf_tangent(q_dot, loc_dot, scale_dot, ans, q, loc=0.0, scale=1.0):
+    return (q_dot / stats.norm.pdf(ans, loc, scale), broadcast_like(loc_dot, ans),
+            scale_dot * (ans - loc) / scale)
+
+
+@adjoint(stats.norm.isf)
+def norm_isf(g, ans, q, loc=0.0, scale=1.0):
+    """isf(q) = ppf(1 - q): d/dq = -1 / pdf(ans); d/dloc = 1, d/dscale = (ans - loc) / scale."""
+    gq = -g / stats.norm.pdf(ans, loc, scale)
+    return unbroadcast(gq, q), unbroadcast(g, loc), unbroadcast(g * (ans - loc) / scale, scale)
+
+
+@tangent(stats.norm.isf)
+def norm_isf_tangent(q_dot, loc_dot, scale_dot, ans, q, loc=0.0, scale=1.0):
+    return (-q_dot / stats.norm.pdf(ans, loc, scale), broadcast_like(loc_dot, ans),
+            scale_dot * (ans - loc) / scale)
 
 
 
@@ -222,6 +252,32 @@ def t_logsf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scal
     return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
 
 
+@adjoint(stats.t.ppf)
+def t_ppf(g, ans, q, df, loc=0.0, scale=1.0):
+    gq = g / stats.t.pdf(ans, df, loc, scale)
+    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
+            unbroadcast(g * (ans - loc) / scale, scale))
+
+
+@tangent(stats.t.ppf)
+def t_ppf_tangent(q_dot, df_dot, loc_dot, scale_dot, ans, q, df, loc=0.0, scale=1.0):
+    return (q_dot / stats.t.pdf(ans, df, loc, scale), None, broadcast_like(loc_dot, ans),
+            scale_dot * (ans - loc) / scale)
+
+
+@adjoint(stats.t.isf)
+def t_isf(g, ans, q, df, loc=0.0, scale=1.0):
+    gq = -g / stats.t.pdf(ans, df, loc, scale)
+    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
+            unbroadcast(g * (ans - loc) / scale, scale))
+
+
+@tangent(stats.t.isf)
+def t_isf_tangent(q_dot, df_dot, loc_dot, scale_dot, ans, q, df, loc=0.0, scale=1.0):
+    return (-q_dot / stats.t.pdf(ans, df, loc, scale), None, broadcast_like(loc_dot, ans),
+            scale_dot * (ans - loc) / scale)
+
+
 
 # --- gamma: the gamma distribution -------------------------------------------
 
@@ -314,6 +370,32 @@ def gamma_logsf(g, ans, x, a, loc=0.0, scale=1.0):
 def gamma_logsf_tangent(x_dot, a_dot, loc_dot, scale_dot, ans, x, a, loc=0.0, scale=1.0):
     dx = -np.exp(stats.gamma.logpdf(x, a, loc, scale) - ans)
     return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
+
+
+@adjoint(stats.gamma.ppf)
+def gamma_ppf(g, ans, q, a, loc=0.0, scale=1.0):
+    gq = g / stats.gamma.pdf(ans, a, loc, scale)
+    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
+            unbroadcast(g * (ans - loc) / scale, scale))
+
+
+@tangent(stats.gamma.ppf)
+def gamma_ppf_tangent(q_dot, a_dot, loc_dot, scale_dot, ans, q, a, loc=0.0, scale=1.0):
+    return (q_dot / stats.gamma.pdf(ans, a, loc, scale), None, broadcast_like(loc_dot, ans),
+            scale_dot * (ans - loc) / scale)
+
+
+@adjoint(stats.gamma.isf)
+def gamma_isf(g, ans, q, a, loc=0.0, scale=1.0):
+    gq = -g / stats.gamma.pdf(ans, a, loc, scale)
+    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
+            unbroadcast(g * (ans - loc) / scale, scale))
+
+
+@tangent(stats.gamma.isf)
+def gamma_isf_tangent(q_dot, a_dot, loc_dot, scale_dot, ans, q, a, loc=0.0, scale=1.0):
+    return (-q_dot / stats.gamma.pdf(ans, a, loc, scale), None, broadcast_like(loc_dot, ans),
+            scale_dot * (ans - loc) / scale)
 
 
 
@@ -415,6 +497,32 @@ def beta_logsf_tangent(x_dot, a_dot, b_dot, loc_dot, scale_dot, ans, x, a, b, lo
     return x_dot * dx, None, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
 
 
+@adjoint(stats.beta.ppf)
+def beta_ppf(g, ans, q, a, b, loc=0.0, scale=1.0):
+    gq = g / stats.beta.pdf(ans, a, b, loc, scale)
+    return (unbroadcast(gq, q), None, None, unbroadcast(g, loc),
+            unbroadcast(g * (ans - loc) / scale, scale))
+
+
+@tangent(stats.beta.ppf)
+def beta_ppf_tangent(q_dot, a_dot, b_dot, loc_dot, scale_dot, ans, q, a, b, loc=0.0, scale=1.0):
+    return (q_dot / stats.beta.pdf(ans, a, b, loc, scale), None, None, broadcast_like(loc_dot, ans),
+            scale_dot * (ans - loc) / scale)
+
+
+@adjoint(stats.beta.isf)
+def beta_isf(g, ans, q, a, b, loc=0.0, scale=1.0):
+    gq = -g / stats.beta.pdf(ans, a, b, loc, scale)
+    return (unbroadcast(gq, q), None, None, unbroadcast(g, loc),
+            unbroadcast(g * (ans - loc) / scale, scale))
+
+
+@tangent(stats.beta.isf)
+def beta_isf_tangent(q_dot, a_dot, b_dot, loc_dot, scale_dot, ans, q, a, b, loc=0.0, scale=1.0):
+    return (-q_dot / stats.beta.pdf(ans, a, b, loc, scale), None, None, broadcast_like(loc_dot, ans),
+            scale_dot * (ans - loc) / scale)
+
+
 
 # --- chi2: the chi-squared distribution --------------------------------------
 
@@ -507,6 +615,32 @@ def chi2_logsf(g, ans, x, df, loc=0.0, scale=1.0):
 def chi2_logsf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
     dx = -np.exp(stats.chi2.logpdf(x, df, loc, scale) - ans)
     return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
+
+
+@adjoint(stats.chi2.ppf)
+def chi2_ppf(g, ans, q, df, loc=0.0, scale=1.0):
+    gq = g / stats.chi2.pdf(ans, df, loc, scale)
+    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
+            unbroadcast(g * (ans - loc) / scale, scale))
+
+
+@tangent(stats.chi2.ppf)
+def chi2_ppf_tangent(q_dot, df_dot, loc_dot, scale_dot, ans, q, df, loc=0.0, scale=1.0):
+    return (q_dot / stats.chi2.pdf(ans, df, loc, scale), None, broadcast_like(loc_dot, ans),
+            scale_dot * (ans - loc) / scale)
+
+
+@adjoint(stats.chi2.isf)
+def chi2_isf(g, ans, q, df, loc=0.0, scale=1.0):
+    gq = -g / stats.chi2.pdf(ans, df, loc, scale)
+    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
+            unbroadcast(g * (ans - loc) / scale, scale))
+
+
+@tangent(stats.chi2.isf)
+def chi2_isf_tangent(q_dot, df_dot, loc_dot, scale_dot, ans, q, df, loc=0.0, scale=1.0):
+    return (-q_dot / stats.chi2.pdf(ans, df, loc, scale), None, broadcast_like(loc_dot, ans),
+            scale_dot * (ans - loc) / scale)
 
 
 # --- poisson: w.r.t. mu (k and loc are integers) -----------------------------------------
@@ -674,3 +808,14 @@ def multivariate_normal_pdf_tangent(x_dot, mean_dot, cov_dot, ans, x, mean=None,
     s = precision_residual(x, mean, cov)
     return (-ans * np.sum(x_dot * s, axis=-1), ans * np.sum(mean_dot * s, axis=-1),
             ans * mvn_cov_tangent(cov_dot, s, cov))
+
+
+@adjoint(stats.multivariate_normal.entropy)
+def multivariate_normal_entropy(g, ans, mean=None, cov=1):
+    """(log det(2 pi e cov)) / 2: d/dcov = cov^-1 / 2 (symmetric); the mean does not matter."""
+    return None, 0.5 * g * np.linalg.inv(cov)
+
+
+@tangent(stats.multivariate_normal.entropy)
+def multivariate_normal_entropy_tangent(mean_dot, cov_dot, ans, mean=None, cov=1):
+    return None, 0.5 * np.trace(np.linalg.solve(cov, cov_dot))

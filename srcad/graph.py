@@ -28,7 +28,7 @@ from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveErro
 from srcad.normalize import param_names
 from srcad.rules.template import template
 from srcad.trees import name_nodes, stored
-from srcad.runtime import check_scalar, identity, list_append, setitem
+from srcad.runtime import check_scalar, identity, index_concatenate, list_append, setitem
 
 BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -53,6 +53,8 @@ ATTRIBUTE_PRIMITIVES = {"T": np.transpose, "real": np.real}
 ELEMENTWISE = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
                operator.neg, operator.pos, operator.mod, identity}
 SCALAR_RESULTS = {len, float, abs}
+#: global objects whose ``obj[i]`` is a lookup (an element), not a computation
+CONTAINER_TYPES = (np.ndarray, list, tuple, dict, str, bytes, range, type(None))
 #: methods of a local that arrays lack, read as the dict's (``d.get(k)``)
 DICT_METHODS = {"get", "keys", "values", "items"}
 #: their primitives: reading a value through one marks it as a dict
@@ -266,6 +268,10 @@ class GraphBuilder:
             prim = COMPARE[type(e.ops[0])]
             return "op", prim, [e.left] + list(e.comparators), {}, prim.__name__
         if isinstance(e, gast.Subscript):
+            if not _is_local(e.value):
+                helper = self._indexing_helper(e)
+                if helper is not None:
+                    return helper
             return "op", operator.getitem, [e.value, IndexAtom(e.slice)], {}, "getitem"
         if isinstance(e, gast.Attribute):
             return self._attribute(e)
@@ -276,6 +282,27 @@ class GraphBuilder:
         if isinstance(e, gast.Call):
             return self._call(e)
         return "const", None, [], {}, "constant"
+
+    def _indexing_helper(self, e):
+        """``np.r_[a, b]``, ``np.mgrid[0:3]``, ``obj[x]`` on a global object that
+        is not a container: its ``__getitem__`` is a function of the index, not
+        a lookup, so it must not become a constant.  ``np.r_`` and ``np.c_``
+        of arrays and numbers are concatenations with rules; any other (and
+        those with slices or string directives) is a call without a rule,
+        refused when its items depend on ``wrt``."""
+        obj = self._resolve(e.value)
+        if obj is None or isinstance(obj, CONTAINER_TYPES):
+            return None
+        items = list(e.slice.elts) if isinstance(e.slice, gast.Tuple) else [e.slice]
+        label = f"{gast_text(e.value)}[...]"
+        plain = all(isinstance(i, gast.Name) or (isinstance(i, gast.Constant)
+                                                 and type(i.value) in (int, float)) for i in items)
+        if plain and (obj is np.r_ or obj is np.c_):
+            kind = gast.Constant(value="r" if obj is np.r_ else "c", kind=None)
+            return "call", index_concatenate, [gast.Tuple(elts=items, ctx=gast.Load()), kind], {}, label
+        return "call", None, [i for i in items if not isinstance(i, gast.Slice)] + [
+            part for i in items if isinstance(i, gast.Slice)
+            for part in (i.lower, i.upper, i.step) if part is not None], {}, label
 
     def _attribute(self, e):
         if e.attr in CONSTANT_ATTRIBUTES:

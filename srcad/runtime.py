@@ -457,6 +457,28 @@ def unconcatenate(g, arrays, axis=0):
     return Adjoints(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
 
 
+def index_concatenate(items, kind):
+    """``np.r_[a, b, ...]`` (``kind`` "r") or ``np.c_[...]`` ("c") of arrays and
+    numbers: the primitive srcad gives these indexing helpers."""
+    return (np.r_ if kind == "r" else np.c_)[tuple(items)]
+
+
+def unindex_concatenate(g, items, kind):
+    """Adjoint of :func:`index_concatenate` (``np.r_`` or ``np.c_``): the pieces of
+    ``g`` shaped like ``items``.  Where each element went is found by letting
+    NumPy place unique labels the same way, so its rules for 0-d items, 1-d
+    columns and ``ndmin`` hold by construction."""
+    shapes = [np.shape(item) for item in items]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    labels = index_concatenate([np.arange(a, a + n).reshape(shape)
+                                for a, n, shape in zip(starts, sizes, shapes)], kind)
+    flat = np.zeros(starts[-1])
+    np.add.at(flat, np.ravel(labels), np.ravel(np.broadcast_to(g, np.shape(labels))))
+    return Adjoints(np.reshape(flat[a:a + n], shape) if shape else float(flat[a])
+                    for a, n, shape in zip(starts, sizes, shapes))
+
+
 def unstack(g, axis=0):
     """Adjoint of ``np.stack(arrays, axis)``: the slices of ``g`` along ``axis``."""
     return Adjoints(np.moveaxis(np.asarray(g), axis, 0))

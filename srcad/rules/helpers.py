@@ -18,14 +18,17 @@ import builtins
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (Adjoints, broadcast_like, check_scalar, checked, complete, dict_values,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
                            matmul_adjoint_x, matmul_adjoint_y, norm_divisor, packed, prod_others,
                            prod_others_tangent, reduced_count, repeat_to, scatter_add,
                            solve_is_vector, spread, unarray, unbroadcast, unconcatenate, unhstack,
-                           unstack, unvstack, within, without, zeros_like)
+                           index_concatenate, unindex_concatenate, unstack, unvstack, within, without, zeros_like)
+
+
+views(check_scalar)             # the value itself, once checked
 
 
 @adjoint(check_scalar)
@@ -36,6 +39,9 @@ def check_scalar_(g, ans, value):
 @tangent(check_scalar)
 def check_scalar_tangent(value_dot, ans, value):
     return value_dot
+
+
+views(checked)                  # the gradient itself, once its shape is checked
 
 
 @adjoint(checked)
@@ -50,6 +56,9 @@ def checked_tangent(cotangent_dot, x_dot, rule_dot, ans, cotangent, x, rule):
 
 # --- broadcasting: unbroadcast and broadcast_like are each other's adjoint ----------
 
+views(unbroadcast)              # g itself when no axis is summed
+
+
 @adjoint(unbroadcast)
 def unbroadcast_(g, ans, cotangent, x):
     return broadcast_like(g, cotangent), zeros_like(x)
@@ -58,6 +67,9 @@ def unbroadcast_(g, ans, cotangent, x):
 @tangent(unbroadcast)
 def unbroadcast_tangent(cotangent_dot, x_dot, ans, cotangent, x):
     return unbroadcast(cotangent_dot, x), zeros_like(ans)
+
+
+views(broadcast_like)
 
 
 @adjoint(broadcast_like)
@@ -191,6 +203,9 @@ def norm_divisor_tangent(norm_dot, x_dot, ans, norm, x, ord=None, axis=None):
 
 # --- sequences: cut apart and put together ------------------------------------------
 
+views(unconcatenate, unstack, unhstack, unvstack, unarray, spread)   # pieces of g
+
+
 @adjoint(unconcatenate)
 def unconcatenate_(g, ans, cotangent, arrays, axis=0):
     return np.concatenate(g, axis), zeros_like(arrays)
@@ -199,6 +214,16 @@ def unconcatenate_(g, ans, cotangent, arrays, axis=0):
 @tangent(unconcatenate)
 def unconcatenate_tangent(cotangent_dot, arrays_dot, ans, cotangent, arrays, axis=0):
     return unconcatenate(cotangent_dot, arrays, axis), zeros_like(ans)
+
+
+@adjoint(unindex_concatenate)
+def unindex_concatenate_(g, ans, cotangent, items, kind):
+    return unbroadcast(index_concatenate(g, kind), cotangent), zeros_like(items)
+
+
+@tangent(unindex_concatenate)
+def unindex_concatenate_tangent(cotangent_dot, items_dot, ans, cotangent, items, kind):
+    return unindex_concatenate(cotangent_dot, items, kind), zeros_like(ans)
 
 
 @adjoint(unstack)
@@ -229,6 +254,9 @@ def unvstack_(g, ans, cotangent, tup):
 @tangent(unvstack)
 def unvstack_tangent(cotangent_dot, tup_dot, ans, cotangent, tup):
     return unvstack(cotangent_dot, tup), zeros_like(ans)
+
+
+views(Adjoints)                 # a tuple of the very elements
 
 
 @adjoint(Adjoints)
@@ -262,6 +290,9 @@ def spread_tangent(cotangent_dot, items_dot, ans, cotangent, items):
 
 
 # --- dicts: completing an adjoint, values in and out, a saved entry ----------------------
+
+views(complete, dict_values, values_of, saved_entry)   # entries of their argument
+
 
 @adjoint(complete)
 def complete_(g, ans, cotangent):

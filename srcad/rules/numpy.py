@@ -30,7 +30,8 @@ import numpy as np
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (broadcast_like, dot_adjoint_a, dot_adjoint_b, inner_adjoint_a,
                            inner_adjoint_b, inverse_permutation, packed, prod_others, reduced_count,
-                           repeat_to, unbroadcast, unconcatenate, unhstack, unstack, unvstack, within,
+                           repeat_to, unbroadcast, unconcatenate, unindex_concatenate,
+                           index_concatenate, unhstack, unstack, unvstack, within,
                            zeros_like)
 
 
@@ -574,6 +575,22 @@ def linspace_tangent(start_dot, stop_dot, ans, start, stop, num=50, endpoint=Tru
             np.linspace(zeros_like(start), stop_dot, num, endpoint=endpoint, axis=axis))
 
 
+# --- views without a rule (yet) ----------------------------------------------------
+# Declared here so that a rule added later keeps in-place writes through them
+# refused (srcad.alias).  Functions with a ``copy=`` argument (np.array,
+# ndarray.astype, np.nan_to_num) are views when it is not the constant True.
+
+views(*[f for f in (np.atleast_1d, np.atleast_2d, np.atleast_3d, np.diagonal, np.ndarray.diagonal,
+                    np.ndarray.view, np.flipud, np.fliplr, np.rot90, np.split, np.array_split,
+                    np.hsplit, np.vsplit, np.dsplit, np.asanyarray, np.ascontiguousarray,
+                    np.asfortranarray, np.require, np.imag, np.real_if_close,
+                    np.lib.stride_tricks.as_strided, np.lib.stride_tricks.sliding_window_view,
+                    getattr(np, "matrix_transpose", None), getattr(np, "permute_dims", None),
+                    getattr(np, "unstack", None), np.ndarray.__array__)
+        if f is not None])
+views(np.broadcast_arrays, np.meshgrid, every_argument=True)
+
+
 # --- shapes: the adjoint undoes the rearrangement -------------------------------------
 
 views(np.transpose, np.real)      # x.real of a real array is x itself
@@ -729,6 +746,9 @@ def copy_tangent(a_dot, ans, a, order="K"):
     return a_dot
 
 
+views(np.float64)               # np.float64(array) returns the array itself
+
+
 @adjoint(np.float64)
 def float64(g, ans, x):
     """``np.float64(x)``, a conversion (generated code uses it for scalars)."""
@@ -750,6 +770,16 @@ def concatenate(g, ans, arrays, axis=0):
 @tangent(np.concatenate)
 def concatenate_tangent(arrays_dot, ans, arrays, axis=0):
     return np.concatenate(arrays_dot, axis)
+
+
+@adjoint(index_concatenate)
+def index_concatenate_(g, ans, items, kind):
+    return unindex_concatenate(g, items, kind)
+
+
+@tangent(index_concatenate)
+def index_concatenate_tangent(items_dot, ans, items, kind):
+    return index_concatenate(items_dot, kind)
 
 
 @adjoint(np.stack)

@@ -30,6 +30,7 @@ import itertools
 import linecache
 import os
 import types
+import weakref
 
 import gast
 
@@ -105,9 +106,9 @@ def render(fdef, source=None, *, reverse=False, context=(), span=None):
 
 
 try:
-    _Unparser = ast._Unparser                       # Python 3.9 - 3.13
-except AttributeError:                              # pragma: no cover - 3.14 moved it
-    from _ast_unparse import Unparser as _Unparser
+    _Unparser, _Precedence = ast._Unparser, ast._Precedence     # Python 3.9 - 3.13
+except AttributeError:                              # pragma: no cover - 3.14 moved them
+    from _ast_unparse import Unparser as _Unparser, _Precedence
 
 
 class _Printer(_Unparser):
@@ -143,6 +144,22 @@ class _Printer(_Unparser):
 
     def get_type_comment(self, node):
         return None
+
+    # Python 3.11's tuple printing, also on 3.10: ``a, b = f(x)`` and
+    # ``for i, x in ...`` without parentheses (3.10 wraps every tuple).
+    def visit_Tuple(self, node):
+        bare = node.elts and self.get_precedence(node) <= _Precedence.TUPLE
+        with self.delimit_if("(", ")", not bare):
+            self.items_view(self.traverse, node.elts)
+
+    def visit_Assign(self, node):
+        for target in node.targets:
+            self.set_precedence(_Precedence.TUPLE, target)
+        super().visit_Assign(node)
+
+    def _for_helper(self, fill, node):
+        self.set_precedence(_Precedence.TUPLE, node.target)
+        super()._for_helper(fill, node)
 
     def traverse(self, node):
         if isinstance(node, ast.stmt):
@@ -353,4 +370,5 @@ def compile_function(source, name, *, user_globals, user_cells, helpers,
     if kwdefaults:
         fn.__kwdefaults__ = dict(kwdefaults)
     linecache.cache[filename] = (len(module_text), None, module_text.splitlines(True), filename)
+    weakref.finalize(fn, linecache.cache.pop, filename, None)   # dies with the function
     return fn

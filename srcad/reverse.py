@@ -37,12 +37,12 @@ import numpy as np
 
 from srcad import optimize
 from srcad.errors import SrcadError
-from srcad.graph import DICT_READS, Branch, IndexAtom, Loop, Node, atom_names
+from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
 from srcad.trees import loaded, stored
-from srcad.runtime import (Stack, check_scalar, checked, complete, identity, list_append, restore_entry,
-                           saved_entry, setitem, unbroadcast, zeros_like)
+from srcad.runtime import (Stack, check_inputs, check_scalar, checked, complete, identity, like, list_append,
+                           restore_entry, snapshot, saved_entry, setitem, unbroadcast, zeros_like)
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -111,7 +111,8 @@ class References:
         key = id(obj)
         if key in self._names:
             return self._names[key]
-        if self.namespace.lookup(wanted, None) is obj and wanted not in self.local_names:
+        if self.namespace.lookup(wanted, None, record_missing=False) is obj and \
+                wanted not in self.local_names:
             chosen = wanted
         else:
             chosen = self.allocator.fresh(wanted)
@@ -138,6 +139,9 @@ class ReverseGenerator:
         self.refs = References(graph.parsed.namespace, self.names, assigned_names(graph.fdef))
         self._adjoints = {}
         self.defined = set()
+        self._trial = 0                   # > 0 while a loop's fixpoint trial runs (discarded code)
+        self._loop_fixpoints = {}         # (loop, adjoints defined on entry) -> adjoints the loop needs
+        self._loop_exits = {}             # (loop, adjoints defined on entry) -> adjoints defined after it
         self.own_names = None
         if own is not None:               # a recursive call names the pair being made
             base = _identifier(graph.name)
@@ -173,8 +177,16 @@ class ReverseGenerator:
             # costs one type test; provably scalar outputs need no check at all
             test = gast.Compare(left=call(name("type"), name(out_name)), ops=[gast.IsNot()],
                                 comparators=[name("float")])
+            # (and the inputs: complex or masked arguments almost never give
+            # a Python float, so a float output costs no input check either)
+            # (parameters that keep their value to the end; the others first)
             check = gast.Expr(value=call(self.ref(check_scalar, "check_scalar"), name(out_name)))
-            forward.append(gast.If(test=test, body=[check], orelse=[]))
+            kept = [w for w in graph.wrt if w not in _targets(graph)]
+            changed = [w for w in graph.wrt if w not in kept]
+            forward.append(gast.If(test=test, body=[check] + self._check_inputs(kept), orelse=[]))
+            forward[:0] = self._check_inputs(changed)
+        elif self.mode != "split":
+            forward[:0] = self._check_inputs(graph.wrt)    # no output check to carry it
         reverse = []
         if out_name in graph.params:
             # f returns (a later value of) its own parameter x: the seed is not dx,
@@ -188,7 +200,7 @@ class ReverseGenerator:
             reverse += self.reverse_items(graph.body)
         else:
             reverse = []
-        grads = [self.gradient(w) for w in graph.wrt]
+        grads = [self.gradient(w, boundary=self.mode != "split") for w in graph.wrt]
         result = grads[0] if len(grads) == 1 and not graph.wrt_is_tuple else \
             gast.Tuple(elts=grads, ctx=gast.Load())
         setup, forward, reverse = self.resolve_saves(forward, reverse)
@@ -233,13 +245,16 @@ class ReverseGenerator:
         graph = self.graph
         output = graph.output
         setup, forward, reverse, result, seed = self.sweeps()
+        aux = getattr(graph, "aux", None)
+        if aux is not None:
+            aux = self._kept(forward, aux, "aux")
         if self.mode == "value_and_grad":
-            value = _copy(output)
-            if _is_local(output) and output.id in self.restored:
-                # the reverse sweep restores older values of the output's name
-                value = name(self.names.fresh("value"))
-                forward.append(assign(value.id, _copy(output)))
+            value = self._kept(forward, output, "value")
+            if aux is not None:
+                value = gast.Tuple(elts=[value, aux], ctx=gast.Load())
             result = gast.Tuple(elts=[value, result], ctx=gast.Load())
+        elif aux is not None:
+            result = gast.Tuple(elts=[result, aux], ctx=gast.Load())
         body = [*setup, Comment("forward sweep", header=True), *forward]
         if reverse:
             body += [Comment("reverse sweep", header=True), *reverse]
@@ -254,18 +269,57 @@ class ReverseGenerator:
                                 returns=None, type_comment=None, type_params=[])
         return fdef, seed
 
+    def _check_inputs(self, params):
+        """``check_inputs(x, ...)``: refuse complex and masked arguments."""
+        if not params:
+            return []
+        return [gast.Expr(value=call(self.ref(check_inputs, "check_inputs"),
+                                     *[name(w) for w in params]))]
+
+    def _kept(self, forward, atom, base):
+        """``atom`` as the forward sweep leaves it, to return after the reverse
+        sweep: copied into a fresh name where the reverse sweep restores one
+        of its names, and snapshotted (``snapshot``) where it reads a list or
+        array updated in place, whose updates the reverse sweep undoes."""
+        names, todo = set(), list(atom_names(atom))
+        packs = {n.target: n for n in self.graph.nodes if n.kind == "pack"}
+        while todo:                        # the names inside containers it holds, too
+            found = todo.pop()
+            if found not in names:
+                names.add(found)
+                if found in packs:
+                    todo += [n for a in packs[found].args for n in atom_names(a)]
+        updated = {n.target for n in self.graph.nodes if n.primitive in (setitem, list_append)}
+        if not names & (self.restored | updated):
+            return _copy(atom)
+        kept = self.names.fresh(base)
+        value = _copy(atom)
+        if names & updated:
+            value = call(self.ref(snapshot, "snapshot"), value)
+        forward.append(assign(kept, value))
+        return name(kept)
+
     def _check_output(self, output):
         if output is None or (isinstance(output, gast.Constant) and output.value is None):
             raise self.source.error(
                 SrcadError, f"{self.graph.name!r} returns None, so there is nothing to differentiate",
                 self.graph.fdef, hint="return the value to differentiate")
 
-    def gradient(self, param):
+    def gradient(self, param, boundary=False):
+        """The gradient returned for ``param``.  At the API ``boundary`` (the
+        function the user transforms, not a split callee) it goes through
+        ``like(dx, x)``: the argument's structure and dtype (lists as lists,
+        every key of a dict, float32 kept), except where shape classes prove
+        ``x`` a scalar, whose gradient already is a float."""
         if param in self.defined:
-            if _may_be_keyed(self.graph, param):     # a dict's adjoint: every key, as JAX gives
-                return call(self.ref(complete, "complete"), name(self.adjoint(param)))
-            return name(self.adjoint(param))
-        return call(self.ref(zeros_like, "zeros_like"), name(param))
+            grad = name(self.adjoint(param))
+            if not boundary and _may_be_keyed(self.graph, param):  # a dict's adjoint: every key
+                return call(self.ref(complete, "complete"), grad)
+        else:
+            grad = call(self.ref(zeros_like, "zeros_like"), name(param))
+        if boundary and self.graph.shape_class.get(param) != SCALAR:
+            return call(self.ref(like, "like"), grad, name(param))
+        return grad
 
     # -- the forward sweep -------------------------------------------------------
     def forward_items(self, items, in_loop=False):
@@ -316,6 +370,8 @@ class ReverseGenerator:
         saved = self._saved[node] = self.names.fresh(f"{node.target}_saved")
         value = _copy(node.stmt.value)
         value.func = self.ref(split.forward, f"forward_{_identifier(node.callee.__name__)}")
+        if getattr(node, "bound_self", None) is not None:     # model.energy(x): forward_energy(model, x)
+            value.args = [_copy(node.bound_self), *value.args]
         targets = gast.Tuple(elts=[store(node.target), store(saved)], ctx=gast.Store())
         stmt = gast.copy_location(gast.Assign(targets=[targets], value=value, type_comment=None),
                                   node.stmt)
@@ -409,29 +465,54 @@ class ReverseGenerator:
     def reverse_loop(self, loop):
         """Replay the iterations backwards.  Adjoints that the body accumulates
         (shared weights) start as zeros before the loop; adjoints the body
-        ends are re-zeroed at its end, so every iteration starts alike."""
-        entry = set(self.defined)
-        while True:                               # fixpoint of defined adjoints
-            state = self._snapshot()
-            self.defined = set(entry)
-            self.reverse_items(loop.body)
-            grown = self.defined - entry
-            self._restore(state)
-            if not grown:
-                break
-            entry |= grown
+        ends are re-zeroed at its end, so every iteration starts alike.
+
+        Which adjoints those are is a fixpoint over trial reversals of the
+        body whose code is discarded.  Both the fixpoint and the set of
+        adjoints defined after the loop depend only on the loop and the
+        adjoints defined on entry, so they are remembered: a nested loop met
+        again during an enclosing loop's trials costs nothing, and each loop
+        body is generated a bounded number of times however deep it is
+        nested (plain trials would cost 2^depth).
+        """
+        key = (id(loop), frozenset(self.defined))
+        if self._trial and key in self._loop_exits:
+            self.defined = set(self._loop_exits[key])        # only its effect matters here
+            return []
+        entry = self._loop_fixpoints.get(key)
+        if entry is None:
+            entry = self._loop_fixpoints[key] = frozenset(self._loop_fixpoint(loop))
         inits = [self._zeros(v) for v in sorted(entry - self.defined)]
         self.defined = set(entry)
         comment = Comment(self.graph.line_text(loop.lineno), lineno=loop.lineno)
         body = self.reverse_items(loop.body, comment)
         body += [self._zeros(v) for v in sorted(entry - self.defined)]
-        self.defined = entry
+        self.defined = set(entry)
+        self._loop_exits[key] = entry
         after = [Restore(loop.trips)] if getattr(loop, "trips_saved", False) else []
         if not _has_code(body):
             return inits + body + after
         return inits + [comment, gast.For(target=self._reverse_target(loop),
                                           iter=self._reverse_iter(loop), body=body,
                                           orelse=[], type_comment=None)] + after
+
+    def _loop_fixpoint(self, loop):
+        """The adjoints defined at the start of every reversed iteration: those
+        defined on entry plus those the body defines, until nothing grows."""
+        entry = set(self.defined)
+        self._trial += 1
+        try:
+            while True:
+                state = self._snapshot()
+                self.defined = set(entry)
+                self.reverse_items(loop.body)
+                grown = self.defined - entry
+                self._restore(state)
+                if not grown:
+                    return entry
+                entry |= grown
+        finally:
+            self._trial -= 1
 
     def _reverse_target(self, loop):
         return store(loop.target if loop.kind == "for" else "_")
@@ -450,13 +531,14 @@ class ReverseGenerator:
         return assign(self.adjoint(primal), call(self.ref(zeros_like, "zeros_like"), name(primal)))
 
     def _snapshot(self):
-        return (set(self.names.taken), dict(self._adjoints), set(self.defined),
+        return (self.names.snapshot(), dict(self._adjoints), set(self.defined),
                 dict(self.refs.cells), dict(self.refs._names))
 
     def _restore(self, state):
-        taken, adjoints, defined, cells, names = state
-        self.names.taken, self._adjoints, self.defined = taken, adjoints, defined
-        self.refs.cells, self.refs._names = cells, names
+        names, adjoints, defined, cells, refs = state
+        self.names.restore(names)
+        self._adjoints, self.defined = adjoints, defined
+        self.refs.cells, self.refs._names = cells, refs
 
     # -- saving what the forward sweep overwrites -------------------------------
     def resolve_saves(self, forward, reverse):
@@ -703,6 +785,11 @@ def _initial_defs(graph):
 
 def _has_slice(tree):
     return isinstance(tree, gast.AST) and any(isinstance(n, gast.Slice) for n in gast.walk(tree))
+
+
+def _targets(graph):
+    """The names the graph's nodes assign."""
+    return {n.target for n in graph.nodes if n.target is not None}
 
 
 def _is_local(atom):

@@ -56,8 +56,56 @@ def checked(grad, x, rule):
     return grad
 
 
+def check_inputs(*values):
+    """Refuse the inputs srcad's rules do not differentiate correctly.
+
+    Complex numbers: the rules are written for real values (``abs``'s is
+    ``g * sign(x)``, which is not the derivative of ``|z|``); rather than
+    return a silently wrong gradient, srcad refuses them.  Masked arrays:
+    ``np.ma`` operations skip masked entries, which the rules (``unbroadcast``,
+    ``mean``'s ``1 / n``) do not know.  Containers are checked entry by entry.
+    """
+    for value in values:
+        if type(value) is float:
+            continue
+        if isinstance(value, (list, tuple)):
+            check_inputs(*value)
+        elif isinstance(value, dict):
+            check_inputs(*value.values())
+        elif isinstance(value, np.ma.MaskedArray):
+            from srcad.errors import UnsupportedInputError
+            raise UnsupportedInputError(
+                "srcad does not differentiate NumPy masked arrays: the rules do not skip "
+                "masked entries, so the gradient would be wrong",
+                hint="pass the data and the mask as plain arrays, e.g. x.filled(0.0) and "
+                     "the weights (~x.mask), and write the masking in the function")
+        elif np.iscomplexobj(value):
+            from srcad.errors import UnsupportedInputError
+            raise UnsupportedInputError(
+                "srcad differentiates real-valued inputs; this argument is complex "
+                f"({type(value).__name__}{'' if not hasattr(value, 'dtype') else ' of ' + str(value.dtype)})",
+                hint="split it into real and imaginary parts (two real arguments) and build "
+                     "the complex value inside the function")
+
+
+def real_sign(x):
+    """``np.sign(x)``, refusing a Python ``complex``: the one argument whose
+    ``abs`` gives a Python float, which skips ``check_inputs``."""
+    if type(x) is complex:
+        check_inputs(x)
+    return np.sign(x)
+
+
 def check_scalar(value):
     """``grad`` differentiates scalar outputs only; refuse anything else."""
+    if isinstance(value, (tuple, list, dict)):
+        from srcad.errors import NonScalarOutputError
+        raise NonScalarOutputError(
+            f"grad needs a function with a scalar output, but it returned a "
+            f"{type(value).__name__}",
+            hint="if its first element is the value to differentiate and the rest is "
+                 "auxiliary, pass has_aux=True (srcad.grad(f, has_aux=True) returns "
+                 "(gradient, aux)); for several outputs use srcad.vjp or srcad.jacobian")
     if type(value) is not float and np.ndim(value) != 0:
         from srcad.errors import NonScalarOutputError
         raise NonScalarOutputError(
@@ -121,12 +169,15 @@ def repeat_to(g, x, axis=None, keepdims=False):
 
 
 def reduced_count(x, axis=None):
-    """How many elements of ``x`` each output of a reduction over ``axis`` sums."""
+    """How many elements of ``x`` each output of a reduction over ``axis`` sums,
+    but at least 1.  When it sums none, ``x`` is empty and so is its gradient,
+    whatever the factor (as in JAX, ``grad(mean)(zeros(0))`` is ``zeros(0)``);
+    1 keeps ``g / reduced_count(x)`` from raising ZeroDivisionError on a float ``g``."""
     shape = np.shape(x)
     if axis is None:
-        return int(np.prod(shape, dtype=np.int64))
+        return max(1, int(np.prod(shape, dtype=np.int64)))
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return max(1, int(np.prod([shape[a] for a in axes], dtype=np.int64)))
 
 
 class Adjoints(tuple):
@@ -200,6 +251,65 @@ def complete(g):
     return g
 
 
+def like(g, x):
+    """The gradient ``g`` in the structure and dtype of the argument ``x``: what
+    a transform returns for ``x`` (JAX's convention).
+
+    Inside generated code a list's adjoint is an :class:`Adjoints` and a dict's
+    a sparse :class:`DictAdjoints`, and rules may promote float32 to float64;
+    at the API boundary a list argument gets a list, a tuple a tuple, a dict a
+    dict with every key, a float32 array a float32 array, a Python float a
+    Python float.  Cheap when nothing changes (one type test and a dtype test
+    for an array), so it costs nothing measurable next to the gradient.
+    """
+    kind = type(x)
+    if kind is np.ndarray:
+        if type(g) is np.ndarray and (g.dtype is x.dtype or not _casts(g.dtype, x.dtype)):
+            return g
+        if x.ndim and np.ndim(g) == 0:    # a scalar that broadcasts (a seed 1.0)
+            return g
+        return _as_array_like(g, x)
+    if kind is float:
+        return g if type(g) is float else _as_float(g)
+    if kind is list or kind is Adjoints or kind is tuple or \
+            (isinstance(x, tuple) and hasattr(kind, "_fields")):
+        items = [like(gi, xi) for gi, xi in zip(g, x)]
+        if kind is list:
+            return items
+        return kind(*items) if hasattr(kind, "_fields") else kind(items)
+    if kind is dict or kind is DictAdjoints:
+        entries = {k: like(g[k] if k in g else zeros_like(v), v) for k, v in x.items()}
+        return entries if kind is dict else DictAdjoints(x.primal, entries)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc":       # np.float32(2.0)
+        if type(g) is kind or np.ndim(g) or (np.iscomplexobj(g) and x.dtype.kind != "c"):
+            return g
+        return kind(g)
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return g if type(g) is float else _as_float(g)
+    return g
+
+
+def _casts(have, want):
+    """True when a gradient of dtype ``have`` is converted to ``want``: the
+    argument is floating (or complex) and the dtypes differ, and a cast would
+    not drop an imaginary part."""
+    return have != want and want.kind in "fc" and (have.kind != "c" or want.kind == "c")
+
+
+def _as_array_like(g, x):
+    """``g`` as an array of ``x``'s dtype (when floating), e.g. a Python float
+    for a 0-d array argument."""
+    dtype = x.dtype if x.dtype.kind in "fc" else None
+    if dtype is not None and np.iscomplexobj(g) and dtype.kind != "c":
+        dtype = None
+    return np.asarray(g, dtype=dtype)
+
+
+def _as_float(g):
+    """A Python float for a 0-d gradient (never drops an imaginary part)."""
+    return g if np.ndim(g) or np.iscomplexobj(g) else float(g)
+
+
 def dict_values(g, d):
     """Adjoint of ``d.values()``: the adjoints of the values, keyed back."""
     return DictAdjoints(d, zip(d, g))
@@ -255,7 +365,8 @@ def scatter_add(g, x, index):
     if isinstance(x, (list, tuple)):
         out = zeros_like(x)
         return out.replace(index, out[index] + g)
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    # np.asarray: result_type would read a tuple g (an Adjoints) as a dtype spec
+    out = np.zeros(np.shape(x), dtype=np.result_type(np.asarray(g), float))
     if _is_basic_index(index):
         out[index] = g
     else:
@@ -275,6 +386,22 @@ def spread(g, items):
     return Adjoints(unbroadcast(g, item) for item in items)
 
 
+def snapshot(value):
+    """A copy of ``value`` that later in-place updates cannot reach: lists,
+    tuples and dicts copied recursively, arrays copied, anything else as is.
+    (A ``has_aux`` result the reverse sweep would otherwise undo.)"""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [snapshot(v) for v in value]
+    if isinstance(value, tuple):
+        copied = [snapshot(v) for v in value]
+        return type(value)(*copied) if hasattr(value, "_fields") else type(value)(copied)
+    if isinstance(value, dict):
+        return {k: snapshot(v) for k, v in value.items()}
+    return value
+
+
 def list_append(items, value):
     """The primitive of ``items.append(value)`` (an in-place update of a list)."""
     items.append(value)
@@ -284,6 +411,8 @@ def list_append(items, value):
 def zeros_like(x):
     """A float zero shaped like ``x``: a dense zero gradient at the API boundary."""
     if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return 0.0
+    if x is Ellipsis or x is None or isinstance(x, str):   # in einsum's sublists, np.r_'s directives
         return 0.0
     if isinstance(x, Stack):               # the tangent of a loop stack is a stack
         return Stack(zeros_like(e) for e in x)
@@ -346,7 +475,7 @@ class UnsupportedArgumentError(SrcadError, NotImplementedError):
 
 def _axes(axis, ndim):
     """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
-    if axis is None:
+    if axis is None or ndim == 0:         # NumPy accepts axis=0 or -1 on a 0-d array: no axes
         return tuple(range(ndim))
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     return tuple(sorted(int(a) % ndim for a in axes))
@@ -455,28 +584,6 @@ def unconcatenate(g, arrays, axis=0):
         return Adjoints(np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays))
     sizes = [np.shape(x)[axis] for x in arrays]
     return Adjoints(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
-
-
-def index_concatenate(items, kind):
-    """``np.r_[a, b, ...]`` (``kind`` "r") or ``np.c_[...]`` ("c") of arrays and
-    numbers: the primitive srcad gives these indexing helpers."""
-    return (np.r_ if kind == "r" else np.c_)[tuple(items)]
-
-
-def unindex_concatenate(g, items, kind):
-    """Adjoint of :func:`index_concatenate` (``np.r_`` or ``np.c_``): the pieces of
-    ``g`` shaped like ``items``.  Where each element went is found by letting
-    NumPy place unique labels the same way, so its rules for 0-d items, 1-d
-    columns and ``ndmin`` hold by construction."""
-    shapes = [np.shape(item) for item in items]
-    sizes = [int(np.prod(shape)) for shape in shapes]
-    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    labels = index_concatenate([np.arange(a, a + n).reshape(shape)
-                                for a, n, shape in zip(starts, sizes, shapes)], kind)
-    flat = np.zeros(starts[-1])
-    np.add.at(flat, np.ravel(labels), np.ravel(np.broadcast_to(g, np.shape(labels))))
-    return Adjoints(np.reshape(flat[a:a + n], shape) if shape else float(flat[a])
-                    for a, n, shape in zip(starts, sizes, shapes))
 
 
 def unstack(g, axis=0):

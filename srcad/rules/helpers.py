@@ -19,13 +19,13 @@ import builtins
 import numpy as np
 
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
-from srcad.runtime import (Adjoints, broadcast_like, check_scalar, checked, complete, dict_values,
+from srcad.runtime import (Adjoints, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
                            matmul_adjoint_x, matmul_adjoint_y, norm_divisor, packed, prod_others,
                            prod_others_tangent, reduced_count, repeat_to, scatter_add,
                            solve_is_vector, spread, unarray, unbroadcast, unconcatenate, unhstack,
-                           index_concatenate, unindex_concatenate, unstack, unvstack, within, without, zeros_like)
+                           unstack, unvstack, within, without, zeros_like)
 
 
 views(check_scalar)             # the value itself, once checked
@@ -216,16 +216,6 @@ def unconcatenate_tangent(cotangent_dot, arrays_dot, ans, cotangent, arrays, axi
     return unconcatenate(cotangent_dot, arrays, axis), zeros_like(ans)
 
 
-@adjoint(unindex_concatenate)
-def unindex_concatenate_(g, ans, cotangent, items, kind):
-    return unbroadcast(index_concatenate(g, kind), cotangent), zeros_like(items)
-
-
-@tangent(unindex_concatenate)
-def unindex_concatenate_tangent(cotangent_dot, items_dot, ans, cotangent, items, kind):
-    return unindex_concatenate(cotangent_dot, items, kind), zeros_like(ans)
-
-
 @adjoint(unstack)
 def unstack_(g, ans, cotangent, axis=0):
     return np.stack(g, axis)
@@ -304,6 +294,21 @@ def complete_tangent(cotangent_dot, ans, cotangent):
     return cotangent_dot
 
 
+views(like)
+
+
+@adjoint(like)
+def like_(g, ans, gradient, x):
+    # like() only changes structure and dtype: the cotangent goes back in the
+    # structure of the inner gradient; x is read for its structure only
+    return like(g, gradient), zeros_like(x)
+
+
+@tangent(like)
+def like_tangent(gradient_dot, x_dot, ans, gradient, x):
+    return like(gradient_dot, x), zeros_like(ans)
+
+
 @adjoint(dict_values)
 def dict_values_(g, ans, cotangent, d):
     return values_of(g, d), zeros_like(d)
@@ -334,4 +339,4 @@ def saved_entry_tangent(x_dot, index_dot, ans, x, index):
     return saved_entry(x_dot, index), None
 
 
-nondifferentiable(zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector)
+nondifferentiable(real_sign, zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector)

@@ -30,8 +30,7 @@ import numpy as np
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (broadcast_like, dot_adjoint_a, dot_adjoint_b, inner_adjoint_a,
                            inner_adjoint_b, inverse_permutation, packed, prod_others, reduced_count,
-                           repeat_to, unbroadcast, unconcatenate, unindex_concatenate,
-                           index_concatenate, unhstack, unstack, unvstack, within,
+                           repeat_to, unbroadcast, unconcatenate, unhstack, unstack, unvstack, within,
                            zeros_like)
 
 
@@ -380,7 +379,9 @@ def where(g, ans, condition, x, y):
 
 @tangent(np.where)
 def where_tangent(condition_dot, x_dot, y_dot, ans, condition, x, y):
-    return None, np.where(condition, x_dot, 0.0), np.where(condition, 0.0, y_dot)
+    # the condition or the other branch may be larger than x (a scalar x_dot)
+    return (None, broadcast_like(np.where(condition, x_dot, 0.0), ans),
+            broadcast_like(np.where(condition, 0.0, y_dot), ans))
 
 
 @adjoint(np.clip)
@@ -392,9 +393,9 @@ def clip(g, ans, a, a_min=None, a_max=None):
 
 @tangent(np.clip)
 def clip_tangent(a_dot, a_min_dot, a_max_dot, ans, a, a_min=None, a_max=None):
-    return (a_dot * within(a, a_min, a_max),
-            None if a_min is None else a_min_dot * (a < a_min),
-            None if a_max is None else a_max_dot * (a > a_max))
+    return (broadcast_like(a_dot * within(a, a_min, a_max), ans),       # a bound may be larger
+            None if a_min is None else broadcast_like(a_min_dot * (a < a_min), ans),
+            None if a_max is None else broadcast_like(a_max_dot * (a > a_max), ans))
 
 
 @adjoint(np.ndarray.clip)
@@ -406,9 +407,9 @@ def ndarray_clip(g, ans, a, min=None, max=None):
 
 @tangent(np.ndarray.clip)
 def ndarray_clip_tangent(a_dot, min_dot, max_dot, ans, a, min=None, max=None):
-    return (a_dot * within(a, min, max),
-            None if min is None else min_dot * (a < min),
-            None if max is None else max_dot * (a > max))
+    return (broadcast_like(a_dot * within(a, min, max), ans),
+            None if min is None else broadcast_like(min_dot * (a < min), ans),
+            None if max is None else broadcast_like(max_dot * (a > max), ans))
 
 
 # --- reductions ------------------------------------------------------------------
@@ -622,14 +623,16 @@ def ndarray_transpose_tangent(a_dot, ans, a, *axes):
 views(np.reshape)
 
 
+# ``newshape`` is the name of ``shape`` before NumPy 2.1 (deprecated since):
+# a keyword call with either name binds.
 @adjoint(np.reshape)
-def reshape(g, ans, a, shape, order="C"):
+def reshape(g, ans, a, shape=None, order="C", *, newshape=None):
     return np.reshape(g, np.shape(a), order=order)
 
 
 @tangent(np.reshape)
-def reshape_tangent(a_dot, ans, a, shape, order="C"):
-    return np.reshape(a_dot, shape, order=order)
+def reshape_tangent(a_dot, ans, a, shape=None, order="C", *, newshape=None):
+    return np.reshape(a_dot, np.shape(ans), order=order)
 
 
 views(np.ndarray.reshape)
@@ -770,16 +773,6 @@ def concatenate(g, ans, arrays, axis=0):
 @tangent(np.concatenate)
 def concatenate_tangent(arrays_dot, ans, arrays, axis=0):
     return np.concatenate(arrays_dot, axis)
-
-
-@adjoint(index_concatenate)
-def index_concatenate_(g, ans, items, kind):
-    return unindex_concatenate(g, items, kind)
-
-
-@tangent(index_concatenate)
-def index_concatenate_tangent(items_dot, ans, items, kind):
-    return index_concatenate(items_dot, kind)
 
 
 @adjoint(np.stack)

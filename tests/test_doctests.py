@@ -1,0 +1,20 @@
+"""The examples in srcad's docstrings run as tests, so they cannot drift
+from what srcad does."""
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import srcad
+
+MODULES = sorted(info.name for info in pkgutil.walk_packages(srcad.__path__, "srcad.")
+                 if info.name != "srcad.__main__")
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_docstring_examples(module_name):
+    module = importlib.import_module(module_name)
+    failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert failures == 0

@@ -102,6 +102,9 @@ def sum_tangent(iterable_dot, ans, iterable, start=0):
 
 # --- dicts: entries are read with getitem (operators.py); these are the methods -----------
 
+views(dict.get)                 # the entry itself
+
+
 @adjoint(dict.get)
 def get(g, ans, d, key, default=None):
     return (scatter_add(g, d, key) if key in d else zeros_like(d)), None, \

@@ -18,7 +18,7 @@ import builtins
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (concat_adjoint_x, concat_adjoint_y, concat_tangent_x, concat_tangent_y,
                            repeat_adjoint, repeat_tangent, repeats, unlist)
 from srcad.runtime import (Adjoints, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
@@ -30,6 +30,9 @@ from srcad.runtime import (Adjoints, real_sign, broadcast_like, check_scalar, ch
                            unstack, unvstack, within, without, zeros_like)
 
 
+views(check_scalar)             # the value itself, once checked
+
+
 @adjoint(check_scalar)
 def check_scalar_(g, ans, value):
     return g
@@ -38,6 +41,9 @@ def check_scalar_(g, ans, value):
 @tangent(check_scalar)
 def check_scalar_tangent(value_dot, ans, value):
     return value_dot
+
+
+views(checked)                  # the gradient itself, once its shape is checked
 
 
 @adjoint(checked)
@@ -52,6 +58,9 @@ def checked_tangent(cotangent_dot, x_dot, rule_dot, ans, cotangent, x, rule):
 
 # --- broadcasting: unbroadcast and broadcast_like are each other's adjoint ----------
 
+views(unbroadcast)              # g itself when no axis is summed
+
+
 @adjoint(unbroadcast)
 def unbroadcast_(g, ans, cotangent, x):
     return broadcast_like(g, cotangent), zeros_like(x)
@@ -60,6 +69,9 @@ def unbroadcast_(g, ans, cotangent, x):
 @tangent(unbroadcast)
 def unbroadcast_tangent(cotangent_dot, x_dot, ans, cotangent, x):
     return unbroadcast(cotangent_dot, x), zeros_like(ans)
+
+
+views(broadcast_like)
 
 
 @adjoint(broadcast_like)
@@ -193,6 +205,9 @@ def norm_divisor_tangent(norm_dot, x_dot, ans, norm, x, ord=None, axis=None):
 
 # --- sequences: cut apart and put together ------------------------------------------
 
+views(unconcatenate, unstack, unhstack, unvstack, unarray, spread)   # pieces of g
+
+
 @adjoint(unconcatenate)
 def unconcatenate_(g, ans, cotangent, arrays, axis=0):
     return np.concatenate(g, axis), zeros_like(arrays)
@@ -233,6 +248,9 @@ def unvstack_tangent(cotangent_dot, tup_dot, ans, cotangent, tup):
     return unvstack(cotangent_dot, tup), zeros_like(ans)
 
 
+views(Adjoints)                 # a tuple of the very elements
+
+
 @adjoint(Adjoints)
 def adjoints_(g, ans, iterable):
     return Adjoints(g)
@@ -265,6 +283,9 @@ def spread_tangent(cotangent_dot, items_dot, ans, cotangent, items):
 
 # --- dicts: completing an adjoint, values in and out, a saved entry ----------------------
 
+views(complete, dict_values, values_of, saved_entry)   # entries of their argument
+
+
 @adjoint(complete)
 def complete_(g, ans, cotangent):
     return g
@@ -273,6 +294,9 @@ def complete_(g, ans, cotangent):
 @tangent(complete)
 def complete_tangent(cotangent_dot, ans, cotangent):
     return cotangent_dot
+
+
+views(like)
 
 
 @adjoint(like)

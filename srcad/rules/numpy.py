@@ -580,6 +580,22 @@ def linspace_tangent(start_dot, stop_dot, ans, start, stop, num=50, endpoint=Tru
             np.linspace(zeros_like(start), stop_dot, num, endpoint=endpoint, axis=axis))
 
 
+# --- views without a rule (yet) ----------------------------------------------------
+# Declared here so that a rule added later keeps in-place writes through them
+# refused (srcad.alias).  Functions with a ``copy=`` argument (np.array,
+# ndarray.astype, np.nan_to_num) are views when it is not the constant True.
+
+views(*[f for f in (np.atleast_1d, np.atleast_2d, np.atleast_3d, np.diagonal, np.ndarray.diagonal,
+                    np.ndarray.view, np.flipud, np.fliplr, np.rot90, np.split, np.array_split,
+                    np.hsplit, np.vsplit, np.dsplit, np.asanyarray, np.ascontiguousarray,
+                    np.asfortranarray, np.require, np.imag, np.real_if_close,
+                    np.lib.stride_tricks.as_strided, np.lib.stride_tricks.sliding_window_view,
+                    getattr(np, "matrix_transpose", None), getattr(np, "permute_dims", None),
+                    getattr(np, "unstack", None), np.ndarray.__array__)
+        if f is not None])
+views(np.broadcast_arrays, np.meshgrid, every_argument=True)
+
+
 # --- shapes: the adjoint undoes the rearrangement -------------------------------------
 
 views(np.transpose, np.real)      # x.real of a real array is x itself
@@ -735,6 +751,9 @@ def copy(g, ans, a, order="K"):
 @tangent(np.copy, np.ndarray.copy)
 def copy_tangent(a_dot, ans, a, order="K"):
     return a_dot
+
+
+views(np.float64)               # np.float64(array) returns the array itself
 
 
 @adjoint(np.float64)

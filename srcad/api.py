@@ -38,7 +38,7 @@ def derivative(f, wrt, mode, check_finite=False, has_aux=False):
     target = f.__func__ if inspect.ismethod(f) else f
     if inspect.ismethod(f):
         wrt = _skip_self(wrt)                 # wrt counts the arguments after self
-    if not inspect.isfunction(target):
+    if not inspect.isfunction(target) or parse.is_numpy_function(target):
         raise SourceUnavailableError(
             f"srcad transforms Python functions; {getattr(f, '__name__', f)!r} is a "
             f"{type(f).__name__}, whose source srcad does not read",

@@ -245,7 +245,8 @@ def cmd_check(ns: argparse.Namespace) -> int:
     else:
         real = tuple(n for n, v in zip(names, values) if _is_real(v))
         wrt = real if real else 0
-    errors = srcad.check_grad(f, *values, wrt=wrt, eps=ns.eps, rtol=ns.rtol, atol=ns.atol)
+    errors = _run_user_code(lambda _: srcad.check_grad(f, *values, wrt=wrt, eps=ns.eps, rtol=ns.rtol,
+                                                       atol=ns.atol), None, ns.target)
     shown = ", ".join(f"{n}={_describe(v)}" for n, v in zip(names, values))
     print(f"check_grad {f.__qualname__}({shown})")
     print("srcad's gradient agrees with central finite differences; largest error per parameter:")
@@ -374,10 +375,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except _UserCodeError as exc:
         print(f"srcad: error while running {ns.target.rpartition(':')[0]}:", file=sys.stderr)
-        traceback.print_exception(type(exc.exc), exc.exc, exc.exc.__traceback__, file=sys.stderr)
+        _print_user_traceback(exc.exc)
         return 1
     except BrokenPipeError:                    # srcad grad f.py:g | head
         return 0
+
+
+def _print_user_traceback(exc: BaseException) -> None:
+    """Python's traceback of an error in the user's code, without srcad's frames."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    shown = traceback.TracebackException.from_exception(exc)
+    shown.stack = traceback.StackSummary.from_list(
+        [frame for frame in shown.stack if not os.path.abspath(frame.filename).startswith(here)
+         and "importlib" not in frame.filename])
+    sys.stderr.write("".join(shown.format()))
 
 
 def _error_kind(exc: BaseException) -> str:

@@ -542,8 +542,10 @@ def _check_not_an_input(graph, node):
 def _is_user_function(obj):
     """A Python function srcad can read and transform (not a C function)."""
     import inspect
+    from srcad.parse import is_numpy_function
     obj = getattr(obj, "__func__", obj)             # staticmethod / bound method
-    return inspect.isfunction(obj)         # generated code too (parse reads its text)
+    # generated code too (parse reads its text); NumPy's own defs are not the user's
+    return inspect.isfunction(obj) and not is_numpy_function(obj)
 
 
 def _attach_callee(graph, node):

@@ -82,6 +82,14 @@ class ParsedFunction:
         self.namespace = namespace  # Namespace, for name resolution
 
 
+def is_numpy_function(obj):
+    """True for NumPy's own Python functions (``np.sum`` and ``np.fft.fft``
+    before NumPy 1.25 are plain ``def``s): srcad uses rules for them and
+    never reads NumPy's source."""
+    module = getattr(obj, "__module__", None) or ""
+    return module == "numpy" or module.startswith("numpy.")
+
+
 def parse_function(func):
     """Parse ``func`` into a :class:`ParsedFunction`."""
     func = inspect.unwrap(func, stop=lambda f: hasattr(f, "srcad_mode"))

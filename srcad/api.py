@@ -18,7 +18,7 @@ from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from srcad import codegen, debug, parse
+from srcad import codegen, debug, display, parse
 from srcad.errors import SourceUnavailableError, SrcadError, WrtError
 from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
 from srcad.normalize import check_signature, normalize, param_names
@@ -143,6 +143,7 @@ def _generate(f, wrt, mode, check_finite=False, has_aux=False):
     fn.graph = graph
     fn.__wrapped__ = f
     fn.__signature__ = _own_signature(fn)
+    display.attach(fn)
     fn.srcad_mode = mode
     fn.wrt = tuple(names) if is_tuple else names[0]
     return fn
@@ -583,6 +584,7 @@ def _generate_forward(f, wrt, mode):
         make = {"jacobian": _jacobian, "hessian": _hessian, "hvp": _hvp, "hessp": _hessp}[mode]
         fn = make(f, names, is_tuple)
         fn.__signature__ = _closure_signature(f, names, mode)
+    display.attach(fn)
     wrt_repr = repr(tuple(names)) if is_tuple else repr(names[0])
     fn.__qualname__ = f"srcad.{mode}({f.__qualname__}, wrt={wrt_repr})"
     fn.__doc__ = (f"{_FORWARD_DOCS[mode]} of {f.__qualname__} with respect to {', '.join(names)}, "

@@ -179,6 +179,11 @@ class Graph:
 
     _repr_pretty_ = lambda self, p, cycle: p.text(str(self))
 
+    def _repr_svg_(self):
+        """The picture in a notebook when Graphviz is installed (else the text)."""
+        from srcad.display import dot_to_svg
+        return dot_to_svg(self.to_dot())
+
 
 def _dot_escape(text):
     return text.replace("\\", "\\\\").replace('"', '\\"')

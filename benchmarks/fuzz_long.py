@@ -1,29 +1,33 @@
-"""Long fuzzing run: thousands of random programs against central differences.
+"""Long fuzzing run: thousands of adversarial programs against finite differences.
 
 Uses the program generator and the checks of ``tests/test_fuzz.py`` (see its
-docstring), driven by ``random.Random(seed)`` for seeds ``--seed`` ..
-``--seed + --count - 1``, so any program is reproduced by its seed::
+docstring and ``tests/fuzz_families.py``), driven by ``random.Random(seed)``
+for seeds ``--seed`` .. ``--seed + --count - 1``; the seed also picks the
+construct family the program focuses on (``test_fuzz.family_for``), so any
+program is reproduced by its seed::
 
-    python3 benchmarks/fuzz_long.py                   # 2000 programs
-    python3 benchmarks/fuzz_long.py --count 10000 --seed 50000
+    python3 benchmarks/fuzz_long.py --count 5000
+    python3 benchmarks/fuzz_long.py --count 500 --family swap
     python3 benchmarks/fuzz_long.py --seed 1234 --count 1 --show   # one program
 
-Reports the number of programs, how many were compared, skipped (a branch
-test too close to its threshold, a value too large, not smooth at the
-finite-difference scale), wrong gradients, wrong values, modified inputs, and
-errors by type, with the first seeds of each.  Failing programs are written
-to ``--save`` (a directory) when given.  Exit status: 1 if any gradient is
-wrong (or a value differs, or an input was modified), 2 if there were errors
-but no wrong results, 0 otherwise.
+Every program is checked with ``grad``, ``value_and_grad`` and ``jvp``, and
+every ``--hessian-every``-th one with ``hvp`` (and ``hessian`` for small
+inputs), against central differences, for the
+structure of the results, for modified inputs, and again after rebinding a
+callee when its family rebinds one.  Reports the four counts -- wrong
+(gradient or value), internal errors (a non-SrcadError exception where f ran
+fine), modified inputs, refused (a SrcadError) -- then wrong structures, and
+per failure class (family, outcome, call, message) a few seeds.  Exit status
+1 if anything was wrong, modified or an internal error, else 0.
 """
 
 import argparse
 import collections
 import pathlib
+import re
 import sys
 import tempfile
 import time
-import traceback
 import warnings
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -35,15 +39,46 @@ import numpy as np  # noqa: E402
 import test_fuzz as fuzz  # noqa: E402
 
 
+def failure_class(program, exc):
+    """(family, outcome, call, message with numbers and names blanked)."""
+    message = exc.message
+    if exc.outcome in ("wrong", "wrong structure"):
+        message = re.sub(r"(srcad|differences|is|value|returns|gives|=) .*", r"\1 ...", message)
+    message = re.sub(r"'[^']*'", "'_'", message)
+    message = re.sub(r"\d+(\.\d+)?", "N", message)[:100]
+    return (program.family, exc.outcome, exc.check, message)
+
+
+def run_one(workdir, seed, helpers, family, hessian_every=1):
+    """(outcome, program, exception or message) of the program of ``seed``;
+    hvp/hessian are checked on every ``hessian_every``-th seed (they cost most
+    of the time: each is a transformation of generated code)."""
+    program = fuzz.generate(fuzz.RandomChoices(seed), helpers=helpers,
+                            focus=family or fuzz.family_for(seed))
+    checks = fuzz.CHECKS if seed % hessian_every == 0 else fuzz.CHECKS - {"hessian"}
+    try:
+        module = fuzz.load(workdir, program.text)
+        return fuzz.check_program(module, program, seed, checks), program, None
+    except fuzz.Skip as why:
+        return "skipped", program, str(why)
+    except fuzz.Failure as exc:
+        return exc.outcome, program, exc
+    except AssertionError as exc:                   # the generator's own checks
+        return "generator bug", program, str(exc)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000, help="number of programs (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--family", choices=fuzz.FAMILIES, help="only this construct family")
     parser.add_argument("--no-helpers", action="store_true",
                         help="generate no calls into helper functions")
     parser.add_argument("--save", type=pathlib.Path, help="write failing programs to this directory")
-    parser.add_argument("--show", action="store_true", help="print every program")
-    parser.add_argument("--examples", type=int, default=3, help="seeds listed per failure kind")
+    parser.add_argument("--show", action="store_true", help="print every program and its outcome")
+    parser.add_argument("--examples", type=int, default=3, help="seeds listed per failure class")
+    parser.add_argument("--hessian-every", type=int, default=2, metavar="K",
+                        help="check hvp/hessian on every K-th program only (default 2)")
     args = parser.parse_args(argv)
 
     warnings.simplefilter("ignore")
@@ -51,70 +86,74 @@ def main(argv=None):
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
     helpers = not args.no_helpers
-    if helpers and fuzz.helpers_supported(workdir):
-        print("note: srcad does not differentiate calls into user functions; generating none")
-        helpers = False
 
     outcomes = collections.Counter()
     skips = collections.Counter()
-    failures = collections.defaultdict(list)        # kind -> [(seed, message)]
+    classes = collections.defaultdict(list)        # failure class -> [(seed, message)]
+    per_family = collections.defaultdict(collections.Counter)
     features = collections.Counter()
     start = time.perf_counter()
     for seed in range(args.seed, args.seed + args.count):
-        program = fuzz.generate(fuzz.RandomChoices(seed), helpers=helpers)
+        with np.errstate(all="ignore"):
+            outcome, program, detail = run_one(workdir, seed, helpers, args.family,
+                                               args.hessian_every)
+        outcomes[outcome] += 1
+        if outcome == "refused" and program.features & fuzz.REFUSAL_OK:
+            outcomes["refused, acceptable"] += 1
+        per_family[program.family][outcome] += 1
         features.update(program.features)
         if args.show:
-            print(f"--- seed {seed}\n{program.text}")
-        try:
-            module = fuzz.load(workdir, program.text)
-            fuzz.check_program(module, program, seed)
-            outcomes["compared, correct"] += 1
+            print(f"--- seed {seed} (family {program.family}): {outcome}"
+                  + (f": {detail}" if detail else "") + f"\n{program.text}")
+            if program.rebind:
+                print(f"# then the checker runs:\n# {program.rebind}")
+        if outcome == "skipped":
+            skips[detail] += 1
             continue
-        except fuzz.Skip as why:
-            outcomes["skipped"] += 1
-            skips[str(why)] += 1
+        if isinstance(detail, fuzz.Failure):
+            classes[failure_class(program, detail)].append((seed, str(detail)))
+        elif outcome == "generator bug":
+            classes[(program.family, outcome, "", detail[:100])].append((seed, detail))
+        else:
             continue
-        except (fuzz.WrongGradient, fuzz.WrongValue, fuzz.InputModified) as exc:
-            kind = type(exc).__name__
-            message = str(exc)
-        except AssertionError as exc:
-            kind, message = "AssertionError", str(exc)
-        except Exception as exc:                    # noqa: BLE001 - counted by type
-            kind = f"error: {type(exc).__name__}"
-            message = "".join(traceback.format_exception_only(exc)).strip()
-        outcomes[kind] += 1
-        failures[kind].append((seed, message))
         if args.save:
             (args.save / f"seed_{seed}.py").write_text(
-                f"# seed {seed}: {kind}\n# " + message.replace("\n", "\n# ") + "\n" + program.text)
+                f"# seed {seed}: {outcome}\n# " + str(detail).replace("\n", "\n# ") + "\n"
+                + program.text + (f"\n# then: {program.rebind}\n" if program.rebind else ""))
     elapsed = time.perf_counter() - start
 
-    wrong = sum(len(failures[k]) for k in ("WrongGradient", "WrongValue", "InputModified",
-                                            "AssertionError"))
-    errors = sum(len(v) for k, v in failures.items() if k.startswith("error"))
-    print(f"srcad fuzz: {args.count} programs (seeds {args.seed}..{args.seed + args.count - 1}), "
-          f"helper calls {'on' if helpers else 'off'}, {elapsed:.1f} s "
-          f"({1000 * elapsed / max(args.count, 1):.0f} ms per program)")
-    print(f"  compared, correct gradient: {outcomes['compared, correct']}")
+    n = args.count
+    print(f"srcad fuzz: {n} programs (seeds {args.seed}..{args.seed + n - 1}), "
+          f"family {args.family or 'by seed'}, helper calls {'on' if helpers else 'off'}, "
+          f"hvp/hessian on every {args.hessian_every}. program, "
+          f"{elapsed:.1f} s ({1000 * elapsed / max(n, 1):.0f} ms per program)")
+    print(f"  compared, correct:          {outcomes['correct']}")
+    print(f"  refused as expected:        {outcomes['refused as expected']}"
+          "   (f writes into its input)")
     print(f"  skipped:                    {outcomes['skipped']}")
-    for reason, n in skips.most_common():
-        print(f"      {n:6d}  {reason}")
-    print(f"  wrong gradients:            {len(failures['WrongGradient'])}")
-    print(f"  wrong values:               {len(failures['WrongValue'])}")
-    print(f"  inputs modified:            {len(failures['InputModified'])}")
-    print(f"  errors:                     {errors}")
-    for kind, items in sorted((k, v) for k, v in failures.items() if v):
-        print(f"  {kind}: {len(items)}")
-        for seed, message in items[:args.examples]:
-            first = message.splitlines()[0] if message else ""
-            print(f"      seed {seed}: {first[:160]}")
+    for reason, k in skips.most_common():
+        print(f"      {k:6d}  {reason}")
+    for outcome in fuzz.OUTCOMES:
+        print(f"  {outcome + ':':28s}{outcomes[outcome]:5d}  ({100 * outcomes[outcome] / max(n, 1):.1f} %)")
+    print(f"      of the refused: {outcomes['refused, acceptable']} use a construct where a clean "
+          f"refusal is acceptable ({', '.join(sorted(fuzz.REFUSAL_OK))})")
+    if outcomes["generator bug"]:
+        print(f"  generator bugs:             {outcomes['generator bug']}")
+    print("  per family (correct / wrong / internal error / modified / refused / structure):")
+    for family in fuzz.FAMILIES:
+        c = per_family.get(family)
+        if c:
+            print(f"      {family:20s} " + " / ".join(
+                str(c[k]) for k in ("correct",) + fuzz.OUTCOMES))
+    print("  failure classes (family, outcome, call, message):")
+    for key, items in sorted(classes.items(), key=lambda kv: -len(kv[1])):
+        seeds = ", ".join(str(s) for s, _ in items[:args.examples])
+        print(f"    {len(items):5d}  {' | '.join(key)}")
+        print(f"           seeds {seeds}: {items[0][1].splitlines()[0][:200]}")
     print("  constructs generated (programs using each): "
           + ", ".join(f"{k} {v}" for k, v in sorted(features.items())))
-    if wrong:
-        return 1
-    if errors:
-        return 2
-    return 0
+    bad = sum(outcomes[k] for k in ("wrong", "internal error", "modified", "wrong structure"))
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

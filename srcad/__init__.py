@@ -8,6 +8,7 @@ from srcad.api import check_grad, check_rule, grad, graph, value_and_grad, vjp, 
 from srcad.api import hessian, hessp, hvp, jacobian, jvp
 from srcad.debug import NonFiniteGradientError
 from srcad.errors import (NonDifferentiableError, NonScalarOutputError, RuleError, SourceUnavailableError,
+                          UnsupportedInputError,
                           SrcadError, UnknownPrimitiveError, UnsupportedSyntaxError, WrtError)
 from srcad.rules.registry import adjoint, nondifferentiable, tangent
 from srcad.runtime import stop_gradient
@@ -18,6 +19,6 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "check_grad", "graph", "adjoint", "nondifferentiable",
     "stop_gradient", "check_rule", "jvp", "jacobian", "hessian", "hvp", "hessp", "tangent",
     "SrcadError", "UnsupportedSyntaxError", "UnknownPrimitiveError", "NonDifferentiableError",
-    "SourceUnavailableError", "WrtError", "NonScalarOutputError", "RuleError", "GradientCheckError",
+    "SourceUnavailableError", "WrtError", "NonScalarOutputError", "UnsupportedInputError", "RuleError", "GradientCheckError",
     "NonFiniteGradientError",
 ]

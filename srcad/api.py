@@ -13,19 +13,18 @@ import gc
 import inspect
 import threading
 import types
-import weakref
 from typing import Callable, Optional, Sequence, Union
 
+import gast
 import numpy as np
 
-from srcad import codegen, debug, display, parse
+from srcad import caches, codegen, debug, display, parse
 from srcad.errors import SourceUnavailableError, SrcadError, WrtError
 from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
 from srcad.normalize import check_signature, normalize, param_names
 from srcad.reverse import reverse_function, split_functions
 from srcad.aux import refuse_tuple_output, split_aux
 
-_cache = weakref.WeakKeyDictionary()
 _lock = threading.RLock()
 
 
@@ -38,7 +37,7 @@ def derivative(f, wrt, mode, check_finite=False, has_aux=False):
     target = f.__func__ if inspect.ismethod(f) else f
     if inspect.ismethod(f):
         wrt = _skip_self(wrt)                 # wrt counts the arguments after self
-    if not inspect.isfunction(target) or parse.is_numpy_function(target):
+    if not inspect.isfunction(target):
         raise SourceUnavailableError(
             f"srcad transforms Python functions; {getattr(f, '__name__', f)!r} is a "
             f"{type(f).__name__}, whose source srcad does not read",
@@ -55,17 +54,20 @@ def derivative(f, wrt, mode, check_finite=False, has_aux=False):
                              hint="use it with grad, value_and_grad or vjp")
         key += ("has_aux",)
     with _lock:
-        per_function = _cache.get(target)
-        if per_function is None:
-            per_function = {}
-            try:
-                _cache[target] = per_function
-            except TypeError:                   # not weak-referenceable: no caching
-                pass
+        per_function = caches.table(target, "derivative")
         found = per_function.get(key)
-        if found is None:
+        if found is None or not caches.is_current(found):   # a name was rebound since
+            def again(*args, **kwargs):
+                """Called by a stale derivative's entry guard: transform anew."""
+                with _lock:
+                    if per_function.get(key) is fn_cell[0]:
+                        del per_function[key]
+                return derivative(target, wrt, mode, check_finite, has_aux)(*args, **kwargs)
+
+            fn_cell = [None]
             with _collector_paused():
-                found = per_function[key] = _generate(target, wrt, mode, check_finite, has_aux)
+                found = per_function[key] = fn_cell[0] = _generate(
+                    target, wrt, mode, check_finite, has_aux, again=again)
     if inspect.ismethod(f):
         return found.__get__(f.__self__)
     return found
@@ -104,7 +106,7 @@ def _wrt_key(wrt):
     return (isinstance(wrt, (tuple, list)),) + tuple((type(w).__name__, w) for w in items)
 
 
-def _generate(f, wrt, mode, check_finite=False, has_aux=False):
+def _generate(f, wrt, mode, check_finite=False, has_aux=False, again=None):
     if mode in FORWARD_MODES:
         return _generate_forward(f, wrt, mode)
     parsed = parse.parse_function(f)
@@ -126,6 +128,8 @@ def _generate(f, wrt, mode, check_finite=False, has_aux=False):
     if check_finite:
         debug.insert_finite_checks(fdef, parsed.source, gen._adjoints.values(), gen.refs,
                                    span=_span(parsed))
+    facts = caches.record_function(parsed.namespace.facts, f)
+    guard = _insert_guard(fdef, facts.guards(f), gen.refs, again)
     source, annotated = codegen.render(fdef, parsed.source, span=_span(parsed))
     defaults = tuple(f.__defaults__ or ()) + ((1.0,) if mode != "vjp" else ())
     fn = codegen.compile_function(
@@ -145,8 +149,41 @@ def _generate(f, wrt, mode, check_finite=False, has_aux=False):
     fn.__signature__ = _own_signature(fn)
     display.attach(fn)
     fn.srcad_mode = mode
+    fn.srcad_facts, fn.srcad_depends, fn.srcad_guard = facts, gen.callees, guard
     fn.wrt = tuple(names) if is_tuple else names[0]
     return fn
+
+
+def _insert_guard(fdef, guards, refs, again):
+    """Put ``if h is not h_seen: return transform_again(x, dg)`` first in
+    ``fdef``, for the names of the user's function that resolved to functions
+    (see srcad/caches.py): a derivative kept by the user and called after
+    ``h`` was rebound transforms anew instead of using the old ``h``'s code.
+    Returns the name of ``transform_again`` (parse drops the guard when
+    generated code is differentiated again), or None without guards."""
+    if not guards or again is None:
+        return None
+    from srcad.reverse import Comment
+    tests = []
+    for path, obj in guards:
+        seen = refs.allocator.fresh(path.replace(".", "_") + "_seen")
+        refs.cells[seen] = obj
+        tests.append(gast.Compare(left=gast.parse(path, mode="eval").body, ops=[gast.IsNot()],
+                                  comparators=[gast.Name(id=seen, ctx=gast.Load(), annotation=None,
+                                                         type_comment=None)]))
+    name = refs.allocator.fresh("transform_again")
+    refs.cells[name] = again
+    args = fdef.args
+    load = lambda n: gast.Name(id=n, ctx=gast.Load(), annotation=None, type_comment=None)  # noqa: E731
+    retry = gast.Call(func=load(name), args=[load(a.id) for a in args.posonlyargs + args.args],
+                      keywords=[gast.keyword(arg=a.id, value=load(a.id)) for a in args.kwonlyargs])
+    test = tests[0] if len(tests) == 1 else gast.BoolOp(op=gast.Or(), values=tests)
+    stmt = gast.If(test=test, body=[gast.Return(value=retry)], orelse=[])
+    stmt.srcad_no_origin = True
+    names = ", ".join(path for path, _ in guards)
+    fdef.body[:0] = [Comment(f"this code is for the {names} srcad read: if rebound, transform again"),
+                     stmt]
+    return name
 
 
 class Split:
@@ -162,23 +199,27 @@ class Split:
         self.reverse = types.CellType()
         self.source = ""
         self.callees = []
+        self.srcad_facts = None           # set once generated (srcad/caches.py)
 
-
-_splits = weakref.WeakKeyDictionary()
+    @property
+    def srcad_depends(self):
+        return self.callees
 
 
 def split(func, wrt):
     """The cached :class:`Split` of ``func`` differentiated w.r.t. ``wrt``."""
-    return _entry(_splits, Split, _generate_split, func, wrt)
+    return _entry("split", Split, _generate_split, func, wrt)
 
 
-def _entry(table, make, generate, func, wrt):
-    """``table[func][wrt]``, made and generated on first use.  The entry is in
-    the table while it is generated, so a recursive function finds its own."""
+def _entry(kind, make, generate, func, wrt):
+    """``func``'s ``kind`` table entry for ``wrt``, made and generated on
+    first use, and again when a name it relied on was rebound.  The entry is
+    in the table while it is generated, so a recursive function finds its
+    own (and does not check it: its facts are not complete yet)."""
     with _lock:
-        per_function = table.setdefault(func, {})
+        per_function = caches.table(func, kind)
         found = per_function.get(wrt)
-        if found is not None:
+        if found is not None and (found.srcad_facts is None or caches.is_current(found)):
             return found
         found = per_function[wrt] = make(func, wrt)
         try:
@@ -219,6 +260,7 @@ def _generate_split(entry):
         cell.cell_contents.srcad_mode = "split"     # generated code: parse reads its text
         sources.append(text)
     entry.source = "\n".join(sources)
+    entry.srcad_facts = caches.record_function(parsed.namespace.facts, func)
 
 
 def _span(parsed):
@@ -545,14 +587,16 @@ class Forward:
         self.source = ""
         self.callees = []
         self.graph = None
+        self.srcad_facts = None           # set once generated (srcad/caches.py)
 
-
-_forwards = weakref.WeakKeyDictionary()
+    @property
+    def srcad_depends(self):
+        return self.callees
 
 
 def forward_entry(func, wrt):
     """The cached :class:`Forward` of ``func`` w.r.t. the parameter names ``wrt``."""
-    return _entry(_forwards, Forward, _generate_tangent, func, wrt)
+    return _entry("forward", Forward, _generate_tangent, func, wrt)
 
 
 def _generate_tangent(entry):
@@ -567,6 +611,7 @@ def _generate_tangent(entry):
         origin=f"jvp of {f.__qualname__} ({parsed.source.filename}:{f.__code__.co_firstlineno})")
     entry.cell.cell_contents.srcad_mode = "jvp"
     entry.source, entry.callees, entry.graph = source, gen.callees, graph
+    entry.srcad_facts = caches.record_function(parsed.namespace.facts, f)
 
 
 def _generate_forward(f, wrt, mode):
@@ -579,6 +624,7 @@ def _generate_forward(f, wrt, mode):
         fn = entry.cell.cell_contents
         fn.source = entry.source + "".join("\n" + text for text in _callee_sources(entry.callees))
         fn.graph = entry.graph
+        fn.srcad_depends = [entry]
         fn.__signature__ = _own_signature(fn)
     else:
         make = {"jacobian": _jacobian, "hessian": _hessian, "hvp": _hvp, "hessp": _hessp}[mode]
@@ -692,25 +738,39 @@ def _check_array_output(f, value, what):
 def _forward_columns(f, name, x, call, value):
     """``d value / d x`` one column (input element) at a time: ``out.shape + x.shape``."""
     push = derivative(f, name, "jvp")
-    out_shape = np.shape(value)
-    J = np.zeros(out_shape + np.shape(x))
+    J = _block(np.shape(value), value, x)
     for index, e in _basis(x):
         _, t = push(*call.args, e, **call.kwargs)
         J[(Ellipsis,) + index] = t
-    return J
+    return _finish(J, value, x)
 
 
 def _reverse_rows(f, names, call, value):
     """The Jacobians of ``value`` w.r.t. every ``names`` one row (output
     element) at a time, from one VJP per row."""
     pull = derivative(f, tuple(names), "vjp")
-    out_shape = np.shape(value)
-    blocks = [np.zeros(out_shape + np.shape(x)) for x in call.inputs]
+    blocks = [_block(np.shape(value), value, x) for x in call.inputs]
     for index, e in _basis(value):
         grads = pull(*call.args, e, **call.kwargs)
         for J, g in zip(blocks, grads):
             J[index] = g
-    return blocks
+    return [_finish(J, value, x) for J, x in zip(blocks, call.inputs)]
+
+
+def _block(out_shape, out, x):
+    """Zeros for the block ``d out / d x``, in the dtype a gradient of ``x``
+    would have (float32 stays float32)."""
+    dtypes = [np.result_type(v) for v in (out, x) if isinstance(v, (np.ndarray, np.generic))]
+    floating = [d for d in dtypes if d.kind in "fc"]
+    return np.zeros(tuple(out_shape) + np.shape(x),
+                    dtype=np.result_type(*floating) if floating else float)
+
+
+def _finish(block, out, x):
+    """A block between two Python floats is a Python float, as JAX gives."""
+    if isinstance(out, float) and isinstance(x, float) and block.ndim == 0:
+        return float(block)
+    return block
 
 
 def _hessian(f, names, is_tuple):
@@ -723,17 +783,20 @@ def _hessian(f, names, is_tuple):
         call = _Call(f, names, args, kwargs)
         rows = []
         for i, x_i in enumerate(call.inputs):
-            rows.append([np.zeros(np.shape(x_i) + np.shape(x_j)) for x_j in call.inputs])
+            rows.append([_block(np.shape(x_i), x_i, x_j) for x_j in call.inputs])
         for j, (push, x_j) in enumerate(zip(pushes, call.inputs)):
             for index, e in _basis(x_j):
                 _, column = push(*call.args, 1.0, e, **call.kwargs)
                 for i, part in enumerate(column if is_tuple else (column,)):
                     rows[i][j][(Ellipsis,) + index] = part
+        rows = [[_finish(block, x_i, x_j) for block, x_j in zip(row, call.inputs)]
+                for row, x_i in zip(rows, call.inputs)]
         if is_tuple:
             return tuple(tuple(row) for row in rows)
         return rows[0][0]
 
     hessian.source = "\n".join(push.source for push in pushes)
+    hessian.srcad_depends = [gradient, *pushes]
     return hessian
 
 
@@ -755,6 +818,7 @@ def _hvp(f, names, is_tuple):
         return push(*pos, 1.0, *vectors, **kwargs)[1]
 
     hvp.source = push.source
+    hvp.srcad_depends = [gradient, push]
     return hvp
 
 

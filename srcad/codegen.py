@@ -30,6 +30,7 @@ import itertools
 import linecache
 import os
 import types
+import weakref
 
 import gast
 
@@ -369,4 +370,5 @@ def compile_function(source, name, *, user_globals, user_cells, helpers,
     if kwdefaults:
         fn.__kwdefaults__ = dict(kwdefaults)
     linecache.cache[filename] = (len(module_text), None, module_text.splitlines(True), filename)
+    weakref.finalize(fn, linecache.cache.pop, filename, None)   # dies with the function
     return fn

@@ -62,5 +62,9 @@ class NonScalarOutputError(SrcadError):
     """``grad`` of a function whose output is not a scalar."""
 
 
+class UnsupportedInputError(SrcadError):
+    """An argument of a kind srcad does not differentiate (complex, masked)."""
+
+
 class RuleError(SrcadError):
     """A derivative rule that is malformed or returns the wrong gradients."""

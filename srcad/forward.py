@@ -164,13 +164,10 @@ class ForwardGenerator:
             return out
         if kind == "usercall" and node.active:
             return self.call_node(node)
+        if kind == "pop":
+            return self.pop_node(node)
         out = [node.stmt]
         if target is None:
-            return out
-        if kind == "pop" and node.active:
-            pop = gast.Attribute(value=name(self.tangent(node.args[0].id)), attr="pop", ctx=gast.Load())
-            out.append(assign(self.tangent(target), call(pop)))
-            self.defined.add(target)
             return out
         expr = self.tangent_expression(node, out) if node.active else None
         if expr is not None:
@@ -185,6 +182,27 @@ class ForwardGenerator:
             else:
                 out.append(self._zeros(target))
         return out
+
+    def pop_node(self, node):
+        """``v = s.pop()`` and, since ``s`` has a twin, ``v_dot = s_dot.pop()``.
+        The twin is popped even where ``v``'s tangent is not needed (``v`` read
+        for its shape only): every push of the twin has its pop, or a later
+        pop would return the tangent of another value.  Both pops are effects,
+        which dead-code elimination keeps."""
+        stack, target = node.args[0].id, node.target
+        node.stmt.srcad_effect = True
+        if stack not in self.defined:          # no twin: the popped tangents are zero
+            self.defined.discard(target)
+            return [node.stmt] + ([self._zeros(target)] if self.needed(target) else [])
+        pop = call(gast.Attribute(value=name(self.tangent(stack)), attr="pop", ctx=gast.Load()))
+        if node.active or self.needed(target):
+            twin = assign(self.tangent(target), pop)
+            twin.srcad_effect = True
+            self.defined.add(target)
+        else:
+            twin = gast.Expr(value=pop)
+            self.defined.discard(target)
+        return [node.stmt, twin]
 
     def _zeros(self, primal):
         """``v_dot = zeros_like(v)``: a materialized zero, read only at joins."""
@@ -263,7 +281,9 @@ class ForwardGenerator:
         """The object a callee expression of generated code names, or None."""
         if isinstance(expr, gast.Attribute):
             base = self._resolve(expr.value)
-            return getattr(base, expr.attr, None) if base is not None else None
+            if base is None:
+                return None
+            return self.graph.parsed.namespace.attribute(base, expr.attr, None)
         if isinstance(expr, gast.Name):
             if expr.id in self.refs.cells:
                 return self.refs.cells[expr.id]
@@ -327,9 +347,11 @@ class ForwardGenerator:
     def _nonzero(self, node, defined):
         if node.kind == "stack":
             return self.needed(node.target)
+        if node.kind == "pop":
+            return node.args[0].id in defined and (node.active or self.needed(node.target))
         if not node.active or node.kind == "push":
             return False
-        return node.kind == "pop" or bool(self.input_tangents(node, defined))
+        return bool(self.input_tangents(node, defined))
 
     def _flow(self, items, defined):
         for item in items:

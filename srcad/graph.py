@@ -23,11 +23,13 @@ import gast
 import numpy as np
 
 import srcad.rules as rules
+from srcad import alias
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
 from srcad.normalize import param_names
-from srcad.rules.template import template
+from srcad.parse import is_library_function
+from srcad.rules.template import clone, template
 from srcad.trees import name_nodes, stored
-from srcad.runtime import check_scalar, identity, list_append, setitem
+from srcad.runtime import check_inputs, check_scalar, identity, like, list_append, setitem
 
 BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -270,6 +272,9 @@ class GraphBuilder:
             prim = COMPARE[type(e.ops[0])]
             return "op", prim, [e.left] + list(e.comparators), {}, prim.__name__
         if isinstance(e, gast.Subscript):
+            concat = self._index_concatenation(e)
+            if concat is not None:
+                return concat
             return "op", operator.getitem, [e.value, IndexAtom(e.slice)], {}, "getitem"
         if isinstance(e, gast.Attribute):
             return self._attribute(e)
@@ -280,6 +285,19 @@ class GraphBuilder:
         if isinstance(e, gast.Call):
             return self._call(e)
         return "const", None, [], {}, "constant"
+
+    def _index_concatenation(self, e):
+        """``np.r_[x, y]`` and ``np.c_[...]`` build an array from their index:
+        a call of ``r_concat(x, y)`` whose items carry derivatives (a slice
+        among them, ``np.r_[0:3, x]``, keeps the plain subscript)."""
+        from srcad.rules._np_helpers import INDEX_CONCATENATIONS
+        if _is_local(e.value):
+            return None
+        prim = INDEX_CONCATENATIONS.get(id(self._resolve(e.value)))
+        items = list(e.slice.elts) if isinstance(e.slice, gast.Tuple) else [e.slice]
+        if prim is None or any(isinstance(i, gast.Slice) for i in items):
+            return None
+        return "call", prim, items, {}, f"{gast_text(e.value)}[...]"
 
     def _attribute(self, e):
         if e.attr in CONSTANT_ATTRIBUTES:
@@ -311,8 +329,21 @@ class GraphBuilder:
             return namespace.lookup(expr.id, None)
         if isinstance(expr, gast.Attribute):
             base = GraphBuilder._resolve_static(namespace, expr.value)
-            return getattr(base, expr.attr, None) if base is not None else None
+            if base is None:
+                return None
+            return namespace.attribute(base, expr.attr, _dotted(expr))
         return None
+
+
+def _dotted(expr):
+    """``"mod.h"`` for an attribute chain of names, else None."""
+    parts = []
+    while isinstance(expr, gast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, gast.Name):
+        return None
+    return ".".join([expr.id, *reversed(parts)])
 
 
 def _is_append(stmt):
@@ -416,15 +447,14 @@ def analyze(graph, forward=False):
             _attach_rule(graph, node, forward)
         elif node.kind == "effect":
             _check_effect(graph, node, varied)
-        if node.primitive is setitem:
-            _check_not_an_input(graph, node)
+    alias.check_writes(graph)
     infer_shape_classes(graph)
     return graph
 
 
 #: calls whose only effect is output or a check: harmless on values that carry
 #: derivatives (check_scalar is in the generated gradient code srcad.grad differentiates)
-HARMLESS_EFFECTS = {print, check_scalar}
+HARMLESS_EFFECTS = {print, check_scalar, check_inputs}
 
 
 def _check_effect(graph, node, varied):
@@ -447,6 +477,13 @@ def _check_effect(graph, node, varied):
             f"({gast_text(func)}(...) saves a value that depends on {', '.join(graph.wrt)})", value,
             hint="for second derivatives of loops use srcad.hessian or srcad.hvp (forward "
                  "over reverse), or srcad.jvp of the gradient")
+    if getattr(graph.parsed.func, "srcad_mode", None):      # L.pop(), restore_entry(d, k, old)
+        raise graph.parsed.source.error(
+            NonDifferentiableError,
+            f"second derivatives (hessian, hvp, grad of grad) cannot follow {gast_text(func)}(...), "
+            "which undoes a list append or dict entry assignment made in a loop or branch",
+            value, hint="build the list with a comprehension or np.stack, or the dict as a "
+                        "literal, outside the loop")
     raise graph.parsed.source.error(
         NonDifferentiableError,
         f"srcad cannot follow the side effect of {gast_text(func)}(...) on a value "
@@ -484,12 +521,19 @@ def _attach_rule(graph, node, forward=False):
         how = (f"@srcad.tangent({label}) over `def rule(x_dot, ans, x): return <tangent>`"
                if forward else
                f"@srcad.adjoint({label}) over `def rule(g, ans, *args): return <gradient>`")
+        library = (" (a function of an installed library: srcad reads only your code's source)"
+                   if node.primitive is not None and is_library_function(node.primitive) else "")
+        hint = (f"register one with {how}, or mark it non-differentiable with "
+                f"srcad.nondifferentiable(...) if its result carries no derivative")
+        if node.primitive is None and node.kind == "call" and node.label.startswith("."):
+            what = f"the method {node.label} of a value computed in this function"
+            hint = ("srcad knows the methods of NumPy arrays; call a function that has a rule "
+                    "instead (for a frozen SciPy distribution, the distribution's own method: "
+                    "stats.norm.logpdf(x, loc, scale), not stats.norm(loc, scale).logpdf(x))")
         raise source.error(
             UnknownPrimitiveError,
-            f"srcad has no {'forward ' if forward else ''}derivative rule for {what}", where,
-            hint=f"register one with {how}, or mark it "
-                 f"non-differentiable with srcad.nondifferentiable(...) if its "
-                 f"result carries no derivative")
+            f"srcad has no {'forward ' if forward else ''}derivative rule for {what}{library}", where,
+            hint=hint)
     tmpl = template(rule)
     args = [a.index if isinstance(a, IndexAtom) else a for a in node.args]
     try:
@@ -521,36 +565,13 @@ def _attach_rule(graph, node, forward=False):
 
 
 
-def _check_not_an_input(graph, node):
-    """``x[i] = v`` may not change an array the caller passed in (or a view of one)."""
-    defs = {}
-    for other in graph.nodes:
-        if other.target is not None and other is not node:
-            defs.setdefault(other.target, []).append(other)
-    todo, seen = [node.args[0].id], set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in graph.params:
-            raise graph.parsed.source.error(
-                NonDifferentiableError,
-                f"this line updates {node.args[0].id!r} in place, which is (or may share memory "
-                f"with) the argument {name!r}: the caller's data must not change", node.stmt,
-                hint=f"work on a copy: {node.args[0].id} = {node.args[0].id}.copy() before this line")
-        for d in defs.get(name, []):
-            if rules.registry.returns_view(d.primitive) and d.args and isinstance(d.args[0], gast.Name):
-                todo.append(d.args[0].id)
-
-
 def _is_user_function(obj):
-    """A Python function srcad can read and transform (not a C function)."""
+    """A Python function of the user's that srcad can read and transform (not a
+    C function, nor a function of NumPy, SciPy or another installed library:
+    those are primitives and need a rule)."""
     import inspect
-    from srcad.parse import is_numpy_function
     obj = getattr(obj, "__func__", obj)             # staticmethod / bound method
-    # generated code too (parse reads its text); NumPy's own defs are not the user's
-    return inspect.isfunction(obj) and not is_numpy_function(obj)
+    return inspect.isfunction(obj) and not is_library_function(obj)   # generated code too
 
 
 def _attach_callee(graph, node):
@@ -558,6 +579,7 @@ def _attach_callee(graph, node):
     a forward and a reverse function) w.r.t. the parameters that receive
     active arguments at this call site."""
     callee = getattr(node.primitive, "__func__", node.primitive)
+    node.bound_self = _bound_self(graph, node)
     arguments = _bind_call(graph.parsed.source, callee, node)
     active = [p for p, atom in arguments.items() if _carries_derivative(graph, atom)]
     for param in active:
@@ -574,6 +596,21 @@ def _attach_callee(graph, node):
     node.binding = {p: arguments[p] for p in active}
 
 
+def _bound_self(graph, node):
+    """The expression generated code passes as ``self`` when the call is of a
+    bound method (``model.energy(x, y)``): the object before the dot when it
+    is the one bound, else ``<callee>.__self__`` (a classmethod called on an
+    instance, a bound method stored under a name).  None for other calls."""
+    import inspect
+    if not inspect.ismethod(node.primitive):
+        return None
+    func = node.stmt.value.func
+    if isinstance(func, gast.Attribute) and \
+            GraphBuilder._resolve_static(graph.parsed.namespace, func.value) is node.primitive.__self__:
+        return clone(func.value)
+    return gast.Attribute(value=clone(func), attr="__self__", ctx=gast.Load())
+
+
 def _bind_call(source, callee, node):
     """The call's atoms by the callee's parameter name, in signature order.
 
@@ -584,7 +621,8 @@ def _bind_call(source, callee, node):
     import inspect
     try:
         signature = inspect.signature(callee, follow_wrapped=False)  # not __wrapped__'s
-        bound = signature.bind(*node.args, **node.kwargs)
+        bound_self = [node.bound_self] if getattr(node, "bound_self", None) is not None else []
+        bound = signature.bind(*bound_self, *node.args, **node.kwargs)
     except TypeError as exc:
         raise source.error(RuleError, f"this call does not fit {callee.__qualname__}: {exc}",
                            node.stmt.value, hint="check the arguments of the call") from None
@@ -649,6 +687,11 @@ def infer_shape_classes(graph, scalar_output=False):
                 continue
             if _scalar_result(node):
                 changed |= classes.union(t, SCALAR)
+                continue
+            if node.primitive is like:       # like(g, x): g's shape, which is x's
+                for a in node.args[:2]:
+                    if class_of(a) is not None:
+                        changed |= classes.union(t, class_of(a))
                 continue
             if not _elementwise(node.primitive) or node.kwargs:
                 continue

@@ -46,16 +46,14 @@ import ast
 import copy
 import threading
 import types
-import weakref
 
 import gast
 
+from srcad import caches
 from srcad.errors import UnsupportedSyntaxError
 from srcad.parse import lambda_to_def
 from srcad.trees import parameters
 
-#: parent function -> {nested name: closure cell holding the lifted function}
-_lifted = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 _COMPREHENSIONS = (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp)
@@ -317,12 +315,13 @@ def _functions(parsed, nested):
     made once per enclosing function, so the callee caches are shared by all
     its transformations."""
     with _lock:
-        cells = _lifted.get(parsed.func)
-        if cells is None or set(cells) != set(nested):
+        table = caches.table(parsed.func, "lifted")     # on the function: dies with it
+        code, cells = table.get("cells", (None, None))
+        if cells is None or code is not parsed.func.__code__ or set(cells) != set(nested):
             cells = {name: types.CellType() for name in nested}
             for name, item in nested.items():
                 cells[name].cell_contents = _compile(parsed, item.node, cells)
-            _lifted[parsed.func] = cells
+            table["cells"] = (parsed.func.__code__, cells)
         return cells
 
 

@@ -430,7 +430,12 @@ class Normalizer:
             self._refuse_target(target)
         gast.copy_location(load, target)
         value = gast.copy_location(gast.BinOp(left=load, op=stmt.op, right=stmt.value), stmt)
+        old = self.version.get(target.id) if isinstance(target, gast.Name) else None
         self._assign(target, value)
+        if old is not None:
+            # `v *= 2` updates an array in place: the alias analysis (srcad.alias)
+            # checks that no other name still refers to the old v
+            self.out[-1].srcad_augmented = old
 
     # -- assignment --------------------------------------------------------
     def _assign(self, target, value):

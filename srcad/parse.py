@@ -11,12 +11,18 @@ builtins) so later stages can tell ``np.sin`` from a local variable.
 
 import builtins
 import copy
+import functools
 import inspect
 import linecache
+import os
+import site
+import sys
+import sysconfig
 import textwrap
 
 import gast
 
+from srcad import caches
 from srcad.errors import SourceUnavailableError, UnsupportedSyntaxError
 
 
@@ -44,6 +50,9 @@ class Namespace:
     Globals and closure variables are constants for differentiation; they are
     looked up here only to find out *what* a name is (a module, a NumPy
     function, a user function), never to freeze its value into generated code.
+    Every lookup is recorded in ``facts`` (see srcad/caches.py): what a name
+    was when srcad read it, so a cached derivative can tell that the name was
+    rebound since.
     """
 
     _missing = object()
@@ -52,6 +61,7 @@ class Namespace:
         self.globals = func.__globals__
         self.closure = {}
         self.cells = {}
+        self.facts = caches.Facts()
         code = func.__code__
         for name, cell in zip(code.co_freevars, func.__closure__ or ()):
             self.cells[name] = cell
@@ -60,16 +70,75 @@ class Namespace:
             except ValueError:       # a cell not yet filled (defined later)
                 pass
 
-    def lookup(self, name, default=_missing):
-        for scope in (self.closure, self.globals, vars(builtins)):
-            if name in scope:
-                return scope[name]
+    def lookup(self, name, default=_missing, record_missing=True):
+        """What ``name`` is bound to (``default`` if nothing).  ``record_missing``:
+        also record that the name was unbound (srcad's own helper names, which
+        generated code reads from cells when the user binds nothing, need not)."""
+        if name in self.closure:
+            found = self.closure[name]
+            self.facts.cell(name, self.cells.get(name), found)
+            return found
+        if name in self.globals:
+            found = self.globals[name]
+            self.facts.entry(name, self.globals, found)
+            return found
+        if name in vars(builtins):
+            found = vars(builtins)[name]
+            self.facts.entry(name, self.globals, caches.MISSING)
+            self.facts.entry(name, vars(builtins), found)
+            return found
+        if record_missing:
+            self.facts.entry(name, self.globals, caches.MISSING)
         if default is self._missing:
             raise KeyError(name)
         return default
 
+    def attribute(self, base, attr, path):
+        """``getattr(base, attr, None)``, recorded (``path``: ``np.tanh``)."""
+        found = getattr(base, attr, None)
+        self.facts.attribute(path, base, attr, found)
+        return found
+
     def has(self, name):
         return self.lookup(name, None) is not None or name in self.globals
+
+
+#: top-level packages whose functions are library code wherever they are installed
+LIBRARY_PACKAGES = {"numpy", "scipy"}
+
+
+@functools.cache
+def _library_directories():
+    """The standard library and site-packages directories: code there is not the user's."""
+    paths = sysconfig.get_paths()
+    dirs = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    try:
+        dirs.update(site.getsitepackages())
+        dirs.add(site.getusersitepackages())
+    except AttributeError:              # a virtualenv's old site.py
+        pass
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs if d)
+
+
+def is_library_function(func):
+    """True for a Python function of NumPy, SciPy, the standard library or an
+    installed package.  srcad differentiates the user's source only: such a
+    function is a primitive, which needs a rule, and its source is never read
+    (it may use constructs srcad refuses, and an error would point into it).
+    srcad's own runtime helpers are not library code: generated gradients call
+    them, and higher derivatives read their source."""
+    func = getattr(func, "__func__", func)
+    module = getattr(func, "__module__", None) or ""
+    top = module.partition(".")[0]
+    if top == "srcad" or getattr(func, "srcad_mode", None) is not None \
+            or getattr(func, "srcad_nested", None) is not None:
+        return False
+    if top in LIBRARY_PACKAGES:
+        return True
+    code = getattr(func, "__code__", None)
+    if code is None or code.co_filename.startswith("<"):
+        return False
+    return os.path.realpath(code.co_filename).startswith(_library_directories())
 
 
 class ParsedFunction:
@@ -82,17 +151,11 @@ class ParsedFunction:
         self.namespace = namespace  # Namespace, for name resolution
 
 
-def is_numpy_function(obj):
-    """True for NumPy's own Python functions (``np.sum`` and ``np.fft.fft``
-    before NumPy 1.25 are plain ``def``s): srcad uses rules for them and
-    never reads NumPy's source."""
-    module = getattr(obj, "__module__", None) or ""
-    return module == "numpy" or module.startswith("numpy.")
-
-
 def parse_function(func):
     """Parse ``func`` into a :class:`ParsedFunction`."""
-    func = inspect.unwrap(func, stop=lambda f: hasattr(f, "srcad_mode"))
+    # No inspect.unwrap: a decorator made with functools.wraps sets __wrapped__
+    # to the function it wraps, but the name calls the wrapper, which is what
+    # must be differentiated (its closure holds the wrapped function, a callee).
     if not inspect.isfunction(func):
         raise SourceUnavailableError(
             f"srcad can only transform Python functions, not {type(func).__name__} "
@@ -100,6 +163,12 @@ def parse_function(func):
             hint="pass a function defined with def or lambda; for a callable "
                  "without Python source (a builtin or C extension) register a "
                  "rule with @srcad.adjoint")
+    if is_library_function(func):
+        raise SourceUnavailableError(
+            f"srcad does not transform {func.__module__}.{func.__qualname__}: it is a function "
+            f"of an installed library, whose source srcad does not read",
+            hint="call it from a function of your own (def f(x): return logsumexp(x)) and "
+                 "transform that; it needs a derivative rule (@srcad.adjoint) unless srcad has one")
     nested = getattr(func, "srcad_nested", None)
     if nested is not None:               # lifted from an enclosing function (srcad/lift.py)
         node, parent = nested
@@ -140,7 +209,18 @@ def parse_function(func):
     if isinstance(node, gast.Lambda):
         node = lambda_to_def(node)
     node.decorator_list = []
+    guard = getattr(func, "srcad_guard", None)
+    if guard is not None:            # generated code: its entry guard is not part of it
+        node.body = [stmt for stmt in node.body if not _is_guard(stmt, guard)]
     return ParsedFunction(func, node, source, Namespace(func))
+
+
+def _is_guard(stmt, name):
+    """``if h is not h_seen: return transform_again(...)`` (api._insert_guard)."""
+    body = getattr(stmt, "body", None)
+    return (isinstance(stmt, gast.If) and len(body) == 1 and isinstance(body[0], gast.Return)
+            and isinstance(body[0].value, gast.Call)
+            and getattr(body[0].value.func, "id", None) == name)
 
 
 def _source_lines(func):
@@ -151,7 +231,8 @@ def _source_lines(func):
     ``inspect``, which would follow ``__wrapped__`` to the original function.
     """
     if getattr(func, "srcad_mode", None) is None:
-        return inspect.getsourcelines(func)
+        # the code object, not the function: inspect would follow __wrapped__
+        return inspect.getsourcelines(func.__code__)
     code = func.__code__
     if not code.co_filename.startswith("<srcad "):
         raise SourceUnavailableError(
@@ -189,7 +270,7 @@ def _parse_snippet(text, source, first):
 
 
 def _find_function(tree, func, source, first):
-    name = func.__name__
+    name = func.__code__.co_name          # functools.wraps copies __name__, not the code's
     if name == "<lambda>":
         lambdas = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)]
         want = func.__code__.co_varnames[:func.__code__.co_argcount]

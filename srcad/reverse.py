@@ -37,12 +37,12 @@ import numpy as np
 
 from srcad import optimize
 from srcad.errors import SrcadError
-from srcad.graph import DICT_READS, Branch, IndexAtom, Loop, Node, atom_names
+from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
 from srcad.trees import loaded, stored
-from srcad.runtime import (Stack, check_scalar, checked, complete, identity, list_append, restore_entry, snapshot,
-                           saved_entry, setitem, unbroadcast, zeros_like)
+from srcad.runtime import (Stack, check_inputs, check_scalar, checked, complete, identity, like, list_append,
+                           restore_entry, snapshot, saved_entry, setitem, unbroadcast, zeros_like)
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -111,7 +111,8 @@ class References:
         key = id(obj)
         if key in self._names:
             return self._names[key]
-        if self.namespace.lookup(wanted, None) is obj and wanted not in self.local_names:
+        if self.namespace.lookup(wanted, None, record_missing=False) is obj and \
+                wanted not in self.local_names:
             chosen = wanted
         else:
             chosen = self.allocator.fresh(wanted)
@@ -176,8 +177,16 @@ class ReverseGenerator:
             # costs one type test; provably scalar outputs need no check at all
             test = gast.Compare(left=call(name("type"), name(out_name)), ops=[gast.IsNot()],
                                 comparators=[name("float")])
+            # (and the inputs: complex or masked arguments almost never give
+            # a Python float, so a float output costs no input check either)
+            # (parameters that keep their value to the end; the others first)
             check = gast.Expr(value=call(self.ref(check_scalar, "check_scalar"), name(out_name)))
-            forward.append(gast.If(test=test, body=[check], orelse=[]))
+            kept = [w for w in graph.wrt if w not in _targets(graph)]
+            changed = [w for w in graph.wrt if w not in kept]
+            forward.append(gast.If(test=test, body=[check] + self._check_inputs(kept), orelse=[]))
+            forward[:0] = self._check_inputs(changed)
+        elif self.mode != "split":
+            forward[:0] = self._check_inputs(graph.wrt)    # no output check to carry it
         reverse = []
         if out_name in graph.params:
             # f returns (a later value of) its own parameter x: the seed is not dx,
@@ -191,7 +200,7 @@ class ReverseGenerator:
             reverse += self.reverse_items(graph.body)
         else:
             reverse = []
-        grads = [self.gradient(w) for w in graph.wrt]
+        grads = [self.gradient(w, boundary=self.mode != "split") for w in graph.wrt]
         result = grads[0] if len(grads) == 1 and not graph.wrt_is_tuple else \
             gast.Tuple(elts=grads, ctx=gast.Load())
         setup, forward, reverse = self.resolve_saves(forward, reverse)
@@ -260,6 +269,13 @@ class ReverseGenerator:
                                 returns=None, type_comment=None, type_params=[])
         return fdef, seed
 
+    def _check_inputs(self, params):
+        """``check_inputs(x, ...)``: refuse complex and masked arguments."""
+        if not params:
+            return []
+        return [gast.Expr(value=call(self.ref(check_inputs, "check_inputs"),
+                                     *[name(w) for w in params]))]
+
     def _kept(self, forward, atom, base):
         """``atom`` as the forward sweep leaves it, to return after the reverse
         sweep: copied into a fresh name where the reverse sweep restores one
@@ -289,12 +305,21 @@ class ReverseGenerator:
                 SrcadError, f"{self.graph.name!r} returns None, so there is nothing to differentiate",
                 self.graph.fdef, hint="return the value to differentiate")
 
-    def gradient(self, param):
+    def gradient(self, param, boundary=False):
+        """The gradient returned for ``param``.  At the API ``boundary`` (the
+        function the user transforms, not a split callee) it goes through
+        ``like(dx, x)``: the argument's structure and dtype (lists as lists,
+        every key of a dict, float32 kept), except where shape classes prove
+        ``x`` a scalar, whose gradient already is a float."""
         if param in self.defined:
-            if _may_be_keyed(self.graph, param):     # a dict's adjoint: every key, as JAX gives
-                return call(self.ref(complete, "complete"), name(self.adjoint(param)))
-            return name(self.adjoint(param))
-        return call(self.ref(zeros_like, "zeros_like"), name(param))
+            grad = name(self.adjoint(param))
+            if not boundary and _may_be_keyed(self.graph, param):  # a dict's adjoint: every key
+                return call(self.ref(complete, "complete"), grad)
+        else:
+            grad = call(self.ref(zeros_like, "zeros_like"), name(param))
+        if boundary and self.graph.shape_class.get(param) != SCALAR:
+            return call(self.ref(like, "like"), grad, name(param))
+        return grad
 
     # -- the forward sweep -------------------------------------------------------
     def forward_items(self, items, in_loop=False):
@@ -345,6 +370,8 @@ class ReverseGenerator:
         saved = self._saved[node] = self.names.fresh(f"{node.target}_saved")
         value = _copy(node.stmt.value)
         value.func = self.ref(split.forward, f"forward_{_identifier(node.callee.__name__)}")
+        if getattr(node, "bound_self", None) is not None:     # model.energy(x): forward_energy(model, x)
+            value.args = [_copy(node.bound_self), *value.args]
         targets = gast.Tuple(elts=[store(node.target), store(saved)], ctx=gast.Store())
         stmt = gast.copy_location(gast.Assign(targets=[targets], value=value, type_comment=None),
                                   node.stmt)
@@ -758,6 +785,11 @@ def _initial_defs(graph):
 
 def _has_slice(tree):
     return isinstance(tree, gast.AST) and any(isinstance(n, gast.Slice) for n in gast.walk(tree))
+
+
+def _targets(graph):
+    """The names the graph's nodes assign."""
+    return {n.target for n in graph.nodes if n.target is not None}
 
 
 def _is_local(atom):

@@ -56,6 +56,46 @@ def checked(grad, x, rule):
     return grad
 
 
+def check_inputs(*values):
+    """Refuse the inputs srcad's rules do not differentiate correctly.
+
+    Complex numbers: the rules are written for real values (``abs``'s is
+    ``g * sign(x)``, which is not the derivative of ``|z|``); rather than
+    return a silently wrong gradient, srcad refuses them.  Masked arrays:
+    ``np.ma`` operations skip masked entries, which the rules (``unbroadcast``,
+    ``mean``'s ``1 / n``) do not know.  Containers are checked entry by entry.
+    """
+    for value in values:
+        if type(value) is float:
+            continue
+        if isinstance(value, (list, tuple)):
+            check_inputs(*value)
+        elif isinstance(value, dict):
+            check_inputs(*value.values())
+        elif isinstance(value, np.ma.MaskedArray):
+            from srcad.errors import UnsupportedInputError
+            raise UnsupportedInputError(
+                "srcad does not differentiate NumPy masked arrays: the rules do not skip "
+                "masked entries, so the gradient would be wrong",
+                hint="pass the data and the mask as plain arrays, e.g. x.filled(0.0) and "
+                     "the weights (~x.mask), and write the masking in the function")
+        elif np.iscomplexobj(value):
+            from srcad.errors import UnsupportedInputError
+            raise UnsupportedInputError(
+                "srcad differentiates real-valued inputs; this argument is complex "
+                f"({type(value).__name__}{'' if not hasattr(value, 'dtype') else ' of ' + str(value.dtype)})",
+                hint="split it into real and imaginary parts (two real arguments) and build "
+                     "the complex value inside the function")
+
+
+def real_sign(x):
+    """``np.sign(x)``, refusing a Python ``complex``: the one argument whose
+    ``abs`` gives a Python float, which skips ``check_inputs``."""
+    if type(x) is complex:
+        check_inputs(x)
+    return np.sign(x)
+
+
 def check_scalar(value):
     """``grad`` differentiates scalar outputs only; refuse anything else."""
     if isinstance(value, (tuple, list, dict)):
@@ -129,12 +169,15 @@ def repeat_to(g, x, axis=None, keepdims=False):
 
 
 def reduced_count(x, axis=None):
-    """How many elements of ``x`` each output of a reduction over ``axis`` sums."""
+    """How many elements of ``x`` each output of a reduction over ``axis`` sums,
+    but at least 1.  When it sums none, ``x`` is empty and so is its gradient,
+    whatever the factor (as in JAX, ``grad(mean)(zeros(0))`` is ``zeros(0)``);
+    1 keeps ``g / reduced_count(x)`` from raising ZeroDivisionError on a float ``g``."""
     shape = np.shape(x)
     if axis is None:
-        return int(np.prod(shape, dtype=np.int64))
+        return max(1, int(np.prod(shape, dtype=np.int64)))
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return max(1, int(np.prod([shape[a] for a in axes], dtype=np.int64)))
 
 
 class Adjoints(tuple):
@@ -208,6 +251,65 @@ def complete(g):
     return g
 
 
+def like(g, x):
+    """The gradient ``g`` in the structure and dtype of the argument ``x``: what
+    a transform returns for ``x`` (JAX's convention).
+
+    Inside generated code a list's adjoint is an :class:`Adjoints` and a dict's
+    a sparse :class:`DictAdjoints`, and rules may promote float32 to float64;
+    at the API boundary a list argument gets a list, a tuple a tuple, a dict a
+    dict with every key, a float32 array a float32 array, a Python float a
+    Python float.  Cheap when nothing changes (one type test and a dtype test
+    for an array), so it costs nothing measurable next to the gradient.
+    """
+    kind = type(x)
+    if kind is np.ndarray:
+        if type(g) is np.ndarray and (g.dtype is x.dtype or not _casts(g.dtype, x.dtype)):
+            return g
+        if x.ndim and np.ndim(g) == 0:    # a scalar that broadcasts (a seed 1.0)
+            return g
+        return _as_array_like(g, x)
+    if kind is float:
+        return g if type(g) is float else _as_float(g)
+    if kind is list or kind is Adjoints or kind is tuple or \
+            (isinstance(x, tuple) and hasattr(kind, "_fields")):
+        items = [like(gi, xi) for gi, xi in zip(g, x)]
+        if kind is list:
+            return items
+        return kind(*items) if hasattr(kind, "_fields") else kind(items)
+    if kind is dict or kind is DictAdjoints:
+        entries = {k: like(g[k] if k in g else zeros_like(v), v) for k, v in x.items()}
+        return entries if kind is dict else DictAdjoints(x.primal, entries)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc":       # np.float32(2.0)
+        if type(g) is kind or np.ndim(g) or (np.iscomplexobj(g) and x.dtype.kind != "c"):
+            return g
+        return kind(g)
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return g if type(g) is float else _as_float(g)
+    return g
+
+
+def _casts(have, want):
+    """True when a gradient of dtype ``have`` is converted to ``want``: the
+    argument is floating (or complex) and the dtypes differ, and a cast would
+    not drop an imaginary part."""
+    return have != want and want.kind in "fc" and (have.kind != "c" or want.kind == "c")
+
+
+def _as_array_like(g, x):
+    """``g`` as an array of ``x``'s dtype (when floating), e.g. a Python float
+    for a 0-d array argument."""
+    dtype = x.dtype if x.dtype.kind in "fc" else None
+    if dtype is not None and np.iscomplexobj(g) and dtype.kind != "c":
+        dtype = None
+    return np.asarray(g, dtype=dtype)
+
+
+def _as_float(g):
+    """A Python float for a 0-d gradient (never drops an imaginary part)."""
+    return g if np.ndim(g) or np.iscomplexobj(g) else float(g)
+
+
 def dict_values(g, d):
     """Adjoint of ``d.values()``: the adjoints of the values, keyed back."""
     return DictAdjoints(d, zip(d, g))
@@ -263,7 +365,8 @@ def scatter_add(g, x, index):
     if isinstance(x, (list, tuple)):
         out = zeros_like(x)
         return out.replace(index, out[index] + g)
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    # np.asarray: result_type would read a tuple g (an Adjoints) as a dtype spec
+    out = np.zeros(np.shape(x), dtype=np.result_type(np.asarray(g), float))
     if _is_basic_index(index):
         out[index] = g
     else:
@@ -308,6 +411,8 @@ def list_append(items, value):
 def zeros_like(x):
     """A float zero shaped like ``x``: a dense zero gradient at the API boundary."""
     if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return 0.0
+    if x is Ellipsis or x is None or isinstance(x, str):   # in einsum's sublists, np.r_'s directives
         return 0.0
     if isinstance(x, Stack):               # the tangent of a loop stack is a stack
         return Stack(zeros_like(e) for e in x)
@@ -370,7 +475,7 @@ class UnsupportedArgumentError(SrcadError, NotImplementedError):
 
 def _axes(axis, ndim):
     """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
-    if axis is None:
+    if axis is None or ndim == 0:         # NumPy accepts axis=0 or -1 on a 0-d array: no axes
         return tuple(range(ndim))
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     return tuple(sorted(int(a) % ndim for a in axes))

@@ -51,6 +51,10 @@ class Case:
         """Run the primitive, on ``args`` instead of ``self.args`` if given."""
         return self.primitive(*(self.args if args is None else args), **self.kwargs)
 
+    def rule_args(self):
+        """The positional arguments as the rule receives them."""
+        return self.args
+
     def replace(self, index, value):
         """``self.args`` with the argument at ``index`` replaced by ``value``."""
         args = list(self.args)
@@ -81,10 +85,28 @@ class CopyingCase(Case):
         return f"CopyingCase({self.id})"
 
 
+class VarargsCase(Case):
+    """A case of a primitive with ``*args`` (``np.einsum(subscripts, *operands)``,
+    ``np.meshgrid(*xi)``): its last argument holds the arguments bound to
+    ``*args`` as one tuple, whose gradient (and tangent) is a tuple too, as
+    for ``np.concatenate``'s sequence."""
+
+    def call(self, args=None):
+        args = self.args if args is None else args
+        return self.primitive(*args[:-1], *args[-1], **self.kwargs)
+
+    def rule_args(self):
+        return (*self.args[:-1], *self.args[-1])
+
+    def __repr__(self):
+        return f"VarargsCase({self.id})"
+
+
 def name_of(primitive):
     """A short readable name: ``np.sin``, ``ndarray.sum``, ``math.log``, ``operator.add``."""
-    if isinstance(primitive, np.ufunc):
-        return "np." + primitive.__name__
+    if isinstance(primitive, np.ufunc):       # scipy.special's ufuncs are not NumPy's
+        numpy_own = getattr(np, primitive.__name__, None) is primitive
+        return ("np." if numpy_own else "special.") + primitive.__name__
     if getattr(primitive, "__objclass__", None) is np.ndarray:
         return "ndarray." + primitive.__name__
     module = getattr(primitive, "__module__", None) or ""
@@ -534,6 +556,9 @@ def _dict(**shapes):
 
 case(rt.complete, real((3,)), tag="array")
 case(rt.complete, rt.DictAdjoints(_dict(a=(2,), b=None), _dict(a=(2,))), tag="sparse-dict")
+case(rt.like, real((3,)), real((3,)), tag="array")
+case(rt.like, real(None), real(None), tag="float")
+case(rt.like, rt.DictAdjoints(_dict(a=(2,), b=None), _dict(a=(2,))), _dict(a=(2,), b=None), tag="dict")
 case(rt.dict_values, rt.Adjoints((real((2,)), real(None))), _dict(a=(2,), b=None))
 case(rt.values_of, _dict(a=(2,), b=None), _dict(a=(2,), b=None))
 case(rt.saved_entry, real((3, 2)), 1, tag="row")
@@ -580,6 +605,263 @@ case(rt.unarray, real((2, 3)), [real((3,)), real((3,))], tag="rows")
 case(rt.unarray, real((3,)), [real(None), real(()), real(None)], tag="scalars")
 case(rt.spread, real((3, 2)), [real((3, 2)), real((2,))], tag="broadcast")
 case(rt.Adjoints, (real((2,)), real(None)), tag="pair")
+
+
+# --- issue 12: NumPy rearrangements, einsum, casts, reductions, np.linalg decompositions ----
+# (srcad/rules/numpy_shapes.py, numpy_einsum.py, linalg_decomp.py)
+
+
+def vcase(primitive, *args, diff=None, tag="", **kwargs):
+    """A case of a primitive with ``*args``: ``args[-1]`` is the tuple bound to it;
+    by default every argument in it is differentiable (``diff`` = its position)."""
+    id_ = name_of(primitive) + (f"-{tag}" if tag else "")
+    if kwargs:
+        id_ += "-" + fmt_kwargs(kwargs)
+    diff = (len(args) - 1,) if diff is None else diff
+    CASES.append(VarargsCase(primitive, args, kwargs, tuple(diff), id_))
+
+
+for shape, repeats, kwargs in [((3,), 2, {}), ((3, 2), 2, {}), ((3, 2), 3, {"axis": 0}),
+                               ((3, 2), [1, 0, 2], {"axis": 0}), ((3, 2), [2, 1], {"axis": -1}),
+                               ((), 3, {}), (None, 2, {})]:
+    case(np.repeat, real(shape), repeats, tag=fmt(shape), **kwargs)
+for shape, reps in [((3,), 2), ((3, 2), (2, 1)), ((3, 2), (2, 1, 2)), ((2,), (3, 1)), ((), 3)]:
+    case(np.tile, real(shape), reps, tag=f"{fmt(shape)}-{reps}".replace(" ", ""))
+for shape, width, kwargs in [((3,), 2, {}), ((3, 2), ((1, 0), (2, 1)), {}),
+                             ((3, 2), 1, {"mode": "constant", "constant_values": 2.5}),
+                             ((4,), (2, 3), {"mode": "edge"}), ((3, 2), ((1, 2), (1, 1)), {"mode": "edge"}),
+                             ((4,), (2, 3), {"mode": "reflect"}), ((4, 3), ((3, 1), (2, 2)), {"mode": "reflect"}),
+                             ((4,), 3, {"mode": "symmetric"}), ((3, 2), 2, {"mode": "wrap"})]:
+    case(np.pad, real(shape), width, tag=f"{fmt(shape)}-{width}".replace(" ", ""), **kwargs)
+for shape, shift, kwargs in [((5,), 2, {}), ((3, 2), 1, {}), ((3, 2), -1, {"axis": 0}),
+                             ((3, 4), (1, 2), {"axis": (0, 1)})]:
+    case(np.roll, real(shape), shift, tag=fmt(shape), **kwargs)
+for shape, k in [((3,), 0), ((3,), 1), ((3,), -2), ((3, 3), 0), ((3, 4), 1), ((4, 3), -1)]:
+    case(np.diag, real(shape), k, tag=f"{fmt(shape)}-k={k}")
+case(np.diagonal, real((3, 3)), tag="(3,3)")
+case(np.diagonal, real((3, 4)), 1, tag="(3,4)")
+case(np.diagonal, real((2, 3, 3)), tag="(2,3,3)", axis1=1, axis2=2)
+case(np.diagonal, real((3, 2, 3)), -1, 0, 2, tag="(3,2,3)")
+case(np.ndarray.diagonal, real((3, 3)), tag="(3,3)")
+case(np.take, real((3, 2)), [0, 4, 4], tag="flat")
+case(np.take, real((3, 2)), np.array([[0, 2], [2, 2]]), tag="(3,2)", axis=0)
+case(np.take, real((3, 2)), [1, 5], tag="(3,2)-wrap", axis=1, mode="wrap")
+case(np.take, real((4,)), 2, tag="scalar-index")
+case(np.ndarray.take, real((3, 2)), [1, 1], tag="(3,2)", axis=0)
+case(np.take_along_axis, real((3, 2)), np.array([[1, 0], [0, 0], [1, 1]]), 1, tag="(3,2)-axis1")
+case(np.take_along_axis, real((3, 2)), np.array([[2, 0], [2, 1]]), tag="(3,2)-axis0", axis=0)
+case(np.take_along_axis, real((5,)), np.array([4, 0, 0]), None, tag="flat")
+for shape, kwargs in [((5,), {}), ((3, 4), {}), ((3, 4), {"axis": 0}), ((3, 4), {"axis": None}),
+                      ((2, 3, 2), {"axis": 1}), ((4,), {"kind": "stable"})]:
+    case(np.sort, distinct(shape), tag=fmt(shape), **kwargs)
+for shape, kth, kwargs in [((5,), 2, {}), ((5,), (1, 3), {}), ((3, 4), 1, {"axis": 0}), ((3, 4), 2, {}),
+                           ((3, 4), 5, {"axis": None})]:
+    case(np.partition, distinct(shape), kth, tag=fmt(shape), **kwargs)
+
+for prim in (np.flipud, np.fliplr):
+    case(prim, real((3, 2)), tag="(3,2)")
+    case(prim, real((2, 3, 2)), tag="(2,3,2)")
+case(np.flipud, real((3,)), tag="(3,)")
+for shape, kwargs in [((3, 2), {}), ((3, 2), {"k": 2}), ((3, 2), {"k": -1}), ((2, 3, 4), {"axes": (1, 2)}),
+                      ((2, 3, 4), {"k": 3, "axes": (2, 0)})]:
+    case(np.rot90, real(shape), tag=fmt(shape), **kwargs)
+for axis, start in [(2, 0), (0, 3), (1, -1), (-1, 1), (0, 0)]:
+    case(np.rollaxis, real((2, 3, 4)), axis, start, tag=f"{axis}-{start}")
+for prim in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
+    for shapes in [(None,), ((),), ((3,),), ((3, 2),), ((2, 3, 2),), ((3,), (), (2, 2))]:
+        vcase(prim, tuple(real(s) for s in shapes), tag="-".join(fmt(s) for s in shapes))
+
+case(np.append, real((3,)), real((2,)), diff=(0, 1), tag="1d")
+case(np.append, real((3, 2)), real((2,)), diff=(0, 1), tag="flat")
+case(np.append, real((3, 2)), real((1, 2)), diff=(0, 1), tag="axis0", axis=0)
+case(np.append, real((3, 2)), real((3, 3)), diff=(0, 1), tag="axis1", axis=1)
+case(np.append, real(()), real(None), diff=(0, 1), tag="scalars")
+case(np.column_stack, (real((3,)), real((3, 2)), real((3,))), tag="mixed")
+case(np.column_stack, [real((2,)), real((2,))], tag="1d")
+if hasattr(np, "row_stack"):
+    case(np.row_stack, (real((3,)), real((2, 3))), tag="mixed")
+for prim, shape, sections, kwargs in [(np.split, (6,), 3, {}), (np.split, (5, 2), [1, 3], {}),
+                                      (np.split, (3, 4), 2, {"axis": 1}), (np.split, (3, 4), [1, 1], {"axis": -1}),
+                                      (np.array_split, (5,), 3, {}), (np.array_split, (3, 5), 2, {"axis": 1}),
+                                      (np.hsplit, (3, 4), 2, {}), (np.hsplit, (6,), [2, 5], {}),
+                                      (np.vsplit, (4, 3), [1], {}), (np.dsplit, (2, 2, 4), 2, {})]:
+    case(prim, real(shape), sections, tag=f"{fmt(shape)}-{sections}".replace(" ", ""), **kwargs)
+for xs, kwargs in [([(3,), (2,)], {}), ([(3,), (2,)], {"indexing": "ij"}), ([(2,), (3,), (2,)], {}),
+                   ([(2,), (3,), (2,)], {"indexing": "ij"}), ([(3,), (2,)], {"sparse": True}), ([(3,)], {}),
+                   ([(2, 2), (3,)], {})]:
+    vcase(np.meshgrid, tuple(real(s) for s in xs), tag="-".join(fmt(s) for s in xs), **kwargs)
+
+x_sel = real((3, 2))
+conds = [x_sel > 0.5, x_sel < -0.5]
+case(np.select, conds, (real((3, 2)), real((2,))), real((3, 2)), diff=(1, 2), tag="arrays")
+case(np.select, conds, [real((3, 2)), real(None)], diff=(1,), tag="default-0")
+case(np.select, [real((3,)) > 0], [real((3,))], real(None), diff=(1, 2), tag="float-default")
+case(np.nan_to_num, real((3, 2)), tag="(3,2)")
+case(np.nan_to_num, real((3,)), tag="finite", nan=1.0, posinf=3.0)
+
+for dtype in (float, np.float64, "float64"):
+    case(np.ndarray.astype, real((3, 2)), dtype, tag=getattr(dtype, "__name__", str(dtype)))
+case(np.ndarray.astype, grid((3,), 0.25), int, tag="int")
+case(np.ndarray.astype, real(()), "f8", tag="()")
+
+for prim in (np.cumprod, np.ndarray.cumprod):
+    for shape, kwargs in [((4,), {}), ((3, 2), {}), ((3, 2), {"axis": 0}), ((3, 2), {"axis": -1}),
+                          ((2, 3, 2), {"axis": 1})]:
+        case(prim, nonzero(shape), tag=fmt(shape), **kwargs)
+case(np.cumprod, np.array([[1.5, 0.0, 0.7], [0.0, 0.0, 1.2], [0.9, -1.1, 0.0]]), tag="zeros", axis=1)
+case(np.cumprod, np.array([1.5, 0.0, 0.7, 2.0]), tag="zero")
+for prim in (np.nansum, np.nanmean):     # NaN elements: tests/test_numpy_rules.py
+    for kwargs in [{}, {"axis": 0}, {"axis": 1, "keepdims": True}, {"axis": (0, 1)}]:
+        case(prim, real((3, 4)), tag="(3,4)", **kwargs)
+    case(prim, real((3,)), tag="(3,)")
+for shape, kwargs, wshape in [((3, 2), {}, None), ((3, 2), {"axis": 0}, None), ((3, 2), {}, (3, 2)),
+                              ((3, 2), {"axis": 0}, (3,)), ((3, 2), {"axis": 1}, (2,)),
+                              ((3, 2), {"axis": 1, "keepdims": True}, (3, 2)),
+                              ((2, 3, 2), {"axis": 1}, (3,)), ((4,), {}, (4,))]:
+    if wshape is None:
+        case(np.average, real(shape), tag=fmt(shape), **kwargs)
+    else:
+        case(np.average, real(shape), kwargs.pop("axis", None), positive(wshape), diff=(0, 2),
+             tag=f"{fmt(shape)}-w{fmt(wshape)}", **kwargs)
+
+for shape in UNARY_SHAPES:
+    case(np.sinc, nonzero(shape), tag=fmt(shape))
+case(np.sinc, np.array([0.0, 0.3, -1.5]), tag="zero")
+for prim in (np.deg2rad, np.radians, np.rad2deg, np.degrees, np.real, np.conjugate, np.imag, np.angle):
+    for shape in UNARY_SHAPES:
+        case(prim, nonzero(shape), tag=fmt(shape))
+case(np.angle, nonzero((3,)), tag="deg", deg=True)
+
+for s1, s2 in [((2,), (3,)), ((2, 2), (3, 2)), ((2,), (3, 2)), ((2, 1, 2), (3, 2)), ((), (3,)), ((2, 3), ())]:
+    case(np.kron, real(s1), real(s2), diff=(0, 1), tag=f"{fmt(s1)}-{fmt(s2)}")
+for s1, s2, kwargs in [((3,), (3,), {}), ((4, 3), (4, 3), {}), ((4, 3), (3,), {}), ((2,), (2,), {}),
+                       ((4, 2), (4, 2), {}), ((3, 4), (4, 3), {"axisa": 0, "axisb": 1, "axisc": 0}),
+                       ((3, 4), (3, 4), {"axis": 0}), ((2,), (3,), {}), ((4, 3), (4, 2), {})]:
+    case(np.cross, real(s1), real(s2), diff=(0, 1), tag=f"{fmt(s1)}-{fmt(s2)}", **kwargs)
+for n, m in [(5, 3), (3, 5), (4, 4), (1, 3), (5, 2)]:
+    for mode in ("full", "same", "valid"):
+        case(np.convolve, real((n,)), real((m,)), mode, diff=(0, 1), tag=f"{n}-{m}")
+for shape, kwargs in [((5,), {}), ((5,), {"n": 2}), ((3, 4), {}), ((3, 4), {"axis": 0}),
+                      ((4, 3), {"n": 3, "axis": 0}), ((4,), {"prepend": 0.5}),
+                      ((3, 4), {"append": np.ones((3, 2)), "prepend": 1.0})]:
+    case(np.diff, real(shape), tag=fmt(shape), **kwargs)
+vcase(np.gradient, real((5,)), (), diff=(0,), tag="(5,)")
+vcase(np.gradient, real((5,)), (0.5,), diff=(0,), tag="(5,)-spacing")
+vcase(np.gradient, real((5,)), (np.array([0.0, 0.3, 1.0, 1.2, 2.0]),), diff=(0,), tag="(5,)-coordinates", edge_order=2)
+vcase(np.gradient, real((4, 3)), (), diff=(0,), tag="(4,3)")
+vcase(np.gradient, real((4, 3)), (1.5, 0.5), diff=(0,), tag="(4,3)-spacings")
+vcase(np.gradient, real((4, 3)), (), diff=(0,), tag="(4,3)", axis=1, edge_order=2)
+vcase(np.gradient, real((2, 4, 3)), (), diff=(0,), tag="(2,4,3)", axis=(0, 2))
+
+EINSUM = [("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]), ("i,i", [(3,), (3,)]),
+          ("i,i->", [(3,), (3,)]), ("i,j->ij", [(3,), (2,)]), ("ii", [(3, 3)]), ("ii->i", [(3, 3)]),
+          ("ij->", [(3, 2)]), ("ij->j", [(3, 2)]), ("ji", [(3, 2)]), ("ij->ji", [(3, 2)]),
+          ("...ij,...jk->...ik", [(2, 2, 3), (3, 4)]), ("...ij,...jk", [(5, 2, 3), (5, 3, 2)]),
+          ("...i,...i->...", [(2, 3), (3,)]), ("i...->...", [(3, 2, 2)]), ("...", [(2, 3)]),
+          ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]), ("ij,ij,ij->i", [(3, 2), (3, 2), (3, 2)]),
+          ("iij->j", [(2, 2, 3)]), ("ij,i->j", [(3, 2), (3,)]), ("i,jk", [(2,), (2, 2)]),
+          ("ab,ab->", [(3, 1), (3, 2)]), ("i,i->i", [(1,), (3,)]), ("ijk,kj->i", [(2, 3, 4), (4, 3)]),
+          (" ij , jk -> ik ", [(2, 3), (3, 2)])]
+for subscripts, shapes in EINSUM:
+    vcase(np.einsum, subscripts, tuple(real(s) for s in shapes), tag=subscripts.replace(" ", "_"))
+vcase(np.einsum, "ij,jk->ik", (real((2, 3)), real((3, 2))), tag="optimize", optimize=True)
+vcase(np.einsum, real((2, 3)), ([0, 1], real((3, 4)), [1, 2], [0, 2]), diff=(0,), tag="sublists")
+for s1, s2, axes in [((3, 4), (4, 2), 1), ((2, 3, 4), (3, 4, 2), 2), ((3,), (3,), 1), ((2, 3), (3, 2), 0),
+                     ((3, 4, 2), (4, 3), ([0, 1], [1, 0])), ((3, 4), (2, 4), (1, 1)), ((2, 3), (3,), ([1], [0]))]:
+    case(np.tensordot, real(s1), real(s2), axes, diff=(0, 1), tag=f"{fmt(s1)}-{fmt(s2)}-{axes}".replace(" ", ""))
+
+
+def symmetric(shape):
+    """A symmetric matrix (or stack) with well-separated eigenvalues."""
+    n = shape[-1]
+    q, _ = np.linalg.qr(RNG.standard_normal(shape))
+    w = np.arange(1, n + 1) * 1.0 + RNG.uniform(-0.2, 0.2, shape[:-1])
+    return q @ (w[..., :, None] * np.swapaxes(q, -1, -2))
+
+
+def real_spectrum(shape):
+    """A non-symmetric matrix with distinct, well-separated real eigenvalues."""
+    n = shape[-1]
+    s = RNG.uniform(-1.0, 1.0, shape) + 2.0 * np.eye(n)
+    w = np.arange(1, n + 1) * 1.5 - 0.4 * n
+    return s @ (w[:, None] * np.linalg.inv(s))
+
+
+def distinct_singular(shape):
+    """Full rank, singular values 1, 2, ... (well separated)."""
+    m, n = shape[-2:]
+    k = min(m, n)
+    u, _ = np.linalg.qr(RNG.standard_normal(shape[:-2] + (m, k)))
+    v, _ = np.linalg.qr(RNG.standard_normal(shape[:-2] + (n, k)))
+    s = np.arange(1, k + 1) * 1.0
+    return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+for shape in [(3, 3), (2, 3, 3), (1, 1)]:
+    case(np.linalg.slogdet, well_conditioned(shape), tag=fmt(shape))
+case(np.linalg.slogdet, -well_conditioned((3, 3)), tag="negative")
+for shape in [(3, 3), (2, 3, 3), (1, 1)]:
+    for kwargs in [{}, {"UPLO": "U"}]:
+        case(np.linalg.eigh, symmetric(shape), tag=fmt(shape), **kwargs)
+        case(np.linalg.eigvalsh, symmetric(shape), tag=fmt(shape), **kwargs)
+not_symmetric = symmetric((3, 3)) + np.triu(RNG.uniform(-0.3, 0.3, (3, 3)), 1)
+case(np.linalg.eigh, not_symmetric, tag="reads-lower")
+case(np.linalg.eigh, not_symmetric, tag="reads-upper", UPLO="U")
+for shape in [(3, 3), (2, 3, 3)]:
+    case(np.linalg.eig, real_spectrum(shape), tag=fmt(shape))
+    case(np.linalg.eigvals, real_spectrum(shape), tag=fmt(shape))
+for shape, kwargs in [((3, 3), {}), ((4, 2), {"full_matrices": False}), ((2, 4), {"full_matrices": False}),
+                      ((3, 3), {"compute_uv": False}), ((4, 2), {"compute_uv": False}),
+                      ((2, 3, 3), {}), ((2, 4, 3), {"full_matrices": False}), ((2, 3), {"compute_uv": False})]:
+    case(np.linalg.svd, distinct_singular(shape), tag=fmt(shape), **kwargs)
+for shape, kwargs in [((3, 3), {}), ((4, 2), {}), ((2, 4, 3), {}), ((4, 3), {"mode": "r"}),
+                      ((3, 3), {"mode": "complete"})]:
+    case(np.linalg.qr, well_conditioned(shape[:-2] + (shape[-1], shape[-1])) if shape[-2] == shape[-1]
+         else distinct_singular(shape), tag=fmt(shape), **kwargs)
+for shape in [(3, 3), (4, 2), (2, 4), (2, 4, 3)]:
+    case(np.linalg.pinv, distinct_singular(shape), tag=fmt(shape))
+for n in (0, 1, 2, 3, -1, -2):
+    case(np.linalg.matrix_power, well_conditioned((3, 3)) / 2.0, n, tag=f"n={n}")
+case(np.linalg.matrix_power, well_conditioned((2, 3, 3)) / 2.0, 3, tag="(2,3,3)")
+for sa, sb in [((4, 2), (4,)), ((4, 2), (4, 3)), ((3, 3), (3,)), ((2, 4), (2,))]:
+    case(np.linalg.lstsq, distinct_singular(sa), real(sb), diff=(0, 1), tag=f"{fmt(sa)}-{fmt(sb)}", rcond=None)
+
+from srcad.rules import _np_helpers as nph  # noqa: E402
+case(nph.unindex, real((4, 2)), real((3, 2)), np.array([[1, 0], [6, 6], [2, 3], [5, 1]]), tag="(3,2)")
+case(nph.unindex, real(()), real((3,)), np.array(2), tag="0d")
+case(nph.gather, real((3, 2)), np.array([[1, 0], [6, 6], [2, 3], [5, 1]]), tag="(3,2)")
+case(nph.gather, real(None), np.array([1, 0, 1]), tag="float")
+
+# np.linalg.norm: every ord, axis and keepdims (srcad/rules/linalg_decomp.py)
+for shape, kwargs in [((4,), {"ord": 1}), ((4,), {"ord": 3}), ((4,), {"ord": 0.5}), ((4,), {"ord": np.inf}),
+                      ((4,), {"ord": -np.inf}), ((4,), {"ord": -1.5}), ((4,), {"ord": 0}),
+                      ((3, 4), {"axis": 0}), ((3, 4), {"axis": -1, "keepdims": True}),
+                      ((3, 4), {"ord": 1, "axis": 1}), ((3, 4), {"ord": np.inf, "axis": 0}),
+                      ((2, 3, 4), {"axis": (0, 2)}), ((3, 4), {"ord": "fro", "axis": (1, 0)}),
+                      ((3, 4), {"ord": "nuc"}), ((3, 4), {"ord": 2}), ((4, 3), {"ord": -2}),
+                      ((3, 4), {"ord": 1}), ((3, 4), {"ord": -1}), ((3, 4), {"ord": np.inf}),
+                      ((3, 4), {"ord": -np.inf}), ((2, 3, 4), {"ord": "nuc", "axis": (1, 2)}),
+                      ((2, 3, 4), {"ord": 2, "axis": (2, 0), "keepdims": True}),
+                      ((2, 3, 4), {"ord": 1, "axis": (0, 1)}), ((3, 4), {"ord": 3, "axis": 1}),
+                      ((3, 4), {"keepdims": True}), ((2, 3, 2), {"ord": None, "keepdims": True})]:
+    x_norm = distinct_singular(shape) if kwargs.get("ord") in ("nuc", 2, -2) and len(shape) > 1 else distinct(shape)
+    case(np.linalg.norm, x_norm, tag=fmt(shape), **kwargs)
+
+vcase(nph.r_concat, (real((3,)), real(None), real((2,))), tag="mixed")
+vcase(nph.r_concat, (real((2, 2)), real((1, 2))), tag="2d")
+vcase(nph.c_concat, (real((3,)), real((3, 2))), tag="mixed")
+vcase(nph.c_concat, (real((2,)), real((2,))), tag="1d")
+for shape in UNARY_SHAPES:
+    case(np.real_if_close, real(shape), tag=fmt(shape))
+
+# batched (stacked) forms of the np.linalg rules of srcad/rules/linalg.py
+for shape in [(2, 2, 3, 3), (4, 2, 2)]:
+    case(np.linalg.inv, well_conditioned(shape), tag=fmt(shape))
+    case(np.linalg.det, well_conditioned(shape), tag=fmt(shape))
+    case(np.linalg.cholesky, spd(shape), tag=fmt(shape))
+case(np.linalg.solve, well_conditioned((2, 2, 3, 3)), real((2, 2, 3, 1)), diff=(0, 1), tag="(2,2,3,3)-(2,2,3,1)")
+case(np.linalg.solve, well_conditioned((2, 1, 3, 3)), real((4, 3, 2)), diff=(0, 1), tag="(2,1,3,3)-(4,3,2)")
+
 
 def _check_unique_ids():
     seen = {}

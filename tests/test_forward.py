@@ -102,7 +102,7 @@ def _tangents(rule, case, u):
     zeros for other numeric ones, None for the rest."""
     tmpl = template(rule)
     primal = inspect.Signature(tmpl.primal)
-    binding = primal.bind(*case.args, **case.kwargs)
+    binding = primal.bind(*case.rule_args(), **case.kwargs)
     binding.apply_defaults()
     bound = binding.arguments
     out = []
@@ -117,7 +117,7 @@ def _tangents(rule, case, u):
 
 def _contributions(rule, case, u, ans):
     tangents = _tangents(rule, case, u)
-    result = rule(*tangents, ans, *copy.deepcopy(case.args), **case.kwargs)
+    result = rule(*tangents, ans, *copy.deepcopy(case.rule_args()), **case.kwargs)
     outs = result if len(tangents) > 1 else (result,)
     return [outs[i] for i in case.diff]
 
@@ -159,7 +159,7 @@ def test_forward_rule_matches_finite_differences_and_the_reverse_rule(case):
         f"J u = {jvp}\nfinite differences: {numeric}"
 
     reverse = lookup(case.primitive)
-    grads = reverse(v, ans, *copy.deepcopy(case.args), **case.kwargs)
+    grads = reverse(v, ans, *copy.deepcopy(case.rule_args()), **case.kwargs)
     grads = grads if _returns_tuple(reverse) else (grads,)
     transposed = sum(_pairing(grads[i], u[i]) for i in case.diff)
     assert abs(transposed - _pairing(v, jvp)) <= 1e-9 * max(1.0, abs(transposed)), \

@@ -1,22 +1,38 @@
-"""Fuzzing: random NumPy programs, srcad's gradient against central differences.
+"""Fuzzing: random NumPy programs, srcad's derivatives against finite differences.
 
 A generator writes random but valid programs: straight-line NumPy code over
 scalars and arrays of shapes ``()``, ``(3,)`` and ``(2, 3)`` (elementwise
 operations, sums and means, broadcasting, indexing), branches, ``for`` and
 ``while`` loops with ``break``, and calls into generated helper functions
-(which may branch and loop themselves).  Each program is written to a module
-file and imported (srcad reads real source).  For every program:
+(which may branch and loop themselves).  On top of that it is adversarial:
+a program may focus on one *construct family* of ``fuzz_families.py`` -- the
+shapes of program that broke in issue 10 (swaps next to loops, aliases and
+views of local arrays, parameters reassigned to other shapes, tuple and list
+concatenation, containers mutated after storing, dict entries overwritten
+around early returns, broadcasting ``np.where``, decorators, rebinding) --
+whose statements it mixes into the random code.  Each program is written to
+a module file and imported (srcad reads real source).  For every program:
 
-* ``srcad.grad`` with respect to every parameter matches central finite
-  differences (where the program is smooth around the point: every branch
-  and ``break`` test is at least ``MARGIN`` away from its threshold, checked by
-  a *probe* twin of the program that records how close each test came);
-* ``srcad.value_and_grad`` returns ``f``'s value;
-* no input array is modified by ``f``, the derivative, or the check.
+* ``srcad.grad`` w.r.t. every parameter matches central finite differences,
+  and ``value_and_grad`` returns f's value and the same gradient (where the
+  program is smooth around the point: every branch, ``np.where`` and
+  ``break`` test is at least ``MARGIN`` away from its threshold, checked by a
+  *probe* twin of the program that records how close each test came);
+* ``srcad.jvp`` along a random direction matches the directional difference;
+* ``srcad.hvp`` (and ``srcad.hessian`` for small inputs) match the four-point
+  second difference ``u^T H v``;
+* gradients have their input's type, shape and dtype;
+* no input is modified by the derivative (a program whose f writes into its
+  own input must be refused, as README says);
+* after the program's rebinding (``h = g``, ``act = np.sin``) the derivative
+  follows what f now computes.
 
+The outcomes are ``correct``, a :class:`Failure` (``wrong``, ``internal
+error``, ``modified``, ``refused``, ``wrong structure``) or :class:`Skip`.
 The generator draws its decisions from a :class:`Choices` object, so the same
-code runs under hypothesis here (a few hundred programs, kept fast) and from
-``random.Random`` in ``benchmarks/fuzz_long.py`` (thousands).
+code runs under hypothesis and seeded here (kept fast; families still broken
+on main are listed in ``KNOWN_BROKEN``) and from ``random.Random`` in
+``benchmarks/fuzz_long.py`` (thousands, with counts per failure class).
 """
 
 import importlib.util
@@ -30,6 +46,7 @@ import numpy as np
 import pytest
 
 import srcad
+from fuzz_families import DECORATORS, REFUSAL_OK, STATEMENT_FAMILIES, Families  # noqa: F401
 
 try:
     from hypothesis import HealthCheck, assume, given, settings, strategies as st
@@ -97,18 +114,25 @@ def fits(shape, target):
 class Program:
     """A generated module: helpers, ``f`` and its probe twin ``f_probe``."""
 
-    def __init__(self, text, shapes, calls_helpers, features):
+    def __init__(self, text, shapes, calls_helpers, features, family=None, rebind=()):
         self.text = text
         self.shapes = shapes                 # shape of each parameter of f
         self.calls_helpers = calls_helpers
         self.features = features             # set of constructs used, for reports
+        self.family = family or "base"       # the adversarial family it focuses on
+        self.rebind = "\n".join(rebind)      # run in the module after a first check
 
     def __repr__(self):
         return f"Program(shapes={self.shapes})\n{self.text}"
 
 
-class Generator:
-    """Writes one random program; see the module docstring."""
+class Generator(Families):
+    """Writes one random program; see the module docstring.
+
+    ``focus`` names an adversarial family of ``fuzz_families`` (or ``"mix"``
+    for all of them): the program has at least one statement group of it,
+    and each statement has a chance to be one.
+    """
 
     UNARY = [
         ("np.sin({0})", None), ("np.cos({0})", None), ("np.tanh({0})", None),
@@ -121,7 +145,10 @@ class Generator:
     BINARY = ["{0} + {1}", "{0} - {1}", "{0} * {1}", "{0} / ({1} * {1} + 1.0)",
               "np.add({0}, {1})", "np.multiply({0}, {1})"]
 
-    def __init__(self, choices, *, helpers=True, max_statements=6, depth=0, parent=None):
+    FAMILY_PERCENT = 20        # chance that a statement is one of the focused family
+
+    def __init__(self, choices, *, helpers=True, max_statements=6, depth=0, parent=None,
+                 focus=None):
         self.c = choices
         self.allow_helpers = helpers
         self.max_statements = max_statements
@@ -133,6 +160,10 @@ class Generator:
             self.features = set()
             self._names = itertools.count()
             self._helpers = itertools.count()
+            self.focus = focus
+            self.module_header = []          # module-level lines (decorators, globals)
+            self.rebind = []                 # statements the checker runs after a first check
+        self.params = []
         self.vars = {}                       # name -> shape
         self.lines = []
         self.indent = 1
@@ -268,6 +299,7 @@ class Generator:
         params = [f"p{i}" for i in range(len(shapes))]
         sub = Generator(self.c, helpers=True, max_statements=3, depth=self.depth + 1, parent=self)
         sub.vars = dict(zip(params, shapes))
+        sub.params = list(params)
         sub.body(self.c.integer(1, 3))
         result = sub.pick_var()
         out_text = f"np.tanh({result}) * scale" if self.c.chance(50) else f"{result} * scale"
@@ -295,7 +327,17 @@ class Generator:
         for _ in range(n):
             self.statement(loop_index, in_loop)
 
+    def focused_family(self):
+        """The family to emit now, or None."""
+        focus = self.root.focus
+        if focus in (None, "base"):
+            return None
+        return self.c.choice(STATEMENT_FAMILIES) if focus == "mix" else focus
+
     def statement(self, loop_index=None, in_loop=False):
+        family = self.focused_family()
+        if family and self.c.chance(self.FAMILY_PERCENT):
+            return self.family(family, loop_index)
         kind = self.c.choice(["assign", "assign", "assign", "assign", "update", "if", "for",
                               "while", "inplace", "list", "return", "datawhile", "pair"])
         compound_ok = self.indent < 3
@@ -479,7 +521,14 @@ class Generator:
         shapes = [self.c.choice(SHAPES) for _ in range(n_params)]
         params = ["x", "y", "z"][:n_params]
         self.vars = dict(zip(params, shapes))
-        self.body(self.c.integer(1, self.max_statements))
+        self.params = list(params)
+        n = self.c.integer(1, self.max_statements)
+        first = self.c.integer(0, n - 1)
+        self.body(first)
+        family = self.focused_family()
+        if family:
+            self.family(family)
+        self.body(n - first)
         out = self.pick_var()
         parts = [f"np.sum({out})"]
         if self.c.chance(50):
@@ -488,8 +537,12 @@ class Generator:
         self.emit(f"return {' + '.join(parts)}")
         f_text = f"def f({', '.join(params)}):\n" + "\n".join(self.lines) + "\n"
         helpers = "".join(text + "\n\n" for _, text in self.helper_texts)
-        text = helpers + f_text
-        return Program(_module(text), shapes, bool(self.helper_texts), set(self.features))
+        header = "".join(line + "\n" for line in dict.fromkeys(self.module_header))
+        text = header + helpers + f_text
+        program = Program(_module(text), shapes, bool(self.helper_texts), set(self.features),
+                          family=self.focus, rebind=self.rebind)
+        program.source = text                # without the probe twin (for minimizing)
+        return program
 
 
 PROBE_HELPERS = '''
@@ -497,7 +550,7 @@ _margins = []
 
 
 def _gt(u, k):
-    _margins.append(abs(u - k))
+    _margins.append(float(np.min(np.abs(u - k), initial=np.inf)))
     return u > k
 '''
 
@@ -505,12 +558,22 @@ def _gt(u, k):
 def _module(text):
     """Module text: ``text`` itself and its probe twin (``_gt`` records margins)."""
     probe = re.sub(r"\b(c\d+) > 0\b", r"_gt(\1, 0)", text)
-    probe = re.sub(r"\b(h\d+|f)\(", r"\1_probe(", probe)
-    return "import math\n\nimport numpy as np\n\n" + PROBE_HELPERS + "\n\n" + text + "\n\n" + probe
+    probe = re.sub(r"\b([hg]\d+|f)\(", r"\1_probe(", probe)
+    probe = re.sub(r"^(act\d+ = .*)$", "", probe, flags=re.M)     # one global for both twins
+    return ("import functools\nimport math\n\nimport numpy as np\n\n" + PROBE_HELPERS
+            + "\n\n" + text + "\n\n" + probe)
 
 
-def generate(choices, helpers=True):
-    return Generator(choices, helpers=helpers).program()
+FAMILIES = ("base",) + STATEMENT_FAMILIES + ("mix",)
+
+
+def family_for(seed):
+    """The construct family the program of ``seed`` focuses on (round robin)."""
+    return FAMILIES[seed % len(FAMILIES)]
+
+
+def generate(choices, helpers=True, focus=None):
+    return Generator(choices, helpers=helpers, focus=focus).program()
 
 
 # --------------------------------------------------------------------------
@@ -518,6 +581,10 @@ def generate(choices, helpers=True):
 # --------------------------------------------------------------------------
 
 _modules = itertools.count()
+
+HESSIAN_EPS = 1e-4          # step of the four-point second difference
+HESSIAN_SIZE = 4            # srcad.hessian too when the inputs have at most this many elements
+CHECKS = frozenset({"grad", "jvp", "hessian", "structure", "rebind"})
 
 
 def load(directory, text):
@@ -536,8 +603,21 @@ def inputs_for(shapes, seed):
             for s in shapes]
 
 
+def directions_for(shapes, rng):
+    """A random direction per parameter (a float for a float parameter)."""
+    return [float(rng.uniform(-1, 1)) if s == () else rng.uniform(-1, 1, s) for s in shapes]
+
+
 def copies(args):
     return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+
+
+def shifted(args, *steps):
+    """``args + sum(h * d)`` over ``steps``, a list of (h, directions) pairs."""
+    out = copies(args)
+    for h, dirs in steps:
+        out = [a + h * d for a, d in zip(out, dirs)]
+    return [float(a) if np.ndim(a) == 0 else a for a in out]
 
 
 def central(f, args, i, eps=EPS):
@@ -555,74 +635,249 @@ def central(f, args, i, eps=EPS):
     return grad if x.ndim else float(grad)
 
 
+def directional(f, args, dirs, eps=EPS):
+    """Central difference of ``f`` along ``dirs``: the oracle of ``jvp``."""
+    return (float(f(*shifted(args, (eps, dirs)))) - float(f(*shifted(args, (-eps, dirs))))) / (2 * eps)
+
+
+def second_directional(f, args, u, v, eps=HESSIAN_EPS):
+    """``u^T H v`` by the four-point second difference: the oracle of hvp/hessian."""
+    total = 0.0
+    for su, sv, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
+        total += sign * float(f(*shifted(args, (su * eps, u), (sv * eps, v))))
+    return total / (4 * eps * eps)
+
+
+def dot(u, w):
+    return float(np.sum(np.asarray(u) * np.asarray(w)))
+
+
 class Skip(Exception):
     """The program is not smooth enough around the point to compare."""
 
 
-class WrongGradient(AssertionError):
-    """srcad's gradient differs from central differences."""
+class Failure(AssertionError):
+    """srcad got a program wrong.  ``outcome`` classifies it for the reports
+    (one of OUTCOMES); ``check`` names the call that failed."""
+
+    outcome = None
+
+    def __init__(self, check, message):
+        self.check, self.message = check, " ".join(message.split())    # one line
+        super().__init__(f"{check}: {message}")
 
 
-class WrongValue(AssertionError):
-    """value_and_grad's value (or gradient) differs from f's (or grad's)."""
+class WrongGradient(Failure):
+    """srcad's derivative differs from finite differences."""
+    outcome = "wrong"
 
 
-class InputModified(AssertionError):
+class WrongValue(Failure):
+    """A value returned with a derivative differs from f's (or two calls disagree)."""
+    outcome = "wrong"
+
+
+class WrongStructure(Failure):
+    """A derivative has another type, shape or dtype than its input."""
+    outcome = "wrong structure"
+
+
+class InputModified(Failure):
     """A call changed one of its input arrays."""
+    outcome = "modified"
+
+
+class InternalError(Failure):
+    """srcad raised something other than a SrcadError where f itself ran fine."""
+    outcome = "internal error"
+
+
+class Refused(Failure):
+    """srcad refused the program with a SrcadError."""
+    outcome = "refused"
+
+
+OUTCOMES = ("wrong", "internal error", "modified", "refused", "wrong structure")
 
 
 def _unchanged(args, before, who):
     for i, (a, b) in enumerate(zip(args, before)):
         if not np.array_equal(a, b):
-            raise InputModified(f"{who} modified input {i}")
+            raise InputModified(who, f"modified input {i}")
 
 
-def check_program(module, program, seed):
-    """Compare srcad with central differences at inputs drawn from ``seed``.
+class ExpectedRefusal(Exception):
+    """f writes into its input and srcad refused it, as README says it must."""
 
-    Raises :class:`WrongGradient`, :class:`WrongValue` or
-    :class:`InputModified` (all AssertionErrors) on a failure, :class:`Skip`
-    when the point is too close to a kink, or too steep, to compare.
-    """
-    args = inputs_for(program.shapes, seed)
-    before = copies(args)
+
+def _call(check, thunk, args, before, writes_input):
+    """Run one srcad call; classify what it raises; check the inputs after it."""
+    try:
+        with np.errstate(all="ignore"):
+            result = thunk()
+    except srcad.SrcadError as exc:
+        if writes_input:
+            raise ExpectedRefusal(exc.message) from None
+        raise Refused(check, exc.message.splitlines()[0]) from None
+    except Exception as exc:                        # noqa: BLE001 - that is the point
+        _unchanged(args, before, check)
+        raise InternalError(check, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+    _unchanged(args, before, check)
+    return result
+
+
+def _close(got, expected, scale):
+    return np.all(np.abs(np.asarray(got, dtype=float) - expected)
+                  <= ATOL * scale + RTOL * np.abs(expected))
+
+
+def _structure(check, what, got, like):
+    """``got`` has ``like``'s structure: a float for a float, else an array of
+    the same shape and dtype (issue 10, item 17)."""
+    if isinstance(like, np.ndarray):
+        if not isinstance(got, np.ndarray) or got.shape != like.shape or got.dtype != like.dtype:
+            raise WrongStructure(check, f"{what} is {type(got).__name__} "
+                                 f"{np.shape(got)} {getattr(got, 'dtype', '')}, the input is "
+                                 f"ndarray {like.shape} {like.dtype}")
+    elif not isinstance(got, float):
+        raise WrongStructure(check, f"{what} is {type(got).__name__} {np.shape(got)}, "
+                             f"the input is a float")
+
+
+def probe(module, args):
+    """f's value through its probe twin; Skip where a branch is too close to its
+    threshold or f itself fails or blows up."""
     del module._margins[:]
     try:
         with np.errstate(all="ignore"):
-            probe_value = module.f_probe(*copies(args))
-    except (ArithmeticError, ValueError):          # math.sin(inf): values blew up
+            value = module.f_probe(*copies(args))
+    except (ArithmeticError, ValueError, IndexError, TypeError,    # values blew up
+            RecursionError):
         raise Skip("f itself fails at this point") from None
     if min(module._margins, default=math.inf) <= MARGIN:
         raise Skip("a branch test is too close to its threshold")
-    if not math.isfinite(probe_value) or abs(probe_value) > 1e6:
+    if not math.isfinite(value) or abs(value) > 1e6:
         raise Skip("value too large")
-    value = module.f(*args)
-    _unchanged(args, before, "f itself (a generator bug)")
+    return value
+
+
+def check_program(module, program, seed, checks=CHECKS):
+    """Compare srcad with finite differences at inputs drawn from ``seed``.
+
+    Checks ``grad`` and ``value_and_grad`` (and, as ``checks`` says, ``jvp``,
+    ``hvp``/``hessian``, the structure of the results, and the derivative
+    after the program's rebinding), and that no call modifies its inputs.
+    Returns ``"correct"`` or ``"refused as expected"`` (f writes into its
+    input and srcad refused it); raises a :class:`Failure` subclass on a
+    failure, :class:`Skip` when the point is too close to a kink, or too
+    steep, to compare.
+    """
+    args = inputs_for(program.shapes, seed)
+    before = copies(args)
+    probe_value = probe(module, args)
+    trial = copies(args)
+    value = module.f(*trial)
+    writes_input = any(not np.array_equal(a, b) for a, b in zip(trial, before))
+    assert not writes_input or "input_view_write" in program.features, \
+        "f writes into its input (a generator bug)"
     assert value == probe_value, "the probe twin computes another value (a generator bug)"
+    try:
+        _check_derivatives(module, program, seed, args, before, value, writes_input, checks)
+        if program.rebind and "rebind" in checks:
+            exec(program.rebind, module.__dict__)   # noqa: S102 - mod.h = other
+            _check_derivatives(module, program, seed, args, before, None, writes_input,
+                               checks & {"grad", "jvp"}, after=" after rebinding")
+    except ExpectedRefusal:
+        return "refused as expected"
+    return "correct"
+
+
+def _check_derivatives(module, program, seed, args, before, value, writes_input, checks,
+                       after=""):
+    f = module.f
+    if value is None:                              # after rebinding: f's new value
+        try:
+            value = probe(module, args)
+        except Skip:
+            return
+        if f(*copies(args)) != value:
+            return
     wrt = tuple(range(len(args)))
-    grads = srcad.grad(module.f, wrt=wrt)(*args)
-    _unchanged(args, before, "srcad.grad")
-    v, grads2 = srcad.value_and_grad(module.f, wrt=wrt)(*args)
-    _unchanged(args, before, "srcad.value_and_grad")
+
+    def call(check, thunk):
+        return _call(check + after, thunk, args, before, writes_input)
+
+    grads = call("grad", lambda: srcad.grad(f, wrt=wrt)(*args))
+    v, grads2 = call("value_and_grad", lambda: srcad.value_and_grad(f, wrt=wrt)(*args))
     if not math.isclose(v, value, rel_tol=1e-12, abs_tol=1e-12):
-        raise WrongValue(f"value_and_grad returned the value {v!r}, f returns {value!r}")
+        raise WrongValue("value_and_grad" + after, f"value {v!r}, f returns {value!r}")
     for i, (g, g2) in enumerate(zip(grads, grads2)):
         if np.shape(g) != np.shape(g2) or not np.allclose(g, g2, rtol=1e-12, atol=1e-12):
-            raise WrongValue(f"value_and_grad and grad disagree on gradient {i}: {g2} != {g}")
+            raise WrongValue("value_and_grad" + after,
+                             f"gradient {i} is {g2}, grad gives {g}")
     for i, g in enumerate(grads):
-        expected = central(module.f, args, i)
-        coarse = central(module.f, args, i, eps=1e-4)
+        expected = central(f, args, i)
+        coarse = central(f, args, i, eps=1e-4)
         scale = 1.0 + float(np.max(np.abs(expected)))
         if np.max(np.abs(np.asarray(coarse) - expected)) > 1e-3 * scale:
             raise Skip("not smooth at this scale")
-        g = np.asarray(g, dtype=float)
-        if g.shape != np.shape(expected):
-            raise WrongGradient(f"gradient {i} has shape {g.shape}, expected {np.shape(expected)}")
-        bad = np.abs(g - expected) > ATOL * scale + RTOL * np.abs(expected)
-        if bad.any():
-            raise WrongGradient(f"gradient w.r.t. parameter {i}: srcad {g!r}, "
-                                f"central differences {expected!r}")
-    _unchanged(args, before, "the check")
+        if np.shape(g) != np.shape(expected):
+            raise WrongGradient("grad" + after, f"gradient {i} has shape {np.shape(g)}, "
+                                f"expected {np.shape(expected)}")
+        if not _close(g, expected, scale):
+            raise WrongGradient("grad" + after, f"gradient w.r.t. parameter {i}: srcad "
+                                f"{g!r}, central differences {expected!r}")
+        if "structure" in checks:
+            _structure("grad" + after, f"gradient {i}", g, args[i])
+    rng = np.random.default_rng(seed + 1)
+    if "jvp" in checks:
+        dirs = directions_for(program.shapes, rng)
+        v, t = call("jvp", lambda: srcad.jvp(f, wrt=wrt)(*args, *dirs))
+        expected = directional(f, args, dirs)
+        scale = 1.0 + abs(expected)
+        if not math.isclose(v, value, rel_tol=1e-12, abs_tol=1e-12):
+            raise WrongValue("jvp" + after, f"value {v!r}, f returns {value!r}")
+        if np.shape(t) != () or not _close(t, expected, scale):
+            raise WrongGradient("jvp" + after, f"tangent {t!r}, central differences "
+                                f"{expected!r} along {dirs!r}")
+    if "hessian" in checks:
+        _check_hessian(f, program, args, before, writes_input, rng, call)
+
+
+def _check_hessian(f, program, args, before, writes_input, rng, call):
+    """``u^T H v`` from ``hvp`` (and ``hessian`` for small inputs) against the
+    four-point second difference."""
+    wrt = tuple(range(len(args)))
+    u, v = directions_for(program.shapes, rng), directions_for(program.shapes, rng)
+    expected = second_directional(f, args, u, v)
+    coarse = second_directional(f, args, u, v, eps=2 * HESSIAN_EPS)
+    scale = 1.0 + abs(expected)
+    if abs(coarse - expected) > 1e-2 * scale:
+        return                                     # not smooth enough at this scale
+    tol = 1e-3 * scale
+    hv = call("hvp", lambda: srcad.hvp(f, wrt=wrt)(*args, *v))
+    got = sum(dot(ui, hvi) for ui, hvi in zip(u, hv))
+    if not abs(got - expected) <= tol:
+        raise WrongGradient("hvp", f"u.(H v) = {got!r}, second differences {expected!r}")
+    for i, block in enumerate(hv):
+        _structure("hvp", f"block {i}", block, args[i])
+    if sum(int(np.size(a)) for a in args) > HESSIAN_SIZE:
+        return
+    H = call("hessian", lambda: srcad.hessian(f, wrt=wrt)(*args))
+    got = 0.0
+    for i, row in enumerate(H):
+        for j, block in enumerate(row):
+            if np.shape(block) != np.shape(args[i]) + np.shape(args[j]):
+                raise WrongStructure("hessian", f"block {i},{j} has shape {np.shape(block)}")
+            inner = np.tensordot(block, v[j], axes=np.ndim(v[j]))
+            got += dot(u[i], inner)
+    if not abs(got - expected) <= tol:
+        raise WrongGradient("hessian", f"u.(H v) = {got!r}, second differences {expected!r}")
+    for i, row in enumerate(H):
+        for j, block in enumerate(row):
+            if not args[i].__class__ is float or not args[j].__class__ is float:
+                continue
+            _structure("hessian", f"block {i},{j}", block, args[i])
 
 
 def helpers_supported(directory):
@@ -655,17 +910,21 @@ def fuzz_dir(tmp_path_factory):
 def _run(fuzz_dir, program, seed):
     module = load(fuzz_dir, program.text)
     try:
-        check_program(module, program, seed)
+        check_program(module, program, seed, checks=HYPOTHESIS_CHECKS)
     except Skip as why:
         assume(False)            # noqa: B011 - hypothesis discards this example
         raise AssertionError(why)  # unreachable
 
 
+# the base generator under hypothesis: grad, value_and_grad, jvp (Hessians and
+# result structures are checked per family below, where KNOWN_BROKEN applies)
+HYPOTHESIS_CHECKS = frozenset({"grad", "jvp"})
+
 needs_hypothesis = pytest.mark.skipif(st is None, reason="hypothesis is not installed")
 
 
 @needs_hypothesis
-@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(program=programs(helpers=False) if st else None,
        seed=st.integers(0, 2 ** 32 - 1) if st else None)
@@ -674,7 +933,7 @@ def test_random_programs_without_calls(fuzz_dir, program, seed):
 
 
 @needs_hypothesis
-@settings(max_examples=100, deadline=None, derandomize=True, database=None,
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(program=programs(helpers=True) if st else None,
        seed=st.integers(0, 2 ** 32 - 1) if st else None)
@@ -684,6 +943,108 @@ def test_random_programs_with_helper_calls(fuzz_dir, program, seed):
         if reason:
             pytest.skip(reason)
     _run(fuzz_dir, program, seed)
+
+
+# --------------------------------------------------------------------------
+# the adversarial families (tests/fuzz_families.py), a few programs each
+# --------------------------------------------------------------------------
+
+# Construct families still broken on main.  test_family runs them and marks
+# the test xfail (not strict) when every failure it sees belongs to one of
+# these; benchmarks/fuzz_long.py reports them all.  The coordinator removes an
+# entry when its fix lands.  Besides the names in fuzz_families.STATEMENT_FAMILIES,
+# "hessian" covers failures of hvp/hessian (any family) and "structure" results
+# of another type than their input.  Reproducers (details: /work/findings/fuzz.md):
+KNOWN_BROKEN = {
+    # a, b = b, a / for i in range(1): a = b * 1.0 / return a   -> value and gradient of the old a
+    "swap",
+    # a = np.zeros(3); b = a; b[0] = x; return np.sum(a * a)     -> 0.0, expected 2 * x * 2
+    "alias",
+    # for i in range(1): y = x * 3.0 / return x * 2.0 (y: (2, 2)) -> gradient of y has x's shape
+    "param_reshape",
+    # t = (x,) + (y,); return t[0] * t[1]                        -> (5, 5) at (3, 5), expected (5, 3)
+    "concat",
+    # b = x * 1.0; L = [b]; L[0][0] = 0.0 -> refused; L.append(b); b[0] = 0.0; np.sum(L[0]) -> wrong
+    "container_mutation",
+    # d = {'k1': x * 2}; if x > 0.3: d['k1'] = 0.0 / return d['k1'] -> jvp KeyError; with an
+    # early return grad raises AttributeError in ast.unparse; hvp refuses restore_entry
+    "dict_overwrite",
+    # v = np.where(x > 100, np.ones(3), x); return v[0]           -> jvp IndexError
+    "where",
+    # @twice (functools.wraps) on h: silently unwrapped; without wraps: refused (**kwargs) or
+    # TypeError "forward_h0() missing 1 required positional argument"
+    "decorator",
+    # act = np.tanh; f(x) = act(x); grad(f); act = np.sin        -> still the derivative of tanh
+    "rebind",
+    # x = x * 2.0 (a new array) / v = x.T; v[0] = 1.0             -> falsely refused
+    "input_view_write",
+    # a = a * a / for i in range(1): a = a * 3.0; hvp(f)(2.0, 1.0) -> 24.0, expected 6.0
+    "hessian",
+    # hessian(lambda x, y: x * y, wrt=(0, 1))(1.0, 2.0) blocks are 0-d arrays, not floats
+    "structure",
+}
+
+PROGRAMS_PER_FAMILY = 6
+
+
+def _known(program, exc):
+    """Is ``exc`` (a Failure on ``program``) one of the KNOWN_BROKEN families?"""
+    if exc.check.startswith(("hvp", "hessian")) and "hessian" in KNOWN_BROKEN:
+        return True
+    if exc.outcome == "wrong structure" and "structure" in KNOWN_BROKEN:
+        return True
+    return bool(program.features & KNOWN_BROKEN)
+
+
+def _refusal_ok(program):
+    return bool(program.features & REFUSAL_OK)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_family(fuzz_dir, family):
+    """A few programs of each construct family: grad, value_and_grad, jvp,
+    hvp/hessian against finite differences, result structures, inputs
+    unmodified, rebinding.  A refusal fails the test unless the family allows
+    one (fuzz_families.REFUSAL_OK)."""
+    failures, compared = [], 0
+    for seed in range(PROGRAMS_PER_FAMILY):
+        program = generate(RandomChoices(10_000 + seed), focus=family)
+        module = load(fuzz_dir, program.text)
+        try:
+            check_program(module, program, seed)
+            compared += 1
+        except Skip:
+            pass
+        except Refused as exc:
+            if not _refusal_ok(program):
+                failures.append((seed, program, exc))
+        except Failure as exc:
+            failures.append((seed, program, exc))
+    unknown = [(s, p, e) for s, p, e in failures if not _known(p, e)]
+    assert not unknown, "\n\n".join(f"seed {s} (RandomChoices(10_000 + {s})): {e}\n{p.text}"
+                                      for s, p, e in unknown)
+    if failures:
+        pytest.xfail("known broken: " + "; ".join(f"seed {s}: {e}" for s, _, e in failures)[:2000])
+    assert compared, "no program of this family was compared"
+
+
+def test_families_cover_their_constructs():
+    """Each family produces each of its variants (seeded), so none is dead code."""
+    seen = set()
+    for family in STATEMENT_FAMILIES:
+        for seed in range(60):
+            seen |= generate(RandomChoices(seed), focus=family).features
+    for feature in ("swap/pair", "swap/rotation", "swap/then for", "swap/then ifelse",
+                    "alias/name", "alias/slice", "alias/row", "alias/rows", "alias/reshape",
+                    "alias/transpose", "alias/augmented", "param_reshape/for",
+                    "param_reshape/ifelse", "param_reshape/while", "concat/tuple", "concat/list",
+                    "concat/augmented", "concat/loop", "concat/varargs",
+                    "container_mutation/append", "container_mutation/through dict",
+                    "dict_overwrite/early return", "dict_overwrite/items",
+                    "dict_overwrite/new key", "where/ones branch", "where/indexed",
+                    "decorator/twice", "decorator/shifted", "rebind/helper",
+                    "rebind/global numpy function", "input_view_write/x.T"):
+        assert feature in seen, feature
 
 
 def test_generator_covers_every_feature(fuzz_dir):

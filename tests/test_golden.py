@@ -55,6 +55,7 @@ def grad_seed(x, y, z, dg=1.0):
     g = p * z
     if type(g) is not float:
         check_scalar(g)
+        check_inputs(x, y, z)
     # reverse sweep
     # g = p * z
     dp = dg * z
@@ -68,6 +69,7 @@ def grad_seed(x, y, z, dg=1.0):
 TANH_REGRESSION = '''\
 def grad_tanh_regression(w, x, y, dout=1.0):
     # forward sweep
+    check_inputs(w)
     z = np.dot(x, w)
     p = np.tanh(z)
     err = p - y
@@ -83,19 +85,21 @@ def grad_tanh_regression(w, x, y, dout=1.0):
     dz = dp * (1.0 - p * p)
     # z = np.dot(x, w)
     dw = dot_adjoint_b(dz, x, w)
-    return dw
+    return like(dw, w)
 '''
 
 POWER_LOOP = '''\
 def grad_power_loop(x, w, n, dout=1.0):
     x_stack = Stack()
     # forward sweep
+    check_inputs(x)
     for i in range(n):
         mul_x = x * w
         x_stack.push(x)
         x = mul_x
     if type(x) is not float:
         check_scalar(x)
+        check_inputs(w)
     # reverse sweep
     dx = dout
     dw = zeros_like(w)
@@ -106,7 +110,7 @@ def grad_power_loop(x, w, n, dout=1.0):
         x = x_stack.pop()
         dx = unbroadcast(dmul_x * w, x)
         dw = dw + unbroadcast(dmul_x * x, w)
-    return (dx, dw)
+    return (like(dx, x), like(dw, w))
 '''
 
 BRANCH = '''\
@@ -123,6 +127,7 @@ def grad_branch(x, y, dz=1.0):
         z = sin_x + y
     if type(z) is not float:
         check_scalar(z)
+        check_inputs(x, y)
     # reverse sweep
     # if x > 0.0:
     if gt_x:
@@ -135,7 +140,7 @@ def grad_branch(x, y, dz=1.0):
         dy = unbroadcast(dz, y)
         dx = dsin_x * np.cos(x)
         sin_x = sin_x_stack.pop()
-    return (dx, dy)
+    return (like(dx, x), like(dy, y))
 '''
 
 
@@ -155,6 +160,7 @@ def grad_dict_params(params, x, dout=1.0):
     out = sum_h * params_scale
     if type(out) is not float:
         check_scalar(out)
+        check_inputs(params)
     # reverse sweep
     # return np.sum(h) * params["scale"]
     dsum_h = dout * params_scale
@@ -165,7 +171,7 @@ def grad_dict_params(params, x, dout=1.0):
     dmatmul_x = dh * (1.0 - h * h)
     dparams_W = matmul_adjoint_y(dmatmul_x, x, params_W)
     dparams = dparams + scatter_add(dparams_W, params, 'W')
-    return complete(dparams)
+    return like(dparams, params)
 """
 
 
@@ -205,7 +211,7 @@ def test_branch():
 
 def test_dict_argument():
     """Reads by key; the dict's adjoint holds the entries it received, and
-    complete() returns every key of the argument."""
+    like() returns a plain dict with every key of the argument."""
     d = srcad.grad(dict_params)
     assert_source(d, DICT_PARAMS)
     params = {"W": RNG.standard_normal((3, 2)), "scale": 0.7, "unused": np.ones(2)}

@@ -29,6 +29,7 @@ from srcad.rules.registry import key
 from srcad.runtime import UnsupportedArgumentError
 
 from rule_cases import CASES, name_of
+from rule_cases_scipy import CASES as SCIPY_CASES
 
 EPS = 1e-6      # relative step of the central differences
 RTOL = 1e-6
@@ -135,7 +136,7 @@ def test_rule_matches_finite_differences(case):
     before = copy.deepcopy(case.args)
     ans = case.call()
     g = cotangent(ans, zlib.crc32(case.id.encode()))
-    result = rule(g, ans, *case.args, **case.kwargs)
+    result = rule(g, ans, *case.rule_args(), **case.kwargs)
     assert _same(case.args, before), "the rule modified its inputs"
 
     n = outputs_of(rule)
@@ -180,10 +181,10 @@ def shipped_rules():
 
 
 def test_every_shipped_rule_has_a_case():
-    covered = {key(c.primitive) for c in CASES}
+    covered = {key(c.primitive) for c in CASES + SCIPY_CASES}
     missing = sorted(name_of(rule.srcad_primitives[0]) + f" ({k!r})"
                      for k, rule in shipped_rules().items() if k not in covered)
-    assert not missing, "rules without a case in rule_cases.py: " + ", ".join(missing)
+    assert not missing, "rules without a case in rule_cases(_scipy).py: " + ", ".join(missing)
 
 
 NONDIFFERENTIABLE_PRIMITIVES = [
@@ -433,12 +434,18 @@ def test_norm_has_zero_derivative_at_zero():
 
 # --- unsupported arguments fail loudly -------------------------------------------------
 
-@pytest.mark.parametrize("kwargs", [{"ord": 1}, {"ord": np.inf}, {"axis": 0}, {"ord": 2}],
-                         ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
-def test_norm_refuses_what_it_does_not_cover(kwargs):
-    x = np.array([[3.0, 4.0], [1.0, 2.0]])
-    with pytest.raises(UnsupportedArgumentError, match="Euclidean or Frobenius") as info:
-        grad_of(np.linalg.norm, x, **kwargs)
+def test_norm_ties_share_the_derivative_evenly():
+    """The inf-norm's largest |x| and the 1-norm's largest column sum, when tied,
+    split the cotangent like np.max (every ord is covered: tests/rule_cases.py)."""
+    np.testing.assert_allclose(grad_of(np.linalg.norm, np.array([3.0, -3.0, 1.0]), ord=np.inf),
+                               [0.5, -0.5, 0.0])
+    x = np.array([[1.0, -2.0], [2.0, 1.0]])         # both columns sum to 3
+    np.testing.assert_allclose(grad_of(np.linalg.norm, x, ord=1), np.sign(x) / 2)
+
+
+def test_norm_refuses_an_ord_numpy_has_no_vector_norm_for():
+    with pytest.raises(UnsupportedArgumentError) as info:
+        lookup(np.linalg.norm)(1.0, 2.0, np.array([3.0, 4.0]), ord="nuc", axis=0)
     assert isinstance(info.value, SrcadError) and isinstance(info.value, NotImplementedError)
 
 

@@ -11,13 +11,30 @@ Importing ``srcad.rules`` fills the tables:
   the conventions at non-differentiable points;
 - :mod:`srcad.rules.linalg`    ``np.linalg``;
 - :mod:`srcad.rules.helpers`   the runtime helpers generated code calls, so that
-  generated code can be differentiated again.
+  generated code can be differentiated again;
+- :mod:`srcad.rules.scipy_special`, :mod:`srcad.rules.scipy_stats`, :mod:`srcad.rules.scipy_integrate`,
+  :mod:`srcad.rules.scipy_other` (signal, linalg)  SciPy, an
+  optional dependency: registered only when ``scipy`` imports.
 """
 
+from srcad.rules import registry  # noqa: E402
 from srcad.rules.registry import (ADJOINTS, NONDIFFERENTIABLE, TANGENTS, VIEWS, adjoint,
                                   is_nondifferentiable, lookup, lookup_tangent, nondifferentiable,
                                   returns_view, tangent, views)
 from srcad.rules import operators, builtins, numpy, linalg, containers, helpers  # noqa: E402  (fill the tables)
+from srcad.rules import numpy_shapes, numpy_einsum, linalg_decomp  # noqa: E402,F401
+
+
+
+def _load_scipy_rules():
+    import importlib.util
+    if importlib.util.find_spec("scipy.special") is not None:
+        from srcad.rules import scipy_special, scipy_stats, scipy_other, scipy_integrate  # noqa: F401
+
+
+# SciPy is optional, and slow to import: its rules load at the first look-up
+# made once the user's code has imported it (registry.load_with)
+registry.load_with("scipy", _load_scipy_rules)
 
 __all__ = ["adjoint", "tangent", "nondifferentiable", "lookup", "lookup_tangent", "is_nondifferentiable",
            "views", "returns_view", "ADJOINTS", "TANGENTS", "NONDIFFERENTIABLE", "VIEWS"]

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
+from srcad.runtime import real_sign
 
 
 @adjoint(math.sin)
@@ -269,12 +270,12 @@ def erfc_tangent(x_dot, ans, x):
 
 @adjoint(abs, math.fabs)
 def builtin_abs(g, ans, x):
-    return g * np.sign(x)
+    return g * real_sign(x)           # refuses a Python complex: |z| is real, so nothing else would
 
 
 @tangent(abs, math.fabs)
 def builtin_abs_tangent(x_dot, ans, x):
-    return x_dot * np.sign(x)
+    return x_dot * real_sign(x)
 
 
 @adjoint(float)
@@ -285,6 +286,9 @@ def builtin_float(g, ans, x):
 @tangent(float)
 def builtin_float_tangent(x_dot, ans, x):
     return x_dot
+
+
+views(max, min, every_argument=True)     # one of the arguments itself
 
 
 @adjoint(max)

@@ -19,7 +19,7 @@ import builtins
 import numpy as np
 
 from srcad.rules.registry import adjoint, nondifferentiable, tangent
-from srcad.runtime import (Adjoints, broadcast_like, check_scalar, checked, complete, dict_values,
+from srcad.runtime import (Adjoints, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
                            matmul_adjoint_x, matmul_adjoint_y, norm_divisor, packed, prod_others,
@@ -273,6 +273,18 @@ def complete_tangent(cotangent_dot, ans, cotangent):
     return cotangent_dot
 
 
+@adjoint(like)
+def like_(g, ans, gradient, x):
+    # like() only changes structure and dtype: the cotangent goes back in the
+    # structure of the inner gradient; x is read for its structure only
+    return like(g, gradient), zeros_like(x)
+
+
+@tangent(like)
+def like_tangent(gradient_dot, x_dot, ans, gradient, x):
+    return like(gradient_dot, x), zeros_like(ans)
+
+
 @adjoint(dict_values)
 def dict_values_(g, ans, cotangent, d):
     return values_of(g, d), zeros_like(d)
@@ -303,4 +315,4 @@ def saved_entry_tangent(x_dot, index_dot, ans, x, index):
     return saved_entry(x_dot, index), None
 
 
-nondifferentiable(zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector)
+nondifferentiable(real_sign, zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector)

@@ -379,7 +379,9 @@ def where(g, ans, condition, x, y):
 
 @tangent(np.where)
 def where_tangent(condition_dot, x_dot, y_dot, ans, condition, x, y):
-    return None, np.where(condition, x_dot, 0.0), np.where(condition, 0.0, y_dot)
+    # the condition or the other branch may be larger than x (a scalar x_dot)
+    return (None, broadcast_like(np.where(condition, x_dot, 0.0), ans),
+            broadcast_like(np.where(condition, 0.0, y_dot), ans))
 
 
 @adjoint(np.clip)
@@ -391,9 +393,9 @@ def clip(g, ans, a, a_min=None, a_max=None):
 
 @tangent(np.clip)
 def clip_tangent(a_dot, a_min_dot, a_max_dot, ans, a, a_min=None, a_max=None):
-    return (a_dot * within(a, a_min, a_max),
-            None if a_min is None else a_min_dot * (a < a_min),
-            None if a_max is None else a_max_dot * (a > a_max))
+    return (broadcast_like(a_dot * within(a, a_min, a_max), ans),       # a bound may be larger
+            None if a_min is None else broadcast_like(a_min_dot * (a < a_min), ans),
+            None if a_max is None else broadcast_like(a_max_dot * (a > a_max), ans))
 
 
 @adjoint(np.ndarray.clip)
@@ -405,9 +407,9 @@ def ndarray_clip(g, ans, a, min=None, max=None):
 
 @tangent(np.ndarray.clip)
 def ndarray_clip_tangent(a_dot, min_dot, max_dot, ans, a, min=None, max=None):
-    return (a_dot * within(a, min, max),
-            None if min is None else min_dot * (a < min),
-            None if max is None else max_dot * (a > max))
+    return (broadcast_like(a_dot * within(a, min, max), ans),
+            None if min is None else broadcast_like(min_dot * (a < min), ans),
+            None if max is None else broadcast_like(max_dot * (a > max), ans))
 
 
 # --- reductions ------------------------------------------------------------------

@@ -56,6 +56,9 @@ NONDIFFERENTIABLE = {}
 #: to each rule with :func:`views`; the graph reads it to refuse writes that
 #: would reach the caller's data.
 VIEWS = set()
+#: primitives whose result may share memory with any of their arguments
+#: (``max(a, b)`` returns one of them)
+VIEWS_OF_ALL = set()
 
 
 def key(obj):
@@ -113,41 +116,80 @@ def nondifferentiable(*primitives):
     return primitives[0] if len(primitives) == 1 else primitives
 
 
-def views(*primitives):
-    """Declare that ``primitives`` may return a view of their first argument.
+def views(*primitives, every_argument=False):
+    """Declare that ``primitives`` may return a view of their first argument
+    (of any argument with ``every_argument``).
 
     ``views(np.reshape, np.ndarray.reshape)`` next to the reshape rule.
     """
     for primitive in primitives:
-        VIEWS.add(key(primitive))
+        (VIEWS_OF_ALL if every_argument else VIEWS).add(key(primitive))
     return primitives[0] if len(primitives) == 1 else primitives
+
+
+#: (module name, loader) of rule tables for an optional library, loaded the
+#: first time a look-up happens while that library is imported (see
+#: :func:`load_with`)
+_PENDING = []
+
+
+def load_with(module, loader):
+    """Run ``loader`` (which registers rules) once ``module`` is imported.
+
+    Importing SciPy costs seconds, so ``import srcad`` must not do it; but a
+    user whose function calls SciPy has imported it, so the first look-up
+    made while it is in ``sys.modules`` loads its rules.
+    """
+    _PENDING.append((module, loader))
+    load_pending()
+
+
+def load_pending():
+    """Load the pending tables whose library is imported by now (code that walks
+    every rule, like the tests and docs/rules.md, calls it first)."""
+    if not _PENDING:
+        return
+    import sys
+    for entry in list(_PENDING):
+        if entry[0] in sys.modules:
+            _PENDING.remove(entry)
+            entry[1]()
+
+
+def _table_get(table, primitive, default=None):
+    load_pending()
+    try:
+        k = key(primitive)
+        return table.get(k, default) if isinstance(table, dict) else (k in table)
+    except TypeError:
+        return default
 
 
 def returns_view(primitive):
     """True when ``primitive`` was declared with :func:`views`."""
+    return bool(_table_get(VIEWS, primitive, False))
+
+
+def returns_view_of_all(primitive):
+    """True when ``primitive`` was declared with ``views(..., every_argument=True)``."""
     try:
-        return key(primitive) in VIEWS
+        return key(primitive) in VIEWS_OF_ALL
     except TypeError:
         return False
 
 
 def lookup(primitive):
     """The reverse rule of ``primitive``, or None."""
-    try:
-        return ADJOINTS.get(key(primitive))
-    except TypeError:
-        return None
+    return _table_get(ADJOINTS, primitive)
 
 
 def lookup_tangent(primitive):
     """The forward rule of ``primitive``, or None."""
-    try:
-        return TANGENTS.get(key(primitive))
-    except TypeError:
-        return None
+    return _table_get(TANGENTS, primitive)
 
 
 def is_nondifferentiable(primitive):
+    load_pending()
     return key(primitive) in NONDIFFERENTIABLE
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -83,9 +84,11 @@ def _load_module(where: str):
 
 
 def _run_user_code(call, argument, where):
-    """Run the user's module; its own errors become a short traceback and status 1."""
+    """Run the user's code; its own errors become a short traceback and status 1.
+    What it prints goes to stderr, so ``srcad grad f.py:g > grad.py`` stays code."""
     try:
-        return call(argument)
+        with contextlib.redirect_stdout(sys.stderr):
+            return call(argument)
     except SrcadError:
         raise
     except ModuleNotFoundError as exc:

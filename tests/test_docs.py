@@ -87,3 +87,17 @@ def test_the_markers_are_found():
     """The pattern sees README's blocks of every kind (a test that cannot fail is a defect)."""
     kinds = [kind for _, kind, _ in blocks(ROOT / "README.md")]
     assert {"code", "output", "doctest"} <= set(kinds)
+
+
+def test_the_api_reference_names_every_public_name():
+    text = (ROOT / "docs" / "api.md").read_text()
+    missing = [name for name in srcad.__all__ if f"`{name}" not in text and f"`srcad.{name}" not in text]
+    assert not missing, f"docs/api.md does not describe {missing}"
+
+
+def test_the_translation_table_covers_jax_and_autograd():
+    text = (ROOT / "docs" / "coming-from-jax-autograd.md").read_text()
+    for name in ("jax.grad", "value_and_grad", "jacfwd", "jax.hessian", "jax.vjp", "jax.jvp",
+                 "custom_vjp", "stop_gradient", "has_aux", "argnum=", "elementwise_grad",
+                 "make_vjp", "@primitive", "defvjp"):
+        assert name in text, name

@@ -334,6 +334,8 @@ SCIPY = [
     ("scipy.stats.multivariate_normal.pdf", "stats.multivariate_normal.pdf(x, y, COV)", {"x": ("r", (3,)), "y": ("r", (3,))}),
     ("scipy.stats.multivariate_normal.logpdf", "stats.multivariate_normal.logpdf(x, y, COV)", {"x": ("r", (5, 3)), "y": ("r", (3,))}),
     ("scipy.stats.multivariate_normal.entropy", "stats.multivariate_normal.entropy(x, COV)", {"x": ("r", (3,))}),
+    ("scipy.stats.multivariate_normal.entropy", "stats.multivariate_normal.entropy(np.zeros(3), x @ x.T + np.eye(3))",
+     {"x": ("r", (3, 3))}),
     ("scipy.stats.dirichlet.pdf", "stats.dirichlet.pdf(SIMPLEX, x)", {"x": ("g1", (3,))}),
     ("scipy.stats.dirichlet.logpdf", "stats.dirichlet.logpdf(SIMPLEX, x)", {"x": ("g1", (3,))}),
     ("scipy.special.logsumexp", "special.logsumexp(x)", {"x": ("r", (3, 4))}),

@@ -475,7 +475,7 @@ class _DropDefaults(gast.NodeTransformer):
 def _defaults(func):
     import inspect
     try:
-        params = inspect.signature(func).parameters.values()
+        params = inspect.signature(func, follow_wrapped=False).parameters.values()  # what is called
     except (TypeError, ValueError):
         return {}
     return {p.name: p.default for p in params if p.default is not p.empty}

@@ -599,6 +599,7 @@ def _attach_rule(graph, node, forward=False):
     lookup = rules.lookup_tangent if forward else rules.lookup
     rule = lookup(node.primitive) if node.primitive is not None else None
     if rule is None and node.kind == "call" and _is_user_function(node.primitive):
+        _refuse_first_order_helper(graph, node)
         _attach_callee(graph, node)
         return
     if rule is None:
@@ -609,6 +610,8 @@ def _attach_rule(graph, node, forward=False):
                f"@srcad.adjoint({label}) over `def rule(g, ans, *args): return <gradient>`")
         library = (" (a function of an installed library: srcad reads only your code's source)"
                    if node.primitive is not None and is_library_function(node.primitive) else "")
+        if getattr(node.primitive, "srcad_opaque", False):
+            library = " (a helper of a derivative rule, which srcad does not differentiate again)"
         hint = (f"register one with {how}, or mark it non-differentiable with "
                 f"srcad.nondifferentiable(...) if its result carries no derivative")
         if node.primitive is None and node.kind == "call" and node.label.startswith("."):
@@ -649,6 +652,21 @@ def _attach_rule(graph, node, forward=False):
     node.rule, node.binding = tmpl, binding
 
 
+
+
+def _refuse_first_order_helper(graph, node):
+    """A helper of a NumPy rule's gradient that srcad does not differentiate
+    again (``srcad.rules._np_helpers.FIRST_ORDER``): refused at the gradient's
+    line, instead of reading srcad's own source."""
+    fn = getattr(node.primitive, "__func__", node.primitive)
+    if getattr(fn, "srcad_first_order", False):
+        raise graph.parsed.source.error(
+            UnknownPrimitiveError,
+            f"srcad does not take second derivatives through {fn.__name__} (part of the "
+            f"derivative of a NumPy function)", node.stmt.value,
+            hint="the first derivative works; for a second one, write this part with "
+                 "primitives srcad differentiates twice, or register rules for "
+                 f"srcad.rules._np_helpers.{fn.__name__}")
 
 
 def _is_user_function(obj):

@@ -128,6 +128,8 @@ def is_library_function(func):
     srcad's own runtime helpers are not library code: generated gradients call
     them, and higher derivatives read their source."""
     func = getattr(func, "__func__", func)
+    if getattr(func, "srcad_opaque", False):    # a helper of srcad's whose source is no model
+        return True
     module = getattr(func, "__module__", None) or ""
     top = module.partition(".")[0]
     if top == "srcad" or getattr(func, "srcad_mode", None) is not None \

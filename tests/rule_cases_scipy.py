@@ -197,12 +197,22 @@ def _signal_and_linalg_cases():
             if mode == "valid" and not (all(a >= b for a, b in zip(s1, s2))
                                         or all(a <= b for a, b in zip(s1, s2))):
                 continue                      # SciPy refuses such a valid convolution
-            case(signal.convolve, real(s1), real(s2), mode, diff=(0, 1),
-                 tag=f"{fmt(s1)}-{fmt(s2)}-{mode}", name="signal.convolve")
+            for prim in (signal.convolve, signal.correlate):
+                case(prim, real(s1), real(s2), mode, diff=(0, 1),
+                     tag=f"{fmt(s1)}-{fmt(s2)}-{mode}", name="signal." + prim.__name__)
     case(signal.convolve, real((6,)), real((3,)), diff=(0, 1), tag="direct", name="signal.convolve",
          method="direct")
     case(signal.convolve, real((6, 2)), real((3, 2)), diff=(0, 1), tag="fft", name="signal.convolve",
          mode="same", method="fft")
+    case(signal.correlate, real((3, 5)), real((2, 3)), diff=(0, 1), tag="fft", name="signal.correlate",
+         mode="same", method="fft")
+    case(signal.correlate, real((3,)), real((5,)), diff=(0, 1), tag="direct", name="signal.correlate",
+         mode="valid", method="direct")
+
+    from srcad.rules.scipy_other import full_cotangent
+    for sg, s1, s2 in [((3,), (4,), (2,)), ((4,), (4,), (2,)), ((2, 2), (3, 2), (2, 3)), ((5,), (4,), (2,))]:
+        case(full_cotangent, real(sg), real(s1), real(s2), tag=f"{fmt(sg)}-{fmt(s1)}-{fmt(s2)}",
+             name="scipy_other.full_cotangent")
 
     def triangular(n, lower):
         m = RNG.uniform(-0.5, 0.5, (n, n)) + 2.0 * np.eye(n)

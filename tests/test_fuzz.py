@@ -924,7 +924,7 @@ needs_hypothesis = pytest.mark.skipif(st is None, reason="hypothesis is not inst
 
 
 @needs_hypothesis
-@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(program=programs(helpers=False) if st else None,
        seed=st.integers(0, 2 ** 32 - 1) if st else None)
@@ -933,7 +933,7 @@ def test_random_programs_without_calls(fuzz_dir, program, seed):
 
 
 @needs_hypothesis
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+@settings(max_examples=20, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(program=programs(helpers=True) if st else None,
        seed=st.integers(0, 2 ** 32 - 1) if st else None)
@@ -953,38 +953,30 @@ def test_random_programs_with_helper_calls(fuzz_dir, program, seed):
 # the test xfail (not strict) when every failure it sees belongs to one of
 # these; benchmarks/fuzz_long.py reports them all.  The coordinator removes an
 # entry when its fix lands.  Besides the names in fuzz_families.STATEMENT_FAMILIES,
-# "hessian" covers failures of hvp/hessian (any family) and "structure" results
-# of another type than their input.  Reproducers (details: /work/findings/fuzz.md):
+# "hessian" covers failures of hvp/hessian (any family), "structure" results
+# of another type than their input, "augmented_scalar" refusals of ``+=``.  Fixed on main and removed: structure,
+# decorator (refused cleanly), alias and container_mutation (refused cleanly),
+# where, rebind, input_view_write.  Reproducers (F-numbers: /work/findings/fuzz.md):
 KNOWN_BROKEN = {
-    # a, b = b, a / for i in range(1): a = b * 1.0 / return a   -> value and gradient of the old a
+    # a, b = b, a / for i in range(1): a = b * 1.0 / return a   -> value and gradient of the old a (F1, F2)
     "swap",
-    # a = np.zeros(3); b = a; b[0] = x; return np.sum(a * a)     -> 0.0, expected 2 * x * 2
-    "alias",
-    # for i in range(1): y = x * 3.0 / return x * 2.0 (y: (2, 2)) -> gradient of y has x's shape
+    # for i in range(1): y = x * 3.0 / return x * 2.0 (y: (2, 3)) -> gradient of y has x's shape (F5)
     "param_reshape",
-    # t = (x,) + (y,); return t[0] * t[1]                        -> (5, 5) at (3, 5), expected (5, 3)
+    # t = (x,) + (y,); return t[0] * t[1]                        -> (5, 5) at (3, 5), expected (5, 3) (F6, F7)
     "concat",
-    # b = x * 1.0; L = [b]; L[0][0] = 0.0 -> refused; L.append(b); b[0] = 0.0; np.sum(L[0]) -> wrong
-    "container_mutation",
-    # d = {'k1': x * 2}; if x > 0.3: d['k1'] = 0.0 / return d['k1'] -> jvp KeyError; with an
-    # early return grad raises AttributeError in ast.unparse; hvp refuses restore_entry
+    # d = {'k1': x * 2}; if x >= 0.33: d['k1'] = 0.0 / return d['k1'] -> jvp KeyError; with an
+    # early return in a loop grad raises AttributeError in ast.unparse (F10, F11)
     "dict_overwrite",
-    # v = np.where(x > 100, np.ones(3), x); return v[0]           -> jvp IndexError
-    "where",
-    # @twice (functools.wraps) on h: silently unwrapped; without wraps: refused (**kwargs) or
-    # TypeError "forward_h0() missing 1 required positional argument"
-    "decorator",
-    # act = np.tanh; f(x) = act(x); grad(f); act = np.sin        -> still the derivative of tanh
-    "rebind",
-    # x = x * 2.0 (a new array) / v = x.T; v[0] = 1.0             -> falsely refused
-    "input_view_write",
-    # a = a * a / for i in range(1): a = a * 3.0; hvp(f)(2.0, 1.0) -> 24.0, expected 6.0
+    # l = []; for i in range(2): l.append(x * (i + 1)) / return sum(l) * x -> hvp refused (F13);
+    # also dict entries in loops (F12), np.where in a callee (F20), tuple + (F21), F23
     "hessian",
-    # hessian(lambda x, y: x * y, wrt=(0, 1))(1.0, 2.0) blocks are 0-d arrays, not floats
-    "structure",
+    # a = h(x); x += np.cos(a) with x a float -> refused "updates 'x' in place (an augmented
+    # assignment), but 'a' may share memory with it" (F26; any family: the base generator
+    # writes += on scalars)
+    "augmented_scalar",
 }
 
-PROGRAMS_PER_FAMILY = 6
+PROGRAMS_PER_FAMILY = 5
 
 
 def _known(program, exc):
@@ -992,6 +984,9 @@ def _known(program, exc):
     if exc.check.startswith(("hvp", "hessian")) and "hessian" in KNOWN_BROKEN:
         return True
     if exc.outcome == "wrong structure" and "structure" in KNOWN_BROKEN:
+        return True
+    if (exc.outcome == "refused" and "(an augmented assignment)" in exc.message
+            and "augmented_scalar" in KNOWN_BROKEN):
         return True
     return bool(program.features & KNOWN_BROKEN)
 
@@ -1006,7 +1001,7 @@ def test_family(fuzz_dir, family):
     hvp/hessian against finite differences, result structures, inputs
     unmodified, rebinding.  A refusal fails the test unless the family allows
     one (fuzz_families.REFUSAL_OK)."""
-    failures, compared = [], 0
+    failures, compared, refused = [], 0, 0
     for seed in range(PROGRAMS_PER_FAMILY):
         program = generate(RandomChoices(10_000 + seed), focus=family)
         module = load(fuzz_dir, program.text)
@@ -1016,7 +1011,9 @@ def test_family(fuzz_dir, family):
         except Skip:
             pass
         except Refused as exc:
-            if not _refusal_ok(program):
+            if _refusal_ok(program):
+                refused += 1
+            else:
                 failures.append((seed, program, exc))
         except Failure as exc:
             failures.append((seed, program, exc))
@@ -1025,7 +1022,7 @@ def test_family(fuzz_dir, family):
                                       for s, p, e in unknown)
     if failures:
         pytest.xfail("known broken: " + "; ".join(f"seed {s}: {e}" for s, _, e in failures)[:2000])
-    assert compared, "no program of this family was compared"
+    assert compared + refused, "no program of this family was compared (or cleanly refused)"
 
 
 def test_families_cover_their_constructs():

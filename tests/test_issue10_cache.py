@@ -84,6 +84,29 @@ def test_wraps_decorator_in_forward_mode_and_higher_order():
     assert srcad.grad(doubled_square).__wrapped__ is doubled_square
 
 
+def _triple_scale(fn):
+    @functools.wraps(fn)
+    def wrapper(x, scale=1.0):              # not the default of the wrapped function
+        return fn(x, scale=scale * 3.0)
+    return wrapper
+
+
+@_triple_scale
+def scaled_square(x, scale=3.0):
+    return scale * x * x
+
+
+def calls_scaled_square(x):
+    return scaled_square(x, scale=3.0)      # 9 x**2: the keyword must stay
+
+
+def test_keyword_equal_to_the_wrapped_default_is_kept():
+    assert calls_scaled_square(1.0) == 9.0
+    assert srcad.jvp(calls_scaled_square)(1.0, 1.0) == (9.0, 18.0)
+    assert srcad.grad(calls_scaled_square)(1.0) == 18.0
+    assert_close(srcad.hessian(calls_scaled_square)(1.0), 18.0)
+
+
 def test_wraps_decorator_with_star_args_is_refused_clearly():
     def passthrough(fn):
         @functools.wraps(fn)
@@ -387,6 +410,26 @@ def test_rebinding_a_closure_variable():
     assert_close(srcad.grad(f)(0.5), np.cos(0.5))
     assert_close(df(0.5), np.cos(0.5))
     assert_close(srcad.jvp(f)(0.5, 1.0)[1], np.cos(0.5))
+
+
+def test_rebinding_what_a_bound_method_calls():
+    def h(x):
+        return x * x
+
+    class M:
+        k = 2.0
+
+        def loss(self, x):
+            return h(x) * self.k
+
+    m = M()
+    d = srcad.grad(m.loss)
+    assert d(3.0) == 12.0
+
+    def h(x):                                 # noqa: F811 - rebinding the closure's h
+        return x * x * x
+
+    assert d(3.0) == 54.0 and srcad.grad(m.loss)(3.0) == 54.0
 
 
 def test_replacing_the_code_of_the_function():

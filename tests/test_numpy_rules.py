@@ -309,3 +309,47 @@ def svd_full_extra(a):
 def test_arguments_a_rule_does_not_cover_are_refused(f, x, what):
     with pytest.raises(UnsupportedArgumentError, match=what):
         srcad.grad(f)(x)
+
+
+@pytest.mark.slow
+def test_autograd_coverage_has_nothing_wrong_and_nothing_crashing():
+    """benchmarks/coverage_autograd.py: srcad is never wrong, never crashes, and
+    differentiates every NumPy entry of autograd's tested list in both modes."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).parent.parent / "benchmarks" / "coverage_autograd.py"
+    spec = importlib.util.spec_from_file_location("coverage_autograd", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = module.main()
+    assert not [r for r in results if {r[2], r[4]} & {"wrong", "crash"}]
+    assert not [r for r in results if not r[0].startswith("scipy") and (r[2], r[4]) != ("ok", "ok")]
+
+
+SECOND_ORDER = {"eigh", "eigh-values", "eigh-vectors", "slogdet", "eig-matrix_power", "rearrange", "sort",
+                "integer-cast", "batched-linalg"}
+
+
+@pytest.mark.parametrize("name, f, args, wrt", CASES, ids=[c[0] for c in CASES])
+def test_hvp_matches_finite_differences_of_the_gradient_or_is_refused_at_the_gradient(name, f, args, wrt):
+    """Second derivatives: through the helpers srcad can differentiate again they
+    match finite differences of the gradient; the others are refused cleanly,
+    at the line of the generated gradient, never by reading srcad's source."""
+    vs = [RNG.standard_normal(np.shape(args[i])) for i in wrt]
+    if name not in SECOND_ORDER:
+        with pytest.raises(srcad.UnknownPrimitiveError, match="second derivatives") as info:
+            srcad.hvp(f, wrt=wrt)(*args, *vs)
+        assert "_np_helpers.py" not in str(info.value).split("hint:")[0]
+        return
+    hv = srcad.hvp(f, wrt=wrt)(*args, *vs)
+    gradient = srcad.grad(f, wrt=wrt)
+    h = 1e-5
+
+    def at(step):
+        shifted = list(args)
+        for i, v in zip(wrt, vs):
+            shifted[i] = args[i] + step * v
+        return gradient(*shifted)
+    up, down = at(h), at(-h)
+    for k in range(len(wrt)):
+        assert_close(hv[k], (np.asarray(up[k]) - np.asarray(down[k])) / (2 * h), rtol=1e-4, atol=1e-5)

@@ -489,3 +489,30 @@ def test_odeint_refuses_tfirst():
     from srcad.runtime import UnsupportedArgumentError
     with pytest.raises(UnsupportedArgumentError, match="tfirst"):
         srcad.grad(f)(np.ones(2))
+
+
+def _hessian_by_differences(f, x):
+    gradient = srcad.grad(f)
+    columns = [numerical_grad(lambda v, k=k: np.ravel(gradient(v))[k], (x,), 0)
+               for k in range(np.size(x))]
+    return np.reshape(np.stack(columns), np.shape(x) + np.shape(x))
+
+
+def convolve_energy(x):
+    return np.sum(signal.convolve(x, x[::-1] * 0.5, mode="same") ** 2) + np.sum(signal.correlate(x, x))
+
+
+def sqrtm_energy(A):
+    return np.sum(linalg.sqrtm(A @ A.T + np.eye(2)) ** 2)
+
+
+@pytest.mark.parametrize("f, x", [(convolve_energy, RNG.standard_normal(4)),
+                                  (sqrtm_energy, RNG.standard_normal((2, 2)))],
+                         ids=["convolve", "sqrtm"])
+def test_second_derivatives_through_signal_and_linalg(f, x):
+    assert_close(srcad.hessian(f)(x), _hessian_by_differences(f, x), rtol=1e-5, atol=1e-7)
+
+
+def test_a_second_derivative_of_odeint_is_refused_not_guessed():
+    with pytest.raises(srcad.UnknownPrimitiveError, match="odeint_adjoint.*helper of a derivative rule"):
+        srcad.hessian(decay_loss, wrt=1)(np.array([1.0, 2.0]), 0.7, np.array([0.0, 1.0, 2.0, 3.0]))

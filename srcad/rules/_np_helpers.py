@@ -991,3 +991,22 @@ def concat_tangent(items_dot, items, maker):
     flat = [np.ravel(np.broadcast_to(np.asarray(d, dtype=float), np.shape(x)))
             for d, x in zip(items_dot, items) if not isinstance(x, str)]
     return np.concatenate([[0.0]] + flat)[index]
+
+
+# --- helpers srcad does not differentiate again --------------------------------------------
+# A gradient calls these helpers; a second derivative (srcad.hessian, grad of grad)
+# would have to differentiate their code, which uses what srcad refuses (loops over
+# pieces, bincount, in-place writes).  They are marked, and the graph refuses them at
+# the line of the gradient that calls them instead of reading their source.  Helpers
+# left out of this list (eigh, eig, slogdet, matrix_power, norm, sort, the gathers)
+# differentiate again, checked against finite differences in tests/test_numpy_rules.py.
+
+FIRST_ORDER = [einsum_adjoint, einsum_tangent, einsum_operand_adjoint, tensordot_adjoint,
+               svd_adjoint, svd_tangent, qr_adjoint, qr_tangent, pinv_adjoint, pinv_tangent,
+               lstsq_adjoint, lstsq_tangent, unsplit, as_tangent, unatleast, unappend,
+               uncolumn_stack, select_adjoint, select_share, select_tangent, select_default_tangent,
+               cumprod_adjoint, cumprod_tangent, average_weights, unbroadcast_weights, reshape_weights,
+               convolve_adjoint, unmeshgrid, diff_adjoint, diff_tangent, gradient_adjoint,
+               kron_adjoint, cross_adjoint, concat_adjoint, concat_tangent, sinc_derivative]
+for _helper in FIRST_ORDER:
+    _helper.srcad_first_order = True

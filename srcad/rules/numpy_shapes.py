@@ -191,7 +191,7 @@ def rollaxis_tangent(a_dot, ans, a, axis, start=0):
     return np.rollaxis(a_dot, axis, start)
 
 
-views(np.atleast_1d, np.atleast_2d, np.atleast_3d)
+views(np.atleast_1d, np.atleast_2d, np.atleast_3d, every_argument=True)   # atleast_1d(x, y): each
 
 
 @adjoint(np.atleast_1d)

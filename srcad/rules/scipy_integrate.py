@@ -146,6 +146,12 @@ def odeint_tangent_args(args_dot, ans, func, y0, t, args=(), rtol=None, atol=Non
     return _tangent_solve(func, ans, t, args, np.zeros(np.size(y0)), tuple(args_dot), rtol, atol)
 
 
+# The helpers solve ODEs with closures: srcad does not differentiate through them (a
+# second derivative of odeint is refused at the call of the helper, not guessed).
+for _helper in (odeint_adjoint, odeint_tangent_y0, odeint_tangent_t, odeint_tangent_args):
+    _helper.srcad_opaque = True
+
+
 @adjoint(integrate.odeint)
 def odeint(g, ans, func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None, mu=None,
            rtol=None, atol=None, tcrit=None, h0=0.0, hmax=0.0, hmin=0.0, ixpr=0, mxstep=0,

@@ -1,4 +1,4 @@
-"""Reverse and forward rules of ``scipy.signal.convolve`` and of ``scipy.linalg``'s
+"""Reverse and forward rules of ``scipy.signal.convolve`` and ``correlate`` and of ``scipy.linalg``'s
 ``solve_triangular``, ``cho_solve``, ``sqrtm`` and ``solve_sylvester``
 (registered only when SciPy imports).
 
@@ -15,19 +15,30 @@ import numpy as np
 from scipy import linalg, signal
 
 from srcad.rules.registry import adjoint, tangent
+from srcad.runtime import zeros_like
 
 
 # --- helpers the rules call ----------------------------------------------------------
 
-def full_cotangent(g, in1, in2):
-    """``g``, the cotangent of one mode's window of the full convolution of
+def _window(full, shape):
+    """Where a window of ``shape`` sits, centred, in an array of shape ``full``."""
+    return tuple(slice((n - m) // 2, (n - m) // 2 + m) for n, m in zip(full, shape))
+
+
+def full_cotangent(cotangent, in1, in2):
+    """``cotangent``, that of one mode's window of the full convolution of
     ``in1`` and ``in2``, placed in a zero array of the full shape (SciPy centres
-    the ``same`` and ``valid`` windows in the full result)."""
+    the ``same`` and ``valid`` windows in the full result).  Linear in
+    ``cotangent``, with rules of its own so gradients can be differentiated again."""
     full = tuple(n1 + n2 - 1 for n1, n2 in zip(np.shape(in1), np.shape(in2)))
-    out = np.zeros(full, dtype=np.result_type(g, in1, in2, float))
-    window = tuple(slice((n - m) // 2, (n - m) // 2 + m) for n, m in zip(full, np.shape(g)))
-    out[window] = g
+    out = np.zeros(full, dtype=np.result_type(cotangent, in1, in2, float))
+    out[_window(full, np.shape(cotangent))] = cotangent
     return out
+
+
+def window_of(full, like):
+    """The centred window of ``full`` shaped like ``like``: the adjoint of :func:`full_cotangent`."""
+    return np.array(full[_window(np.shape(full), np.shape(like))])
 
 
 def as_columns(v, b):
@@ -73,6 +84,17 @@ def cho_factor_tangent(c_dot, c_and_lower):
     return part + part.T
 
 
+@adjoint(full_cotangent)
+def full_cotangent_rule(g, ans, cotangent, in1, in2):
+    """Linear in the cotangent; in1 and in2 give only the shape."""
+    return window_of(g, cotangent), zeros_like(in1), zeros_like(in2)
+
+
+@tangent(full_cotangent)
+def full_cotangent_tangent(cotangent_dot, in1_dot, in2_dot, ans, cotangent, in1, in2):
+    return full_cotangent(cotangent_dot, in1, in2), zeros_like(ans), zeros_like(ans)
+
+
 # --- scipy.signal ------------------------------------------------------------------------
 
 @adjoint(signal.convolve)
@@ -87,6 +109,26 @@ def convolve(g, ans, in1, in2, mode="full", method="auto"):
 def convolve_tangent(in1_dot, in2_dot, ans, in1, in2, mode="full", method="auto"):
     return (signal.convolve(in1_dot, in2, mode=mode, method=method),
             signal.convolve(in1, in2_dot, mode=mode, method=method))
+
+
+def flipped(a):
+    """``a`` reversed along every axis: correlate(x, k) = convolve(x, flipped(k)) for real k."""
+    return np.flip(a, axis=tuple(range(np.ndim(a))))
+
+
+@adjoint(signal.correlate)
+def correlate(g, ans, in1, in2, mode="full", method="auto"):
+    """correlate(in1, in2) = convolve(in1, flipped(in2)): the convolution's gradients,
+    the second one flipped back."""
+    full = full_cotangent(g, in1, in2)
+    return (signal.correlate(full, flipped(in2), mode="valid", method=method),
+            flipped(signal.correlate(full, in1, mode="valid", method=method)))
+
+
+@tangent(signal.correlate)
+def correlate_tangent(in1_dot, in2_dot, ans, in1, in2, mode="full", method="auto"):
+    return (signal.correlate(in1_dot, in2, mode=mode, method=method),
+            signal.correlate(in1, in2_dot, mode=mode, method=method))
 
 
 # --- scipy.linalg ------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveErro
 from srcad.normalize import param_names
 from srcad.parse import is_library_function
 from srcad.rules.template import clone, template
+from srcad.sequences import mark_sequence_ops
 from srcad.trees import name_nodes, stored
 from srcad.runtime import check_inputs, check_scalar, identity, like, list_append, setitem
 
@@ -54,6 +55,8 @@ ATTRIBUTE_PRIMITIVES = {"T": np.transpose, "real": np.real}
 ELEMENTWISE = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
                operator.neg, operator.pos, operator.mod, identity}
 SCALAR_RESULTS = {len, float, abs}
+#: global objects whose ``obj[i]`` is a lookup (an element), not a computation
+CONTAINER_TYPES = (np.ndarray, list, tuple, dict, str, bytes, range, type(None))
 #: methods of a local that arrays lack, read as the dict's (``d.get(k)``)
 DICT_METHODS = {"get", "keys", "values", "items"}
 #: their primitives: reading a value through one marks it as a dict
@@ -301,6 +304,8 @@ class GraphBuilder:
     def build(self, wrt):
         self.nodes, self.output = [], None
         body = self.items(self.fdef.body)
+        mark_sequence_ops(self.nodes, self.fdef,     # tuple + tuple concatenates
+                          generated=getattr(self.parsed.func, "srcad_mode", None) is not None)
         graph = Graph(self.parsed, self.fdef, self.nodes, self.output, wrt)
         graph.body = body
         return graph
@@ -361,6 +366,10 @@ class GraphBuilder:
             concat = self._index_concatenation(e)
             if concat is not None:
                 return concat
+            if not _is_local(e.value):
+                helper = self._indexing_helper(e)
+                if helper is not None:
+                    return helper
             return "op", operator.getitem, [e.value, IndexAtom(e.slice)], {}, "getitem"
         if isinstance(e, gast.Attribute):
             return self._attribute(e)
@@ -384,6 +393,20 @@ class GraphBuilder:
         if prim is None or any(isinstance(i, gast.Slice) for i in items):
             return None
         return "call", prim, items, {}, f"{gast_text(e.value)}[...]"
+
+    def _indexing_helper(self, e):
+        """``np.mgrid[0:3]``, ``np.r_[0:3, x]``, ``obj[x]`` on a global object
+        that is not a container: its ``__getitem__`` computes from the index
+        rather than looking an element up, so it must not become a constant.
+        It is a call without a rule, refused when its items depend on ``wrt``
+        (``np.s_[...]`` of constants stays a constant)."""
+        obj = self._resolve(e.value)
+        if obj is None or isinstance(obj, CONTAINER_TYPES):
+            return None
+        items = list(e.slice.elts) if isinstance(e.slice, gast.Tuple) else [e.slice]
+        parts = [p for i in items for p in ((i.lower, i.upper, i.step) if isinstance(i, gast.Slice) else (i,))
+                 if p is not None]
+        return "call", None, parts, {}, f"{gast_text(e.value)}[...]"
 
     def _attribute(self, e):
         if e.attr in CONSTANT_ATTRIBUTES:

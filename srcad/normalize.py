@@ -467,6 +467,7 @@ class Normalizer:
         if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
             # a, b = b, a: evaluate every right-hand side before binding any name
             atoms = [self.atom(e) for e in value.elts]
+            atoms = self._protect_swapped(target.elts, atoms)
             for elt, atom in zip(target.elts, atoms):
                 self._assign(elt, atom)
             return
@@ -475,6 +476,24 @@ class Normalizer:
             index = gast.Constant(value=i, kind=None)
             item = gast.Subscript(value=whole, slice=index, ctx=gast.Load())
             self._assign(elt, gast.copy_location(item, value))
+
+    def _protect_swapped(self, targets, atoms):
+        """Copy the atoms an earlier target of the same unpacking overwrites.
+
+        ``a, b = b, a`` binds ``a`` before it reads ``a`` for ``b``.  Names
+        reassigned in straight-line code get a new version, so the old value
+        survives under its old name; but a name also assigned in a loop or a
+        branch keeps one name (``in_compound``), and ``a = b; b = a`` would
+        read the new ``a``.  Such an atom is first copied (``a_old = a``).
+        """
+        out, written = [], set()
+        for target, atom in zip(targets, atoms):
+            if isinstance(atom, gast.Name) and atom.id in written:
+                atom = self._assign_new_rhs(f"{atom.id}_old", atom)
+            out.append(atom)
+            written |= {n.id for n in gast.walk(target) if isinstance(n, gast.Name)
+                        and isinstance(n.ctx, gast.Store) and n.id in self.in_compound}
+        return out
 
     def _refuse_target(self, target):
         what = {gast.Subscript: "an assignment into an element or slice",

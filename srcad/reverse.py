@@ -139,6 +139,7 @@ class ReverseGenerator:
         self.refs = References(graph.parsed.namespace, self.names, assigned_names(graph.fdef))
         self._adjoints = {}
         self.defined = set()
+        self._argument = {}               # reassigned parameter -> the name of its argument
         self._trial = 0                   # > 0 while a loop's fixpoint trial runs (discarded code)
         self._loop_fixpoints = {}         # (loop, adjoints defined on entry) -> adjoints the loop needs
         self._loop_exits = {}             # (loop, adjoints defined on entry) -> adjoints defined after it
@@ -170,6 +171,7 @@ class ReverseGenerator:
         self._check_output(output)
         out_name = output.id if _is_local(output) else None
         self.initial = _initial_defs(graph)
+        optimize.mark_may_raise(graph)           # dead code that may raise is kept
         forward = self.forward_items(graph.body)
         if self.mode in ("grad", "value_and_grad") and out_name is not None \
                 and not getattr(graph, "scalar_output_proven", False):
@@ -200,11 +202,28 @@ class ReverseGenerator:
             reverse += self.reverse_items(graph.body)
         else:
             reverse = []
+        setup, forward, reverse = self.resolve_saves(forward, reverse)
+        early = self._early_zeros(forward)
         grads = [self.gradient(w, boundary=self.mode != "split") for w in graph.wrt]
         result = grads[0] if len(grads) == 1 and not graph.wrt_is_tuple else \
             gast.Tuple(elts=grads, ctx=gast.Load())
-        setup, forward, reverse = self.resolve_saves(forward, reverse)
-        return setup, forward, reverse, result, seed
+        return early + setup, forward, reverse, result, seed
+
+    def _early_zeros(self, forward):
+        """``y_arg = y`` before the forward sweep, for a ``wrt`` parameter that
+        the function reassigns (in a loop or a branch: names reassigned in
+        straight-line code get versions).  At the end of the reverse sweep
+        ``y`` holds its original value only where the reverse restores it (it
+        does not where nothing reads it, as in ``for ...: y = 0.0``); the gradient returned
+        (``zeros_like(y)``, ``like(dy, y)``) must have the shape and structure
+        of the argument, not of the value ``y`` was given later."""
+        reassigned = _stored(forward) - self.restored     # restored: y is the argument again
+        params = [w for w in dict.fromkeys(self.graph.wrt) if w in reassigned]
+        if not params:
+            return []
+        self._argument = {w: self.names.fresh(f"{w}_arg") for w in params}
+        stmts = [Comment(f"{', '.join(params)} reassigned below: the argument, for the gradient's shape")]
+        return stmts + [assign(self._argument[w], name(w)) for w in params]
 
     def generate_split(self):
         """Two functions for a callee: ``forward_h(*args) -> (value, saved)`` and
@@ -311,14 +330,15 @@ class ReverseGenerator:
         ``like(dx, x)``: the argument's structure and dtype (lists as lists,
         every key of a dict, float32 kept), except where shape classes prove
         ``x`` a scalar, whose gradient already is a float."""
+        argument = name(self._argument.get(param, param))     # (reassigned: _early_zeros)
         if param in self.defined:
             grad = name(self.adjoint(param))
             if not boundary and _may_be_keyed(self.graph, param):  # a dict's adjoint: every key
                 return call(self.ref(complete, "complete"), grad)
         else:
-            grad = call(self.ref(zeros_like, "zeros_like"), name(param))
+            grad = call(self.ref(zeros_like, "zeros_like"), argument)
         if boundary and self.graph.shape_class.get(param) != SCALAR:
-            return call(self.ref(like, "like"), grad, name(param))
+            return call(self.ref(like, "like"), grad, argument)
         return grad
 
     # -- the forward sweep -------------------------------------------------------

@@ -8,7 +8,7 @@ for values a loop overwrites).
 
 import numpy as np
 
-from srcad.errors import SrcadError
+from srcad.errors import NonDifferentiableError, SrcadError
 
 
 def identity(x):
@@ -132,6 +132,8 @@ def unbroadcast(g, x):
             return g
     except AttributeError:
         if isinstance(x, (list, tuple)):  # the adjoints of a list add elementwise
+            if isinstance(g, tuple) and len(g) != len(x):
+                raise _concatenated(x, g)
             return g
         shape = np.shape(x)
         if np.shape(g) == shape:
@@ -146,6 +148,18 @@ def unbroadcast(g, x):
     if g.shape != shape:          # x was a smaller-rank scalar shape, e.g. ()
         g = g.reshape(shape)
     return g
+
+
+def _concatenated(x, g):
+    """The error for an adjoint longer than the sequence it belongs to: a ``+``
+    or ``*`` that concatenated or repeated sequences srcad could not tell were
+    sequences (parameters), differentiated as elementwise arithmetic."""
+    return NonDifferentiableError(
+        f"an adjoint of length {len(g)} reached a sequence of length {len(x)}: a `+` or `*` "
+        "concatenated or repeated tuples or lists that srcad took for arrays (their type is "
+        "known only when the function runs)",
+        hint="build the sequence inside the function (list(xs) + list(ys), or a literal), "
+             "or use np.concatenate for arrays")
 
 
 def repeat_to(g, x, axis=None, keepdims=False):
@@ -723,3 +737,110 @@ def cholesky_tangent(t, L, upper=False):
     sym = lower + np.swapaxes(np.tril(t, -1), -1, -2)
     inner = np.linalg.solve(L, np.swapaxes(np.linalg.solve(L, sym), -1, -2))   # L^-1 dA L^-T
     return L @ (np.tril(inner) * (1.0 - 0.5 * np.eye(n)))
+
+
+# --- tuple and list concatenation (x + y) and repetition (x * n) ----------------------
+# The graph gives `+` and `*` these primitives where an operand is known to be a tuple
+# or list (srcad/sequences.py); each still decides at run time, as Python does, whether
+# it concatenates (two sequences; an Adjoints adds elementwise) or is NumPy's
+# elementwise operation (a list and an array), so a wrong guess cannot give a wrong
+# derivative.  The forward sweep keeps the user's `x + y`.
+
+def _is_sequence(x):
+    return isinstance(x, (list, tuple)) and not isinstance(x, Adjoints)
+
+
+def concatenates(x, y):
+    """True when ``x + y`` is Python's concatenation of two sequences."""
+    return _is_sequence(x) and _is_sequence(y)
+
+
+def repeats(x, n):
+    """True when ``x * n`` is Python's repetition of a sequence by an integer."""
+    return _is_sequence(x) and isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+
+
+def seq_add(x, y):
+    """``x + y`` where ``x`` or ``y`` is a tuple or list."""
+    return x + y
+
+
+def seq_mul(x, y):
+    """``x * y`` where ``x`` or ``y`` is a tuple or list."""
+    return x * y
+
+
+def _elementwise_adjoint(g, x):
+    """``unbroadcast(g, x)``, and for a list or tuple operand of NumPy's
+    elementwise operation, split back into one adjoint per element."""
+    if _is_sequence(x):
+        return unarray(unbroadcast(g, np.broadcast_to(0.0, np.shape(x))), x)
+    return unbroadcast(g, x)
+
+
+def concat_adjoint_x(g, x, y):
+    """The adjoint of ``x`` in ``x + y``: the first ``len(x)`` adjoints of a
+    concatenation, else the elementwise rule's ``unbroadcast(g, x)``."""
+    if concatenates(x, y):
+        return Adjoints(tuple.__getitem__(g, slice(0, len(x))))
+    return _elementwise_adjoint(g, x)
+
+
+def concat_adjoint_y(g, x, y):
+    """The adjoint of ``y`` in ``x + y`` (the adjoints after the first ``len(x)``)."""
+    if concatenates(x, y):
+        return Adjoints(tuple.__getitem__(g, slice(len(x), None)))
+    return _elementwise_adjoint(g, y)
+
+
+def _values(t):
+    """A tangent as NumPy sees it in an elementwise operation (a list's tangent
+    is an Adjoints tuple)."""
+    return np.asarray(t, dtype=float) if isinstance(t, (list, tuple)) else t
+
+
+def concat_tangent_x(x_dot, x, y):
+    """The contribution of ``x_dot`` to the tangent of ``x + y``: ``x_dot``
+    then zeros for ``y`` (contributions add elementwise, as Adjoints)."""
+    if concatenates(x, y):
+        return Adjoints((*x_dot, *zeros_like(y)))
+    return broadcast_like(_values(x_dot), x + y)
+
+
+def concat_tangent_y(y_dot, x, y):
+    """The contribution of ``y_dot`` to the tangent of ``x + y``."""
+    if concatenates(x, y):
+        return Adjoints((*zeros_like(x), *y_dot))
+    return broadcast_like(_values(y_dot), x + y)
+
+
+def repeat_adjoint(g, x, n):
+    """The adjoint of ``x`` in ``x * n`` (or ``n * x``): the adjoints of the
+    ``n`` copies of a sequence, summed; zero for the integer ``n`` of a
+    repetition; else the elementwise rule's ``unbroadcast(g * n, x)``."""
+    if repeats(x, n):
+        m, total = len(x), zeros_like(x)
+        for k in range(int(n)):
+            total = total + Adjoints(tuple.__getitem__(g, slice(k * m, (k + 1) * m)))
+        return total
+    if repeats(n, x):
+        return zeros_like(x)
+    return _elementwise_adjoint(g * np.asarray(n) if _is_sequence(n) else g * n, x)
+
+
+def repeat_tangent(x_dot, x, n):
+    """The contribution of ``x_dot`` to the tangent of ``x * n`` (or ``n * x``)."""
+    if repeats(x, n):
+        return Adjoints(tuple(x_dot) * int(n))
+    if repeats(n, x):
+        return zeros_like(n * x)
+    return broadcast_like(_values(x_dot) * n, x * n)
+
+
+def unlist(g, iterable):
+    """Adjoint of ``list(iterable)`` or ``tuple(iterable)``: one adjoint per
+    element, gathered back into an array when ``iterable`` was one (its rows)."""
+    if isinstance(iterable, (list, tuple)):
+        return Adjoints(g)
+    rows = [np.broadcast_to(gi, np.shape(xi)) for gi, xi in zip(g, iterable)]
+    return np.reshape(np.array(rows, dtype=float), np.shape(iterable))

@@ -863,6 +863,29 @@ case(np.linalg.solve, well_conditioned((2, 2, 3, 3)), real((2, 2, 3, 1)), diff=(
 case(np.linalg.solve, well_conditioned((2, 1, 3, 3)), real((4, 3, 2)), diff=(0, 1), tag="(2,1,3,3)-(4,3,2)")
 
 
+# tuple/list `+` and `*` (srcad/sequences.py): concatenation, repetition, and the
+# elementwise operation NumPy makes of a list and an array
+case(rt.seq_add, (real(None), real((2,))), (real(()),), diff=(0, 1), tag="tuples")
+case(rt.seq_add, [real(None), real(None)], real((2,)), diff=(0, 1), tag="list-array")
+case(rt.seq_mul, (real(None), real((2,))), 2, tag="tuple*2")
+case(rt.seq_mul, 3, [real(None), real(None)], diff=(1,), tag="3*list")
+case(rt.seq_mul, [real(None), real(None)], real((3, 2)), diff=(0, 1), tag="list-array")
+case(builtins.list, (real(None), real((2,))), tag="tuple")
+case(builtins.tuple, real((2, 3)), tag="rows")
+case(rt.concat_adjoint_x, rt.Adjoints((real(None), real((2,)), real(None))), (1.0,), (np.ones(2), 2.0),
+     tag="tuples")
+case(rt.concat_adjoint_y, rt.Adjoints((real(None), real((2,)), real(None))), (1.0,), (np.ones(2), 2.0),
+     tag="tuples")
+case(rt.concat_adjoint_x, real((2,)), [1.0, 2.0], np.ones(2), tag="list-array")
+case(rt.concat_tangent_x, (real(None),), (1.0,), (1.0, np.ones(2)), tag="tuples")
+case(rt.concat_tangent_y, (real(None), real((2,))), (1.0,), (1.0, np.ones(2)), tag="tuples")
+case(rt.repeat_adjoint, rt.Adjoints((real(None), real((2,)), real(None), real((2,)))),
+     (1.0, np.ones(2)), 2, tag="tuple*2")
+case(rt.repeat_adjoint, real((3, 2)), [1.0, 2.0], real((3, 2)), diff=(0, 2), tag="list-array")
+case(rt.repeat_tangent, (real(None), real((2,))), (1.0, np.ones(2)), 3, tag="tuple*3")
+case(rt.unlist, rt.Adjoints((real((3,)), real((3,)))), np.ones((2, 3)), tag="rows")
+case(rt.unlist, rt.Adjoints((real((3,)), real(None))), (np.ones(3), 1.0), tag="tuple")
+
 def _check_unique_ids():
     seen = {}
     for c in CASES:

@@ -300,3 +300,256 @@ def test_an_argument_that_may_still_be_written_is_refused():
     with pytest.raises(srcad.NonDifferentiableError) as info:
         srcad.grad(argument_kept_on_one_path)
     assert "argument 'x'" in str(info.value)
+
+
+# -- item 13: writes through a view of an argument are refused, in every mode -------
+
+def _write_through(make):
+    def f(x):
+        y = make(x)
+        y[0] = 0.0
+        return np.sum(x * x)
+    return f
+
+
+def via_asarray(x):
+    y = np.asarray(x)
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_squeeze(x):
+    y = x.squeeze()
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_moveaxis(x):
+    y = np.moveaxis(x, 0, -1)
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_flip(x):
+    y = np.flip(x)
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_ellipsis(x):
+    y = x[...]
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_T(x):
+    y = x.T
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_ravel(x):
+    y = np.ravel(x)
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_reshape(x):
+    y = x.reshape(3)
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_flat(x):
+    y = x.flat
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_array_without_copy(x):
+    y = np.array(x, copy=False)
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_stop_gradient(x):
+    y = srcad.stop_gradient(x) if hasattr(srcad, "stop_gradient") else np.asarray(x)
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_a_chain(x):
+    y = np.expand_dims(x, 0)
+    z = np.swapaxes(y, 0, 1)
+    w = z[1:]
+    w[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_a_loop(x):
+    for i in range(2):
+        row = x[i:]
+        row[0] = 0.0
+    return np.sum(x * x)
+
+
+def via_a_list(x):
+    L = [x, x * 2.0]
+    e = L[0]
+    e[0] = 0.0
+    return np.sum(x * x)
+
+
+def identity_helper(a):
+    return a
+
+
+def via_a_callee(x):
+    y = identity_helper(x)
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def writes_its_parameter(b, v):
+    b[0] = v
+    return np.sum(b * b)
+
+
+def via_a_writing_callee(x):
+    return writes_its_parameter(x, 2.0 * x[1])
+
+
+VIEWS_OF_X = [via_asarray, via_squeeze, via_moveaxis, via_flip, via_ellipsis, via_T, via_ravel,
+              via_reshape, via_flat, via_array_without_copy, via_stop_gradient, via_a_chain,
+              via_a_loop, via_a_list, via_a_callee, via_a_writing_callee]
+
+
+@pytest.mark.parametrize("f", VIEWS_OF_X, ids=[f.__name__ for f in VIEWS_OF_X])
+@pytest.mark.parametrize("mode", ["grad", "jvp", "hessian"])
+def test_a_write_through_a_view_of_an_argument_is_refused(f, mode):
+    x = np.array([1.0, 2.0, 3.0])
+    before = x.copy()
+    with pytest.raises(srcad.NonDifferentiableError) as info:
+        d = getattr(srcad, mode)(f)
+        d(x, np.ones(3)) if mode == "jvp" else d(x)
+    np.testing.assert_array_equal(x, before)
+    assert "the caller's data must not change" in str(info.value)
+    assert "^" in str(info.value)
+
+
+def _arrays(value):
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _arrays(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _arrays(v)
+
+
+def test_every_rule_that_returns_a_view_declares_it():
+    """Run every case of the rule table: a result that shares memory with an
+    argument (or is a mutable argument itself) must come from a primitive
+    declared with ``views(...)``, or a write to it would reach that argument."""
+    from rule_cases import CASES, name_of
+    registry = srcad.rules.registry
+    undeclared = set()
+    for case in CASES:
+        if registry.returns_view(case.primitive) or registry.returns_view_of_all(case.primitive):
+            continue
+        out = case.call()
+        inputs = list(case.args) + list(case.kwargs.values())
+        same = any(out is a for a in inputs if isinstance(a, (np.ndarray, list, dict)))
+        shared = any(np.shares_memory(o, a) for o in _arrays(out) for a in _arrays(inputs))
+        if same or shared:
+            undeclared.add(name_of(case.primitive))
+    assert not undeclared, f"views not declared with views(...): {sorted(undeclared)}"
+
+
+def test_views_without_rules_are_declared_too():
+    registry = srcad.rules.registry
+    for f in (np.atleast_1d, np.atleast_2d, np.diagonal, np.ndarray.view, np.flipud, np.rot90,
+              np.split, np.asanyarray, np.ascontiguousarray, np.imag):
+        assert registry.returns_view(f), f
+    assert registry.returns_view_of_all(np.broadcast_arrays)
+    assert registry.returns_view_of_all(max)
+
+
+# -- item 9: np.r_ and np.c_ are concatenations; other indexing helpers are not constants --
+
+def r_of_arrays(x):
+    return np.sum(np.r_[x, 2.0 * x] ** 2 * np.arange(6.0))
+
+
+def r_of_mixed(x):
+    y = np.r_[x, 2.0, x[0]]
+    return np.sum(y * np.arange(5.0) * y)
+
+
+def c_of_columns(x):
+    M = np.c_[x, x ** 2]
+    return np.sum(M * np.arange(6.0).reshape(3, 2))
+
+
+def r_in_a_loop(x):
+    acc = x[:1]
+    for i in range(2):
+        acc = np.r_[acc, x[i] * acc[-1]]
+    return np.sum(acc ** 2)
+
+
+def s_is_an_index(x):
+    y = x[np.s_[1:]]
+    return np.sum(y * y)
+
+
+INDEXING = [r_of_arrays, r_of_mixed, c_of_columns, r_in_a_loop, s_is_an_index]
+
+
+@pytest.mark.parametrize("f", INDEXING, ids=[f.__name__ for f in INDEXING])
+def test_indexing_helpers_match_finite_differences(f):
+    x = np.array([0.7, -1.3, 2.1])
+    check_case(f, (x,), (0,))
+    t = np.array([0.3, 1.0, -0.5])
+    _, tangent = srcad.jvp(f)(x, t)
+    assert_close(tangent, np.sum(numerical_grad(f, (x,), 0) * t), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.xfail(reason="main's np.r_ adjoint uses np.bincount, which has no forward rule", strict=True)
+def test_hessian_through_np_r_():
+    """f = sum(r_[x, 2x]^2 * w) has the exact Hessian diag(2 w1 + 8 w2)."""
+    H = srcad.hessian(r_of_arrays)(np.array([0.7, -1.3, 2.1]))
+    w = np.arange(6.0)
+    assert_close(H, np.diag(2 * w[:3] + 8 * w[3:]))
+
+
+class Squares:
+    def __getitem__(self, x):
+        return x * x
+
+
+SQUARES = Squares()
+
+
+def r_with_a_range(x):
+    return np.sum(np.r_[0:3, x] * x[0])
+
+
+def mgrid_of_x(x):
+    return np.sum(np.mgrid[0.0:1.0:3j] * x)   # inactive items: a constant, fine
+
+
+def custom_getitem(x):
+    return SQUARES[x[0]] + x[1]
+
+
+@pytest.mark.parametrize("f", [r_with_a_range, custom_getitem])
+def test_other_indexing_helpers_of_active_values_are_refused(f):
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f)(np.array([0.7, -1.3, 2.1]))
+    assert "[...]" in str(info.value) and "^" in str(info.value)
+
+
+def test_an_indexing_helper_of_constants_is_a_constant():
+    check_case(mgrid_of_x, (np.array([0.7, -1.3, 2.1]),), (0,))

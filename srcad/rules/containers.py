@@ -12,8 +12,10 @@ import builtins
 import numpy as np
 
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
-from srcad.runtime import (Adjoints, broadcast_like, dict_values, list_append, scatter_add, spread,
-                           unarray, values_of, zeros_like)
+from srcad.runtime import (Adjoints, broadcast_like, concat_adjoint_x, concat_adjoint_y,
+                           concat_tangent_x, concat_tangent_y, dict_values, list_append,
+                           repeat_adjoint, repeat_tangent, scatter_add, seq_add, seq_mul, spread,
+                           unarray, unlist, values_of, zeros_like)
 
 
 @adjoint(list_append)
@@ -27,6 +29,41 @@ def append_tangent(items_dot, value_dot, ans, items, value):
     is the old tangent with the value's tangent after it."""
     return (Adjoints((*items_dot, zeros_like(value))),
             Adjoints((*zeros_like(ans[:-1]), value_dot)))
+
+
+# --- `+` and `*` where an operand is a tuple or list (srcad/sequences.py) -------------
+# Concatenation splits the adjoint by the operands' lengths and repetition sums the
+# copies; the helpers fall back to the elementwise rules when, at run time, the
+# operation is NumPy's (a list plus an array).
+
+@adjoint(seq_add)
+def concatenate_(g, ans, x, y):
+    return concat_adjoint_x(g, x, y), concat_adjoint_y(g, x, y)
+
+
+@tangent(seq_add)
+def concatenate_tangent(x_dot, y_dot, ans, x, y):
+    return concat_tangent_x(x_dot, x, y), concat_tangent_y(y_dot, x, y)
+
+
+@adjoint(seq_mul)
+def repeat_(g, ans, x, y):
+    return repeat_adjoint(g, x, y), repeat_adjoint(g, y, x)
+
+
+@tangent(seq_mul)
+def repeat_tangent_(x_dot, y_dot, ans, x, y):
+    return repeat_tangent(x_dot, x, y), repeat_tangent(y_dot, y, x)
+
+
+@adjoint(builtins.list, builtins.tuple)
+def sequence(g, ans, iterable=()):
+    return unlist(g, iterable)
+
+
+@tangent(builtins.list, builtins.tuple)
+def sequence_tangent(iterable_dot, ans, iterable=()):
+    return Adjoints(iterable_dot)
 
 
 @adjoint(np.array)
@@ -64,6 +101,9 @@ def sum_tangent(iterable_dot, ans, iterable, start=0):
 
 
 # --- dicts: entries are read with getitem (operators.py); these are the methods -----------
+
+views(dict.get)                 # the entry itself
+
 
 @adjoint(dict.get)
 def get(g, ans, d, key, default=None):

@@ -18,7 +18,9 @@ import builtins
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
+from srcad.runtime import (concat_adjoint_x, concat_adjoint_y, concat_tangent_x, concat_tangent_y,
+                           repeat_adjoint, repeat_tangent, repeats, unlist)
 from srcad.runtime import (Adjoints, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
@@ -26,6 +28,9 @@ from srcad.runtime import (Adjoints, real_sign, broadcast_like, check_scalar, ch
                            prod_others_tangent, reduced_count, repeat_to, scatter_add,
                            solve_is_vector, spread, unarray, unbroadcast, unconcatenate, unhstack,
                            unstack, unvstack, within, without, zeros_like)
+
+
+views(check_scalar)             # the value itself, once checked
 
 
 @adjoint(check_scalar)
@@ -36,6 +41,9 @@ def check_scalar_(g, ans, value):
 @tangent(check_scalar)
 def check_scalar_tangent(value_dot, ans, value):
     return value_dot
+
+
+views(checked)                  # the gradient itself, once its shape is checked
 
 
 @adjoint(checked)
@@ -50,6 +58,9 @@ def checked_tangent(cotangent_dot, x_dot, rule_dot, ans, cotangent, x, rule):
 
 # --- broadcasting: unbroadcast and broadcast_like are each other's adjoint ----------
 
+views(unbroadcast)              # g itself when no axis is summed
+
+
 @adjoint(unbroadcast)
 def unbroadcast_(g, ans, cotangent, x):
     return broadcast_like(g, cotangent), zeros_like(x)
@@ -58,6 +69,9 @@ def unbroadcast_(g, ans, cotangent, x):
 @tangent(unbroadcast)
 def unbroadcast_tangent(cotangent_dot, x_dot, ans, cotangent, x):
     return unbroadcast(cotangent_dot, x), zeros_like(ans)
+
+
+views(broadcast_like)
 
 
 @adjoint(broadcast_like)
@@ -191,6 +205,9 @@ def norm_divisor_tangent(norm_dot, x_dot, ans, norm, x, ord=None, axis=None):
 
 # --- sequences: cut apart and put together ------------------------------------------
 
+views(unconcatenate, unstack, unhstack, unvstack, unarray, spread)   # pieces of g
+
+
 @adjoint(unconcatenate)
 def unconcatenate_(g, ans, cotangent, arrays, axis=0):
     return np.concatenate(g, axis), zeros_like(arrays)
@@ -231,6 +248,9 @@ def unvstack_tangent(cotangent_dot, tup_dot, ans, cotangent, tup):
     return unvstack(cotangent_dot, tup), zeros_like(ans)
 
 
+views(Adjoints)                 # a tuple of the very elements
+
+
 @adjoint(Adjoints)
 def adjoints_(g, ans, iterable):
     return Adjoints(g)
@@ -263,6 +283,9 @@ def spread_tangent(cotangent_dot, items_dot, ans, cotangent, items):
 
 # --- dicts: completing an adjoint, values in and out, a saved entry ----------------------
 
+views(complete, dict_values, values_of, saved_entry)   # entries of their argument
+
+
 @adjoint(complete)
 def complete_(g, ans, cotangent):
     return g
@@ -271,6 +294,9 @@ def complete_(g, ans, cotangent):
 @tangent(complete)
 def complete_tangent(cotangent_dot, ans, cotangent):
     return cotangent_dot
+
+
+views(like)
 
 
 @adjoint(like)
@@ -316,3 +342,85 @@ def saved_entry_tangent(x_dot, index_dot, ans, x, index):
 
 
 nondifferentiable(real_sign, zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector)
+
+
+# --- tuple/list concatenation and repetition: linear in the cotangent or tangent ------
+
+@tangent(concat_adjoint_x)
+def concat_adjoint_x_tangent(cotangent_dot, x_dot, y_dot, ans, cotangent, x, y):
+    return concat_adjoint_x(cotangent_dot, x, y), zeros_like(ans), zeros_like(ans)
+
+
+@tangent(concat_adjoint_y)
+def concat_adjoint_y_tangent(cotangent_dot, x_dot, y_dot, ans, cotangent, x, y):
+    return concat_adjoint_y(cotangent_dot, x, y), zeros_like(ans), zeros_like(ans)
+
+
+@tangent(concat_tangent_x)
+def concat_tangent_x_tangent(t_dot, x_dot, y_dot, ans, t, x, y):
+    return concat_tangent_x(t_dot, x, y), zeros_like(ans), zeros_like(ans)
+
+
+@tangent(concat_tangent_y)
+def concat_tangent_y_tangent(t_dot, x_dot, y_dot, ans, t, x, y):
+    return concat_tangent_y(t_dot, x, y), zeros_like(ans), zeros_like(ans)
+
+
+@tangent(repeat_adjoint)
+def repeat_adjoint_tangent(cotangent_dot, x_dot, n_dot, ans, cotangent, x, n):
+    """Linear in the cotangent; in the elementwise case (``unbroadcast(g * n, x)``)
+    linear in ``n`` too, while a repetition count is an integer."""
+    return (repeat_adjoint(cotangent_dot, x, n), zeros_like(ans),
+            zeros_like(ans) if repeats(x, n) or repeats(n, x) else repeat_adjoint(cotangent, x, n_dot))
+
+
+@tangent(repeat_tangent)
+def repeat_tangent_tangent(t_dot, x_dot, n_dot, ans, t, x, n):
+    return (repeat_tangent(t_dot, x, n), zeros_like(ans),
+            zeros_like(ans) if repeats(x, n) or repeats(n, x) else repeat_tangent(t, x, n_dot))
+
+
+@tangent(unlist)
+def unlist_tangent(cotangent_dot, iterable_dot, ans, cotangent, iterable):
+    return unlist(cotangent_dot, iterable), zeros_like(ans)
+
+
+# their reverse rules: each linear map's transpose (concatenating <-> splitting,
+# copying <-> summing the copies)
+
+@adjoint(concat_adjoint_x)
+def concat_adjoint_x_(g, ans, cotangent, x, y):
+    return concat_tangent_x(g, x, y), zeros_like(x), zeros_like(y)
+
+
+@adjoint(concat_adjoint_y)
+def concat_adjoint_y_(g, ans, cotangent, x, y):
+    return concat_tangent_y(g, x, y), zeros_like(x), zeros_like(y)
+
+
+@adjoint(concat_tangent_x)
+def concat_tangent_x_(g, ans, t, x, y):
+    return concat_adjoint_x(g, x, y), zeros_like(x), zeros_like(y)
+
+
+@adjoint(concat_tangent_y)
+def concat_tangent_y_(g, ans, t, x, y):
+    return concat_adjoint_y(g, x, y), zeros_like(x), zeros_like(y)
+
+
+@adjoint(repeat_adjoint)
+def repeat_adjoint_(g, ans, cotangent, x, n):
+    return (repeat_tangent(g, x, n), zeros_like(x),
+            zeros_like(n) if repeats(x, n) or repeats(n, x) else
+            unbroadcast(broadcast_like(np.asarray(g, dtype=np.float64), cotangent) * cotangent, n))
+
+
+@adjoint(repeat_tangent)
+def repeat_tangent_(g, ans, t, x, n):
+    return (repeat_adjoint(g, x, n), zeros_like(x),
+            zeros_like(n) if repeats(x, n) or repeats(n, x) else unbroadcast(g * broadcast_like(t, g), n))
+
+
+@adjoint(unlist)
+def unlist_(g, ans, cotangent, iterable):
+    return Adjoints(g), zeros_like(iterable)

@@ -18,7 +18,7 @@ import numpy as np
 
 from srcad.runtime import zeros_like
 
-from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.rules._np_helpers import (eig_adjoint, eig_tangent, eigh_adjoint, eigh_tangent,
                                      eigvals_adjoint, eigvals_tangent, eigvalsh_adjoint,
                                      eigvalsh_tangent, lstsq_adjoint, lstsq_tangent,
@@ -108,6 +108,9 @@ def pinv(g, ans, a, rcond=None, hermitian=False, *, rtol=None):
 @tangent(np.linalg.pinv)
 def pinv_tangent_(a_dot, ans, a, rcond=None, hermitian=False, *, rtol=None):
     return pinv_tangent(a_dot, a, ans) + refuse_pinv_options(hermitian)
+
+
+views(np.linalg.matrix_power)   # power 1 returns the array itself
 
 
 @adjoint(np.linalg.matrix_power)

@@ -22,7 +22,7 @@ Conventions at points where the derivative does not exist:
     where                          any                           g to x where condition, else to y
     hypot                          x1 == x2 == 0                 0 to both (as abs'(0) = 0)
     fmax, fmin                     one operand is nan            g to the other operand
-    std                            all elements equal            nan (sqrt'(0) times 0)
+    std                            all elements equal            0 (as hypot; exact on a length-1 axis)
 """
 
 import numpy as np
@@ -473,15 +473,19 @@ def var_tangent(a_dot, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False)
 
 @adjoint(np.std, np.ndarray.std)
 def std(g, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
-    """d std = d var / (2 std)."""
+    """d std = d var / (2 std).  Where std is 0 every centered value is 0, and
+    the gradient is 0 (as for hypot: std is a norm of the centered values);
+    exact over a length-1 axis, where std is identically 0."""
     centered = a - np.mean(a, axis=axis, keepdims=True)
-    return repeat_to(g / ans, a, axis, keepdims) * centered / (reduced_count(a, axis) - ddof)
+    return repeat_to(g / np.where(ans == 0, 1.0, ans), a, axis, keepdims) * centered / \
+        (reduced_count(a, axis) - ddof)
 
 
 @tangent(np.std, np.ndarray.std)
 def std_tangent(a_dot, ans, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     centered = a - np.mean(a, axis=axis, keepdims=True)
-    return np.sum(a_dot * centered, axis=axis, keepdims=keepdims) / ((reduced_count(a, axis) - ddof) * ans)
+    return np.sum(a_dot * centered, axis=axis, keepdims=keepdims) / \
+        ((reduced_count(a, axis) - ddof) * np.where(ans == 0, 1.0, ans))
 
 
 @adjoint(np.cumsum, np.ndarray.cumsum)
@@ -574,6 +578,22 @@ def linspace_tangent(start_dot, stop_dot, ans, start, stop, num=50, endpoint=Tru
     """ans is linear in (start, stop): the tangent is the same linspace of the tangents."""
     return (np.linspace(start_dot, zeros_like(stop), num, endpoint=endpoint, axis=axis),
             np.linspace(zeros_like(start), stop_dot, num, endpoint=endpoint, axis=axis))
+
+
+# --- views without a rule (yet) ----------------------------------------------------
+# Declared here so that a rule added later keeps in-place writes through them
+# refused (srcad.alias).  Functions with a ``copy=`` argument (np.array,
+# ndarray.astype, np.nan_to_num) are views when it is not the constant True.
+
+views(*[f for f in (np.atleast_1d, np.atleast_2d, np.atleast_3d, np.diagonal, np.ndarray.diagonal,
+                    np.ndarray.view, np.flipud, np.fliplr, np.rot90, np.split, np.array_split,
+                    np.hsplit, np.vsplit, np.dsplit, np.asanyarray, np.ascontiguousarray,
+                    np.asfortranarray, np.require, np.imag, np.real_if_close,
+                    np.lib.stride_tricks.as_strided, np.lib.stride_tricks.sliding_window_view,
+                    getattr(np, "matrix_transpose", None), getattr(np, "permute_dims", None),
+                    getattr(np, "unstack", None), np.ndarray.__array__)
+        if f is not None])
+views(np.broadcast_arrays, np.meshgrid, every_argument=True)
 
 
 # --- shapes: the adjoint undoes the rearrangement -------------------------------------
@@ -731,6 +751,9 @@ def copy(g, ans, a, order="K"):
 @tangent(np.copy, np.ndarray.copy)
 def copy_tangent(a_dot, ans, a, order="K"):
     return a_dot
+
+
+views(np.float64)               # np.float64(array) returns the array itself
 
 
 @adjoint(np.float64)

@@ -8,8 +8,11 @@ operands.  The operands are ``*operands``, so their cotangents form one tuple.
 
 import numpy as np
 
-from srcad.rules.registry import adjoint, tangent
+from srcad.rules.registry import adjoint, tangent, views
 from srcad.rules._np_helpers import einsum_adjoint, einsum_tangent, tensordot_adjoint
+
+
+views(np.einsum)                # "ij->ji" and "ii->i" return views of the operand
 
 
 @adjoint(np.einsum)

@@ -83,6 +83,9 @@ def roll_tangent(a_dot, ans, a, shift, axis=None):
     return np.roll(a_dot, shift, axis)
 
 
+views(np.diag)                  # the diagonal of a 2-d array is a (read-only) view
+
+
 @adjoint(np.diag)
 def diag(g, ans, v, k=0):
     return unindex(g, v, index_map(np.diag, v, k))

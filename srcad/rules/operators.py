@@ -146,6 +146,9 @@ def mod_tangent(x_dot, y_dot, ans, x, y):
     return broadcast_like(x_dot, ans), -y_dot * np.floor_divide(x, y)
 
 
+views(stop_gradient)            # x itself, as a constant
+
+
 nondifferentiable(
     stop_gradient,
     operator.floordiv, np.floor_divide,

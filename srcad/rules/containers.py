@@ -36,6 +36,9 @@ def append_tangent(items_dot, value_dot, ans, items, value):
 # copies; the helpers fall back to the elementwise rules when, at run time, the
 # operation is NumPy's (a list plus an array).
 
+views(seq_add, seq_mul)      # the elements of the result are the operands' own
+
+
 @adjoint(seq_add)
 def concatenate_(g, ans, x, y):
     return concat_adjoint_x(g, x, y), concat_adjoint_y(g, x, y)
@@ -54,6 +57,9 @@ def repeat_(g, ans, x, y):
 @tangent(seq_mul)
 def repeat_tangent_(x_dot, y_dot, ans, x, y):
     return repeat_tangent(x_dot, x, y), repeat_tangent(y_dot, y, x)
+
+
+views(builtins.list, builtins.tuple)   # a new container of the same element objects
 
 
 @adjoint(builtins.list, builtins.tuple)

@@ -393,6 +393,9 @@ def concat_adjoint_x_(g, ans, cotangent, x, y):
     return concat_tangent_x(g, x, y), zeros_like(x), zeros_like(y)
 
 
+views(concat_adjoint_y, concat_tangent_y, repeat_tangent, unlist)   # slices and elements of their input
+
+
 @adjoint(concat_adjoint_y)
 def concat_adjoint_y_(g, ans, cotangent, x, y):
     return concat_tangent_y(g, x, y), zeros_like(x), zeros_like(y)

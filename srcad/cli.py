@@ -197,7 +197,7 @@ def cmd_grad(ns: argparse.Namespace) -> int:
 def cmd_graph(ns: argparse.Namespace) -> int:
     f = load_target(ns.target)
     wrt = parse_wrt(ns.wrt, default=None)
-    g = srcad.graph(f, wrt=wrt) if ns.sweep == "forward" else srcad.graph(f, wrt=wrt, sweep=ns.sweep)
+    g = srcad.graph(f, wrt=wrt)
     if ns.format == "text":
         _write_text(str(g) + "\n", ns.output, "never")
     elif ns.format == "dot":
@@ -340,8 +340,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="FILE.py:FUNCTION", help=target_help)
     p.add_argument("--wrt", "--argnums", metavar="PARAMS", help=wrt_help + " (default: every parameter)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    p.add_argument("--sweep", choices=("forward", "reverse"), default="forward",
-                   help="the primal graph (default) or the reverse sweep's adjoint graph")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=cmd_graph)
 

@@ -5,7 +5,7 @@ writes the adjoint as plain Python: print ``srcad.grad(f).source`` to read it.
 """
 
 from srcad.api import check_grad, check_rule, grad, graph, value_and_grad, vjp, GradientCheckError
-from srcad.api import hessian, hvp, jacobian, jvp
+from srcad.api import hessian, hessp, hvp, jacobian, jvp
 from srcad.debug import NonFiniteGradientError
 from srcad.errors import (NonDifferentiableError, NonScalarOutputError, RuleError, SourceUnavailableError,
                           UnsupportedInputError,
@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "check_grad", "graph", "adjoint", "nondifferentiable",
-    "stop_gradient", "check_rule", "jvp", "jacobian", "hessian", "hvp", "tangent",
+    "stop_gradient", "check_rule", "jvp", "jacobian", "hessian", "hvp", "hessp", "tangent",
     "SrcadError", "UnsupportedSyntaxError", "UnknownPrimitiveError", "NonDifferentiableError",
     "SourceUnavailableError", "WrtError", "NonScalarOutputError", "UnsupportedInputError", "RuleError", "GradientCheckError",
     "NonFiniteGradientError",

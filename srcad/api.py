@@ -6,16 +6,19 @@ the generated function itself, with attributes attached (``source``,
 generated code costs, with no wrapper in between.
 """
 
+from __future__ import annotations
+
 import contextlib
 import gc
 import inspect
 import threading
 import types
+from typing import Callable, Optional, Sequence, Union
 
 import gast
 import numpy as np
 
-from srcad import caches, codegen, debug, parse
+from srcad import caches, codegen, debug, display, parse
 from srcad.errors import SourceUnavailableError, SrcadError, WrtError
 from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
 from srcad.normalize import check_signature, normalize, param_names
@@ -23,21 +26,6 @@ from srcad.reverse import reverse_function, split_functions
 from srcad.aux import refuse_tuple_output, split_aux
 
 _lock = threading.RLock()
-
-
-def _transform_decorator(mode):
-    """Make ``transform(f, wrt=...)`` also work as ``@transform`` and ``@transform(wrt=...)``."""
-
-    def transform(f=None, wrt=0, *, check_finite=False, has_aux=False):
-        if f is None:
-            return lambda g: derivative(g, wrt, mode, check_finite, has_aux)
-        if not callable(f):                       # @grad("w") or grad(("w", "b"))
-            if isinstance(f, (int, str, tuple)):
-                return lambda g: derivative(g, f, mode, check_finite, has_aux)
-            raise WrtError(f"srcad.{mode} expects a function, got {type(f).__name__}")
-        return derivative(f, wrt, mode, check_finite, has_aux)
-
-    return transform
 
 
 def derivative(f, wrt, mode, check_finite=False, has_aux=False):
@@ -158,6 +146,8 @@ def _generate(f, wrt, mode, check_finite=False, has_aux=False, again=None):
     fn.source = source
     fn.graph = graph
     fn.__wrapped__ = f
+    fn.__signature__ = _own_signature(fn)
+    display.attach(fn)
     fn.srcad_mode = mode
     fn.srcad_facts, fn.srcad_depends, fn.srcad_guard = facts, gen.callees, guard
     fn.wrt = tuple(names) if is_tuple else names[0]
@@ -326,26 +316,102 @@ def resolve_wrt(f, params, wrt, parsed=None):
     return names, is_tuple
 
 
-grad = _transform_decorator("grad")
-grad.__doc__ = """Gradient of a scalar-valued function.
+Wrt = Union[int, str, Sequence[Union[int, str]]]
+"""What ``wrt`` (or JAX's ``argnums``) accepts: a parameter's index or name, or
+a tuple of them (then the derivative is a tuple, one entry per parameter)."""
 
-``srcad.grad(f, wrt=0)`` returns a function with ``f``'s parameters (plus an
-optional trailing output cotangent, 1.0 by default) that returns the gradient
-of ``f``'s output with respect to ``wrt``: an index, a parameter name, or a
-tuple of them (then a tuple of gradients).  Also usable as ``@srcad.grad`` or
-``@srcad.grad(wrt="w")``.  Print ``.source`` to read the generated code.
-"""
 
-value_and_grad = _transform_decorator("value_and_grad")
-value_and_grad.__doc__ = """Like :func:`grad`, but returns ``(value, gradient)``."""
+def _transform(mode, f, wrt, argnums, **options):
+    """``transform(f, wrt=...)``, ``@transform`` and ``@transform(wrt=...)`` in one.
 
-vjp = _transform_decorator("vjp")
-vjp.__doc__ = """Vector-Jacobian product (pull-back).
+    ``argnums`` is JAX's name for ``wrt``; an int gives one derivative, a tuple
+    a tuple of them, as in JAX.
+    """
+    if argnums is not None:
+        if not (isinstance(wrt, int) and not isinstance(wrt, bool) and wrt == 0):
+            raise WrtError(f"srcad.{mode} got both wrt={wrt!r} and argnums={argnums!r}",
+                           hint="argnums is JAX's name for wrt: pass one of them")
+        wrt = argnums
+    if f is None:
+        return lambda g: derivative(g, wrt, mode, **options)
+    if not callable(f):                       # @grad("w") or grad(("w", "b"))
+        if isinstance(f, (int, str, tuple)):
+            return lambda g: derivative(g, f, mode, **options)
+        raise WrtError(f"srcad.{mode} expects a function, got {type(f).__name__}")
+    return derivative(f, wrt, mode, **options)
 
-``srcad.vjp(f, wrt=0)(*args, v)`` returns the gradient of ``sum(v * f(*args))``
-with respect to ``wrt``: ``f``'s parameters plus one trailing cotangent ``v``
-shaped like ``f``'s output.
-"""
+
+def grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, argnums: Optional[Wrt] = None,
+         has_aux: bool = False, check_finite: bool = False) -> Callable:
+    """The gradient of a scalar-valued function, as generated Python code.
+
+    ``srcad.grad(f, wrt=0)`` returns a function with ``f``'s parameters plus an
+    optional trailing output cotangent (``dout=1.0``) that returns the
+    gradient of ``f``'s output with respect to ``wrt``:
+
+    - ``wrt`` is a parameter's index (``0``), its name (``"W"``), or a tuple
+      of them (``("W", "b")``), which gives a tuple of gradients.  Each
+      gradient has its parameter's shape (a dict of gradients for a dict, a
+      list for a list).  ``argnums`` is JAX's name for it.
+    - ``has_aux=True``: ``f`` returns ``(value, aux)``; the result is
+      ``(gradient, aux)``.
+    - ``check_finite=True`` checks every adjoint as it is computed and raises
+      :class:`srcad.NonFiniteGradientError` naming the line of ``f`` where a
+      gradient first becomes NaN or infinite.
+
+    The result *is* the generated function: ``.source`` is its code (callees
+    included), ``.graph`` the computational graph, ``.__wrapped__`` is ``f``.
+    Also a decorator: ``@srcad.grad`` or ``@srcad.grad(wrt="w")``.  Other
+    transforms: ``value_and_grad``, ``vjp``, ``jvp``, ``jacobian``,
+    ``hessian``, ``hvp``, ``hessp``.
+
+    Example::
+
+        def f(x, y):
+            return x * y + np.sin(x)
+
+        df = srcad.grad(f, wrt=(0, 1))
+        df(1.0, 2.0)          # (2.0 + cos(1.0), 1.0)
+        print(df.source)      # def grad_f(x, y, dout=1.0): ...
+
+    Raises :class:`srcad.SrcadError` (with file, line and a caret) for code
+    srcad cannot differentiate, :class:`srcad.WrtError` for a bad ``wrt``.
+    """
+    return _transform("grad", f, wrt, argnums, check_finite=check_finite, has_aux=has_aux)
+
+
+def value_and_grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, argnums: Optional[Wrt] = None,
+                   has_aux: bool = False, check_finite: bool = False) -> Callable:
+    """Like :func:`grad`, but the generated function returns ``(value, gradient)``.
+
+    One forward sweep gives both.  With ``has_aux=True`` it returns
+    ``((value, aux), gradient)``, as JAX does.
+
+    Example::
+
+        value, dW = srcad.value_and_grad(loss, wrt="W")(W, x)
+    """
+    return _transform("value_and_grad", f, wrt, argnums, check_finite=check_finite, has_aux=has_aux)
+
+
+def vjp(f: Optional[Callable] = None, wrt: Wrt = 0, *, argnums: Optional[Wrt] = None,
+        has_aux: bool = False, check_finite: bool = False) -> Callable:
+    """The vector-Jacobian product (pull-back) of any function.
+
+    ``srcad.vjp(f, wrt=0)(*args, v)`` takes ``f``'s parameters plus one
+    trailing cotangent ``v`` shaped like ``f``'s output, and returns the
+    gradient of ``sum(v * f(*args))`` with respect to ``wrt`` (a tuple for a
+    tuple ``wrt``).  Unlike JAX's ``vjp`` it does not return ``f``'s value;
+    use :func:`value_and_grad` for a scalar ``f``.
+
+    Example::
+
+        def f(x):
+            return np.sin(x) * 2.0
+
+        srcad.vjp(f)(np.zeros(3), np.ones(3))      # 2 cos(0) = array([2., 2., 2.])
+    """
+    return _transform("vjp", f, wrt, argnums, check_finite=check_finite, has_aux=has_aux)
 
 
 def graph(f, wrt=None):
@@ -505,7 +571,7 @@ def _project(f, args, i, x, idx, step, v, kwargs=None):
 # --------------------------------------------------------------------------
 
 #: modes that :func:`derivative` hands to :func:`_generate_forward`
-FORWARD_MODES = ("jvp", "jacobian", "hessian", "hvp")
+FORWARD_MODES = ("jvp", "jacobian", "hessian", "hvp", "hessp")
 
 
 class Forward:
@@ -559,8 +625,12 @@ def _generate_forward(f, wrt, mode):
         fn.source = entry.source + "".join("\n" + text for text in _callee_sources(entry.callees))
         fn.graph = entry.graph
         fn.srcad_depends = [entry]
+        fn.__signature__ = _own_signature(fn)
     else:
-        fn = {"jacobian": _jacobian, "hessian": _hessian, "hvp": _hvp}[mode](f, names, is_tuple)
+        make = {"jacobian": _jacobian, "hessian": _hessian, "hvp": _hvp, "hessp": _hessp}[mode]
+        fn = make(f, names, is_tuple)
+        fn.__signature__ = _closure_signature(f, names, mode)
+    display.attach(fn)
     wrt_repr = repr(tuple(names)) if is_tuple else repr(names[0])
     fn.__qualname__ = f"srcad.{mode}({f.__qualname__}, wrt={wrt_repr})"
     fn.__doc__ = (f"{_FORWARD_DOCS[mode]} of {f.__qualname__} with respect to {', '.join(names)}, "
@@ -572,7 +642,34 @@ def _generate_forward(f, wrt, mode):
 
 
 _FORWARD_DOCS = {"jvp": "Jacobian-vector product (value, tangent)", "jacobian": "Jacobian",
-                 "hessian": "Hessian", "hvp": "Hessian-vector product"}
+                 "hessian": "Hessian", "hvp": "Hessian-vector product",
+                 "hessp": "Hessian-vector product (SciPy's hessp(x, p, *args))"}
+
+
+def _closure_signature(f, names, mode):
+    """The signature the Python closures of jacobian/hessian/hvp/hessp accept
+    (they take ``*args``): ``f``'s, with the vectors where they go, so that
+    ``help()`` and notebooks show how to call them."""
+    params = list(inspect.signature(f, follow_wrapped=False).parameters.values())
+    vector = lambda name: inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY)  # noqa: E731
+    plain = lambda p: p.replace(kind=p.POSITIONAL_ONLY, default=p.empty)  # noqa: E731
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    keywords = [p for p in params if p.kind == p.KEYWORD_ONLY]
+    if mode == "hvp":
+        return inspect.Signature([plain(p) for p in positional]
+                                 + [vector(f"v_{n}") for n in names] + keywords)
+    if mode == "hessp":
+        at = next((i for i, p in enumerate(positional) if p.name == names[0]), len(positional) - 1)
+        head = [plain(p) for p in positional[:at + 1]]
+        tail = [p.replace(kind=p.POSITIONAL_ONLY) for p in positional[at + 1:]]
+        return inspect.Signature(head + [vector("p")] + tail + keywords)
+    return inspect.Signature(params)
+
+
+def _own_signature(fn):
+    """The generated function's own signature (with ``dout=1.0`` or the
+    tangents), not ``f``'s, which ``__wrapped__`` would make help() show."""
+    return inspect.signature(fn, follow_wrapped=False)
 
 
 def _signature_params(f):
@@ -725,6 +822,26 @@ def _hvp(f, names, is_tuple):
     return hvp
 
 
+def _hessp(f, names, is_tuple):
+    """``hessp(x, p, *args)``: :func:`_hvp` with the vector right after the
+    parameter it multiplies, as ``scipy.optimize.minimize`` passes it."""
+    if is_tuple:
+        raise WrtError("srcad.hessp multiplies the Hessian of one parameter, got a tuple wrt",
+                       hint="SciPy optimizes one array x: pass wrt as one index or name, or use "
+                            "srcad.hvp, which takes one vector per parameter of a tuple wrt")
+    product = derivative(f, names[0], "hvp")
+    at = _signature_params(f).index(names[0])
+
+    def hessp(*args, **kwargs):
+        if len(args) < at + 2:
+            raise TypeError(f"{f.__qualname__}'s hessp takes its arguments up to {names[0]}, "
+                            f"then the vector p, then the rest: got {len(args)} positional")
+        return product(*args[:at + 1], *args[at + 2:], args[at + 1], **kwargs)
+
+    hessp.source = product.source
+    return hessp
+
+
 def _is_simple(f):
     """True when every parameter of ``f`` is positional and has no default."""
     params = inspect.signature(f, follow_wrapped=False).parameters.values()
@@ -732,35 +849,98 @@ def _is_simple(f):
                for p in params)
 
 
-jvp = _transform_decorator("jvp")
-jvp.__doc__ = """Forward mode: the Jacobian-vector product.
+def jvp(f: Optional[Callable] = None, wrt: Wrt = 0, *, argnums: Optional[Wrt] = None) -> Callable:
+    """Forward mode: the Jacobian-vector product, as generated tangent code.
 
-``srcad.jvp(f, wrt=0)`` returns a function with ``f``'s parameters followed by
-one tangent per ``wrt`` parameter (shaped like that parameter), which returns
-``(f(*args), tangent of the output)``.  The generated code interleaves every
-statement with its tangent statement (``y_dot`` for ``y``); print ``.source``.
-"""
+    ``srcad.jvp(f, wrt=0)`` returns a function taking ``f``'s parameters
+    followed by one tangent per ``wrt`` parameter (shaped like it), which
+    returns ``(f(*args), tangent of the output)``.  Every statement of the
+    generated code is followed by its tangent statement (``y_dot`` for
+    ``y``); print ``.source``.  JAX's ``jax.jvp(f, primals, tangents)`` is
+    ``srcad.jvp(f, wrt=...)(*primals, *tangents)``.
 
-jacobian = _transform_decorator("jacobian")
-jacobian.__doc__ = """The full Jacobian, shaped ``output.shape + input.shape``.
+    Example::
 
-Computed with one forward sweep (JVP) per input element or one reverse sweep
-(VJP) per output element, whichever is fewer.  A tuple ``wrt`` gives a tuple
-of Jacobians.
-"""
+        def f(x):
+            return np.sin(x) * x
 
-hessian = _transform_decorator("hessian")
-hessian.__doc__ = """The Hessian of a scalar function, shaped ``input.shape + input.shape``.
+        value, tangent = srcad.jvp(f)(1.0, 1.0)    # tangent = cos(1) + sin(1)
+    """
+    return _transform("jvp", f, wrt, argnums)
 
-Forward over reverse: the tangent (JVP) of srcad's generated gradient code,
-one sweep per input element.  A tuple ``wrt`` gives a tuple of tuples of
-blocks, ``H[i][j]`` shaped ``x_i.shape + x_j.shape``.
-"""
 
-hvp = _transform_decorator("hvp")
-hvp.__doc__ = """Hessian-vector product, forward over reverse.
+def jacobian(f: Optional[Callable] = None, wrt: Wrt = 0, *, argnums: Optional[Wrt] = None) -> Callable:
+    """The full Jacobian, shaped ``output.shape + input.shape``.
 
-``srcad.hvp(f, wrt=0)(*args, v)`` returns ``H @ v`` without forming ``H``:
-one sweep of the tangent of the gradient code.  A tuple ``wrt`` takes one
-vector per parameter and returns a tuple.
-"""
+    The returned function takes ``f``'s arguments.  It runs one forward sweep
+    (JVP) per input element or one reverse sweep (VJP) per output element,
+    whichever is fewer, so it is JAX's ``jacfwd`` and ``jacrev`` in one.  A
+    tuple ``wrt`` gives a tuple of Jacobians.  The arguments must be floats
+    or arrays and ``f`` must return one array.
+
+    Example::
+
+        def f(x):
+            return x ** 2
+
+        srcad.jacobian(f)(np.array([1.0, 2.0]))    # array([[2., 0.], [0., 4.]])
+    """
+    return _transform("jacobian", f, wrt, argnums)
+
+
+def hessian(f: Optional[Callable] = None, wrt: Wrt = 0, *, argnums: Optional[Wrt] = None) -> Callable:
+    """The Hessian of a scalar function, shaped ``input.shape + input.shape``.
+
+    The returned function takes ``f``'s arguments.  Forward over reverse: the
+    tangent (JVP) of srcad's generated gradient code, one sweep per input
+    element; loops and branches are fine.  A tuple ``wrt`` gives a tuple of
+    tuples of blocks, ``H[i][j]`` shaped ``x_i.shape + x_j.shape``.  For
+    ``scipy.optimize.minimize(..., hess=srcad.hessian(f))``.
+
+    Example::
+
+        def f(x):
+            return np.sum(x ** 3)
+
+        srcad.hessian(f)(np.array([1.0, 2.0]))     # array([[6., 0.], [0., 12.]])
+    """
+    return _transform("hessian", f, wrt, argnums)
+
+
+def hvp(f: Optional[Callable] = None, wrt: Wrt = 0, *, argnums: Optional[Wrt] = None) -> Callable:
+    """The Hessian-vector product of a scalar function, forward over reverse.
+
+    ``srcad.hvp(f, wrt=0)(*args, v)`` returns ``H @ v`` without forming ``H``
+    (one sweep of the tangent of the gradient code): ``f``'s arguments, then
+    one vector per ``wrt`` parameter, *last*.  A tuple ``wrt`` takes one
+    vector per parameter and returns a tuple.  For SciPy's order, where the
+    vector comes right after ``x`` (``hessp(x, p, *args)``), use
+    :func:`hessp`.
+
+    Example::
+
+        def f(x):
+            return np.sum(x ** 3)
+
+        srcad.hvp(f)(np.array([1.0, 2.0]), np.array([1.0, 1.0]))   # array([ 6., 12.])
+    """
+    return _transform("hvp", f, wrt, argnums)
+
+
+def hessp(f: Optional[Callable] = None, wrt: Union[int, str] = 0, *,
+          argnums: Optional[Union[int, str]] = None) -> Callable:
+    """The Hessian-vector product in SciPy's argument order: ``hessp(x, p, *args)``.
+
+    The vector ``p`` comes right after the parameter it multiplies (``wrt``,
+    one parameter), then the rest of ``f``'s arguments: what
+    ``scipy.optimize.minimize(f, x0, args=..., hessp=srcad.hessp(f))``
+    calls.  Same computation as :func:`hvp` (whose vectors come last).
+
+    Example::
+
+        def f(x, a):
+            return np.sum(a * x ** 3)
+
+        srcad.hessp(f)(np.array([1.0, 2.0]), np.array([1.0, 1.0]), 2.0)   # array([12., 24.])
+    """
+    return _transform("hessp", f, wrt, argnums)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -83,9 +84,11 @@ def _load_module(where: str):
 
 
 def _run_user_code(call, argument, where):
-    """Run the user's module; its own errors become a short traceback and status 1."""
+    """Run the user's code; its own errors become a short traceback and status 1.
+    What it prints goes to stderr, so ``srcad grad f.py:g > grad.py`` stays code."""
     try:
-        return call(argument)
+        with contextlib.redirect_stdout(sys.stderr):
+            return call(argument)
     except SrcadError:
         raise
     except ModuleNotFoundError as exc:
@@ -194,7 +197,7 @@ def cmd_grad(ns: argparse.Namespace) -> int:
 def cmd_graph(ns: argparse.Namespace) -> int:
     f = load_target(ns.target)
     wrt = parse_wrt(ns.wrt, default=None)
-    g = srcad.graph(f, wrt=wrt) if ns.sweep == "forward" else srcad.graph(f, wrt=wrt, sweep=ns.sweep)
+    g = srcad.graph(f, wrt=wrt)
     if ns.format == "text":
         _write_text(str(g) + "\n", ns.output, "never")
     elif ns.format == "dot":
@@ -245,7 +248,8 @@ def cmd_check(ns: argparse.Namespace) -> int:
     else:
         real = tuple(n for n, v in zip(names, values) if _is_real(v))
         wrt = real if real else 0
-    errors = srcad.check_grad(f, *values, wrt=wrt, eps=ns.eps, rtol=ns.rtol, atol=ns.atol)
+    errors = _run_user_code(lambda _: srcad.check_grad(f, *values, wrt=wrt, eps=ns.eps, rtol=ns.rtol,
+                                                       atol=ns.atol), None, ns.target)
     shown = ", ".join(f"{n}={_describe(v)}" for n, v in zip(names, values))
     print(f"check_grad {f.__qualname__}({shown})")
     print("srcad's gradient agrees with central finite differences; largest error per parameter:")
@@ -336,8 +340,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="FILE.py:FUNCTION", help=target_help)
     p.add_argument("--wrt", "--argnums", metavar="PARAMS", help=wrt_help + " (default: every parameter)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    p.add_argument("--sweep", choices=("forward", "reverse"), default="forward",
-                   help="the primal graph (default) or the reverse sweep's adjoint graph")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=cmd_graph)
 
@@ -374,10 +376,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except _UserCodeError as exc:
         print(f"srcad: error while running {ns.target.rpartition(':')[0]}:", file=sys.stderr)
-        traceback.print_exception(type(exc.exc), exc.exc, exc.exc.__traceback__, file=sys.stderr)
+        _print_user_traceback(exc.exc)
         return 1
     except BrokenPipeError:                    # srcad grad f.py:g | head
         return 0
+
+
+def _print_user_traceback(exc: BaseException) -> None:
+    """Python's traceback of an error in the user's code, without srcad's frames."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    shown = traceback.TracebackException.from_exception(exc)
+    shown.stack = traceback.StackSummary.from_list(
+        [frame for frame in shown.stack if not os.path.abspath(frame.filename).startswith(here)
+         and "importlib" not in frame.filename])
+    sys.stderr.write("".join(shown.format()))
 
 
 def _error_kind(exc: BaseException) -> str:

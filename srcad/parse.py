@@ -186,8 +186,9 @@ def parse_function(func):
             f"cannot find the source code of {func.__qualname__!r} "
             f"(defined in {filename!r})",
             hint="srcad reads a function's source: define it in a file (a "
-                 "module or a script), not at the interactive prompt or with "
-                 "exec/eval") from exc
+                 "module or a script), or at a prompt that keeps what you type: "
+                 "Python 3.13's REPL, IPython and Jupyter do; the plain python3 "
+                 "prompt before 3.13 and exec/eval do not") from exc
     text = "".join(lines)
     dedented = textwrap.dedent(text)
     shift = _indent_of(lines) if dedented != text else 0

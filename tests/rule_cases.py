@@ -31,6 +31,9 @@ import numpy as np
 
 from srcad.runtime import identity
 
+#: the installed NumPy's (major, minor): a few cases use arguments only some versions take
+NUMPY = tuple(int(part) for part in np.__version__.split(".")[:2])
+
 RNG = np.random.default_rng(20261122)
 
 
@@ -403,7 +406,10 @@ case(np.ndarray.transpose, real((3,)), 0, tag="(3,)")
 case(np.reshape, real((3, 2)), (2, 3), tag="(3,2)")
 case(np.reshape, real((3, 2)), (-1,), tag="(3,2)")
 case(np.reshape, real((3, 2)), (2, 3), tag="(3,2)", order="F")
-case(np.reshape, real((6,)), tag="(6,)", shape=(3, 1, 2))
+if NUMPY >= (2, 1):                      # shape= is newshape= before NumPy 2.1
+    case(np.reshape, real((6,)), tag="(6,)", shape=(3, 1, 2))
+else:
+    case(np.reshape, real((6,)), tag="(6,)", newshape=(3, 1, 2))
 case(np.reshape, real(()), (1, 1), tag="()")
 case(np.ndarray.reshape, real((3, 2)), 2, 3, tag="(3,2)-unpacked")
 case(np.ndarray.reshape, real((3, 2)), (6,), tag="(3,2)-packed")
@@ -504,7 +510,9 @@ case(np.vstack, (real((2,)), real((1, 2))), tag="mixed")
 for shape in [(3, 3), (2, 3, 3), (1, 1)]:
     case(np.linalg.inv, well_conditioned(shape), tag=fmt(shape))
     case(np.linalg.det, well_conditioned(shape), tag=fmt(shape))
-for sa, sb in [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 2)),
+# NumPy 2 reads a 1-d b as one vector; NumPy 1 reads b of a.ndim - 1 dimensions as vectors
+SOLVE_VECTORS = ((2, 3, 3), (3,)) if NUMPY >= (2, 0) else ((2, 3, 3), (2, 3))
+for sa, sb in [((3, 3), (3,)), ((3, 3), (3, 2)), SOLVE_VECTORS, ((2, 3, 3), (2, 3, 2)),
                ((3, 3), (2, 3, 2))]:
     case(np.linalg.solve, well_conditioned(sa), real(sb), diff=(0, 1), tag=f"{fmt(sa)}-{fmt(sb)}")
 for shape, kwargs in [((3,), {}), ((3, 2), {}), ((3, 2), {"ord": "fro"}), ((3,), {"ord": 2}),
@@ -512,7 +520,8 @@ for shape, kwargs in [((3,), {}), ((3, 2), {}), ((3, 2), {"ord": "fro"}), ((3,),
     case(np.linalg.norm, real(shape), tag=fmt(shape), **kwargs)
 for shape in [(3, 3), (2, 3, 3)]:
     case(np.linalg.cholesky, spd(shape), tag=fmt(shape))
-case(np.linalg.cholesky, spd((3, 3)), tag="(3,3)", upper=True)
+if NUMPY >= (2, 0):                      # upper= is new in NumPy 2.0
+    case(np.linalg.cholesky, spd((3, 3)), tag="(3,3)", upper=True)
 
 
 # --- runtime helpers: generated gradient code calls them, so differentiating it again

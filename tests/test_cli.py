@@ -220,3 +220,46 @@ def test_the_console_script_points_at_main():
     assert 'srcad = "srcad.__main__:main"' in text
     import srcad.__main__ as entry
     assert callable(entry.main)
+
+
+GRAPHS = textwrap.dedent("""\
+    import numpy as np
+
+
+    def scores(Z, W):
+        m = np.max(Z, axis=1, keepdims=True)
+        z = Z - m
+        return np.sum((z @ W) ** 2)
+
+
+    def rnn(h, W, T):
+        for t in range(T):
+            h = np.tanh(W @ h)
+        if T > 2:
+            h = h * 2.0
+        return np.sum(h)
+    """)
+
+
+def test_the_graph_shows_arguments_in_order_with_constants_and_keywords(tmp_path):
+    path = tmp_path / "graphs.py"
+    path.write_text(GRAPHS)
+    text = run("graph", f"{path}:scores").stdout
+    assert "m = np.max(Z, axis=1, keepdims=True)" in text
+    assert "z = sub(Z, m)" in text and "matmul(z, W)" in text and "pow_z = pow(matmul_z, 2)" in text
+    dot = run("graph", f"{path}:scores", "--format", "dot").stdout
+    assert 'label="sub(·, ·)' in dot and '"Z" -> op' in dot
+    sub = next(line.split()[0] for line in dot.splitlines() if 'label="sub(' in line)
+    assert f'"Z" -> {sub} [label="0"];' in dot and f'"m" -> {sub} [label="1"];' in dot
+    assert 'label="np.max(·, axis=1, keepdims=True)' in dot
+    assert 'label="pow(·, 2)' in dot
+
+
+def test_the_graph_draws_loops_and_branches_as_labelled_clusters(tmp_path):
+    path = tmp_path / "graphs.py"
+    path.write_text(GRAPHS)
+    dot = run("graph", f"{path}:rnn", "--wrt", "W", "--format", "dot").stdout
+    assert 'label="for t in range(T)"' in dot and 'label="if T > 2"' in dot
+    assert '"W" [shape=ellipse, label="W", style=filled, fillcolor=lightblue' in dot
+    assert '"T" [shape=ellipse, label="T"];' in dot                   # not a wrt input
+    assert 'fillcolor=salmon' in dot and '-> "return";' in dot        # the output

@@ -58,3 +58,14 @@ def test_reshape_by_either_keyword_name():
         _, tangent = srcad.jvp(reshape_by_newshape)(x, np.ones(6))
         assert_close(tangent, exact.sum())
         assert_close(srcad.hessian(reshape_by_newshape)(x), np.diag(2.0 * np.tile([1.0, 2.0], 3)))
+
+
+def test_the_prompt_hint_names_the_prompts_that_work():
+    namespace = {}
+    exec("def f(x):\n    return x * 2.0\n", namespace)       # no source, like python3's prompt
+    try:
+        srcad.grad(namespace["f"])
+    except srcad.SourceUnavailableError as error:
+        assert "Python 3.13's REPL, IPython and Jupyter" in error.hint
+    else:
+        raise AssertionError("a function without source was transformed")

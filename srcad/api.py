@@ -131,7 +131,10 @@ def _generate(f, wrt, mode, check_finite=False, has_aux=False, again=None):
     facts = caches.record_function(parsed.namespace.facts, f)
     guard = _insert_guard(fdef, facts.guards(f), gen.refs, again)
     source, annotated = codegen.render(fdef, parsed.source, span=_span(parsed))
-    defaults = tuple(f.__defaults__ or ()) + ((1.0,) if mode != "vjp" else ())
+    # the seed follows f's parameters: grad's defaults to 1.0, so f's defaults
+    # stay in place before it; vjp's cotangent has none, and no parameter before
+    # a required one can keep a default (f's would slide onto the cotangent)
+    defaults = () if mode == "vjp" else tuple(f.__defaults__ or ()) + (1.0,)
     fn = codegen.compile_function(
         source, fdef.name, user_globals=f.__globals__, user_cells=parsed.namespace.cells,
         helpers=gen.refs.cells, defaults=defaults or None, kwdefaults=f.__kwdefaults__,

@@ -166,3 +166,14 @@ def test_has_aux_only_for_reverse_modes():
     # not in the forward transforms' signatures (issue 15): Python refuses it
     with pytest.raises(TypeError, match="has_aux"):
         srcad.jvp(sin_pair, has_aux=True)
+
+
+def test_vjp_of_a_function_with_defaults_takes_every_argument():
+    """f's default must not slide onto the cotangent (vjp_f(x, s, dout=2.0))."""
+    def scaled(x, s=2.0):
+        return x * s
+
+    v = srcad.vjp(scaled, wrt=(0, 1))
+    assert v(3.0, 2.0, 10.0) == (20.0, 30.0)          # d/dx = s * dout, d/ds = x * dout
+    with pytest.raises(TypeError):
+        v(3.0, 10.0)

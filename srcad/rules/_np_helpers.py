@@ -758,6 +758,8 @@ def matrix_power_tangent(a_dot, a, n):
 def eig_real(a):
     """``np.linalg.eig(a)``, refused unless every eigenvalue is real."""
     w, v = np.linalg.eig(a)
+    if np.iscomplexobj(w) and not np.any(w.imag):    # newer NumPy: complex arrays, real values
+        w, v = w.real, v.real
     if np.iscomplexobj(w):
         raise UnsupportedArgumentError(
             "srcad differentiates np.linalg.eig of matrices with real eigenvalues only",

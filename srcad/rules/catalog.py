@@ -92,6 +92,18 @@ def primitives():
     return table
 
 
+def versions():
+    """The line naming the NumPy and SciPy the catalogue was written with
+    (names and signatures differ between releases)."""
+    import numpy
+    try:
+        import scipy
+        scipy_version = scipy.__version__
+    except ImportError:                   # pragma: no cover - SciPy is optional
+        scipy_version = "not installed"
+    return f"Written with NumPy {numpy.__version__} and SciPy {scipy_version}."
+
+
 def markdown():
     """The text of docs/rules.md."""
     table = primitives()
@@ -101,6 +113,7 @@ def markdown():
     out = ["# Functions srcad differentiates", "",
            "Written by `python3 -m srcad.rules.catalog > docs/rules.md` from the rule tables "
            "(`tests/test_catalog.py` checks that it is current).", "",
+           versions(), "",
            f"{total} functions, operators and methods; {both} in both reverse and forward mode.", ""]
     for space in spaces:
         rows = table[space]

@@ -130,12 +130,12 @@ def take_along_axis_tangent(arr_dot, ans, arr, indices, axis=-1):
 
 
 @adjoint(np.sort)
-def sort(g, ans, a, axis=-1, kind=None, order=None, *, stable=None):
+def sort(g, ans, a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
     return unindex(g, a, sort_index(a, ans, axis))
 
 
 @tangent(np.sort)
-def sort_tangent(a_dot, ans, a, axis=-1, kind=None, order=None, *, stable=None):
+def sort_tangent(a_dot, ans, a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
     return gather(a_dot, sort_index(a, ans, axis))
 
 

@@ -169,13 +169,13 @@ def cho_solve_tangent(c_and_lower_dot, b_dot, ans, c_and_lower, b, overwrite_b=F
 
 
 @adjoint(linalg.sqrtm)
-def sqrtm(g, ans, A, disp=True, blocksize=64):
+def sqrtm(g, ans, A, *, disp=True, blocksize=64):
     """X = sqrtm(A): X dX + dX X = dA, so the cotangent solves X^T G + G X^T = g."""
     return linalg.solve_sylvester(ans.T, ans.T, g)
 
 
 @tangent(linalg.sqrtm)
-def sqrtm_tangent(A_dot, ans, A, disp=True, blocksize=64):
+def sqrtm_tangent(A_dot, ans, A, *, disp=True, blocksize=64):
     return linalg.solve_sylvester(ans, ans, A_dot)
 
 

@@ -156,41 +156,34 @@ def load_pending():
             entry[1]()
 
 
-def _table_get(table, primitive, default=None):
+def _key_now(primitive):
+    """``key(primitive)``, once any pending tables it may be in are loaded."""
     load_pending()
-    try:
-        k = key(primitive)
-        return table.get(k, default) if isinstance(table, dict) else (k in table)
-    except TypeError:
-        return default
+    return key(primitive)
 
 
 def returns_view(primitive):
     """True when ``primitive`` was declared with :func:`views`."""
-    return bool(_table_get(VIEWS, primitive, False))
+    return _key_now(primitive) in VIEWS
 
 
 def returns_view_of_all(primitive):
     """True when ``primitive`` was declared with ``views(..., every_argument=True)``."""
-    try:
-        return key(primitive) in VIEWS_OF_ALL
-    except TypeError:
-        return False
+    return _key_now(primitive) in VIEWS_OF_ALL
 
 
 def lookup(primitive):
     """The reverse rule of ``primitive``, or None."""
-    return _table_get(ADJOINTS, primitive)
+    return ADJOINTS.get(_key_now(primitive))
 
 
 def lookup_tangent(primitive):
     """The forward rule of ``primitive``, or None."""
-    return _table_get(TANGENTS, primitive)
+    return TANGENTS.get(_key_now(primitive))
 
 
 def is_nondifferentiable(primitive):
-    load_pending()
-    return key(primitive) in NONDIFFERENTIABLE
+    return _key_now(primitive) in NONDIFFERENTIABLE
 
 
 def _check_rule_signature(rule):

@@ -57,7 +57,9 @@ def check_writes(graph):
     if not writes:
         return
     analysis = _Analysis(graph)
-    analysis.points_to(graph.body, {p: _pair([_Param(p)], []) for p in graph.params})
+    own = getattr(graph.parsed.func, "srcad_saved", None)   # a split's saved values: srcad's own
+    analysis.points_to(graph.body, {p: _pair([_Param(p)] if p != own else [], [])
+                                    for p in graph.params})
     generated = getattr(graph.parsed.func, "srcad_mode", None) is not None
     if not generated:
         analysis.liveness(graph.body, _live_names(graph.output), None)

@@ -261,6 +261,9 @@ def _generate_split(entry):
             helpers=gen.refs.cells, defaults=defaults, kwdefaults=func.__kwdefaults__, origin=origin,
             annotated=annotated)
         cell.cell_contents.srcad_mode = "split"     # generated code: parse reads its text
+        if tree is rdef:                            # what differentiating it again needs
+            cell.cell_contents.srcad_saved = rdef.args.args[0].id
+            cell.cell_contents.srcad_constant = gen.constant_saved
         sources.append(text)
     entry.source = "\n".join(sources)
     entry.srcad_facts = caches.record_function(parsed.namespace.facts, func)

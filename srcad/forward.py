@@ -44,7 +44,7 @@ from srcad.graph import SCALAR, Branch, Loop, Node, _elementwise
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.reverse import Comment, References, _identifier, assign, call, name, rule_argument, store
 from srcad.rules.template import Default, clone
-from srcad.runtime import Stack, broadcast_like, zeros_like
+from srcad.runtime import Stack, broadcast_like, restore_entry, without, zeros_like
 
 
 class ForwardGenerator:
@@ -167,6 +167,8 @@ class ForwardGenerator:
             return self.call_node(node)
         if kind == "pop":
             return self.pop_node(node)
+        if kind in ("unappend", "restore"):
+            return self.undo_node(node)
         out = [node.stmt]
         if target is None:
             return out
@@ -204,6 +206,41 @@ class ForwardGenerator:
             twin = gast.Expr(value=pop)
             self.defined.discard(target)
         return [node.stmt, twin]
+
+    def undo_node(self, node):
+        """The tangent of a list or dict the reverse sweep restores, kept in
+        step with it: ``L.pop()`` drops the last tangent (``L_dot =
+        L_dot[:-1]``); ``restore_entry(d, k, old)`` zeroes the entry
+        (``d_dot = without(d_dot, k, d)``) and, when ``old`` has a tangent
+        (popped from the twin stack), restores that into it
+        (``restore_entry(d_dot, k, old_dot)``, which also drops an entry that
+        did not exist before)."""
+        node.stmt.srcad_effect = True
+        target, out = node.target, [node.stmt]
+        tangent = self.tangent_of(node.args[0])
+        old = self.tangent_of(node.args[2]) if node.kind == "restore" else None
+        if tangent is None and old is None:
+            self.defined.discard(target)
+            return out + ([self._zeros(target)] if self.needed(target) else [])
+        if node.kind == "unappend":
+            value = gast.Subscript(value=tangent, slice=gast.Slice(
+                lower=None, upper=gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=1, kind=None)),
+                step=None), ctx=gast.Load())
+            out.append(assign(self.tangent(target), value))
+        else:
+            index = clone(node.args[1])
+            if tangent is None:
+                out.append(self._zeros(target))
+            else:
+                out.append(assign(self.tangent(target), call(self.ref(without, "without"), tangent,
+                                                             index, name(target))))
+            if old is not None:
+                restore = gast.Expr(value=call(self.ref(restore_entry, "restore_entry"),
+                                               name(self.tangent(target)), clone(index), old))
+                restore.srcad_effect = True
+                out.append(restore)
+        self.defined.add(target)
+        return out
 
     def _zeros(self, primal):
         """``v_dot = zeros_like(v)``: a materialized zero, read only at joins."""
@@ -350,6 +387,9 @@ class ForwardGenerator:
             return self.needed(node.target)
         if node.kind == "pop":
             return node.args[0].id in defined and (node.active or self.needed(node.target))
+        if node.kind in ("unappend", "restore"):
+            return node.active and any(self.tangent_of(a, defined) is not None
+                                       for a in node.args[::2])
         if not node.active or node.kind == "push":
             return False
         return bool(self.input_tangents(node, defined))
@@ -502,6 +542,7 @@ def mark_stacks(graph):
     stacks = {n.target for n in graph.nodes
               if n.kind == "call" and n.primitive is Stack and not n.args and not n.kwargs}
     if getattr(graph.parsed.func, "srcad_mode", None) is not None:
+        _mark_undos(graph)
         # generated code: a reverse function gets its stacks from its saved values
         stacks |= {_receiver(n.stmt) for n in graph.nodes if _receiver(n.stmt) is not None}
     if not stacks:
@@ -520,6 +561,38 @@ def mark_stacks(graph):
             node.kind, node.args = "pop", [name_]
         node._inputs = None
     return graph
+
+
+def _mark_undos(graph):
+    """Recognize the statements of a generated reverse sweep that undo an
+    update of a list or dict made in a loop or branch: ``L.pop()`` (undoes
+    ``L.append(v)``) and ``restore_entry(d, k, old)`` (undoes ``d[k] = v``).
+    Each becomes a node that updates its container (kind ``unappend`` or
+    ``restore``), so activity analysis sees the container change and
+    :meth:`ForwardGenerator.undo_node` keeps its tangent in step."""
+    for node in graph.nodes:
+        if node.kind != "effect":
+            continue
+        value = node.stmt.value if isinstance(node.stmt, gast.Expr) else None
+        if not isinstance(value, gast.Call) or value.keywords:
+            continue
+        func = value.func
+        if (isinstance(func, gast.Attribute) and func.attr == "pop" and not value.args
+                and isinstance(func.value, gast.Name) and getattr(func.value, "srcad_local", False)):
+            node.kind, node.target, node.args = "unappend", func.value.id, [func.value]
+        elif (len(value.args) == 3 and isinstance(value.args[0], gast.Name)
+              and getattr(value.args[0], "srcad_local", False)
+              and _resolve_static(graph, func) is restore_entry):
+            node.kind, node.target, node.args = "restore", value.args[0].id, list(value.args)
+        else:
+            continue
+        node.label = node.kind
+        node._inputs = None
+
+
+def _resolve_static(graph, func):
+    from srcad.graph import GraphBuilder
+    return GraphBuilder._resolve_static(graph.parsed.namespace, func)
 
 
 def _receiver(stmt):

@@ -530,16 +530,8 @@ def atom_names(atom):
 def analyze(graph, forward=False):
     """Mark varied, useful and active values; attach rules to active nodes
     (forward rules when ``forward``; stack pushes and pops are not rules)."""
-    varied = set(graph.wrt)
-    changed = True
-    while changed:                    # loops carry values around: iterate to a fixpoint
-        changed = False
-        for node in graph.nodes:
-            if node.target is None or node.target in varied or _constant_result(node):
-                continue
-            if any(n in varied for a in _diff_atoms(node) for n in atom_names(a)):
-                varied.add(node.target)
-                changed = True
+    constants = _saved_constants(graph)
+    varied = varied_from(graph, graph.wrt, constants)
     useful = set(atom_names(graph.output)) if graph.output is not None else set()
     changed = True
     while changed:
@@ -550,15 +542,45 @@ def analyze(graph, forward=False):
                 changed = True
     graph.varied, graph.useful = varied, useful
     for node in graph.nodes:
-        node.active = (node.target in useful and not _constant_result(node)
+        node.active = (node.target in useful and not _constant_result(node) and node not in constants
                        and any(n in varied for a in _diff_atoms(node) for n in atom_names(a)))
-        if node.active and node.kind not in ("pack", "push", "pop"):
+        if node.active and node.kind not in ("pack", "push", "pop", "unappend", "restore"):
             _attach_rule(graph, node, forward)
         elif node.kind == "effect":
             _check_effect(graph, node, varied)
     alias.check_writes(graph)
     infer_shape_classes(graph)
     return graph
+
+
+def varied_from(graph, sources, constants=()):
+    """The values that depend on ``sources`` through differentiable primitives
+    (the nodes in ``constants`` give constants)."""
+    varied = set(sources)
+    changed = True
+    while changed:                    # loops carry values around: iterate to a fixpoint
+        changed = False
+        for node in graph.nodes:
+            if node.target is None or node.target in varied or _constant_result(node) \
+                    or node in constants:
+                continue
+            if any(n in varied for a in _diff_atoms(node) for n in atom_names(a)):
+                varied.add(node.target)
+                changed = True
+    return varied
+
+
+def _saved_constants(graph):
+    """In the reverse half of a split (differentiated again), the nodes that
+    unpack a saved value its forward half computed without a derivative
+    (``gt_p = saved[0]`` of ``gt_p = p > 0.5``; ``srcad_constant``, see
+    ``reverse._constant_saved``): constants, though ``saved`` is varied."""
+    names = getattr(graph.parsed.func, "srcad_constant", None)
+    own = getattr(graph.parsed.func, "srcad_saved", None)
+    if not names:
+        return set()
+    return {n for n in graph.nodes if n.target in names and n.primitive is operator.getitem
+            and isinstance(n.args[0], gast.Name) and n.args[0].id == own}
 
 
 #: calls whose only effect is output or a check: harmless on values that carry
@@ -587,12 +609,13 @@ def _check_effect(graph, node, varied):
             hint="for second derivatives of loops use srcad.hessian or srcad.hvp (forward "
                  "over reverse), or srcad.jvp of the gradient")
     if getattr(graph.parsed.func, "srcad_mode", None):      # L.pop(), restore_entry(d, k, old)
+        # (forward mode follows them: forward.mark_stacks makes them nodes)
         raise graph.parsed.source.error(
             NonDifferentiableError,
-            f"second derivatives (hessian, hvp, grad of grad) cannot follow {gast_text(func)}(...), "
+            f"reverse mode over a gradient (grad of grad) cannot follow {gast_text(func)}(...), "
             "which undoes a list append or dict entry assignment made in a loop or branch",
-            value, hint="build the list with a comprehension or np.stack, or the dict as a "
-                        "literal, outside the loop")
+            value, hint="for second derivatives use srcad.hessian or srcad.hvp (forward over "
+                        "reverse), or srcad.jvp of the gradient")
     raise graph.parsed.source.error(
         NonDifferentiableError,
         f"srcad cannot follow the side effect of {gast_text(func)}(...) on a value "

@@ -37,7 +37,7 @@ import numpy as np
 
 from srcad import optimize
 from srcad.errors import SrcadError
-from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names
+from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names, varied_from
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
 from srcad.trees import loaded, stored
@@ -233,6 +233,7 @@ class ReverseGenerator:
         setup, forward, reverse, result, seed = self.sweeps()
         available = set(graph.params) | _stored(setup + forward)
         kept = sorted(optimize.live_in(reverse + [gast.Return(value=result)]) & available)
+        self.constant_saved = _constant_saved(graph, kept)
         saved = self.names.fresh("saved")
         pack = gast.Tuple(elts=[name(v) for v in kept], ctx=gast.Load())
         # a value bound only in a branch that did not run is packed as None
@@ -590,7 +591,7 @@ class ReverseGenerator:
                     if stmt.var in stacks:
                         push = gast.Attribute(value=name(stacks[stmt.var]), attr="push", ctx=gast.Load())
                         value = name(stmt.var)
-                        if stmt.var in entries:         # a dict entry (maybe new) or list item
+                        if stmt.var in entries and stmt.index is not None:   # a dict entry (maybe new)
                             value = call(self.ref(saved_entry, "saved_entry"), value,
                                          rule_argument(stmt.index, self.ref))
                         elif stmt.index is not None:    # the overwritten part, copied
@@ -836,6 +837,21 @@ def split_functions(graph, splitter=None, own=None):
     gen = ReverseGenerator(graph, "split", splitter, own)
     fdef, rdef = gen.generate_split()
     return fdef, rdef, gen
+
+
+def _constant_saved(graph, kept):
+    """The saved values that carry no derivative w.r.t. any parameter of the
+    callee (a comparison, a count, a constant): values of its own graph that
+    depend on no parameter through differentiable primitives.  (Not merely
+    those not varied here: an inactive argument may depend on what a second
+    derivative differentiates.)  Differentiating the reverse half again
+    (hessian, grad of grad) reads them as constants although they come out of
+    the varied ``saved`` tuple, so ``np.where(gt_p, dv, 0.0)`` needs no
+    derivative for its condition.  Stacks and the saved values of nested
+    calls are srcad's own names, never in this set."""
+    values = {n.target for n in graph.nodes if n.target is not None}
+    varied = varied_from(graph, graph.params)
+    return frozenset(v for v in kept if v in values and v not in varied)
 
 
 def _entry_bases(graph):

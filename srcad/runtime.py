@@ -31,12 +31,14 @@ def setitem(x, index, value):
     return x
 
 
-def without(g, index):
+def without(g, index, primal=None):
     """A copy of the cotangent ``g`` with zeros at ``index``: what flows to the
     old value of ``x`` through ``x[index] = value``, whose entries there were
-    overwritten."""
+    overwritten.  For a dict, ``primal`` is the dict whose entry the missing
+    one reads as zeros shaped like: a tangent passes the updated dict, since a
+    tangent made from a literal or passed by the user knows no primal."""
     if isinstance(g, dict):               # a missing entry of a DictAdjoints is zero
-        out = DictAdjoints(getattr(g, "primal", None), g)
+        out = DictAdjoints(primal if primal is not None else getattr(g, "primal", None), g)
         out.pop(index, None)
         return out
     if isinstance(g, tuple):
@@ -346,7 +348,7 @@ def saved_entry(x, index):
 def restore_entry(x, index, old):
     """Undo ``x[index] = value`` with the value :func:`saved_entry` kept."""
     if old is MISSING:
-        del x[index]
+        x.pop(index, None)        # (a tangent's sparse entry may be absent already)
     else:
         x[index] = old
 
@@ -684,6 +686,11 @@ def broadcast_like(value, like):
     """
     if type(value) is float and type(like) is float:
         return value
+    if isinstance(like, dict):            # a dict's tangent may be sparse: entries merge
+        return value
+    if isinstance(like, (tuple, list)) and isinstance(value, (tuple, list)) and len(value) == len(like):
+        # the tangent of a list or tuple (an Adjoints, whose + adds elementwise): element by element
+        return Adjoints(broadcast_like(v, e) for v, e in zip(value, like))
     shape = np.shape(like)
     if np.shape(value) == shape:
         return value

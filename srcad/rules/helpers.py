@@ -108,13 +108,13 @@ def scatter_add_tangent(cotangent_dot, x_dot, index_dot, ans, cotangent, x, inde
 
 
 @adjoint(without)
-def without_(g, ans, cotangent, index):
-    return without(g, index), None
+def without_(g, ans, cotangent, index, primal=None):
+    return without(g, index, primal), None, zeros_like(primal)
 
 
 @tangent(without)
-def without_tangent(cotangent_dot, index_dot, ans, cotangent, index):
-    return without(cotangent_dot, index), None
+def without_tangent(cotangent_dot, index_dot, primal_dot, ans, cotangent, index, primal=None):
+    return without(cotangent_dot, index, primal), None, zeros_like(ans)
 
 
 # --- products: bilinear in the cotangent and the other operand ---------------------------

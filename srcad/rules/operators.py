@@ -133,7 +133,7 @@ def setitem_(g, ans, x, index, value):
 @tangent(setitem)
 def setitem_tangent(x_dot, index_dot, value_dot, ans, x, index, value):
     """ans is x after the update: its old tangent outside index, value's inside."""
-    return without(x_dot, index), None, setitem(zeros_like(ans), index, value_dot)
+    return without(x_dot, index, ans), None, setitem(zeros_like(ans), index, value_dot)
 
 
 @adjoint(operator.mod, np.mod, np.remainder)

@@ -18,7 +18,7 @@ from typing import Callable, Optional, Sequence, Union
 import gast
 import numpy as np
 
-from srcad import caches, codegen, debug, display, parse
+from srcad import caches, calls, codegen, debug, display, parse
 from srcad.errors import SourceUnavailableError, SrcadError, WrtError
 from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
 from srcad.normalize import check_signature, normalize, param_names
@@ -42,6 +42,8 @@ def derivative(f, wrt, mode, check_finite=False, has_aux=False):
             f"srcad transforms Python functions; {getattr(f, '__name__', f)!r} is a "
             f"{type(f).__name__}, whose source srcad does not read",
             hint="wrap it in a def (def f(x): return np.sum(x)) and transform that")
+    if calls.is_variadic(target) and getattr(target, "srcad_mode", None) is None:
+        return _variadic(f, target, wrt, mode, check_finite, has_aux)
     key = (_wrt_key(wrt), mode)
     if check_finite:                          # see srcad/debug.py
         if mode not in ("grad", "value_and_grad", "vjp"):
@@ -68,6 +70,23 @@ def derivative(f, wrt, mode, check_finite=False, has_aux=False):
             with _collector_paused():
                 found = per_function[key] = fn_cell[0] = _generate(
                     target, wrt, mode, check_finite, has_aux, again=again)
+    if inspect.ismethod(f):
+        return found.__get__(f.__self__)
+    return found
+
+
+def _variadic(f, target, wrt, mode, check_finite, has_aux):
+    """The derivative of a function with ``*args``/``**kwargs`` (srcad/calls.py):
+    a dispatcher, cached like a derivative, over the derivatives of the
+    function specialised on each call's arguments."""
+    key = (_wrt_key(wrt), mode, "variadic", check_finite, has_aux)
+    with _lock:
+        per_function = caches.table(target, "derivative")
+        found = per_function.get(key)
+        if found is None:
+            def make(spec):
+                return derivative(spec, wrt, mode, check_finite, has_aux)
+            found = per_function[key] = calls.dispatcher(target, wrt, mode, make)
     if inspect.ismethod(f):
         return found.__get__(f.__self__)
     return found

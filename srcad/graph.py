@@ -17,6 +17,7 @@ primitives propagate classes; a scalar output (which ``grad`` checks at run
 time) makes the operands of an elementwise primitive scalars too.
 """
 
+import inspect
 import operator
 
 import gast
@@ -24,7 +25,7 @@ import numpy as np
 
 import srcad.rules as rules
 from srcad import alias
-from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
+from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError, UnsupportedSyntaxError
 from srcad.normalize import param_names
 from srcad.parse import is_library_function
 from srcad.rules.template import clone, template
@@ -642,6 +643,7 @@ def _constant_result(node):
 def _attach_rule(graph, node, forward=False):
     source = graph.parsed.source
     where = node.stmt.value
+    _refuse_unknown_spread(graph, node)
     lookup = rules.lookup_tangent if forward else rules.lookup
     rule = lookup(node.primitive) if node.primitive is not None else None
     if rule is None and node.kind == "call" and _is_user_function(node.primitive):
@@ -700,6 +702,23 @@ def _attach_rule(graph, node, forward=False):
 
 
 
+def _refuse_unknown_spread(graph, node):
+    """``f(*t)`` / ``f(**d)`` where the normalizer could not see what ``t``
+    holds (normalize.Normalizer._spread): fine for a constant, but the
+    arguments of an active call must be known to bind their derivatives."""
+    spread = [a.value for a in node.args if isinstance(a, gast.Starred)] + \
+             [v for k, v in node.kwargs.items() if k is None]
+    if spread:
+        star = "*" if any(isinstance(a, gast.Starred) for a in node.args) else "**"
+        name = gast_text(spread[0])
+        raise graph.parsed.source.error(
+            UnsupportedSyntaxError,
+            f"srcad cannot differentiate this call with {star}{name}: it cannot tell which "
+            f"arguments {name} holds", node.stmt.value,
+            hint=f"build {name} in this function as a literal ({name} = (a, b) or "
+                 f"{name} = {{'k': v}}) before the call, or pass the arguments explicitly")
+
+
 def _refuse_first_order_helper(graph, node):
     """A helper of a NumPy rule's gradient that srcad does not differentiate
     again (``srcad.rules._np_helpers.FIRST_ORDER``): refused at the gradient's
@@ -728,7 +747,7 @@ def _attach_callee(graph, node):
     """A call of a user function: the callee is differentiated too (split into
     a forward and a reverse function) w.r.t. the parameters that receive
     active arguments at this call site."""
-    callee = getattr(node.primitive, "__func__", node.primitive)
+    callee = _with_named_keywords(getattr(node.primitive, "__func__", node.primitive), node)
     node.bound_self = _bound_self(graph, node)
     arguments = _bind_call(graph.parsed.source, callee, node)
     active = [p for p, atom in arguments.items() if _carries_derivative(graph, atom)]
@@ -744,6 +763,25 @@ def _attach_callee(graph, node):
     node.arguments = arguments
     node.callee_wrt = tuple(active)
     node.binding = {p: arguments[p] for p in active}
+
+
+def _with_named_keywords(callee, node):
+    """A callee with ``**kwargs``, specialised on this call's keywords
+    (srcad/calls.py): ``kwargs`` becomes a dict literal of keyword-only
+    parameters, so the derivatives of the values passed in it are followed."""
+    from srcad.calls import forwards_varargs, specialise
+    flags = callee.__code__.co_flags
+    double = bool(flags & inspect.CO_VARKEYWORDS)
+    star = bool(flags & inspect.CO_VARARGS) and (double or forwards_varargs(callee))
+    if not (star or double) or any(isinstance(a, gast.Starred) for a in node.args) or None in node.kwargs:
+        return callee
+    params = inspect.signature(callee, follow_wrapped=False).parameters.values()
+    named = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    given = len(node.args) + (1 if inspect.ismethod(node.primitive) else 0)
+    n_extra = max(given - len(positional), 0) if star else None
+    keywords = [k for k in node.kwargs if k not in named] if double else None
+    return specialise(callee, n_extra, keywords)
 
 
 def _bound_self(graph, node):

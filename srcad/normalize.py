@@ -163,6 +163,7 @@ class Normalizer:
         self.in_compound = _names_assigned_in_compound(self.fdef)
         self.out = []
         self._loop_test = []
+        self._literals = {}              # name -> the tuple/list/dict literal it holds
 
     def _fence(self, fdef):
         """Refuse unsupported statements anywhere before restructuring moves them."""
@@ -271,6 +272,8 @@ class Normalizer:
             index = target.elts[0]
             return (_Header(index, self._range([self._len(seq, it)], it)),
                     [self._element(target.elts[1], seq, index.id, stmt)])
+        if kind is zip and any(isinstance(a, gast.Starred) for a in it.args):
+            it = self._zip_spread(it)
         if kind is zip and it.args and not it.keywords and isinstance(target, gast.Tuple) \
                 and len(target.elts) == len(it.args):
             seqs = [self._loop_bound(a, assigned_in_body) for a in it.args]
@@ -292,6 +295,23 @@ class Normalizer:
         seq = self._loop_bound(it, assigned_in_body)
         index = self._index_name(stmt)
         return _Header(index, self._range([self._len(seq, it)], it)), [self._element(target, seq, index.id, stmt)]
+
+    def _zip_spread(self, it):
+        """``zip(*pairs)`` in a loop header with the elements of ``pairs`` spread."""
+        args = []
+        for a in it.args:
+            if not isinstance(a, gast.Starred):
+                args.append(a)
+                continue
+            spread = self._spread(a.value, "seq")
+            if any(isinstance(x, gast.Starred) for x in spread):
+                raise self.source.error(
+                    UnsupportedSyntaxError, f"srcad cannot loop over zip(*{_text(a.value)}): "
+                    f"it cannot tell how many sequences {_text(a.value)} holds", a,
+                    hint=f"build {_text(a.value)} in this function as a list or tuple literal, "
+                         "or pass the sequences to zip explicitly")
+            args.extend(spread)
+        return gast.copy_location(gast.Call(func=it.func, args=args, keywords=it.keywords), it)
 
     def _dict_iteration(self, stmt, target, view, d):
         """``for k, v in d.items()`` -> ``keys_d = list(d.keys())``, then
@@ -515,6 +535,7 @@ class Normalizer:
         else:
             name = self.names.fresh(f"{user_name}_1")
         self.version[user_name] = name
+        self._remember_literal(name, rhs)
         target = gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
         self._emit(gast.Assign(targets=[target], value=rhs, type_comment=None), self._stmt)
 
@@ -525,6 +546,7 @@ class Normalizer:
     def _assign_new_rhs(self, base, rhs):
         """Bind an already-normalized right-hand side to a new temporary."""
         name = self.names.fresh(base)
+        self._remember_literal(name, rhs)
         target = gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
         self._emit(gast.Assign(targets=[target], value=rhs, type_comment=None), self._stmt)
         return self._load(name, rhs)
@@ -584,15 +606,97 @@ class Normalizer:
             raise self.source.error(
                 UnsupportedSyntaxError, "srcad cannot differentiate a call of a computed callee",
                 func, hint="assign the function to a name first, or call it directly")
-        args = [self._call_arg(a) for a in e.args]
+        args, keywords = self._call_arguments(e)
+        zipped = self._zip_literal(func, args, keywords)
+        if zipped is not None:
+            return zipped
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def _zip_literal(self, func, args, keywords):
+        """``zip(a, b)`` of tuple or list literals (``zip(*pairs)`` too) as
+        the list of tuples it yields, so each element's derivative is followed;
+        None for any other call."""
+        if keywords or not args or self._builtin(func) is not zip:
+            return None
+        parts = []
+        for atom in args:
+            literal = self._literal_of(atom) if isinstance(atom, gast.Name) else None
+            if literal is None or literal[0] != "seq":
+                return None
+            parts.append(literal[1])
+        rows = [self._assign_new_rhs("zip_row", gast.Tuple(elts=[copy.deepcopy(p[i]) for p in parts],
+                                                           ctx=gast.Load()))
+                for i in range(min(len(p) for p in parts))]
+        return gast.List(elts=rows, ctx=gast.Load())
+
+    def _call_arguments(self, e):
+        """The call's arguments as atoms; ``*t`` and ``**d`` are spread over
+        the elements of the literal ``t`` or ``d`` holds (see :meth:`_spread`)."""
+        args = []
+        for a in e.args:
+            if isinstance(a, gast.Starred):
+                args.extend(self._spread(a.value, "seq"))
+            else:
+                args.append(self._call_arg(a))
         keywords = []
         for kw in e.keywords:
             if kw.arg is None:
-                raise self.source.error(
-                    UnsupportedSyntaxError, "srcad cannot differentiate a call with **kwargs",
-                    kw.value, hint="pass the keyword arguments explicitly")
-            keywords.append(gast.keyword(arg=kw.arg, value=self._call_arg(kw.value)))
-        return gast.Call(func=func, args=args, keywords=keywords)
+                spread = self._spread(kw.value, "dict")
+                keywords.extend(spread if isinstance(spread, list) else [spread])
+            else:
+                keywords.append(gast.keyword(arg=kw.arg, value=self._call_arg(kw.value)))
+        return args, keywords
+
+    def _spread(self, value, kind):
+        """``f(*t)``: the atoms of the tuple or list literal ``t`` was
+        assigned in straight-line code (or a literal written in the call);
+        ``f(**d)``: keywords from a dict literal with constant string keys.
+        Otherwise the length is unknown here: the call keeps ``*t`` (or
+        ``**d``), fine while it carries no derivative (``rs.randn(*shape)``);
+        the graph refuses it where it does."""
+        literal = self._literal_of(value)
+        if kind == "seq" and literal is not None and literal[0] == "seq":
+            return list(literal[1])
+        if kind == "dict" and literal is not None and literal[0] == "dict":
+            return [gast.keyword(arg=k, value=v) for k, v in literal[1]]
+        atom = self.atom(value)
+        if kind == "seq":
+            return [gast.copy_location(gast.Starred(value=atom, ctx=gast.Load()), value)]
+        return gast.keyword(arg=None, value=atom)
+
+    def _literal_of(self, value):
+        """``("seq", atoms)`` or ``("dict", [(key, atom)])`` for a literal, or a
+        name bound to one that is still current, else None."""
+        if isinstance(value, (gast.Tuple, gast.List)) and not any(isinstance(x, gast.Starred)
+                                                                 for x in value.elts):
+            return "seq", [self._call_arg(x) for x in value.elts]
+        if isinstance(value, gast.Dict) and all(isinstance(k, gast.Constant) and isinstance(k.value, str)
+                                                for k in value.keys):
+            return "dict", [(k.value, self._call_arg(v)) for k, v in zip(value.keys, value.values)]
+        if isinstance(value, gast.Name) and getattr(value, "srcad_resolved", False):
+            return self._literals.get(value.id)        # already read: its version's name
+        if isinstance(value, gast.Name) and value.id in self.locals and value.id in self.version:
+            return self._literals.get(self.version[value.id])
+        return None
+
+    def _remember_literal(self, name, rhs):
+        """Record ``name = (a, b)`` / ``{'k': v}`` for :meth:`_spread`, when
+        ``name`` and every element keep their value (straight-line names)."""
+        if name in self.in_compound:
+            return
+        if isinstance(rhs, (gast.Tuple, gast.List)):
+            parts = list(rhs.elts)
+        elif isinstance(rhs, gast.Dict) and all(isinstance(k, gast.Constant) and isinstance(k.value, str)
+                                                for k in rhs.keys):
+            parts = list(rhs.values)
+        else:
+            return
+        if any(n.id in self.in_compound for p in parts for n in name_nodes(p)):
+            return
+        if isinstance(rhs, gast.Dict):
+            self._literals[name] = ("dict", [(k.value, v) for k, v in zip(rhs.keys, rhs.values)])
+        else:
+            self._literals[name] = ("seq", parts)
 
     def _call_arg(self, arg):
         if isinstance(arg, (gast.Tuple, gast.List)) and not _is_static(arg, self.locals):
@@ -801,6 +905,11 @@ class _Renamer(gast.NodeTransformer):
     def visit_Name(self, node):
         node.id = self.renames.get(node.id, node.id)
         return node
+
+
+def _text(expr):
+    import ast
+    return ast.unparse(gast.gast_to_ast(expr))
 
 
 def _stored(stmts):

@@ -239,10 +239,10 @@ REFUSED = [
             return np.sum(x)
         """, ["dict comprehension"], "{t: t for"),
     ("starred-call", """
-        def f(x):
-            args = (x, x)
+        def f(x, n):
+            args = [x] * n
             return np.add(*args)
-        """, ["starred"], "*args"),
+        """, ["*args", "cannot tell which arguments"], "np.add(*args)"),
     ("starred-list", """
         def f(x):
             return np.sum(np.stack([*x]))
@@ -298,31 +298,10 @@ REFUSED = [
             x[0] = 1.0
             return np.sum(x)
         """, ["in place", "argument"], "x[0] ="),
-    ("star-args", """
-        def f(*args):
-            return args[0] * 2.0
-        """, ["*args"], "args)"),
-    ("star-star-kwargs", """
-        def f(x, **kwargs):
-            return x * 2.0
-        """, ["**kwargs"], "kwargs)"),
-    ("helper-with-star-star-kwargs", """
-        def h(x, **options):
-            return x * 2.0
-        def f(x):
-            return h(x)
-        """, ["**kwargs"], "options)"),
-    ("active-argument-in-star-star-kwargs", """
-        def h(x, **options):
-            return x * 2.0
-        def f(x):
-            return h(1.0, scale=x)
-        """, ["**options"], "h(1.0, scale=x)"),
     ("kwargs-in-call", """
-        def f(x):
-            kw = {"axis": 0}
+        def f(x, kw):
             return np.sum(x, **kw)
-        """, ["**kwargs"], 'kw)'),
+        """, ["**kw", "cannot tell which arguments"], 'np.sum(x, **kw)'),
 ]
 
 
@@ -361,16 +340,6 @@ def test_unsupported_construct_is_refused_with_location(moddir, source, words, a
     assert caret == column - indent, message                     # the caret under the column
     assert re.search(r"^hint: \S", message, re.MULTILINE), message
     assert (error.filename, error.lineno, error.col) == (str(path), lineno, column)
-
-
-@pytest.mark.parametrize("transform", [srcad.grad, srcad.vjp, srcad.jvp, srcad.hessian, srcad.hvp])
-def test_star_args_of_the_transformed_function_are_refused_by_every_transform(moddir, transform):
-    """Its derivative takes its parameters plus trailing seeds or tangents;
-    only the functions it calls may take *args."""
-    f, path = load(moddir, "def f(x, *rest):\n    return x * 2.0\n")
-    with pytest.raises(srcad.UnsupportedSyntaxError) as info:
-        transform(f)
-    assert "*args" in str(info.value) and str(path) in str(info.value) and "^" in str(info.value)
 
 
 def test_every_refused_statement_kind_is_covered():

@@ -413,6 +413,8 @@ class GraphBuilder:
         if e.attr in CONSTANT_ATTRIBUTES:
             return "op", np.shape, [e.value], {}, f".{e.attr}"
         prim = ATTRIBUTE_PRIMITIVES.get(e.attr)
+        if prim is None and _is_local(e.value) and not hasattr(np.ndarray, e.attr):
+            return _object_attribute(e)
         return "op", prim, [e.value], {}, f".{e.attr}"
 
     def _call(self, e):
@@ -454,6 +456,14 @@ def _dotted(expr):
     if not isinstance(expr, gast.Name):
         return None
     return ".".join([expr.id, *reversed(parts)])
+
+
+def _object_attribute(e):
+    """``p.W`` on a local value, for a name arrays do not have: the field of a
+    namedtuple or an attribute of a dataclass or object (srcad/objects.py),
+    whose adjoint goes back to that attribute."""
+    from srcad.objects import attribute
+    return "op", attribute, [e.value, gast.Constant(value=e.attr, kind=None)], {}, f".{e.attr}"
 
 
 def _is_append(stmt):

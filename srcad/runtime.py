@@ -74,6 +74,9 @@ def check_inputs(*values):
             check_inputs(*value)
         elif isinstance(value, dict):
             check_inputs(*value.values())
+        elif _is_object(value):
+            from srcad.objects import object_values
+            check_inputs(*object_values(value))
         elif isinstance(value, np.ma.MaskedArray):
             from srcad.errors import UnsupportedInputError
             raise UnsupportedInputError(
@@ -88,6 +91,11 @@ def check_inputs(*values):
                 f"({type(value).__name__}{'' if not hasattr(value, 'dtype') else ' of ' + str(value.dtype)})",
                 hint="split it into real and imaginary parts (two real arguments) and build "
                      "the complex value inside the function")
+
+
+def _is_object(value):
+    from srcad.objects import is_object
+    return not isinstance(value, np.ndarray) and is_object(value)
 
 
 def real_sign(x):
@@ -260,7 +268,7 @@ class DictAdjoints(dict):
 def complete(g):
     """``g`` with every entry of every dict adjoint in it present (zeros where
     none was received): what a gradient w.r.t. a dict argument returns."""
-    if isinstance(g, DictAdjoints) and g.primal is not None:
+    if type(g) is DictAdjoints and g.primal is not None:     # (an object's: like() completes it)
         return DictAdjoints(g.primal, {key: complete(g[key]) for key in g.primal})
     if isinstance(g, Adjoints):
         return Adjoints(complete(e) for e in g)
@@ -302,6 +310,14 @@ def like(g, x):
         return kind(g)
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
         return g if type(g) is float else _as_float(g)
+    return _other_like(g, x)
+
+
+def _other_like(g, x):
+    """``like`` for a dataclass or another object: an object of its type."""
+    from srcad import objects
+    if objects.is_object(x) and (isinstance(g, dict) or type(g) is type(x)):
+        return objects.object_like(g, x, like)
     return g
 
 
@@ -436,6 +452,10 @@ def zeros_like(x):
         return Adjoints(zeros_like(e) for e in x)
     if isinstance(x, dict):
         return DictAdjoints(x, {key: zeros_like(value) for key, value in x.items()})
+    if not isinstance(x, (np.ndarray, np.generic)):
+        from srcad import objects
+        if objects.is_object(x):          # a dataclass or another object: no attribute yet
+            return objects.object_zeros(x)
     return np.zeros(np.shape(x), dtype=np.result_type(x, float))
 
 

@@ -903,3 +903,14 @@ def _check_unique_ids():
 
 
 _check_unique_ids()
+
+
+# objects (srcad/objects.py): a namedtuple's field, its adjoint and its tangent
+from srcad import objects as _objects  # noqa: E402
+from collections import namedtuple as _namedtuple  # noqa: E402
+
+_Pair = _namedtuple("_Pair", "W b")
+case(_objects.attribute, _Pair(real((3, 2)), real(None)), "W", tag="namedtuple")
+case(_objects.attribute_adjoint, real((3, 2)), _Pair(real((3, 2)), real(None)), "W", tag="namedtuple")
+case(_objects.attribute_tangent, _Pair(real((3, 2)), real(None)), _Pair(real((3, 2)), real(None)), "b",
+     tag="namedtuple")

@@ -113,7 +113,7 @@ def _replace_item(seq, j, value):
         return items
     items = list(seq)
     items[j] = value
-    return type(seq)(items)
+    return type(seq)(*items) if hasattr(type(seq), "_fields") else type(seq)(items)   # namedtuple
 
 
 def check_form(grad, x, args, what):

@@ -11,6 +11,7 @@ import builtins
 
 import numpy as np
 
+from srcad.objects import attribute, attribute_adjoint, attribute_tangent
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (Adjoints, broadcast_like, concat_adjoint_x, concat_adjoint_y,
                            concat_tangent_x, concat_tangent_y, dict_values, list_append,
@@ -134,3 +135,18 @@ def values_tangent(d_dot, ans, d):
 
 
 nondifferentiable(dict.keys)
+
+
+# --- objects: `p.W` on a local namedtuple, dataclass or object (srcad/objects.py) --------
+
+views(attribute)                # the attribute's own value
+
+
+@adjoint(attribute)
+def attribute_(g, ans, obj, name):
+    return attribute_adjoint(g, obj, name), None
+
+
+@tangent(attribute)
+def attribute_tangent_(obj_dot, name_dot, ans, obj, name):
+    return attribute_tangent(obj_dot, obj, name), None

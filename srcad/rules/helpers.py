@@ -18,6 +18,7 @@ import builtins
 
 import numpy as np
 
+from srcad.objects import attribute_adjoint, attribute_tangent
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (concat_adjoint_x, concat_adjoint_y, concat_tangent_x, concat_tangent_y,
                            repeat_adjoint, repeat_tangent, repeats, unlist)
@@ -427,3 +428,25 @@ def repeat_tangent_(g, ans, t, x, n):
 @adjoint(unlist)
 def unlist_(g, ans, cotangent, iterable):
     return Adjoints(g), zeros_like(iterable)
+
+
+# --- objects: attribute_adjoint and attribute_tangent read each other back -------------
+
+@adjoint(attribute_adjoint)
+def attribute_adjoint_(g, ans, cotangent, obj, name):
+    return attribute_tangent(g, obj, name), zeros_like(obj), None
+
+
+@tangent(attribute_adjoint)
+def attribute_adjoint_tangent(cotangent_dot, obj_dot, name_dot, ans, cotangent, obj, name):
+    return attribute_adjoint(cotangent_dot, obj, name), zeros_like(ans), None
+
+
+@adjoint(attribute_tangent)
+def attribute_tangent_(g, ans, t, obj, name):
+    return attribute_adjoint(g, obj, name), zeros_like(obj), None
+
+
+@tangent(attribute_tangent)
+def attribute_tangent_tangent(t_dot, obj_dot, name_dot, ans, t, obj, name):
+    return attribute_tangent(t_dot, obj, name), zeros_like(ans), None

@@ -41,8 +41,9 @@ from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
 from srcad.trees import loaded, stored
-from srcad.runtime import (Stack, check_inputs, check_scalar, checked, complete, identity, like, list_append,
-                           restore_entry, snapshot, saved_entry, setitem, unbroadcast, zeros_like)
+from srcad.runtime import (Stack, add_at, check_inputs, check_scalar, checked, complete, identity, like, list_append,
+                           restore_entry, scatter_add, snapshot, saved_entry, setitem, unbroadcast,
+                           zeros_like)
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -707,9 +708,22 @@ class ReverseGenerator:
         """``dprimal = expr`` for the first contribution, else accumulate."""
         d = self.adjoint(primal)
         if primal in self.defined:
-            expr = gast.BinOp(left=name(d), op=gast.Add(), right=expr)
+            expr = self._scattered(d, expr) or gast.BinOp(left=name(d), op=gast.Add(), right=expr)
         self.defined.add(primal)
         return assign(d, expr)
+
+    def _scattered(self, d, expr):
+        """``add_at(dx, g, x, i)`` for ``dx + scatter_add(g, x, i)``: one entry
+        added, not a whole adjoint of zeros (O(1) per read of a list element
+        instead of O(len)); None for any other contribution."""
+        if not (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name)
+                and len(expr.args) == 3 and not expr.keywords
+                and expr.func.id == self.refs._names.get(id(scatter_add))):
+            return None
+        index = expr.args[2]
+        if isinstance(index, gast.Constant) and isinstance(index.value, str):
+            return None                  # a dict's entry: dd + scatter_add(...) adds one entry already
+        return call(self.ref(add_at, "add_at"), name(d), *expr.args)
 
     def _varied(self, atom):
         return any(n in self.graph.varied for n in atom_names(atom))

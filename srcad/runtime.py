@@ -213,7 +213,7 @@ class Adjoints(tuple):
     """
 
     def __add__(self, other):
-        return Adjoints(a + b for a, b in zip(self, other, strict=True))
+        return Adjoints([_plus(a, b) for a, b in zip(self, other, strict=True)])
 
     __radd__ = __add__
 
@@ -226,6 +226,71 @@ class Adjoints(tuple):
         items = list(self)
         items[index] = value
         return Adjoints(items)
+
+
+# --- zeros that cost nothing: the untouched elements of a list's adjoint -------------
+# A list's adjoint needs an entry for every element, but most entries of the
+# adjoint of one element read out of a long list (``o[t]``, a layer's
+# ``params[i]``) stay zero.  Those entries are read-only zero-strided views of
+# one 0-d zero (one per shape, cached): creating them allocates nothing, and
+# adding one is skipped (``_plus``).  Every view of them is still all zeros, so
+# whatever reads one reads zeros; ``like`` hands dense zeros to the user.
+_ZERO = np.zeros(())
+_ZERO.flags.writeable = False
+_lazy_zeros = {}
+
+
+def lazy_zeros(shape):
+    """A read-only float64 zero of ``shape`` that allocates no memory."""
+    z = _lazy_zeros.get(shape)
+    if z is None:
+        if len(_lazy_zeros) > 256:
+            _lazy_zeros.clear()
+        z = _lazy_zeros[shape] = np.broadcast_to(_ZERO, shape)
+    return z
+
+
+def is_lazy_zero(a):
+    """True for a zero made by :func:`lazy_zeros` (or any view of one)."""
+    return type(a) is np.ndarray and a.base is _ZERO
+
+
+def _plus(a, b):
+    """``a + b`` for two entries of a list's adjoint, skipping a lazy zero."""
+    if type(a) is np.ndarray and a.base is _ZERO and np.shape(b) == a.shape:
+        return b
+    if type(b) is np.ndarray and b.base is _ZERO and np.shape(a) == b.shape:
+        return a
+    return a + b
+
+
+def _zero_entry(x):
+    """The zero entry of a list's adjoint for element ``x``."""
+    if type(x) is np.ndarray and x.ndim and x.dtype.kind != "c":
+        return lazy_zeros(x.shape)
+    return zeros_like(x)
+
+
+def add_at(dx, g, x, index):
+    """``dx + scatter_add(g, x, index)`` without building the zeros.
+
+    The reverse sweep accumulates the adjoint of ``x[index]`` into ``dx`` once
+    per read; over a loop that reads every element of a list of T items that
+    is T additions of a T-long adjoint.  Here it is one addition at ``index``
+    and, for a list, one copy of T references: the gradient's cost per step no
+    longer grows with the list (``benchmarks/bench_examples.py --sweep``).
+    ``dx`` is never changed: generated code never updates an adjoint in place.
+    """
+    if type(dx) is Adjoints and isinstance(x, (list, tuple)):
+        return dx.replace(index, _plus(tuple.__getitem__(dx, index), g))
+    if type(dx) is np.ndarray and type(x) is np.ndarray and dx.shape == x.shape:
+        out = np.array(dx, dtype=np.result_type(dx, np.asarray(g), float))
+        if _is_basic_index(index):
+            out[index] += g
+        else:
+            np.add.at(out, index, g)
+        return out
+    return dx + scatter_add(g, x, index)
 
 
 class DictAdjoints(dict):
@@ -288,6 +353,8 @@ def like(g, x):
     """
     kind = type(x)
     if kind is np.ndarray:
+        if type(g) is np.ndarray and g.base is _ZERO:        # a lazy zero: dense for the user
+            return np.zeros(g.shape, dtype=x.dtype if x.dtype.kind in "fc" else g.dtype)
         if type(g) is np.ndarray and (g.dtype is x.dtype or not _casts(g.dtype, x.dtype)):
             return g
         if x.ndim and np.ndim(g) == 0:    # a scalar that broadcasts (a seed 1.0)
@@ -395,8 +462,9 @@ def scatter_add(g, x, index):
     if isinstance(x, dict):
         return DictAdjoints(x, {index: g})
     if isinstance(x, (list, tuple)):
-        out = zeros_like(x)
-        return out.replace(index, out[index] + g)
+        out = [_zero_entry(e) for e in x]
+        out[index] = _plus(out[index], g)
+        return Adjoints(out)
     # np.asarray: result_type would read a tuple g (an Adjoints) as a dtype spec
     out = np.zeros(np.shape(x), dtype=np.result_type(np.asarray(g), float))
     if _is_basic_index(index):

@@ -548,6 +548,8 @@ case(rt.repeat_to, real((3,)), real((2, 3, 2)), (0, 2), tag="axes")
 case(rt.scatter_add, real((2,)), real((3, 2)), 1, tag="row")
 case(rt.scatter_add, real((2, 2)), real((3, 2)), slice(0, 2), tag="slice")
 case(rt.scatter_add, real((3,)), real((3,)), np.array([0, 2, 0]), tag="repeated")
+case(rt.add_at, real((3, 2)), real((2,)), real((3, 2)), 1, tag="row")
+case(rt.add_at, real((3,)), real((3,)), real((3,)), np.array([0, 2, 0]), tag="repeated")
 case(rt.without, real((3, 2)), 1, tag="row")
 
 def _dict(**shapes):

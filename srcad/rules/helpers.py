@@ -22,7 +22,7 @@ from srcad.objects import attribute_adjoint, attribute_tangent
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (concat_adjoint_x, concat_adjoint_y, concat_tangent_x, concat_tangent_y,
                            repeat_adjoint, repeat_tangent, repeats, unlist)
-from srcad.runtime import (Adjoints, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
+from srcad.runtime import (Adjoints, add_at, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
                            matmul_adjoint_x, matmul_adjoint_y, norm_divisor, packed, prod_others,
@@ -106,6 +106,16 @@ def scatter_add_(g, ans, cotangent, x, index):
 @tangent(scatter_add)
 def scatter_add_tangent(cotangent_dot, x_dot, index_dot, ans, cotangent, x, index):
     return scatter_add(cotangent_dot, x, index), zeros_like(ans), None
+
+
+@adjoint(add_at)
+def add_at_(g, ans, dx, cotangent, x, index):
+    return g, unbroadcast(g[index], cotangent), zeros_like(x), None
+
+
+@tangent(add_at)
+def add_at_tangent(dx_dot, cotangent_dot, x_dot, index_dot, ans, dx, cotangent, x, index):
+    return dx_dot, scatter_add(cotangent_dot, x, index), zeros_like(ans), None
 
 
 @adjoint(without)

@@ -174,15 +174,68 @@ def seed_array_case(rng):
     return srcad.vjp(seed, wrt=(0, 1, 2)), seed_vjp_by_hand, (x, y, z, v)
 
 
+# ---------------------------------------------------------------------------
+# (d) straight-line scalar code on Python floats: 34 float operations plus
+#     sin, exp and log (the hand-written gradient uses np.* on floats, as
+#     people write it)
+# ---------------------------------------------------------------------------
+
+def scalar_poly(x, y, z):
+    a = x * y + 2.0 * x - z
+    b = a * a - 3.0 * y * z + 1.0
+    c = np.sin(a) * b + np.exp(-0.5 * z * z)
+    d = np.log(1.0 + x * x) + c * y - a / (2.0 + b * b)
+    e = d * d + x * y * z - 0.25 * c
+    return e * 0.5 + a * b - c / 3.0
+
+
+def scalar_poly_grad_by_hand(x, y, z):
+    a = x * y + 2.0 * x - z
+    b = a * a - 3.0 * y * z + 1.0
+    sa = np.sin(a)
+    ez = np.exp(-0.5 * z * z)
+    c = sa * b + ez
+    q = 2.0 + b * b
+    d = np.log(1.0 + x * x) + c * y - a / q
+    gd = d                                   # 0.5 * 2 d
+    gc = gd * y - 0.125 - 1.0 / 3.0
+    ga = b - gd / q + gc * b * np.cos(a)
+    gb = a + gd * 2.0 * a * b / (q * q) + gc * sa
+    ga = ga + 2.0 * a * gb
+    gx = 0.5 * y * z + gd * 2.0 * x / (1.0 + x * x) + ga * (y + 2.0)
+    gy = 0.5 * x * z + gd * c - 3.0 * z * gb + ga * x
+    gz = 0.5 * x * y - gc * ez * z - 3.0 * y * gb - ga
+    return gx, gy, gz
+
+
+def scalar_case(rng):
+    return srcad.grad(scalar_poly, wrt=(0, 1, 2)), scalar_poly_grad_by_hand, (0.3, -0.7, 1.1)
+
+
+# (e) loops, from bench_control.py: 1,000 scalar steps and a tanh RNN (BPTT)
+
+def loop_float_case(rng):
+    from bench_control import iterate_float_case
+    return iterate_float_case(rng)
+
+
+def rnn_case(rng):
+    from bench_control import rnn_case as case
+    return case(rng)
+
+
 CASES = [
     # name, detail, factory, goal for srcad / hand
-    ("mlp", "MLP 32-128-10, batch 64, tanh, softmax x-ent; grad W1 b1 W2 b2", mlp_case, 1.10),
+    ("mlp", "MLP 32-128-10, batch 64, tanh, softmax x-ent; grad W1 b1 W2 b2", mlp_case, 1.15),
     ("mlp-stop", "same, max shift under srcad.stop_gradient (as in JAX's logsumexp)",
      mlp_stop_case, 1.10),
     ("mlp-dict", "same as mlp-stop, parameters in a dict; grad params (a dict)", mlp_dict_case, 1.10),
-    ("logreg", "logistic regression, X 10000x50, mean logaddexp; grad w", logreg_case, 1.10),
-    ("seed-float", "p = x + y; g = p * z on Python floats; grad x y z", seed_float_case, 1.5),
+    ("logreg", "logistic regression, X 10000x50, mean logaddexp; grad w", logreg_case, 1.05),
+    ("seed-float", "p = x + y; g = p * z on Python floats; grad x y z", seed_float_case, 1.15),
     ("seed-array", "same on float arrays of 1000, vjp with a cotangent", seed_array_case, 1.5),
+    ("scalar", "34 float operations + sin, exp, log on Python floats; grad x y z", scalar_case, 0.6),
+    ("loop-float", "1000 x  x = x - 0.01*sin(x)*y on Python floats; grad x y", loop_float_case, 0.6),
+    ("rnn", "tanh RNN, hidden 32, input 16, 50 steps (BPTT); grad Wh Wx", rnn_case, 1.05),
 ]
 
 
@@ -250,7 +303,7 @@ def transformation_time(repeats):
     srcad.grad(mlp_loss, wrt=MLP_WRT)                    # imports, first-use costs
     times = []
     for _ in range(repeats):
-        srcad.api._cache.clear()
+        mlp_loss.__dict__.pop("__srcad_cache__", None)   # srcad caches on the function
         start = time.perf_counter()
         srcad.grad(mlp_loss, wrt=MLP_WRT)
         times.append(time.perf_counter() - start)

@@ -38,9 +38,13 @@ pushed and popped alongside.
 import gast
 import numpy as np
 
-from srcad import optimize
+from srcad import passes
+from srcad.passes.defaults import DropDefaults
+from srcad.passes.fold import _number, fold_term
+from srcad.passes.may_raise import mark_may_raise
+from srcad.passes.unbroadcast import drop_broadcasts
 from srcad.errors import SrcadError
-from srcad.graph import SCALAR, Branch, Loop, Node, _elementwise
+from srcad.graph import Branch, Loop, Node
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.reverse import Comment, References, _identifier, assign, call, name, rule_argument, store
 from srcad.rules.template import Default, clone
@@ -84,13 +88,13 @@ class ForwardGenerator:
                 SrcadError, f"{graph.name!r} returns None, so there is nothing to differentiate",
                 graph.fdef, hint="return the value to differentiate")
         tangent_params = [self.tangent(w) for w in graph.wrt]
-        optimize.mark_may_raise(graph)           # dead code that may raise is kept
+        mark_may_raise(graph)                    # dead code that may raise is kept
         self.defined = set(graph.wrt)
         body = [self._zeros(p) for p in graph.params if p not in graph.wrt and self.needed(p)]
         body += self.items(graph.body)
         body.append(gast.Return(value=gast.Tuple(elts=[clone(output), self._output_tangent(output)],
                                                  ctx=gast.Load())))
-        body = optimize.eliminate_dead_code(body)
+        body = passes.dead_code.eliminate_dead_code(body)
         args = clone(graph.fdef.args)
         args.defaults = []                # the tangents follow: every parameter is required
         if args.vararg is not None:       # *xs: one tuple, as call_node passes it
@@ -312,8 +316,8 @@ class ForwardGenerator:
         arithmetic folded (``x ** np.where(2, 2 - 1, 1.0)`` -> ``x``), keyword
         arguments equal to the callee's defaults dropped (``np.sum(t)``)."""
         expr = _plain_slices(expr, self.refs._names.get(id(np)))
-        expr = _Fold().visit(expr)
-        return _DropDefaults(self._resolve).visit(expr)
+        expr = fold_term(expr)
+        return DropDefaults(self._resolve).visit(expr)
 
     def _resolve(self, expr):
         """The object a callee expression of generated code names, or None."""
@@ -329,27 +333,9 @@ class ForwardGenerator:
         return None
 
     def _drop_broadcasts(self, node, outs, atoms):
-        """``broadcast_like(t, ans)`` -> ``t`` where the sum of the terms has the
-        result's shape anyway: the argument is provably shaped like the result,
-        or (elementwise primitives) every other operand is a scalar or shaped
-        like a contributing one."""
-        bname = self.refs._names.get(id(broadcast_like))
-        if bname is None:
-            return list(outs.values())
-        classes = self.graph.shape_class
-        result = classes.get(node.target)
-        contributing = {optimize._class_of(a, classes) for a in atoms.values()}
-        others = [a for a in node.args if not any(a is b for b in atoms.values())]
-        full = (_elementwise(node.primitive) and not node.kwargs
-                and all(optimize._class_of(a, classes) in (contributing | {SCALAR}) - {None}
-                        for a in others))
-        terms = []
-        for i, expr in outs.items():
-            own = optimize._class_of(atoms[i], classes)
-            if full or (result is not None and own == result):
-                expr = _unwrap(expr, bname)
-            terms.append(expr)
-        return terms
+        """See :func:`srcad.passes.unbroadcast.drop_broadcasts`."""
+        return drop_broadcasts(node, outs, atoms, self.graph.shape_class,
+                               self.refs._names.get(id(broadcast_like)))
 
     # -- calls of user functions ------------------------------------------------------
     def call_node(self, node):
@@ -465,73 +451,6 @@ def _plain_slices(expr, np_name):
                 and index.value.attr == "s_" and isinstance(index.value.value, gast.Name)
                 and index.value.value.id == np_name):
             node.slice = index.slice
-    return expr
-
-
-def _number(node):
-    return isinstance(node, gast.Constant) and type(node.value) in (int, float, bool)
-
-
-class _Fold(gast.NodeTransformer):
-    """Folds the constant parts rules leave when an argument is a number."""
-
-    OPS = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
-           gast.Mult: lambda a, b: a * b}
-
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        op = self.OPS.get(type(node.op))
-        if op is not None and _number(node.left) and _number(node.right):
-            return gast.Constant(value=op(node.left.value, node.right.value), kind=None)
-        if isinstance(node.op, gast.Pow) and _number(node.right) and node.right.value == 1:
-            return node.left
-        return node
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        func = node.func
-        if (isinstance(func, gast.Attribute) and func.attr == "where" and len(node.args) == 3
-                and not node.keywords and _number(node.args[0])):
-            return node.args[1] if node.args[0].value else node.args[2]
-        return node
-
-
-class _DropDefaults(gast.NodeTransformer):
-    """Drops ``k=v`` keyword arguments where ``v`` is the callee's own default."""
-
-    def __init__(self, resolve):
-        self.resolve = resolve
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        if not any(isinstance(k.value, gast.Constant) for k in node.keywords):
-            return node
-        defaults = _defaults(self.resolve(node.func))
-        node.keywords = [k for k in node.keywords
-                         if not (isinstance(k.value, gast.Constant) and k.arg in defaults
-                                 and _same(defaults[k.arg], k.value.value))]
-        return node
-
-
-def _defaults(func):
-    import inspect
-    try:
-        params = inspect.signature(func, follow_wrapped=False).parameters.values()  # what is called
-    except (TypeError, ValueError):
-        return {}
-    return {p.name: p.default for p in params if p.default is not p.empty}
-
-
-def _same(default, value):
-    if default is np._NoValue:            # NumPy's "not given": keepdims=False
-        return value is False
-    return type(default) is type(value) and default == value
-
-
-def _unwrap(expr, bname):
-    if (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and expr.func.id == bname
-            and len(expr.args) == 2):
-        return expr.args[0]
     return expr
 
 

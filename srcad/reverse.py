@@ -20,6 +20,9 @@ with the cotangent of its output::
         dy = dp
         return dx, dy, dz
 
+(The clean-up passes of :mod:`srcad.passes` then propagate the copies: the
+emitted function returns ``(dp, dp, dz)``.)
+
 The adjoint of a value is named after it (``dp`` for ``p``).  Its first
 contribution is an assignment; later ones (fan-out: the value was used more
 than once) accumulate with ``dx = dx + ...``, which never modifies an array in
@@ -35,7 +38,7 @@ import operator
 import gast
 import numpy as np
 
-from srcad import optimize
+from srcad import optimize, passes
 from srcad.errors import SrcadError
 from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names, varied_from
 from srcad.normalize import NameAllocator, all_names, assigned_names
@@ -244,11 +247,11 @@ class ReverseGenerator:
                    if v not in bound_first]
         fbody = [*unbound, *setup, *forward, gast.Return(value=gast.Tuple(elts=[_copy(graph.output), pack],
                                                                   ctx=gast.Load()))]
-        fbody = optimize.eliminate_dead_code(fbody)
+        fbody = passes.clean(fbody)
         unpack = gast.Assign(targets=[gast.Tuple(elts=[store(v) for v in kept], ctx=gast.Store())],
                              value=name(saved), type_comment=None)
         rbody = ([unpack] if kept else []) + reverse + [gast.Return(value=result)]
-        rbody = optimize.eliminate_dead_code(rbody)
+        rbody = passes.clean(rbody)
         fname, rname = self.own_names or (self.names.fresh(f"forward_{_identifier(graph.name)}"),
                                           self.names.fresh(f"reverse_{_identifier(graph.name)}"))
         fdef = gast.FunctionDef(name=fname, args=_copy(graph.fdef.args),
@@ -280,7 +283,7 @@ class ReverseGenerator:
         if reverse:
             body += [Comment("reverse sweep", header=True), *reverse]
         body.append(gast.Return(value=result))
-        body = optimize.eliminate_dead_code(body)
+        body = passes.clean(body)
         args = _copy(graph.fdef.args)
         args.args.append(gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None))
         if self.mode != "vjp":
@@ -514,9 +517,10 @@ class ReverseGenerator:
         after = [Restore(loop.trips)] if getattr(loop, "trips_saved", False) else []
         if not _has_code(body):
             return inits + body + after
-        return inits + [comment, gast.For(target=self._reverse_target(loop),
-                                          iter=self._reverse_iter(loop), body=body,
-                                          orelse=[], type_comment=None)] + after
+        reversed_loop = gast.For(target=self._reverse_target(loop), iter=self._reverse_iter(loop),
+                                 body=body, orelse=[], type_comment=None)
+        reversed_loop.srcad_reverse = True    # its header cannot raise: the forward loop ran it
+        return inits + [comment, reversed_loop] + after
 
     def _loop_fixpoint(self, loop):
         """The adjoints defined at the start of every reversed iteration: those

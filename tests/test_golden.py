@@ -60,10 +60,7 @@ def grad_seed(x, y, z, dg=1.0):
     # g = p * z
     dp = dg * z
     dz = dg * p
-    # p = x + y
-    dx = dp
-    dy = dp
-    return (dx, dy, dz)
+    return (dp, dp, dz)
 '''
 
 TANH_REGRESSION = '''\

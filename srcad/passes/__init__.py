@@ -1,0 +1,50 @@
+"""Clean-up passes on generated code, one per module, in one ordered list.
+
+The generators (``reverse.py``, ``forward.py``) write correct but literal
+code: one statement per rule output, seeds multiplied in, copies such as
+``dx = dp``.  The passes here make it short without changing what it
+computes.  Two kinds:
+
+* **term passes** rewrite one inlined rule term while it is generated, where
+  the graph's facts (shape classes, the callee's defaults) are at hand:
+  :mod:`~srcad.passes.fold` (constant arithmetic), :mod:`~srcad.passes.defaults`
+  (keyword arguments equal to the callee's default), :mod:`~srcad.passes.unbroadcast`
+  (``unbroadcast``/``broadcast_like`` where shapes provably agree).
+  :data:`TERM_PASSES` names them in the order the generators apply them.
+* **body passes** rewrite a whole generated function body (``gast``
+  statements and :class:`srcad.reverse.Comment` lines) and run in the order
+  of :data:`PASSES` (:func:`clean` runs them); :mod:`~srcad.passes.may_raise`
+  marks, before generation, what dead-code elimination must keep.
+
+Each module's docstring shows its before/after as a doctest (run by
+``tests/test_doctests.py``), with :func:`demo`.
+"""
+
+import gast
+
+from srcad.passes import copies, dead_code, defaults, fold, negation, unbroadcast
+
+#: rewrites of one inlined term, in the order the generators apply them
+TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadcast,
+               unbroadcast.drop_broadcasts)
+
+#: rewrites of a whole generated body, in order: fold constants first (they
+#: turn ``x ** np.where(2, 2 - 1, 1.0)`` into ``x``), then propagate copies
+#: (``dx = dp``), fold negations into subtractions, and drop what no one reads
+PASSES = (fold.fold_body, copies.propagate_copies, negation.fold_negations,
+          dead_code.eliminate_dead_code)
+
+
+def clean(body):
+    """``body`` after every pass of :data:`PASSES`, in order."""
+    for run in PASSES:
+        body = run(body)
+    return body
+
+
+def demo(run, source):
+    """Print ``source`` (statements) after the pass ``run``: the doctests' helper."""
+    body = gast.parse(source).body
+    body = run(body)
+    module = gast.Module(body=[s for s in body if isinstance(s, gast.AST)], type_ignores=[])
+    print(gast.unparse(module).strip())

@@ -1,0 +1,81 @@
+"""May-raise marks: forward statements dead-code elimination must keep.
+
+``grad(f)`` must raise whatever ``f`` raises; a forward statement the reverse
+sweep does not need is otherwise dropped (the output itself, in ``grad``), and
+``grad(lambda x: math.log(x))(-1.0)`` returned -1.0.  :func:`mark_may_raise`
+runs on the graph before generation and sets ``stmt.srcad_may_raise`` on the
+statements whose primitive may raise for the values it is given; the dead-code
+pass keeps those::
+
+    >>> import math, operator
+    >>> from types import SimpleNamespace as N
+    >>> may_raise(N(kind="call", primitive=math.log))
+    True
+    >>> may_raise(N(kind="call", primitive=operator.add))
+    False
+"""
+
+import builtins
+import operator
+
+import gast
+import numpy as np
+
+#: division-like operators: ZeroDivisionError on Python numbers (NumPy only warns)
+_DIVIDING = {operator.truediv, operator.floordiv, operator.mod, operator.pow}
+#: builtins that raise for some values of the right type (int(nan), float('x'))
+_RAISING_BUILTINS = {float, int, divmod, pow, round}
+
+
+def mark_may_raise(graph):
+    """Mark (``stmt.srcad_may_raise``) the statements of ``graph`` whose
+    primitive may raise for the values it is given, so that dead-code
+    elimination keeps them even when no one reads their value.
+
+    Keeping every statement would make ``grad`` compute values nobody reads,
+    so the line is drawn by what an error depends on:
+
+    * kept: errors that depend on values -- ``math`` functions (domain,
+      overflow), ``/ // % **`` (ZeroDivisionError on Python numbers; on
+      arrays NumPy only warns, but nothing proves a value is an array);
+      ``np.linalg`` (a singular matrix); subscripts (an index or key that is
+      missing); ``float()``/``int()``; calls of user functions, unknown
+      callables and user-registered primitives (which may ``raise``).  These
+      are scalar operations or rare; the cost is small.
+    * dropped: NumPy's elementwise functions, reductions and shape functions
+      and the arithmetic operators ``+ - * @``: on floats and arrays of the
+      types and shapes ``f`` receives they raise only for a shape mismatch,
+      which ``grad`` then reports from the statements it keeps (a dead
+      ``x + y`` of incompatible shapes is the one error ``grad`` may miss;
+      NumPy's invalid-value warnings are not errors).
+    """
+    for node in graph.nodes:
+        stmt = node.stmt
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name) and may_raise(node):
+            stmt.srcad_may_raise = True
+
+
+def may_raise(node):
+    """True when the primitive of ``node`` may raise for some values of its arguments."""
+    if node.kind in ("const", "copy", "pack", "stack", "push", "pop"):
+        return False
+    if node.kind == "usercall":
+        return True
+    prim = node.primitive
+    if prim is None:
+        return node.kind == "call"               # an unknown callable; attributes are reads
+    if prim is operator.getitem:
+        return True
+    if prim in _DIVIDING or prim in _RAISING_BUILTINS:
+        return True
+    module = getattr(prim, "__module__", None) or ""
+    if module == "math":
+        return True
+    if isinstance(prim, np.ufunc) or module.startswith("srcad") or prim in vars(builtins).values():
+        return False
+    if module.startswith("numpy"):
+        return module.startswith("numpy.linalg")
+    if getattr(prim, "__objclass__", None) in (np.ndarray, dict, list, tuple):
+        return False                              # array and container methods
+    return not module.startswith(("operator", "_operator"))

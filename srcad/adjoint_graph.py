@@ -38,7 +38,7 @@ class Step:
         self.stmt = stmt
         self.text = _code(stmt)
         self.lineno = origin.lineno if origin is not None else None
-        self.line = origin.text if origin is not None else ""
+        self.line = _code_only(origin.text) if origin is not None else ""
         self.targets = targets          # adjoint names it defines
         self.reads = reads              # adjoint names it reads, in order
         self.accumulates = [t for t in targets if t in reads]
@@ -57,7 +57,7 @@ class Block:
         self.header = header
         self.branch = branch            # the two sides of one branch share it
         self.lineno = origin.lineno if origin is not None else None
-        self.line = origin.text if origin is not None else ""
+        self.line = _code_only(origin.text) if origin is not None else ""
         self.items = items
         self.style = style
         self.loop = loop
@@ -96,7 +96,8 @@ class AdjointGraph:
         for item in items:
             if isinstance(item, Step):
                 mark = "+" if item.accumulates else " "
-                notes = ([f"line {item.lineno}: {item.line}"] if item.lineno else []) + \
+                where = f"line {item.lineno}: {item.line}" if item.lineno else "starts at zero"
+                notes = ([where] if item.lineno or _is_zeros(item.stmt) else []) + \
                     ([f"reads {', '.join(item.reads)}"] if item.reads else [])
                 note = f"    # {'; '.join(notes)}" if notes else ""
                 out.append(f" {mark} {indent}{item.text}{note}")
@@ -142,7 +143,8 @@ class AdjointGraph:
         for item in items:
             if isinstance(item, Step):
                 text = "\\l".join(escape(part) for part in _wrap(item.text)) + "\\l"
-                where = f"reverses line {item.lineno}: {_shorten(item.line)}" if item.lineno else ""
+                where = (f"reverses line {item.lineno}: {_shorten(item.line)}" if item.lineno
+                         else "starts at zero" if _is_zeros(item.stmt) else "")
                 label = f"{text}{escape(where)}"
                 style = (', style=filled, fillcolor=palegreen, penwidth=2'
                          if item.accumulates else ', style=filled, fillcolor=lightyellow')
@@ -161,6 +163,19 @@ class AdjointGraph:
         """The picture in a notebook when Graphviz is installed (else the text)."""
         from srcad.display import dot_to_svg
         return dot_to_svg(self.to_dot())
+
+
+def _code_only(line):
+    """A user line without its trailing comment (a picture's label quotes the code)."""
+    import io
+    import tokenize
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(line).readline):
+            if tok.type == tokenize.COMMENT:
+                return line[:tok.start[1]].rstrip()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return line
 
 
 def _code(node):
@@ -284,6 +299,8 @@ class _Builder:
         reads = [n for n in dict.fromkeys(n.id for n in name_nodes(stmt) if type(n.ctx) is gast.Load)
                  if n in known]
         self.count += 1
+        if not reads and _is_zeros(stmt):  # an adjoint started at zero for a loop or branch
+            origin = None                  # to add to: it reverses no line of its own
         return Step(self.count, stmt, origin, targets, reads)
 
     def run(self, items, state):
@@ -322,6 +339,12 @@ class _Builder:
                 state = _merge(*ends)
                 i += len(sides)
         return state
+
+
+def _is_zeros(stmt):
+    value = getattr(stmt, "value", None)
+    return isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+        and value.func.id.startswith("zeros_like")
 
 
 def _merge(*states):

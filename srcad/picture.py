@@ -140,7 +140,8 @@ class _Dot:
 
     def __init__(self):
         self.lines = []
-        self.count = 0
+        self.edges = []         # drawn last, outside every cluster: an edge inside a
+        self.count = 0          # cluster would pull the values it names into it
 
     def fresh(self, base):
         self.count += 1
@@ -151,7 +152,7 @@ def dot(graph):
     """The graph in Graphviz DOT (see :meth:`srcad.graph.Graph.to_dot`)."""
     d = _Dot()
     d.lines += [f'digraph "{escape(graph.name)}" {{', "  rankdir=TB;",
-                '  node [fontname="Helvetica"]; edge [fontname="Helvetica", fontsize=10];']
+                '  graph [fontname="Helvetica"]; node [fontname="Helvetica"]; edge [fontname="Helvetica", fontsize=10];']
     for p in graph.params:
         style = ", style=filled, fillcolor=lightblue, penwidth=2" if p in graph.wrt else ""
         d.lines.append(f'  "{escape(p)}" [shape=ellipse, label="{escape(p)}"{style}];')
@@ -161,6 +162,7 @@ def dot(graph):
         d.lines.append(f'  "{escape(output)}" [style=filled, fillcolor=salmon, penwidth=2];')
         d.lines.append('  "return" [shape=plaintext];')
         d.lines.append(f'  "{escape(output)}" -> "return";')
+    d.lines += ["  " + edge for edge in d.edges]
     d.lines.append("}")
     return "\n".join(d.lines)
 
@@ -183,12 +185,16 @@ def _dot_items(graph, items, d, pad, ns, stack):
                 if part:
                     _dot_cluster(graph, label, part, d, pad, ns, stack, "dashed")
         elif isinstance(item, Loop):
-            _dot_cluster(graph, _loop_header(item), item.body, d, pad, ns, stack, "rounded")
+            header = graph.line_text(item.lineno).rstrip(":") or _loop_header(item)
+            counter = [item.target] if item.kind == "for" else []   # the loop's counter lives in it
+            _dot_cluster(graph, header, item.body, d, pad, ns, stack, "rounded", counter)
 
 
-def _dot_cluster(graph, label, items, d, pad, ns, stack, style):
+def _dot_cluster(graph, label, items, d, pad, ns, stack, style, values=()):
     d.lines.append(f'{pad}subgraph {d.fresh("cluster_")} {{')
     d.lines.append(f'{pad}  label="{escape(label)}"; style={style}; labeljust=l;')
+    for name in values:
+        d.lines.append(f'{pad}  {_value(ns, name)} [shape=ellipse, label="{escape(name)}"];')
     _dot_items(graph, items, d, pad + "  ", ns, stack)
     d.lines.append(f"{pad}}}")
 
@@ -220,9 +226,9 @@ def _dot_node(graph, node, d, pad, ns):
     label = f"{node.label}({', '.join(shown)})\\nline {node.lineno}"
     d.lines.append(f'{pad}{op} [shape=box, label="{escape(label, keep_newlines=True)}"{color}];')
     for name, tag in edges:
-        d.lines.append(f'{pad}{_value(ns, name)} -> {op} [label="{escape(tag)}"];')
+        d.edges.append(f'{_value(ns, name)} -> {op} [label="{escape(tag)}"];')
     d.lines.append(f'{pad}{_value(ns, node.target)} [shape=ellipse, label="{escape(node.target)}"];')
-    d.lines.append(f'{pad}{op} -> {_value(ns, node.target)};')
+    d.edges.append(f'{op} -> {_value(ns, node.target)};')
 
 
 def _dot_callee(graph, node, expanded, d, pad, ns, stack):
@@ -245,12 +251,12 @@ def _dot_callee(graph, node, expanded, d, pad, ns, stack):
     for param, atom in arguments.items():      # each parameter fed by its argument
         for a in _argument_atoms(atom):
             for name in _atom_locals(a):
-                d.lines.append(f'{pad}{_value(ns, name)} -> {_value(inner_ns, param)} '
+                d.edges.append(f'{_value(ns, name)} -> {_value(inner_ns, param)} '
                                f'[label="{escape(param)}", style=dashed];')
     d.lines.append(f'{pad}{_value(ns, node.target)} [shape=ellipse, label="{escape(node.target)}"];')
     out = getattr(inner.output, "id", None)
     if out is not None:
-        d.lines.append(f'{pad}{_value(inner_ns, out)} -> {_value(ns, node.target)} '
+        d.edges.append(f'{_value(inner_ns, out)} -> {_value(ns, node.target)} '
                        f'[label="return", style=dashed];')
 
 

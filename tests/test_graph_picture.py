@@ -162,7 +162,7 @@ def test_a_loop_is_a_cluster_with_the_adjoint_carried_to_the_next_iteration():
     g = srcad.graph(power_loop, wrt="x", sweep="reverse")
     first = power_loop.__code__.co_firstlineno
     assert str(g).splitlines()[1:7] == [
-        "   dx = zeros_like(x)",
+        "   dx = zeros_like(x)    # starts at zero",
         f"   for i in reversed(range(n)):    # line {first + 2}: for i in range(n):",
         f"       dmul_s = ds    # line {first + 3}: s = s * x; reads ds",
         f"       ds = unbroadcast(dmul_s * x, s)    # line {first + 3}: s = s * x; reads dmul_s",

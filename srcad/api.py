@@ -439,19 +439,31 @@ def vjp(f: Optional[Callable] = None, wrt: Wrt = 0, *, argnums: Optional[Wrt] = 
     return _transform("vjp", f, wrt, argnums, check_finite=check_finite, has_aux=has_aux)
 
 
-def graph(f, wrt=None):
+def graph(f, wrt=None, *, sweep="forward", expand=True):
     """The computational graph of ``f`` (printable; ``.to_dot()`` for Graphviz).
 
     With ``wrt`` (default: every parameter) the graph also marks the active
-    nodes: those that depend on ``wrt`` and reach the output.
+    nodes: those that depend on ``wrt`` and reach the output.  ``expand``
+    (True, False or a number of levels) draws a call of one of your own
+    functions as a cluster holding the callee's graph.  ``sweep="reverse"``
+    is the adjoint graph instead: the reverse sweep's statements and the
+    adjoints flowing between them (docs/graphs.md).
     """
+    if sweep not in ("forward", "reverse"):
+        raise SrcadError(f"srcad.graph draws sweep='forward' or sweep='reverse', not {sweep!r}",
+                         hint="sweep='reverse' draws the adjoint graph (backpropagation)")
     parsed = parse.parse_function(f)
     anf = normalize(parsed)
     params = param_names(anf)
     names, _ = resolve_wrt(f, params, tuple(range(len(params))) if wrt is None else wrt)
     g = GraphBuilder(parsed, anf).build(names)
     g.wrt_is_tuple = True
-    return analyze(g)
+    g.expand = expand
+    analyze(g)
+    if sweep == "reverse":
+        from srcad.adjoint_graph import adjoint_graph  # noqa: PLC0415
+        return adjoint_graph(g, split)
+    return g
 
 
 class GradientCheckError(SrcadError):

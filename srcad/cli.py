@@ -197,7 +197,7 @@ def cmd_grad(ns: argparse.Namespace) -> int:
 def cmd_graph(ns: argparse.Namespace) -> int:
     f = load_target(ns.target)
     wrt = parse_wrt(ns.wrt, default=None)
-    g = srcad.graph(f, wrt=wrt)
+    g = srcad.graph(f, wrt=wrt, sweep=ns.sweep, expand=not ns.no_expand)
     if ns.format == "text":
         _write_text(str(g) + "\n", ns.output, "never")
     elif ns.format == "dot":
@@ -314,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  srcad grad model.py:loss --wrt W,b\n"
                "  srcad grad model.py:loss --mode hvp\n"
                "  srcad graph model.py:loss --format svg -o loss.svg\n"
+               "  srcad graph model.py:loss --sweep reverse --format svg -o backprop.svg\n"
                "  srcad check model.py:loss --args 'W=randn(3, 4), b=randn(4), x=randn(5, 3)'",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"srcad {srcad.__version__}")
@@ -340,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="FILE.py:FUNCTION", help=target_help)
     p.add_argument("--wrt", "--argnums", metavar="PARAMS", help=wrt_help + " (default: every parameter)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    p.add_argument("--sweep", choices=("forward", "reverse"), default="forward",
+                   help="forward: the function's graph; reverse: the adjoint graph, the reverse "
+                        "sweep's statements and the adjoints flowing between them (default: forward)")
+    p.add_argument("--no-expand", action="store_true",
+                   help="draw a call of your own function as one box, not as a cluster holding "
+                        "the callee's graph")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=cmd_graph)
 

@@ -135,32 +135,13 @@ class Graph:
         """One line of the user's source, stripped."""
         return (self.parsed.source.line(lineno) or "").strip()
 
-    def __str__(self):
-        out = [f"graph {self.name}({', '.join(self.params)}) wrt {', '.join(self.wrt)}"]
-        self._print_items(getattr(self, "body", self.nodes), out, "")
-        out.append(f"   return {gast_text(self.output)}")
-        out.append("(* = active: depends on wrt and reaches the output)")
-        return "\n".join(out)
+    #: how many levels of calls of the user's own functions are drawn expanded
+    #: (srcad.graph sets it; see srcad/picture.py)
+    expand = 0
 
-    def _print_items(self, items, out, indent):
-        for item in items:
-            if isinstance(item, Node):
-                if item.kind == "effect":
-                    continue
-                mark = "*" if item.active else " "
-                out.append(f" {mark} {indent}{item.target} = {item.label}({', '.join(_call_args(item))})"
-                           f"    # line {item.lineno}: {self.source_text(item)}")
-            elif isinstance(item, Branch):
-                out.append(f"   {indent}if {gast_text(item.test)}:")
-                self._print_items(item.body, out, indent + "    ")
-                if item.orelse:
-                    out.append(f"   {indent}else:")
-                    self._print_items(item.orelse, out, indent + "    ")
-            elif isinstance(item, Loop):
-                out.append(f"   {indent}{_loop_header(item)}:")
-                self._print_items(item.body, out, indent + "    ")
-            else:
-                out.append(f"   {indent}{type(item.stmt).__name__.lower()}")
+    def __str__(self):
+        from srcad import picture
+        return picture.text(self)
 
     def to_dot(self):
         """The graph in Graphviz DOT, drawn to be read like the code.
@@ -170,59 +151,11 @@ class Graph:
         keywords in place (``pow(·, 2)``, ``np.max(·, axis=1)``); each edge
         into a primitive is labelled with the argument's position, so
         ``a - b`` and ``b - a`` differ.  Loops and branches are labelled
-        clusters (``for t in range(T)``, ``if c`` / ``else``).
+        clusters (``for t in range(T)``, ``if c`` / ``else``), calls of the
+        user's functions clusters holding the callee's graph.
         """
-        output = getattr(self.output, "id", None)
-        lines = [f'digraph "{_dot_escape(self.name)}" {{', "  rankdir=TB;",
-                 '  node [fontname="Helvetica"]; edge [fontname="Helvetica", fontsize=10];']
-        for p in self.params:
-            style = ", style=filled, fillcolor=lightblue, penwidth=2" if p in self.wrt else ""
-            lines.append(f'  "{_dot_escape(p)}" [shape=ellipse, label="{_dot_escape(p)}"{style}];')
-        counter = iter(range(10 ** 9))
-        self._dot_items(getattr(self, "body", self.nodes), lines, counter, "  ")
-        if output is not None:
-            lines.append(f'  "{_dot_escape(output)}" [style=filled, fillcolor=salmon, penwidth=2];')
-            lines.append('  "return" [shape=plaintext];')
-            lines.append(f'  "{_dot_escape(output)}" -> "return";')
-        lines.append("}")
-        return "\n".join(lines)
-
-    def _dot_items(self, items, lines, counter, pad):
-        for item in items:
-            if isinstance(item, Node):
-                if item.target is not None and item.kind != "effect":
-                    self._dot_node(item, lines, f"op{next(counter)}", pad)
-            elif isinstance(item, Branch):
-                test = self.line_text(item.lineno).rstrip(":") or f"if {gast_text(item.test)}"
-                for label, part in ((test, item.body), ("else", item.orelse)):
-                    if part:
-                        self._dot_cluster(label, part, lines, counter, pad, "dashed")
-            elif isinstance(item, Loop):
-                self._dot_cluster(_loop_header(item), item.body, lines, counter, pad, "rounded")
-
-    def _dot_cluster(self, label, items, lines, counter, pad, style):
-        lines.append(f'{pad}subgraph cluster_{next(counter)} {{')
-        lines.append(f'{pad}  label="{_dot_escape(label)}"; style={style}; labeljust=l;')
-        self._dot_items(items, lines, counter, pad + "  ")
-        lines.append(f"{pad}}}")
-
-    def _dot_node(self, node, lines, op, pad):
-        shown, edges = [], []
-        for position, (key, atom) in enumerate(_labelled_args(node)):
-            names = _atom_locals(atom)
-            if isinstance(atom, gast.Name) and names:
-                shown.append("·" if key is None else f"{key}=·")
-                edges.append((names[0], str(position) if key is None else key))
-            else:
-                shown.append(_atom_text(atom) if key is None else f"{key}={_atom_text(atom)}")
-                edges.extend((name, str(position) if key is None else key) for name in names)
-        color = ", style=filled, fillcolor=lightyellow" if node.active else ""
-        label = f"{node.label}({', '.join(shown)})\\nline {node.lineno}"
-        lines.append(f'{pad}{op} [shape=box, label="{_dot_escape(label, keep_newlines=True)}"{color}];')
-        for name, tag in edges:
-            lines.append(f'{pad}"{_dot_escape(name)}" -> {op} [label="{_dot_escape(tag)}"];')
-        lines.append(f'{pad}"{_dot_escape(node.target)}" [shape=ellipse];')
-        lines.append(f'{pad}{op} -> "{_dot_escape(node.target)}";')
+        from srcad import picture
+        return picture.dot(self)
 
     _repr_pretty_ = lambda self, p, cycle: p.text(str(self))
 
@@ -230,14 +163,6 @@ class Graph:
         """The picture in a notebook when Graphviz is installed (else the text)."""
         from srcad.display import dot_to_svg
         return dot_to_svg(self.to_dot())
-
-
-def _dot_escape(text, keep_newlines=False):
-    text = str(text)
-    if keep_newlines:                  # "\\n" in a label is Graphviz's line break
-        parts = text.split("\\n")
-        return "\\n".join(_dot_escape(part) for part in parts)
-    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _loop_header(loop):

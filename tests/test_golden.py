@@ -75,7 +75,7 @@ def grad_tanh_regression(w, x, y, dout=1.0):
     # return np.sum(err * err)
     dmul_err = repeat_to(dout, mul_err, None, False)
     derr = dmul_err * err
-    derr = derr + dmul_err * err
+    derr = derr + derr
     # err = p - y
     dp = unbroadcast(derr, p)
     # p = np.tanh(z)

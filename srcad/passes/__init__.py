@@ -22,7 +22,7 @@ Each module's docstring shows its before/after as a doctest (run by
 
 import gast
 
-from srcad.passes import copies, dead_code, defaults, fold, negation, unbroadcast
+from srcad.passes import copies, dead_code, defaults, fanout, fold, negation, unbroadcast
 
 #: rewrites of one inlined term, in the order the generators apply them
 TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadcast,
@@ -30,9 +30,10 @@ TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadca
 
 #: rewrites of a whole generated body, in order: fold constants first (they
 #: turn ``x ** np.where(2, 2 - 1, 1.0)`` into ``x``), then propagate copies
-#: (``dx = dp``), fold negations into subtractions, and drop what no one reads
+#: (``dx = dp``), fold negations into subtractions, read a repeated fan-out
+#: term from the first, and drop what no one reads
 PASSES = (fold.fold_body, copies.propagate_copies, negation.fold_negations,
-          dead_code.eliminate_dead_code)
+          fanout.merge_fan_out, dead_code.eliminate_dead_code)
 
 
 def clean(body):

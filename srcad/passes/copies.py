@@ -3,7 +3,10 @@
 The adjoint of ``x + y`` is the cotangent itself (``dx = dp``); of a value
 used once, it is its use's (``dsub_c = dout``).  Where ``a`` is bound only by
 the copy, every read of ``a`` follows it in the same block and ``b`` is not
-rebound before the last of them, the copy is a second name for one value::
+rebound before the last of them, the copy is a second name for one value.
+Where ``b`` is read by the copy only and bound before it in the same block,
+``b``'s definition takes the name ``a`` instead (``a, b = np.sin(x), ...``
+keeps the name ``a``)::
 
     >>> from srcad.passes import demo
     >>> demo(propagate_copies, '''
@@ -13,6 +16,12 @@ rebound before the last of them, the copy is a second name for one value::
     ... return (dx, dy)''')
     dp = dg * z
     return (dp, dp)
+    >>> demo(propagate_copies, '''
+    ... sin_x = np.sin(x)
+    ... a = sin_x
+    ... return a * a''')
+    a = np.sin(x)
+    return a * a
 
 A copy whose source is rebound before a read stays::
 
@@ -46,6 +55,12 @@ def propagate_copies(body):
             last = block.last_use(i, a, {b}, loads)
             if last is None:
                 continue
+            source = _definition(stmts, i, b, stores, loads)
+            if source is not None:                 # b = e; a = b  ->  a = e: keep the user's name
+                source.targets[0].id = a
+                stores[b] = loads[b] = 0
+                dropped.add(i)
+                continue
             moved = block.rename(sorted(block.reads[a]), a, lambda: load(b), loads)
             block.reads[b].update(moved)
             block.reads[b][i] -= 1
@@ -54,3 +69,15 @@ def propagate_copies(body):
             dropped.add(i)
         stmts[:] = [s for i, s in enumerate(stmts) if i not in dropped]
     return body
+
+
+def _definition(stmts, i, b, stores, loads):
+    """The statement ``b = e`` before ``stmts[i]`` (``a = b``) in the same block,
+    when ``b`` is bound there only and read by the copy only."""
+    if stores[b] != 1 or loads[b] != 1:
+        return None
+    for stmt in reversed(stmts[:i]):
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == b:
+            return stmt
+    return None

@@ -49,6 +49,9 @@ def test_the_page_shows_every_image_its_commands_make():
     assert shown == made
     for path in made:
         assert (ROOT / path).is_file(), path
+    screenshot = ROOT / "docs" / "images" / "notebook.png"          # examples/notebook.py --screenshot
+    assert "(images/notebook.png)" in PAGE.read_text()
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")

@@ -27,7 +27,7 @@ from srcad.normalize import assigned_names
 from srcad.picture import escape
 from srcad.trees import name_nodes
 
-_WIDTH = 48            # statements longer than this wrap in the picture
+_WIDTH = 64            # statements longer than this wrap in the picture
 
 
 class Step:
@@ -145,7 +145,7 @@ class AdjointGraph:
                 text = "\\l".join(escape(part) for part in _wrap(item.text)) + "\\l"
                 where = (f"reverses line {item.lineno}: {_shorten(item.line)}" if item.lineno
                          else "starts at zero" if _is_zeros(item.stmt) else "")
-                label = f"{text}{escape(where)}"
+                label = f"{text}{escape(where)}\\l" if where else text
                 style = (', style=filled, fillcolor=palegreen, penwidth=2'
                          if item.accumulates else ', style=filled, fillcolor=lightyellow')
                 lines.append(f'{pad}{item.id} [shape=box, label="{label}"{style}];')

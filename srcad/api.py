@@ -439,7 +439,8 @@ def vjp(f: Optional[Callable] = None, wrt: Wrt = 0, *, argnums: Optional[Wrt] = 
     return _transform("vjp", f, wrt, argnums, check_finite=check_finite, has_aux=has_aux)
 
 
-def graph(f, wrt=None, *, sweep="forward", expand=True):
+def graph(f: Callable, wrt: Optional[Wrt] = None, *, sweep: str = "forward",
+          expand: Union[bool, int] = True):
     """The computational graph of ``f`` (printable; ``.to_dot()`` for Graphviz).
 
     With ``wrt`` (default: every parameter) the graph also marks the active
@@ -452,6 +453,9 @@ def graph(f, wrt=None, *, sweep="forward", expand=True):
     if sweep not in ("forward", "reverse"):
         raise SrcadError(f"srcad.graph draws sweep='forward' or sweep='reverse', not {sweep!r}",
                          hint="sweep='reverse' draws the adjoint graph (backpropagation)")
+    if not isinstance(expand, (bool, int)) or expand < 0:
+        raise SrcadError(f"srcad.graph's expand is True, False or a number of levels, not {expand!r}",
+                         hint="expand=False draws each call of your functions as one box")
     parsed = parse.parse_function(f)
     anf = normalize(parsed)
     params = param_names(anf)

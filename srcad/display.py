@@ -16,6 +16,9 @@ import subprocess
 from typing import Callable, Optional
 
 
+_MONOSPACE = "font-family: var(--jp-code-font-family, monospace), monospace"
+
+
 def source_html(source: str) -> str:
     """``source`` as an HTML block, highlighted with inline styles when Pygments
     is installed (inline, so it survives a notebook exported to HTML)."""
@@ -24,8 +27,10 @@ def source_html(source: str) -> str:
         from pygments.formatters import HtmlFormatter
         from pygments.lexers import PythonLexer
     except ImportError:
-        return f"<pre>{html.escape(source)}</pre>"
-    return highlight(source, PythonLexer(), HtmlFormatter(noclasses=True, nobackground=True))
+        return f'<pre style="{_MONOSPACE}">{html.escape(source)}</pre>'
+    # the font is set on the <pre>: a notebook's HTML output styles need not be code's
+    return highlight(source, PythonLexer(), HtmlFormatter(noclasses=True, nobackground=True,
+                                                          prestyles=_MONOSPACE))
 
 
 def _title(fn: Callable) -> str:

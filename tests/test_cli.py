@@ -6,6 +6,8 @@ central finite differences; a deliberately wrong rule must make it fail.
 
 import os
 import pathlib
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -263,3 +265,21 @@ def test_the_graph_draws_loops_and_branches_as_labelled_clusters(tmp_path):
     assert '"W" [shape=ellipse, label="W", style=filled, fillcolor=lightblue' in dot
     assert '"T" [shape=ellipse, label="T"];' in dot                   # not a wrt input
     assert 'fillcolor=salmon' in dot and '-> "return";' in dot        # the output
+
+
+def test_the_readmes_command_line_section_prints_what_it_shows(tmp_path):
+    """README's model.py, its three commands, and the three listings after them."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## The command line"):]
+    section = section[:section.index("\n## ", 1)]
+    model = re.search(r"<!-- not run -->\n```python\n(.*?)```", section, re.S).group(1)
+    commands = re.search(r"```bash\n(.*?)```", section, re.S).group(1).splitlines()
+    listings = re.findall(r"```text\n(.*?)```", section, re.S)
+    assert len(commands) == len(listings) == 3
+    (tmp_path / "model.py").write_text(model)
+    for command, listing in zip(commands, listings):
+        args = shlex.split(command, comments=True)
+        assert args[0] == "srcad", command
+        done = run(*args[1:], cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.rstrip() == listing.rstrip(), f"README shows for `{command}`:\n{listing}"

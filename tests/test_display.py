@@ -35,7 +35,8 @@ def test_a_derivative_displays_its_source_as_html_and_markdown():
 
 def test_html_is_highlighted_with_pygments_and_escaped_without(monkeypatch):
     pytest.importorskip("pygments")
-    assert "<span style=" in display.source_html("def f(x):\n    return x < 1\n")
+    page = display.source_html("def f(x):\n    return x < 1\n")
+    assert "<span style=" in page and "monospace" in page      # a notebook's HTML styles need not be code's
     import builtins
     real = builtins.__import__
 
@@ -45,7 +46,9 @@ def test_html_is_highlighted_with_pygments_and_escaped_without(monkeypatch):
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_pygments)
-    assert display.source_html("return x < 1") == "<pre>return x &lt; 1</pre>"
+    plain = display.source_html("return x < 1")
+    assert plain.startswith("<pre style=") and plain.endswith(">return x &lt; 1</pre>")
+    assert "monospace" in plain
 
 
 @pytest.mark.parametrize("name", ["value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "hessp"])
@@ -108,3 +111,37 @@ def test_a_notebook_shows_code_and_pictures(tmp_path):
     assert graph["text/plain"].startswith("graph loss(x, W)")
     assert ("image/svg+xml" in graph) == (shutil.which("dot") is not None)
     nbformat.write(nb, str(tmp_path / "display.ipynb"))
+
+
+def _notebook_script():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("srcad_notebook_example", ROOT / "examples" / "notebook.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_example_notebook_is_what_its_script_writes():
+    nbformat = pytest.importorskip("nbformat")
+    script = _notebook_script()
+    committed = nbformat.read(str(ROOT / "examples" / "notebook.ipynb"), as_version=4)
+    assert [(c.cell_type, c.source) for c in committed.cells] == \
+        [(c.cell_type, c.source) for c in script.build().cells]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_the_example_notebook_renders_to_html_with_code_and_pictures():
+    """What docs/images/notebook.png photographs: the page nbconvert makes of the
+    executed notebook holds the highlighted code and three SVG pictures."""
+    pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    pytest.importorskip("nbconvert")
+    script = _notebook_script()
+    page = script.to_html(script.execute(script.build()))
+    assert "grad_loss" in page and "monospace" in page and "<span style=" in page
+    import base64
+    import re
+    pictures = [base64.b64decode(data).decode() for data in
+                re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', page)]
+    assert len(pictures) == 2                            # the graph and the adjoint graph
+    assert "np.tanh(·)" in pictures[0] and "the seed" in pictures[1] and "gradient of W" in pictures[1]

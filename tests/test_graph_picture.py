@@ -207,10 +207,21 @@ def test_the_adjoint_graph_of_a_tuple_output_is_its_vjps_reverse_sweep():
     assert "seeded with dout" in str(g) and g.steps()
 
 
-def test_an_unknown_sweep_is_refused_with_a_hint():
+def test_an_unknown_sweep_or_expand_is_refused_with_a_hint():
     with pytest.raises(SrcadError, match="sweep='forward' or sweep='reverse'") as info:
         srcad.graph(seed, sweep="backward")
     assert "hint:" in str(info.value)
+    for bad in ("yes", -1, 1.5):
+        with pytest.raises(SrcadError, match="expand is True, False or a number of levels"):
+            srcad.graph(seed, expand=bad)
+
+
+def test_expand_counts_levels():
+    def outer(x):
+        return caller(x, x) * 2.0
+    assert "in caller(" in str(srcad.graph(outer, expand=1))
+    assert "in helper(" not in str(srcad.graph(outer, expand=1))
+    assert "in helper(" in str(srcad.graph(outer, expand=2))
 
 
 # --------------------------------------------------------------------------

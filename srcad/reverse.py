@@ -137,6 +137,7 @@ class ReverseGenerator:
         self.callees = []                 # the Splits this function calls
         self._saved = {}                  # usercall node -> name of its saved values
         self.restored = set()             # names the reverse sweep restores
+        self.stacks = {}                  # value -> the name of its stack (resolve_saves)
         self.source = graph.parsed.source
         taken = all_names(graph.fdef)
         self.names = NameAllocator(taken)
@@ -237,7 +238,7 @@ class ReverseGenerator:
         setup, forward, reverse, result, seed = self.sweeps()
         available = set(graph.params) | _stored(setup + forward)
         kept = sorted(optimize.live_in(reverse + [gast.Return(value=result)]) & available)
-        self.constant_saved = _constant_saved(graph, kept)
+        self.constant_saved = _constant_saved(graph, kept, self.stacks)
         saved = self.names.fresh("saved")
         pack = gast.Tuple(elts=[name(v) for v in kept], ctx=gast.Load())
         # a value bound only in a branch that did not run is packed as None
@@ -574,7 +575,7 @@ class ReverseGenerator:
         restored = {m.var for m in _markers(forward) if m.var in read}
         self.restored = restored
         saved = sorted({m.var for m in _markers(forward) if m.var in read and m.index is not APPEND})
-        stacks = {v: self.names.fresh(f"{v}_stack") for v in saved}
+        stacks = self.stacks = {v: self.names.fresh(f"{v}_stack") for v in saved}
         stack_class = self.ref(Stack, "Stack") if saved else None
         setup = [assign(stacks[v], call(stack_class)) for v in saved]
         defined_first = {n.target for n in self.initial} | set(self.graph.params)
@@ -857,7 +858,7 @@ def split_functions(graph, splitter=None, own=None):
     return fdef, rdef, gen
 
 
-def _constant_saved(graph, kept):
+def _constant_saved(graph, kept, stacks):
     """The saved values that carry no derivative w.r.t. any parameter of the
     callee (a comparison, a count, a constant): values of its own graph that
     depend on no parameter through differentiable primitives.  (Not merely
@@ -865,11 +866,14 @@ def _constant_saved(graph, kept):
     derivative differentiates.)  Differentiating the reverse half again
     (hessian, grad of grad) reads them as constants although they come out of
     the varied ``saved`` tuple, so ``np.where(gt_p, dv, 0.0)`` needs no
-    derivative for its condition.  Stacks and the saved values of nested
-    calls are srcad's own names, never in this set."""
+    derivative for its condition.  So is the stack of such a value (``stacks``:
+    value -> its stack), which holds only constants: ``k = k_stack.pop()`` of a
+    dict's key.  The saved values of nested calls are never in this set."""
     values = {n.target for n in graph.nodes if n.target is not None}
     varied = varied_from(graph, graph.params)
-    return frozenset(v for v in kept if v in values and v not in varied)
+    constant = {v for v in values if v not in varied}
+    constant |= {stack for v, stack in stacks.items() if v in constant}
+    return frozenset(v for v in kept if v in constant)
 
 
 def _entry_bases(graph):

@@ -519,7 +519,11 @@ def zeros_like(x):
     if isinstance(x, (list, tuple)):
         return Adjoints(zeros_like(e) for e in x)
     if isinstance(x, dict):
-        return DictAdjoints(x, {key: zeros_like(value) for key, value in x.items()})
+        # the zero of a dict's adjoint (a tangent of it) reads its missing entries
+        # like the adjoint does: shaped like the entries of the same primal dict
+        primal = getattr(x, "primal", None)
+        return DictAdjoints(x if primal is None else primal,
+                            {key: zeros_like(value) for key, value in x.items()})
     if not isinstance(x, (np.ndarray, np.generic)):
         from srcad import objects
         if objects.is_object(x):          # a dataclass or another object: no attribute yet

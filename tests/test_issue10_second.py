@@ -340,3 +340,44 @@ def calls_writer(x):
 def test_a_callee_writing_into_the_callers_argument_is_still_refused():
     with pytest.raises(srcad.SrcadError, match="in place"):
         srcad.hvp(calls_writer)(np.ones(3), np.ones(3))
+
+
+# -- siblings the fuzzer found (dict_overwrite family) ---------------------------------------------
+
+def items_in_callee(p0, scale=1.0):
+    d = {'k1': p0 * (-0.3), 'k2': p0}
+    d['k1'] = 1.5
+    total = 0.0
+    for k, value in d.items():          # the keys, saved on a stack: constants
+        total = total + np.sum(value * value)
+    return total * scale, p0
+
+
+def calls_items(x):
+    total, p = items_in_callee(x)
+    return np.sum(p) * total + np.mean(total * total)
+
+
+def test_hessian_through_dict_items_in_a_callee():
+    x = np.array([0.3, 0.5, 0.9])
+    check_first(calls_items, x)
+    check_second(calls_items, x)
+
+
+def overwritten_unread(x, z):
+    d = {'k1': z * (-0.9), 'k2': x}
+    d['k1'] = -0.6                      # z no longer reaches the output
+    total = 0.0
+    for k, value in d.items():
+        total = total + np.sum(value)
+    return np.sum(total * x)
+
+
+def test_hvp_block_of_an_overwritten_entry_has_the_arguments_shape():
+    """The zero tangent of a dict's adjoint reads a missing entry like the
+    entry of the dict itself (here z's shape, not the float that replaced it)."""
+    x, z = np.array([0.3, -0.2, 0.5]), np.ones((2, 3))
+    hx, hz = srcad.hvp(overwritten_unread, wrt=(0, 1))(x, z, np.ones(3), np.ones((2, 3)))
+    g = srcad.grad(overwritten_unread, wrt=0)
+    assert_close(hx, fd_jvp(lambda y: g(y, z), x, np.ones(3)), rtol=1e-5, atol=1e-6)
+    assert_close(hz, np.zeros((2, 3)))

@@ -42,7 +42,7 @@ def derivative(f, wrt, mode, check_finite=False, has_aux=False):
             f"srcad transforms Python functions; {getattr(f, '__name__', f)!r} is a "
             f"{type(f).__name__}, whose source srcad does not read",
             hint="wrap it in a def (def f(x): return np.sum(x)) and transform that")
-    if calls.is_variadic(target) and getattr(target, "srcad_mode", None) is None:
+    if calls.needs_dispatch(target):
         return _variadic(f, target, wrt, mode, check_finite, has_aux)
     key = (_wrt_key(wrt), mode)
     if check_finite:                          # see srcad/debug.py
@@ -171,6 +171,7 @@ def _generate(f, wrt, mode, check_finite=False, has_aux=False, again=None):
     fn.__signature__ = _own_signature(fn)
     display.attach(fn)
     fn.srcad_mode = mode
+    calls.inherit_known(fn, f)
     fn.srcad_facts, fn.srcad_depends, fn.srcad_guard = facts, gen.callees, guard
     fn.wrt = tuple(names) if is_tuple else names[0]
     return fn
@@ -283,6 +284,7 @@ def _generate_split(entry):
         if tree is rdef:                            # what differentiating it again needs
             cell.cell_contents.srcad_saved = rdef.args.args[0].id
             cell.cell_contents.srcad_constant = gen.constant_saved
+        calls.inherit_known(cell.cell_contents, func)
         sources.append(text)
     entry.source = "\n".join(sources)
     entry.srcad_facts = caches.record_function(parsed.namespace.facts, func)
@@ -651,6 +653,7 @@ def _generate_tangent(entry):
         helpers=gen.refs.cells, kwdefaults=f.__kwdefaults__, annotated=annotated,
         origin=f"jvp of {f.__qualname__} ({parsed.source.filename}:{f.__code__.co_firstlineno})")
     entry.cell.cell_contents.srcad_mode = "jvp"
+    calls.inherit_known(entry.cell.cell_contents, f)
     entry.source, entry.callees, entry.graph = source, gen.callees, graph
     entry.srcad_facts = caches.record_function(parsed.namespace.facts, f)
 

@@ -34,9 +34,10 @@ import threading
 import types
 
 import gast
+import numpy as np
 
 from srcad import caches, parse
-from srcad.errors import UnsupportedSyntaxError
+from srcad.errors import SrcadError, UnsupportedSyntaxError
 from srcad.trees import name_nodes, parameters
 
 _lock = threading.RLock()
@@ -63,23 +64,44 @@ def forwards_varargs(func):
         return found[1]
 
 
-def specialise(func, n_extra, kw_names):
+def is_function_value(value):
+    """True for a value a parameter can be specialised on: a Python or
+    NumPy function, a builtin, a ufunc, a bound method (not a class, whose
+    call builds an object, nor data)."""
+    return (isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+                               np.ufunc))
+            and not getattr(value, "srcad_mode", None))
+
+
+def specialise(func, n_extra, kw_names, known=None):
     """``func`` with its ``*args`` replaced by ``n_extra`` positional
     parameters and its ``**kwargs`` by keyword-only parameters named
-    ``kw_names`` (``None`` keeps that one as it is); cached on ``func``."""
+    ``kw_names`` (``None`` keeps that one as it is), and the parameters of
+    ``known`` (a dict) calling the function given there; cached on ``func``."""
     kw_names = None if kw_names is None else tuple(sorted(kw_names))
-    key = (n_extra, kw_names)
+    known = _unassigned(func, known or {})
+    key = (n_extra, kw_names, tuple(sorted((k, id(v)) for k, v in known.items())))
     with _lock:
         table = caches.table(func, "specialised")
         found = table.get(key)
-        if found is not None and found[0] is func.__code__:
+        if found is not None and found[0] is func.__code__ and found[2] == known:
             return found[1]
-        spec = _build(func, n_extra, kw_names)
-        table[key] = (func.__code__, spec)
+        spec = _build(func, n_extra, kw_names, known)
+        table[key] = (func.__code__, spec, known)
         return spec
 
 
-def _build(func, n_extra, kw_names):
+def _unassigned(func, known):
+    """The entries of ``known`` whose parameter the body never assigns (an
+    assigned one may hold another function by the time it is called)."""
+    if not known:
+        return known
+    stored = {n.id for n in name_nodes(parse.parse_function(func).node)
+              if isinstance(n.ctx, gast.Store)}
+    return {k: v for k, v in known.items() if k not in stored}
+
+
+def _build(func, n_extra, kw_names, known):
     parsed = parse.parse_function(func)
     node, source = parsed.node, parsed.source
     args = node.args
@@ -116,7 +138,9 @@ def _build(func, n_extra, kw_names):
     node.returns = None                      # annotations would be evaluated when compiled
     for param in parameters(args):
         param.annotation = None
-    return _compile(func, node, source, defaults)
+    spec = _compile(func, node, source, defaults)
+    spec.srcad_known = dict(known)            # also marks it as a specialisation
+    return spec
 
 
 def _compile(func, node, source, defaults):
@@ -129,7 +153,6 @@ def _compile(func, node, source, defaults):
     fn.__qualname__ = func.__qualname__
     fn.__module__ = func.__module__
     fn.srcad_nested = (node, source)
-    fn.srcad_specialised = func
     return fn
 
 
@@ -164,6 +187,56 @@ def _assign(name, value, origin):
 
 # -- the derivative of a variadic function ----------------------------------------
 
+def function_parameters(func):
+    """``{name: default}`` for ``func``'s parameters whose default is a
+    function (``nonlinearity=np.tanh``) or that its body calls (``fn(x)``):
+    each call's value is specialised on (the default is ``Parameter.empty``
+    where there is none)."""
+    try:
+        params = inspect.signature(func, follow_wrapped=False).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    called = called_parameters(func)
+    return {p.name: p.default for p in params
+            if is_function_value(p.default) or p.name in called}
+
+
+def called_parameters(func):
+    """The parameters ``func``'s body calls (``def apply(fn, x): return fn(x)``),
+    read once per code object."""
+    if not inspect.isfunction(func) or parse.is_library_function(func):
+        return frozenset()
+    with _lock:
+        table = caches.table(func, "specialised")
+        found = table.get("called")
+        if found is None or found[0] is not func.__code__:
+            try:
+                node = parse.parse_function(func).node
+            except SrcadError:
+                called = frozenset()
+            else:
+                own = {p.id for p in parameters(node.args)}
+                called = frozenset(n.func.id for n in gast.walk(node) if isinstance(n, gast.Call)
+                                   and isinstance(n.func, gast.Name) and n.func.id in own)
+            found = table["called"] = (func.__code__, called)
+        return found[1]
+
+
+def needs_dispatch(func):
+    """True when the derivative of ``func`` depends on more than its code:
+    ``*args``/``**kwargs`` or function-valued defaults."""
+    return getattr(func, "srcad_mode", None) is None and not hasattr(func, "srcad_known") and (
+        is_variadic(func) or bool(function_parameters(func)))
+
+
+def inherit_known(generated, func):
+    """Generated code of a specialised ``func`` calls the same parameters:
+    a derivative of it (hessian, grad of grad) knows them too."""
+    known = getattr(func, "srcad_known", None)
+    if known:
+        generated.srcad_known = known
+
+
 #: how many trailing positional arguments each mode's derivative takes after
 #: the function's own (seeds default to 1.0 and are passed by keyword)
 def _trailing(mode, wrt):
@@ -184,16 +257,40 @@ def dispatcher(func, wrt, mode, make):
     trailing = _trailing(mode, wrt)
     seeds = {"dout"} if mode in ("grad", "value_and_grad") else set()
 
+    valued = function_parameters(func)
+    where = {p: named.index(p) if p in named else None for p in valued}
+
     def shape(args, kwargs):
         n_extra = max(len(args) - trailing - len(named), 0) if has_star else None
         kw = tuple(k for k in kwargs if k not in own_keywords and k not in seeds) if has_double else None
-        return n_extra, kw
+        known = {}
+        for p, default in valued.items():
+            at = where[p]
+            value = args[at] if at is not None and at < len(args) - trailing else kwargs.get(p, default)
+            if is_function_value(value):
+                known[p] = value
+        return n_extra, kw, known
 
     def for_call(*args, **kwargs):
         """The generated derivative this call runs (its ``.source``, ``.graph``)."""
-        return make(specialise(func, *shape(args, kwargs)))
+        return make(specialise(func, *shape(complete(args, kwargs), kwargs)))
+
+    defaults = {p.name: p.default for p in params if p.default is not p.empty}
+
+    def complete(args, kwargs):
+        """A derivative with trailing seeds or tangents (vjp, jvp) takes every
+        positional parameter: the defaults the call leaves out are filled in."""
+        if not trailing or has_star:
+            return args
+        primal, tail = list(args[:len(args) - trailing]), list(args[len(args) - trailing:])
+        for name in named[len(primal):]:
+            if name in kwargs or name not in defaults:
+                break
+            primal.append(defaults[name])
+        return tuple(primal + tail)
 
     def derivative(*args, **kwargs):
+        args = complete(args, kwargs)
         return make(specialise(func, *shape(args, kwargs)))(*args, **kwargs)
 
     derivative.for_call = for_call

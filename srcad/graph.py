@@ -355,6 +355,9 @@ class GraphBuilder:
         return "call", prim, list(e.args), kwargs, label
 
     def _resolve(self, expr):
+        known = getattr(self.parsed.func, "srcad_known", None)
+        if known and isinstance(expr, gast.Name) and expr.id in known:
+            return known[expr.id]             # a function-valued parameter (srcad/calls.py)
         return self._resolve_static(self.namespace, expr)
 
     @staticmethod
@@ -586,6 +589,7 @@ def _attach_rule(graph, node, forward=False):
         _attach_callee(graph, node)
         return
     if rule is None:
+        _refuse_unknown_callee(graph, node)
         what = node.label if node.primitive is None else _describe_callable(node.primitive, node.label)
         label = node.label.lstrip('.')
         how = (f"@srcad.tangent({label}) over `def rule(x_dot, ans, x): return <tangent>`"
@@ -637,6 +641,25 @@ def _attach_rule(graph, node, forward=False):
 
 
 
+def _refuse_unknown_callee(graph, node):
+    """``g(x)`` where ``g`` is a local value: a function made or chosen when
+    the code runs (``g = make(3.0)``, a parameter reassigned in a branch),
+    which srcad cannot read when it transforms."""
+    func = getattr(node.stmt.value, "func", None)
+    if node.kind != "call" or node.primitive is not None or not isinstance(func, gast.Name) \
+            or not getattr(func, "srcad_local", False):
+        return
+    name = func.id
+    raise graph.parsed.source.error(
+        UnsupportedSyntaxError,
+        f"srcad cannot tell which function {name!r} is when it transforms "
+        f"{graph.parsed.func.__qualname__}: {name!r} is computed when the code runs",
+        node.stmt.value,
+        hint=f"call a function srcad can name here: one defined at module level or nested in "
+             f"this function, or a parameter that is not reassigned (srcad specialises the "
+             f"derivative on the function each call passes, as for act=np.tanh)")
+
+
 def _refuse_unknown_spread(graph, node):
     """``f(*t)`` / ``f(**d)`` where the normalizer could not see what ``t``
     holds (normalize.Normalizer._spread): fine for a constant, but the
@@ -682,8 +705,9 @@ def _attach_callee(graph, node):
     """A call of a user function: the callee is differentiated too (split into
     a forward and a reverse function) w.r.t. the parameters that receive
     active arguments at this call site."""
-    callee = _with_named_keywords(getattr(node.primitive, "__func__", node.primitive), node)
+    callee = getattr(node.primitive, "__func__", node.primitive)
     node.bound_self = _bound_self(graph, node)
+    callee = _specialised_callee(graph, callee, node)
     arguments = _bind_call(graph.parsed.source, callee, node)
     active = [p for p, atom in arguments.items() if _carries_derivative(graph, atom)]
     for param in active:
@@ -700,23 +724,67 @@ def _attach_callee(graph, node):
     node.binding = {p: arguments[p] for p in active}
 
 
-def _with_named_keywords(callee, node):
-    """A callee with ``**kwargs``, specialised on this call's keywords
-    (srcad/calls.py): ``kwargs`` becomes a dict literal of keyword-only
-    parameters, so the derivatives of the values passed in it are followed."""
+def _specialised_callee(graph, callee, node):
+    """The callee this call runs, specialised (srcad/calls.py) where the
+    call says more than its signature: its ``**kwargs`` become keyword-only
+    parameters named by this call's keywords (and a ``*args`` it forwards,
+    ``fn(*args)``, one parameter per argument), and a parameter that
+    receives a function known here (``act=np.tanh`` passed, or as its
+    default) calls that function, so its rule or its own derivative is used."""
     from srcad.calls import forwards_varargs, specialise
     flags = callee.__code__.co_flags
     double = bool(flags & inspect.CO_VARKEYWORDS)
     star = bool(flags & inspect.CO_VARARGS) and (double or forwards_varargs(callee))
-    if not (star or double) or any(isinstance(a, gast.Starred) for a in node.args) or None in node.kwargs:
+    spread = any(isinstance(a, gast.Starred) for a in node.args) or None in node.kwargs
+    if spread:
         return callee
-    params = inspect.signature(callee, follow_wrapped=False).parameters.values()
+    params = list(inspect.signature(callee, follow_wrapped=False).parameters.values())
     named = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    given = len(node.args) + (1 if inspect.ismethod(node.primitive) else 0)
+    given = len(node.args) + (1 if node.bound_self is not None else 0)
     n_extra = max(given - len(positional), 0) if star else None
     keywords = [k for k in node.kwargs if k not in named] if double else None
-    return specialise(callee, n_extra, keywords)
+    known = _known_functions(graph, callee, node, params)
+    if n_extra is None and keywords is None and not known:
+        return callee
+    return specialise(callee, n_extra, keywords, known)
+
+
+def _known_functions(graph, callee, node, params):
+    """``{parameter: function}`` for the parameters of ``callee`` that this
+    call binds to a function srcad can name now: a module-level or NumPy
+    function passed by name, a function-valued parameter of the caller that
+    is itself known, or the parameter's default when the call leaves it out."""
+    from srcad.calls import is_function_value
+    try:
+        bound_self = [node.bound_self] if node.bound_self is not None else []
+        bound = inspect.signature(callee, follow_wrapped=False).bind(
+            *bound_self, *node.args, **node.kwargs).arguments
+    except TypeError:
+        return {}
+    known = {}
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.name in bound:
+            value = _static_value(graph, bound[p.name])
+        else:
+            value = p.default
+            graph.parsed.namespace.facts.identity(callee, "__defaults__")
+            graph.parsed.namespace.facts.identity(callee, "__kwdefaults__")
+        if is_function_value(value):
+            known[p.name] = value
+    return known
+
+
+def _static_value(graph, atom):
+    """The object an argument atom names when srcad knows it now, else None."""
+    if isinstance(atom, gast.Name) and getattr(atom, "srcad_local", False):
+        known = getattr(graph.parsed.func, "srcad_known", None) or {}
+        return known.get(atom.id)
+    if isinstance(atom, (gast.Name, gast.Attribute)):
+        return GraphBuilder._resolve_static(graph.parsed.namespace, atom)
+    return None
 
 
 def _bound_self(graph, node):

@@ -862,6 +862,9 @@ class Normalizer:
         elif isinstance(expr, gast.Call):
             func = expr.func
             op = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "call")
+            if isinstance(func, gast.Name):         # act(x) with act a parameter: act_x
+                root = _first_local(gast.Tuple(elts=list(expr.args) + [k.value for k in expr.keywords],
+                                               ctx=gast.Load()), self.locals)
         elif isinstance(expr, gast.Subscript):
             index = expr.slice
             if isinstance(index, gast.Constant) and isinstance(index.value, int):

@@ -43,6 +43,7 @@ import gast
 
 from srcad.errors import UnsupportedSyntaxError
 from srcad.lift import lift
+from srcad.namespaces import resolve_namespaces
 from srcad.structure import attach, structure
 from srcad.trees import name_nodes, parameters
 
@@ -154,6 +155,7 @@ class Normalizer:
         self.source = parsed.source
         self.fdef = parsed.node          # freshly parsed for this transformation
         self._fence(self.fdef)
+        resolve_namespaces(parsed)       # xp = array_namespace(x): xp is NumPy (srcad/namespaces.py)
         lift(parsed)                     # nested functions become callees (srcad/lift.py)
         self.names = NameAllocator(all_names(self.fdef) | _free_names(parsed))
         structure(self.fdef, self.names)

@@ -645,7 +645,8 @@ class Normalizer:
         if isinstance(func, gast.Attribute) and not _is_static(func, self.locals):
             func = gast.copy_location(
                 gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load()), func)
-        elif not _is_static(func, self.locals) and not isinstance(func, gast.Name):
+        elif not _is_static(func, self.locals) and not isinstance(func, gast.Name) \
+                and not self._is_static_transform(func):
             raise self.source.error(
                 UnsupportedSyntaxError, "srcad cannot differentiate a call of a computed callee",
                 func, hint="assign the function to a name first, or call it directly")
@@ -658,6 +659,28 @@ class Normalizer:
                     kw.value, hint="pass the keyword arguments explicitly")
             keywords.append(gast.keyword(arg=kw.arg, value=self._call_arg(kw.value)))
         return gast.Call(func=func, args=args, keywords=keywords)
+
+    def _is_static_transform(self, func):
+        """``srcad.grad(h, wrt=1)`` (or value_and_grad, vjp, jvp) as a callee,
+        with a global function and constants as its arguments: the graph makes
+        the derivative when it transforms this function (graph._inline_transform)."""
+        import srcad
+        if not (isinstance(func, gast.Call) and _is_static(func.func, self.locals)):
+            return False
+        callee = self._static_object(func.func)
+        if not any(callee is getattr(srcad, n) for n in ("grad", "value_and_grad", "vjp", "jvp")):
+            return False
+        parts = list(func.args) + [kw.value for kw in func.keywords]
+        return all(kw.arg is not None for kw in func.keywords) and \
+            all(_is_static(p, self.locals) for p in parts)
+
+    def _static_object(self, expr):
+        if isinstance(expr, gast.Name):
+            return self.parsed.namespace.lookup(expr.id, None)
+        if isinstance(expr, gast.Attribute):
+            base = self._static_object(expr.value)
+            return None if base is None else getattr(base, expr.attr, None)
+        return None
 
     def _call_arg(self, arg):
         if isinstance(arg, (gast.Tuple, gast.List)) and not _is_static(arg, self.locals):

@@ -38,6 +38,9 @@ from srcad.trees import name_nodes
 
 #: operators that, on lists and tuples, build a container of their operands' elements
 SEQUENCE_OPERATORS = {operator.add, operator.mul, operator.iadd, operator.imul}
+#: calls that build a new container of their argument's elements: writing to the new
+#: container (not to an element) leaves the argument alone
+CONTAINER_COPIES = {list, tuple, dict}
 
 
 class _Param:
@@ -143,6 +146,8 @@ class _Analysis:
         if prim is operator.getitem or node.kind == "pop" or prim in _DICT_READS:
             # a view of an array, or an element of a container
             return _pair(direct(args[0]) | held(args[0]), held(args[0]))
+        if prim in CONTAINER_COPIES and node.kind == "call":
+            return _pair({node}, every(args))
         copy = node.kwargs.get("copy")
         copies = isinstance(copy, gast.Constant) and copy.value is True
         if prim is identity or (args and not copies and (

@@ -372,7 +372,47 @@ class GraphBuilder:
             if base is None:
                 return None
             return namespace.attribute(base, expr.attr, _dotted(expr))
+        if isinstance(expr, gast.Call):
+            return _inline_transform(namespace, expr)
         return None
+
+
+#: srcad's transforms whose result is generated code, which srcad differentiates again
+INLINE_TRANSFORMS = ("grad", "value_and_grad", "vjp", "jvp")
+
+
+def _inline_transform(namespace, call):
+    """``srcad.grad(h, wrt=1)`` as the callee of a call (``srcad.grad(h)(x)``
+    inside a differentiated function, as a Newton step writes it): the
+    derivative itself, made now, which is a user function like any other (its
+    generated source is differentiated again).  None unless the transform and
+    its arguments are static (see ``normalize.is_static_transform``)."""
+    import srcad
+    transform = GraphBuilder._resolve_static(namespace, call.func)
+    if not any(transform is getattr(srcad, name) for name in INLINE_TRANSFORMS):
+        return None
+    args = [_static_value(namespace, a) for a in call.args]
+    kwargs = {kw.arg: _static_value(namespace, kw.value) for kw in call.keywords}
+    if any(a is _UNKNOWN for a in args) or any(v is _UNKNOWN for v in kwargs.values()):
+        return None
+    return transform(*args, **kwargs)
+
+
+_UNKNOWN = object()
+
+
+def _static_value(namespace, expr):
+    """The value of a static argument of a transform: a constant, a tuple of
+    them, or a global (a function)."""
+    if isinstance(expr, gast.Constant):
+        return expr.value
+    if isinstance(expr, gast.Tuple):
+        items = [_static_value(namespace, e) for e in expr.elts]
+        return _UNKNOWN if _UNKNOWN in items else tuple(items)
+    if isinstance(expr, (gast.Name, gast.Attribute)) and not getattr(expr, "srcad_local", False):
+        found = GraphBuilder._resolve_static(namespace, expr)
+        return _UNKNOWN if found is None else found
+    return _UNKNOWN
 
 
 def _dotted(expr):
@@ -629,6 +669,8 @@ def _attach_rule(graph, node, forward=False):
                 f"carries no derivative", where,
                 hint="index with constants, loop counters or integers computed from them; to loop "
                      "over a dict, write `for k in d.keys()` or `for k, v in d.items()`")
+        if not tmpl.differentiable(param) and (node.primitive, param) in PIECEWISE_CONSTANT:
+            continue
         if not tmpl.differentiable(param):
             raise source.error(
                 NonDifferentiableError,
@@ -675,6 +717,11 @@ def _refuse_unknown_spread(graph, node):
             f"arguments {name} holds", node.stmt.value,
             hint=f"build {name} in this function as a literal ({name} = (a, b) or "
                  f"{name} = {{'k': v}}) before the call, or pass the arguments explicitly")
+#: (primitive, parameter) pairs whose result is piecewise constant in that
+#: parameter, so its derivative there is zero: np.where's condition is read as
+#: booleans (the pow rule's np.where(y, y - 1, 1.0), whose y a split callee's
+#: saved values carry into third derivatives)
+PIECEWISE_CONSTANT = {(np.where, "condition")}
 
 
 def _refuse_first_order_helper(graph, node):

@@ -43,6 +43,7 @@ import gast
 
 from srcad.errors import UnsupportedSyntaxError
 from srcad.lift import lift
+from srcad.namespaces import resolve_namespaces
 from srcad.structure import attach, structure
 from srcad.trees import name_nodes, parameters
 
@@ -84,7 +85,6 @@ UNSUPPORTED_EXPRESSIONS = {
     gast.Lambda: ("a lambda expression here", "bind the lambda to a name at the top level of the "
                                               "function's body (g = lambda t: ...) and call it"),
     gast.SetComp: ("a set comprehension", "write the loop out with a for statement"),
-    gast.DictComp: ("a dict comprehension", "write the loop out with a for statement"),
     gast.NamedExpr: ("an assignment expression (:=)", "assign with a separate statement"),
     gast.Starred: ("a starred expression", "pass the elements explicitly"),
     gast.Set: ("a set display", "use a tuple or a list"),
@@ -155,6 +155,7 @@ class Normalizer:
         self.source = parsed.source
         self.fdef = parsed.node          # freshly parsed for this transformation
         self._fence(self.fdef)
+        resolve_namespaces(parsed)       # xp = array_namespace(x): xp is NumPy (srcad/namespaces.py)
         lift(parsed)                     # nested functions become callees (srcad/lift.py)
         self.names = NameAllocator(all_names(self.fdef) | _free_names(parsed))
         structure(self.fdef, self.names)
@@ -268,6 +269,12 @@ class Normalizer:
             return _Header(target, self._range(args, it)), []
         if kind is enumerate and len(it.args) == 1 and isinstance(target, gast.Tuple) \
                 and len(target.elts) == 2 and isinstance(target.elts[0], gast.Name):
+            source = self._dict_source(it.args[0], stmt)
+            if source is not None:        # for i, (k, v) in enumerate(d.items())
+                d, view, order = source
+                return self._dict_iteration(stmt, target.elts[1], view,
+                                            self._loop_bound(d, assigned_in_body), order,
+                                            index=target.elts[0])
             seq = self._loop_bound(it.args[0], assigned_in_body)
             index = target.elts[0]
             return (_Header(index, self._range([self._len(seq, it)], it)),
@@ -289,9 +296,10 @@ class Normalizer:
                                                        right=gast.Constant(value=1, kind=None)))
             bounds = [last, gast.Constant(value=-1, kind=None), gast.Constant(value=-1, kind=None)]
             return _Header(index, self._range(bounds, it)), [self._element(target, seq, index.id, stmt)]
-        view = _dict_view(it, self.locals)
-        if view is not None:
-            return self._dict_iteration(stmt, target, view, self._loop_bound(it.func.value, assigned_in_body))
+        source = self._dict_source(it, stmt)
+        if source is not None:
+            d, view, order = source
+            return self._dict_iteration(stmt, target, view, self._loop_bound(d, assigned_in_body), order)
         seq = self._loop_bound(it, assigned_in_body)
         index = self._index_name(stmt)
         return _Header(index, self._range([self._len(seq, it)], it)), [self._element(target, seq, index.id, stmt)]
@@ -313,17 +321,19 @@ class Normalizer:
             args.extend(spread)
         return gast.copy_location(gast.Call(func=it.func, args=args, keywords=it.keywords), it)
 
-    def _dict_iteration(self, stmt, target, view, d):
+    def _dict_iteration(self, stmt, target, view, d, order="list", index=None):
         """``for k, v in d.items()`` -> ``keys_d = list(d.keys())``, then
         ``for i in range(len(keys_d)): k = keys_d[i]; v = d[k]``.  The keys
         are constants; each value is read like any other entry, so the adjoint
-        of ``d`` gathers the adjoints of the values."""
+        of ``d`` gathers the adjoints of the values.  ``order`` is ``"sorted"``
+        for ``sorted(d.items())`` (items sort by their unique keys); ``index``
+        is the counter of ``enumerate(d.items())``, which becomes the loop's."""
         root = d.id if isinstance(d, gast.Name) else "d"
         it = stmt.iter
         keys_view = self._assign_new(f"{root}_keys", gast.copy_location(gast.Call(
             func=gast.Attribute(value=d, attr="keys", ctx=gast.Load()), args=[], keywords=[]), it))
-        keys = self._assign_new(f"keys_{root}", self._call_builtin("list", [keys_view], it))
-        index = self._index_name(stmt)
+        keys = self._assign_new(f"keys_{root}", self._call_builtin(order, [keys_view], it))
+        index = index if index is not None else self._index_name(stmt)
         if view == "keys":
             key_target, value_target = target, None
         elif view == "values":
@@ -346,6 +356,61 @@ class Normalizer:
             entry = gast.Subscript(value=d, slice=self._load(key.id, stmt), ctx=gast.Load())
             element.append(_assign_target(value_target, gast.copy_location(entry, stmt), stmt))
         return _Header(index, self._range([self._len(keys, it)], it)), element
+
+    def _dict_source(self, it, stmt):
+        """``(d, view, order)`` when the loop iterates a dict's keys, values or
+        items: ``d.items()`` and the like, ``sorted(d)``, ``sorted(d.items())``,
+        ``sorted(d.keys())``, or ``d`` itself when the function shows that ``d``
+        is a dict (:meth:`_is_dict_like`).  None otherwise."""
+        view = _dict_view(it, self.locals)
+        if view is not None:
+            return it.func.value, view, "list"
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id not in self.locals \
+                and self.parsed.namespace.lookup(it.func.id, None) is sorted \
+                and len(it.args) == 1 and not it.keywords:
+            inner = it.args[0]
+            view = _dict_view(inner, self.locals)
+            if view in ("keys", "items"):
+                return inner.func.value, view, "sorted"
+            if self._is_dict_like(inner, stmt):
+                return inner, "keys", "sorted"
+            return None
+        if self._is_dict_like(it, stmt):
+            return it, "keys", "list"
+        return None
+
+    def _is_dict_like(self, d, stmt):
+        """``for k in d`` iterates keys when ``d`` is a dict, which the loop
+        cannot tell from a list by its syntax.  Decided from how the function
+        uses ``d``: the loop indexes ``d`` by its own variable (``d[k]``), the
+        function calls a dict method on ``d`` (``d.items()``, ``.keys()``,
+        ``.values()``, ``.get()``), builds ``d`` as a dict (a literal, a
+        comprehension, ``dict(...)``), or annotates the parameter as one."""
+        if not (isinstance(d, gast.Name) and d.id in self.locals):
+            return False
+        key = stmt.target.id if isinstance(stmt.target, gast.Name) else None
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Subscript) and _is_name(node.value, d.id) and key is not None \
+                    and _is_name(node.slice, key):
+                return True
+        for node in gast.walk(self.fdef):
+            if isinstance(node, gast.Attribute) and _is_name(node.value, d.id) \
+                    and node.attr in ("items", "keys", "values", "get"):
+                return True
+            if isinstance(node, gast.Assign) and any(_is_name(t, d.id) for t in node.targets) \
+                    and self._builds_dict(node.value):
+                return True
+        for arg in parameters(self.fdef.args):
+            if arg.id == d.id and arg.annotation is not None:
+                text = _text(arg.annotation)
+                return text.split("[")[0].split(".")[-1] in ("dict", "Dict", "Mapping", "MutableMapping")
+        return False
+
+    def _builds_dict(self, value):
+        if isinstance(value, (gast.Dict, gast.DictComp)):
+            return True
+        return isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+            and value.func.id not in self.locals and self.parsed.namespace.lookup(value.func.id, None) is dict
 
     def _builtin(self, func):
         if isinstance(func, gast.Name) and func.id not in self.locals:
@@ -602,7 +667,8 @@ class Normalizer:
         if isinstance(func, gast.Attribute) and not _is_static(func, self.locals):
             func = gast.copy_location(
                 gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load()), func)
-        elif not _is_static(func, self.locals) and not isinstance(func, gast.Name):
+        elif not _is_static(func, self.locals) and not isinstance(func, gast.Name) \
+                and not self._is_static_transform(func):
             raise self.source.error(
                 UnsupportedSyntaxError, "srcad cannot differentiate a call of a computed callee",
                 func, hint="assign the function to a name first, or call it directly")
@@ -697,6 +763,28 @@ class Normalizer:
             self._literals[name] = ("dict", [(k.value, v) for k, v in zip(rhs.keys, rhs.values)])
         else:
             self._literals[name] = ("seq", parts)
+
+    def _is_static_transform(self, func):
+        """``srcad.grad(h, wrt=1)`` (or value_and_grad, vjp, jvp) as a callee,
+        with a global function and constants as its arguments: the graph makes
+        the derivative when it transforms this function (graph._inline_transform)."""
+        import srcad
+        if not (isinstance(func, gast.Call) and _is_static(func.func, self.locals)):
+            return False
+        callee = self._static_object(func.func)
+        if not any(callee is getattr(srcad, n) for n in ("grad", "value_and_grad", "vjp", "jvp")):
+            return False
+        parts = list(func.args) + [kw.value for kw in func.keywords]
+        return all(kw.arg is not None for kw in func.keywords) and \
+            all(_is_static(p, self.locals) for p in parts)
+
+    def _static_object(self, expr):
+        if isinstance(expr, gast.Name):
+            return self.parsed.namespace.lookup(expr.id, None)
+        if isinstance(expr, gast.Attribute):
+            base = self._static_object(expr.value)
+            return None if base is None else getattr(base, expr.attr, None)
+        return None
 
     def _call_arg(self, arg):
         if isinstance(arg, (gast.Tuple, gast.List)) and not _is_static(arg, self.locals):
@@ -804,6 +892,9 @@ class Normalizer:
         """``{k: v, ...}`` over atoms.  Computed keys could coincide when the
         function runs, and then no one could say which value an entry's adjoint
         belongs to: a literal with a computed key has that entry only."""
+        if e.keys and e.keys[0] is None and None not in e.keys[1:] \
+                and all(isinstance(k, gast.Constant) for k in e.keys[1:]):
+            return self._dict_update(e, e.values[0], e.keys[1:], e.values[1:])   # {**d, 'b': y}
         for key, value in zip(e.keys, e.values):
             if key is None:
                 raise self.source.error(
@@ -818,15 +909,88 @@ class Normalizer:
         return gast.Dict(keys=[self.atom(k) for k in e.keys], values=[self.atom(v) for v in e.values])
 
     def _dict_call(self, e):
-        """``dict(a=x, b=y)`` as the literal ``{'a': x, 'b': y}``, or None."""
+        """``dict(a=x, b=y)`` as the literal ``{'a': x, 'b': y}``, or None.
+        ``dict(m, b=y)`` copies ``m`` (a dict or pairs) and sets the keywords
+        (:meth:`_dict_update`)."""
         func = e.func
         if not (isinstance(func, gast.Name) and func.id not in self.locals
                 and self.parsed.namespace.lookup(func.id, None) is dict):
             return None
+        if len(e.args) == 1 and all(kw.arg is not None for kw in e.keywords):
+            keys = [gast.copy_location(gast.Constant(value=kw.arg, kind=None), kw.value) for kw in e.keywords]
+            return self._dict_update(e, e.args[0], keys, [kw.value for kw in e.keywords])
         if e.args or any(kw.arg is None for kw in e.keywords):
             return None
         keys = [gast.copy_location(gast.Constant(value=kw.arg, kind=None), kw.value) for kw in e.keywords]
         return self.rhs_Dict(gast.Dict(keys=keys, values=[kw.value for kw in e.keywords]))
+
+    def _dict_update(self, e, mapping, keys, values):
+        """``dict(m, b=y)`` or ``{**m, 'b': y}`` -> ``t = dict(m)``, then
+        ``t['b'] = y``: a copy (whose rule sends each entry's adjoint back to
+        ``m``, a dict or a list of pairs) and entries set one by one.  Pairs
+        that an iterator yields (``zip``, ``enumerate``, ``d.items()``) are
+        first collected into a list, which the reverse sweep can read again."""
+        pairs = self._as_pair_list(mapping)
+        name = self._compound_temp(f"{pairs.id if isinstance(pairs, gast.Name) else 'dict'}_copy")
+        copied = gast.copy_location(self._call_builtin("dict", [pairs], e), e)
+        self._emit(_assign_stmt(name, copied, e), self._stmt)
+        self.version[name] = name
+        for key, value in zip(keys, values):
+            target = gast.copy_location(gast.Subscript(value=self._load(name, e), slice=key, ctx=gast.Store()),
+                                        value)
+            self._setitem(target, value)
+        return self._load(name, e)
+
+    def _as_pair_list(self, mapping):
+        """The atom of ``dict(mapping)``'s argument; an iterator of pairs
+        becomes a list comprehension."""
+        it = mapping
+        width = None
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id not in self.locals:
+            found = self.parsed.namespace.lookup(it.func.id, None)
+            width = len(it.args) if found is zip and it.args and not it.keywords else \
+                2 if found is enumerate else None
+        elif _dict_view(it, self.locals) == "items":
+            width = 2
+        if width is None:
+            return self.atom(mapping)
+        names = [self.names.fresh(f"item{k}") for k in range(width)]
+        load = gast.Tuple(elts=[gast.Name(id=n, ctx=gast.Load(), annotation=None, type_comment=None)
+                                for n in names], ctx=gast.Load())
+        store = gast.Tuple(elts=[gast.Name(id=n, ctx=gast.Store(), annotation=None, type_comment=None)
+                                 for n in names], ctx=gast.Store())
+        comp = gast.ListComp(elt=load, generators=[gast.comprehension(target=store, iter=it, ifs=[],
+                                                                      is_async=0)])
+        return self.atom(gast.copy_location(comp, mapping))
+
+    def rhs_DictComp(self, e):
+        """``{k: v for k, v in pairs if c}`` -> a dict filled by a loop
+        (``v_dict = {}``, then ``v_dict[k] = v`` in the loop), as a list
+        comprehension appends; its variables get fresh names."""
+        name = self._compound_temp(f"{self._describe(e.value)}_dict")
+        self.statement(_assign_stmt(name, gast.Dict(keys=[], values=[]), e))
+        renames = {}
+        for gen in e.generators:
+            if getattr(gen, "is_async", 0):
+                raise self.source.error(UnsupportedSyntaxError, "srcad cannot differentiate "
+                                        "an async comprehension", gen)
+            for target in gast.walk(gen.target):
+                if isinstance(target, gast.Name):
+                    renames[target.id] = self._compound_temp(target.id)
+        rename = _Renamer(renames)
+        entry = gast.Subscript(value=gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None),
+                               slice=rename.copy(e.key), ctx=gast.Store())
+        body = [gast.copy_location(gast.Assign(targets=[entry], value=rename.copy(e.value),
+                                               type_comment=None), e)]
+        for gen in reversed(e.generators):
+            for cond in reversed(gen.ifs):
+                body = [gast.copy_location(gast.If(test=rename.copy(cond), body=body, orelse=[]), e)]
+            iter_ = gen.iter if gen is e.generators[0] else rename.copy(gen.iter)
+            body = [gast.copy_location(gast.For(target=rename.copy(gen.target), iter=iter_, body=body,
+                                                orelse=[], type_comment=None), e)]
+        for stmt in body:
+            self.statement(stmt)
+        return self._load(name, e)
 
     def _refuse_expression(self, expr):
         kind = type(expr)
@@ -918,6 +1082,16 @@ def _text(expr):
 def _stored(stmts):
     return {n.id for stmt in stmts for n in gast.walk(stmt)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _is_name(node, id_):
+    return isinstance(node, gast.Name) and node.id == id_
+
+
+def _text(node):
+    """The source text of a gast expression (for annotations)."""
+    import ast
+    return ast.unparse(gast.gast_to_ast(node))
 
 
 def _dict_view(it, local_names):

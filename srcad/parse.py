@@ -105,6 +105,9 @@ class Namespace:
 
 #: top-level packages whose functions are library code wherever they are installed
 LIBRARY_PACKAGES = {"numpy", "scipy"}
+#: library functions whose published source srcad reads and differentiates like
+#: the user's (plain array-API code, srcad/namespaces.py), by (module, qualname)
+READ_LIBRARY_FUNCTIONS = {("scipy.optimize._optimize", "rosen")}
 
 
 @functools.cache
@@ -134,6 +137,8 @@ def is_library_function(func):
     top = module.partition(".")[0]
     if top == "srcad" or getattr(func, "srcad_mode", None) is not None \
             or getattr(func, "srcad_nested", None) is not None:
+        return False
+    if (module, getattr(func, "__qualname__", None)) in READ_LIBRARY_FUNCTIONS:
         return False
     if top in LIBRARY_PACKAGES:
         return True

@@ -943,3 +943,22 @@ def unlist(g, iterable):
         return Adjoints(g)
     rows = [np.broadcast_to(gi, np.shape(xi)) for gi, xi in zip(g, iterable)]
     return np.reshape(np.array(rows, dtype=float), np.shape(iterable))
+
+
+def dict_adjoint(g, iterable):
+    """Adjoint of ``dict(iterable)``, a copy of a dict or a dict built from
+    ``(key, value)`` pairs: each entry's adjoint goes back to where the entry
+    came from (the pair that set it last; the others get zeros).  ``g`` may be
+    sparse, or a plain dict lacking entries."""
+    if isinstance(iterable, dict):
+        return DictAdjoints(iterable, {k: v for k, v in g.items() if k in iterable})
+    last = {pair[0]: i for i, pair in enumerate(iterable)}
+    return Adjoints(Adjoints((zeros_like(k), g[k] if last[k] == i and k in g else zeros_like(v)))
+                    for i, (k, v) in enumerate(iterable))
+
+
+def dict_tangent(tangent, ans, iterable):
+    """Tangent of ``dict(iterable)`` from the tangent of a dict or of a list of pairs."""
+    if isinstance(iterable, dict):
+        return DictAdjoints(ans, {k: tangent[k] for k in iterable})
+    return DictAdjoints(ans, {pair[0]: t[1] for pair, t in zip(iterable, tangent)})

@@ -916,3 +916,6 @@ case(_objects.attribute, _Pair(real((3, 2)), real(None)), "W", tag="namedtuple")
 case(_objects.attribute_adjoint, real((3, 2)), _Pair(real((3, 2)), real(None)), "W", tag="namedtuple")
 case(_objects.attribute_tangent, _Pair(real((3, 2)), real(None)), _Pair(real((3, 2)), real(None)), "b",
      tag="namedtuple")
+
+# dict(m): a copy of a dict (pairs, whose later key wins: tests/test_pytrees.py)
+case(builtins.dict, _dict(a=(2,), b=None), tag="copy")

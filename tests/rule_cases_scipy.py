@@ -264,6 +264,15 @@ def _odeint_cases():
     # integrating backwards in time: test_scipy_rules (the solver's noise needs a larger step)
 
 
+def _array_api_cases():
+    from scipy._lib._array_api import array_namespace, xp_promote
+    xp = array_namespace(np.ones(2))
+    from rule_cases import VarargsCase
+    for tag, arrays, kwargs in [("one", (real((3, 2)),), {"force_floating": True}),
+                                ("broadcast", (real((3, 2)), real((2,))), {"broadcast": True})]:
+        CASES.append(VarargsCase(xp_promote, (arrays,), {**kwargs, "xp": xp}, (0,), f"xp_promote-{tag}"))
+
+
 def _check_unique_ids():
     seen = {}
     for c in CASES:
@@ -279,4 +288,5 @@ if scipy is not None:
     _discrete_and_multivariate_cases()
     _signal_and_linalg_cases()
     _odeint_cases()
+    _array_api_cases()
     _check_unique_ids()

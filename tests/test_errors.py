@@ -233,11 +233,6 @@ REFUSED = [
             s = {t for t in x}
             return np.sum(x)
         """, ["set comprehension"], "{t for"),
-    ("dict-comprehension", """
-        def f(x):
-            d = {t: t for t in x}
-            return np.sum(x)
-        """, ["dict comprehension"], "{t: t for"),
     ("starred-call", """
         def f(x, n):
             args = [x] * n

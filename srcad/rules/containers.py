@@ -14,7 +14,7 @@ import numpy as np
 from srcad.objects import attribute, attribute_adjoint, attribute_tangent
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (Adjoints, broadcast_like, concat_adjoint_x, concat_adjoint_y,
-                           concat_tangent_x, concat_tangent_y, dict_values, list_append,
+                           concat_tangent_x, concat_tangent_y, dict_adjoint, dict_tangent, dict_values, list_append,
                            repeat_adjoint, repeat_tangent, scatter_add, seq_add, seq_mul, spread,
                            unarray, unlist, values_of, zeros_like)
 
@@ -150,3 +150,18 @@ def attribute_(g, ans, obj, name):
 @tangent(attribute)
 def attribute_tangent_(obj_dot, name_dot, ans, obj, name):
     return attribute_tangent(obj_dot, obj, name), None
+
+
+# --- dict(m): a copy of a dict or a dict of (key, value) pairs ----------------------------
+
+views(builtins.dict)            # a new dict of the same value objects
+
+
+@adjoint(builtins.dict)
+def dict_(g, ans, iterable):
+    return dict_adjoint(g, iterable)
+
+
+@tangent(builtins.dict)
+def dict_tangent_(iterable_dot, ans, iterable):
+    return dict_tangent(iterable_dot, ans, iterable)

@@ -190,3 +190,35 @@ def solve_sylvester(g, ans, a, b, q):
 def solve_sylvester_tangent(a_dot, b_dot, q_dot, ans, a, b, q):
     return (linalg.solve_sylvester(a, b, -(a_dot @ ans)), linalg.solve_sylvester(a, b, -(ans @ b_dot)),
             linalg.solve_sylvester(a, b, q_dot))
+
+
+# --- scipy._lib._array_api.xp_promote: a dtype promotion (and broadcast) --------------
+# SciPy's array-API functions (scipy.optimize.rosen) call it on their inputs.
+
+from scipy._lib._array_api import xp_promote  # noqa: E402
+
+from srcad.runtime import Adjoints, broadcast_like, unbroadcast  # noqa: E402
+
+
+def unpromote(g, args):
+    """Adjoint of ``xp_promote(*args)``: each cotangent summed back to its
+    argument's shape (one argument gives one array, several a tuple)."""
+    pieces = (g,) if len(args) == 1 else g
+    return Adjoints(zeros_like(a) if a is None else unbroadcast(p, a) for p, a in zip(pieces, args))
+
+
+def promote_tangent(args_dot, ans):
+    """Tangent of ``xp_promote(*args)``: each tangent broadcast to its result."""
+    results = (ans,) if len(args_dot) == 1 else ans
+    out = [broadcast_like(t, r) if r is not None else 0.0 for t, r in zip(args_dot, results)]
+    return out[0] if len(out) == 1 else Adjoints(out)
+
+
+@adjoint(xp_promote)
+def xp_promote_(g, ans, *args, broadcast=False, force_floating=False, xp=None):
+    return unpromote(g, args)
+
+
+@tangent(xp_promote)
+def xp_promote_tangent(args_dot, ans, *args, broadcast=False, force_floating=False, xp=None):
+    return promote_tangent(args_dot, ans)

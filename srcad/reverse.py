@@ -253,6 +253,7 @@ class ReverseGenerator:
                              value=name(saved), type_comment=None)
         rbody = ([unpack] if kept else []) + reverse + [gast.Return(value=result)]
         rbody = passes.clean(rbody)
+        _skip_dead_last_adjoints(rbody)
         fname, rname = self.own_names or (self.names.fresh(f"forward_{_identifier(graph.name)}"),
                                           self.names.fresh(f"reverse_{_identifier(graph.name)}"))
         fdef = gast.FunctionDef(name=fname, args=_copy(graph.fdef.args),
@@ -285,6 +286,7 @@ class ReverseGenerator:
             body += [Comment("reverse sweep", header=True), *reverse]
         body.append(gast.Return(value=result))
         body = passes.clean(body)
+        _skip_dead_last_adjoints(body)
         args = _copy(graph.fdef.args)
         args.args.append(gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None))
         if self.mode != "vjp":
@@ -521,6 +523,9 @@ class ReverseGenerator:
         reversed_loop = gast.For(target=self._reverse_target(loop), iter=self._reverse_iter(loop),
                                  body=body, orelse=[], type_comment=None)
         reversed_loop.srcad_reverse = True    # its header cannot raise: the forward loop ran it
+        first = _first_index(loop)
+        if first is not None:          # for _skip_dead_last_adjoints
+            reversed_loop.srcad_last = (loop.target, first, {self.adjoint(v) for v in entry})
         return inits + [comment, reversed_loop] + after
 
     def _loop_fixpoint(self, loop):
@@ -780,6 +785,61 @@ def _markers(stmts):
 
 def _reads(stmts):
     return loaded([s for s in stmts if isinstance(s, gast.AST)])
+
+
+def _first_index(loop):
+    """The index of a range loop's first iteration (its reversal's last), or None."""
+    it = loop.stmt.iter if loop.kind == "for" else None
+    if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == "range"
+            and 1 <= len(it.args) <= 3 and not it.keywords and isinstance(loop.target, str)):
+        return None
+    if len(it.args) == 1:
+        return gast.Constant(value=0, kind=None)
+    start = it.args[0]
+    return _copy(start) if isinstance(start, (gast.Name, gast.Constant)) else None
+
+
+def _skip_dead_last_adjoints(body):
+    """Skip, in a reversed loop's last iteration, the adjoints nothing reads.
+
+    A loop-carried variable (an MLP's ``inputs = np.tanh(...)`` over the
+    layers) gets an adjoint in every reversed iteration for the iteration
+    before it; in the last one (the first layer) that adjoint belongs to the
+    value the loop started from, and when nothing after the loop reads it (the
+    data, not a ``wrt``) computing it is pure waste: for an MLP it is the
+    largest matrix product of the gradient.  Its assignments after their last
+    reader in the body run under ``if i != first:``.  Only loops at the top of
+    the reverse sweep, whose adjoint is assigned there by plain statements;
+    ``body`` is a whole function body, after dead-code elimination.
+    """
+    for pos, stmt in enumerate(body):
+        info = getattr(stmt, "srcad_last", None)
+        if not isinstance(stmt, gast.For) or info is None:
+            continue
+        target, first, carried = info
+        live = _reads(body[pos + 1:])
+        for d in sorted(carried - live):
+            _guard_after_last_read(stmt.body, d, target, first)
+
+
+def _guard_after_last_read(body, d, target, first):
+    """Wrap the plain assignments of ``d`` after its last other reader in ``if``."""
+    def assigns(s):
+        return isinstance(s, gast.Assign) and len(s.targets) == 1 and \
+            isinstance(s.targets[0], gast.Name) and s.targets[0].id == d
+    last = -1
+    for j, s in enumerate(body):
+        if not isinstance(s, gast.AST):
+            continue
+        if not assigns(s) and d in loaded([s]):
+            last = j
+    later = [j for j in range(last + 1, len(body)) if isinstance(body[j], gast.AST)
+             and d in stored([body[j]])]
+    if not later or any(not assigns(body[j]) for j in later):
+        return
+    test = gast.Compare(left=name(target), ops=[gast.NotEq()], comparators=[first])
+    for j in later:
+        body[j] = gast.If(test=_copy(test), body=[body[j]], orelse=[])
 
 
 def _prune(stmts):

@@ -648,9 +648,11 @@ def dot_adjoint_a(g, a, b):
     axis of ``a`` against the second-to-last axis of ``b`` (the only axis of a
     1-d ``b``).
     """
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    na, nb = _ndim(a), _ndim(b)
+    if na == 2 and nb == 2:                       # the common case, fast (BLAS reads b.T as is)
+        return g @ b.T
+    if na == 0 or nb == 0:
         return unbroadcast(g * b, a)
-    na, nb = np.ndim(a), np.ndim(b)
     if nb == 1:
         return np.multiply.outer(g, b)
     g_axes = list(range(na - 1, na - 1 + nb - 1))      # the axes b contributed
@@ -660,7 +662,10 @@ def dot_adjoint_a(g, a, b):
 
 def dot_adjoint_b(g, a, b):
     """Cotangent of ``b`` in ``np.dot(a, b)``, every rank combination."""
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    na, nb = _ndim(a), _ndim(b)
+    if na == 2 and nb == 2:                       # the common case, fast
+        return a.T @ g
+    if na == 0 or nb == 0:
         return unbroadcast(g * a, b)
     lead = list(range(np.ndim(a) - 1))                  # the axes a contributed
     gb = np.tensordot(a, g, axes=(lead, lead))          # (k,) + b's other axes

@@ -549,6 +549,7 @@ def analyze(graph, forward=False):
                 useful.update(node.inputs)
                 changed = True
     graph.varied, graph.useful = varied, useful
+    alias.check_calls(graph)          # calls that write into their arguments
     for node in graph.nodes:
         node.active = (node.target in useful and not _constant_result(node)
                        and any(n in varied for a in _diff_atoms(node) for n in atom_names(a)))

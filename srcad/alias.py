@@ -269,14 +269,17 @@ class _Analysis:
                     direct, held = state.get(other, _NOTHING)
                     if other == node.target or not ((direct | held) & objects or other in names):
                         continue
-                    raise source.error(
+                    error = source.error(
                         NonDifferentiableError,
-                        f"this call may update {shown!r} in place ({write.how}{where}, an "
+                        f"this call updates {shown!r} in place ({write.how}{where}, an "
                         f"augmented assignment, which writes into an array argument), and "
                         f"{self.describe(other)} is read again {self.where_read(other, node)}: "
                         "srcad cannot follow an in-place update made inside a call", call,
                         hint="in the called function, write p = p <op> ... (a new value) "
                              "instead of p <op>= ...")
+                    for n in names:     # in place only if it is an array: known when f runs
+                        _guard(node, n, error)
+                    break
                 continue
             if not (touched or any(n in graph.varied for n in names)):
                 continue
@@ -352,12 +355,16 @@ class _Analysis:
                     "the last write")
             if augmented:
                 hint = f"write {shown} = {shown} <op> ... for a new value; or " + hint
-            raise source.error(
+            error = source.error(
                 NonDifferentiableError,
                 f"this line updates {shown!r} in place ({what}), but {self.describe(other)} "
                 f"may share memory with it and is read again {self.where_read(other, node)}: "
                 f"srcad cannot follow a write through an alias, view or container", node.stmt,
                 hint=hint)
+            if augmented:               # in place only if it is an array: known when f runs
+                _guard(node, old, error)
+                return
+            raise error
 
     def user_name(self, name):
         """``name`` as the user wrote it (``a_1`` -> ``a``) when it is one of theirs."""
@@ -590,6 +597,15 @@ def _compute_effects(fn, seen):
     lines = {p: (aug, f"line {lineno}: `{graph.line_text(lineno)}`" if lineno else "")
              for p, (aug, lineno) in writes.items()}
     return Effects(lines, result)
+
+
+def _guard(node, name, error):
+    """Raise ``error`` when ``name`` is an array as ``node`` runs (see
+    ``runtime.NotAnArray``): an ``op=`` there is in place only on arrays."""
+    from srcad.runtime import NotAnArray
+    guards = node.__dict__.setdefault("srcad_guards", [])
+    if name not in [n for n, _ in guards]:
+        guards.append((name, NotAnArray(error)))
 
 
 def _call_hint(write, shown):

@@ -302,3 +302,165 @@ def test_a_callee_that_returns_its_argument_still_aliases_it():
     assert not np.isclose(callee_returns_its_argument(X.copy()), np.sum(X * X))
     with pytest.raises(srcad.NonDifferentiableError, match="'a' may share memory"):
         srcad.grad(callee_returns_its_argument)(X.copy())
+
+
+# -- item 3: wrt naming an integer parameter ----------------------------------------
+
+def loop_bound(x, n):
+    s = 0.0
+    for i in range(n):  # <- refused here
+        s = s + x * (i + 1)
+    return s
+
+
+def derived_loop_bound(x, n):
+    m = n + 1
+    s = 0.0
+    for i in range(1, m):  # <- refused here
+        s = s + x * i
+    return s
+
+
+def shape_argument(x, n):
+    return np.sum(np.zeros(n) + x)  # <- refused here
+
+
+def index(x, k):
+    return x[k] * 2.0  # <- refused here
+
+
+INTEGER_USES = [(loop_bound, (2.0, 3)), (derived_loop_bound, (2.0, 3)),
+                (shape_argument, (2.0, 3)), (index, (X, 1))]
+
+
+@pytest.mark.parametrize("mode", ["grad", "value_and_grad", "jvp", "hessian", "hvp"])
+@pytest.mark.parametrize("f, args", INTEGER_USES, ids=lambda v: getattr(v, "__name__", ""))
+def test_wrt_naming_an_integer_parameter_is_refused(f, args, mode):
+    with pytest.raises(srcad.NonDifferentiableError) as info:
+        d = getattr(srcad, mode)(f, wrt=(0, 1))
+        if mode in ("jvp", "hvp"):
+            d(*args, np.ones_like(args[0]) if np.ndim(args[0]) else 1.0, 1)
+        else:
+            d(*args)
+    assert info.value.lineno == _marked_line(f)
+    assert "integer" in info.value.message or "index" in info.value.message
+
+
+@pytest.mark.parametrize("f, args", INTEGER_USES, ids=lambda v: getattr(v, "__name__", ""))
+def test_without_the_integer_in_wrt_the_gradient_is_right(f, args):
+    assert_close(srcad.grad(f, wrt=0)(*args), numerical_grad(f, args, 0))
+
+
+def compared_with_an_integer(x, n):
+    # a comparison with a parameter is piecewise constant: its derivative is 0, not refused
+    return x * 2.0 if n > 1 else x
+
+
+def test_a_parameter_only_compared_is_not_refused():
+    assert srcad.grad(compared_with_an_integer, wrt=(0, 1))(1.5, 2.0) == (2.0, 0.0)
+
+
+# -- item 4: writes through a container's element ------------------------------------
+
+def through_a_list(x):
+    b = x * 1.0
+    L = [b, x]
+    L[0][0] = 0.0  # <- refused here
+    return np.sum(b)
+
+
+def through_a_dict(x):
+    d = {"w": x * 1.0}
+    d["w"][1] = 0.0  # <- refused here
+    return np.sum(d["w"] * x)
+
+
+def through_a_row(x):
+    a = np.outer(x, x)
+    a[0][1] = 0.0  # <- refused here
+    return np.sum(a)
+
+
+@pytest.mark.parametrize("f", [through_a_list, through_a_dict, through_a_row],
+                         ids=lambda f: f.__name__)
+def test_a_write_through_an_element_says_what_to_write(f):
+    with pytest.raises(srcad.UnsupportedSyntaxError) as info:
+        srcad.grad(f)(X.copy())
+    error = info.value
+    assert error.lineno == _marked_line(f)
+    assert "yet" not in str(error)
+    assert "[k] = item" in error.hint and "[i, j] = v" in error.hint
+
+
+def the_list_way(x):
+    b = x * 1.0
+    L = [b, x]
+    item = L[0].copy()
+    item[0] = 0.0
+    L[0] = item
+    return np.sum(L[0] * x)
+
+
+def the_dict_way(x):
+    d = {"w": x * 1.0}
+    w = d["w"].copy()
+    w[1] = 0.0
+    d["w"] = w
+    return np.sum(d["w"] * x)
+
+
+def the_array_way(x):
+    a = np.outer(x, x)
+    a[0, 1] = 0.0
+    return np.sum(a)
+
+
+@pytest.mark.parametrize("f", [the_list_way, the_dict_way, the_array_way], ids=lambda f: f.__name__)
+def test_what_the_hint_says_to_write_works(f):
+    assert_close(srcad.grad(f)(X.copy()), numerical_grad(f, (X,), 0))
+
+
+# -- item 2 (F26): op= next to an alias is refused only where it writes in place -------
+
+def augmented_alias_of_a_parameter(x):
+    a = x
+    x += 1.0  # <- refused here
+    return np.sum(a * x)
+
+
+def augmented_through_a_callee(x):
+    a = x * 1.0
+    t = bump(a)  # <- refused here
+    return np.sum(a * t)
+
+
+GUARDED = [augmented_alias_of_a_parameter, augmented_through_a_callee]
+
+
+@pytest.mark.parametrize("f", GUARDED, ids=lambda f: f.__name__)
+def test_op_assign_next_to_an_alias_of_a_float_matches_finite_differences(f):
+    """On a float ``x += 1.0`` makes a new value: nothing to refuse."""
+    expected = numerical_grad(f, (1.5,), 0)
+    assert_close(srcad.grad(f)(1.5), expected)
+    value, tangent = srcad.jvp(f)(1.5, 1.0)
+    assert value == f(1.5)
+    assert_close(tangent, expected)
+    h = 1e-4
+    second = (f(1.5 + h) - 2 * f(1.5) + f(1.5 - h)) / h ** 2
+    assert_close(srcad.hessian(f)(1.5), second, rtol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["grad", "jvp", "hessian"])
+@pytest.mark.parametrize("f", GUARDED, ids=lambda f: f.__name__)
+def test_op_assign_next_to_an_alias_of_an_array_is_refused_when_it_runs(f, mode):
+    """On an array it writes in place, and the alias sees it."""
+    without = {augmented_alias_of_a_parameter: lambda x: np.sum(x * (x + 1.0)),
+               augmented_through_a_callee: lambda x: np.sum(x * (x + 1.0) * 2.0)}[f]
+    assert not np.isclose(f(X.copy()), without(X.copy()))
+    x = X.copy()
+    with pytest.raises(srcad.NonDifferentiableError) as info:
+        d = getattr(srcad, mode)(f)
+        d(x, np.ones(3)) if mode == "jvp" else d(x)
+    np.testing.assert_array_equal(x, X)
+    assert info.value.lineno == _marked_line(f)
+    assert "in place" in info.value.message and "read again" in info.value.message

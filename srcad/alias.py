@@ -28,8 +28,10 @@ a view sees what it saw in the forward sweep.
 """
 
 import operator
+import weakref
 
 import gast
+import numpy as np
 
 import srcad.rules as rules
 from srcad.errors import NonDifferentiableError
@@ -59,15 +61,52 @@ def check_writes(graph):
     writes = [n for n in graph.nodes if _written(n) is not None]
     if not writes:
         return
-    analysis = _Analysis(graph)
-    own = getattr(graph.parsed.func, "srcad_saved", None)   # a split's saved values: srcad's own
-    analysis.points_to(graph.body, {p: _pair([_Param(p)] if p != own else [], [])
-                                    for p in graph.params})
+    analysis = _analysis_of(graph, fresh=True)    # the rules attached since may bind callees
     generated = getattr(graph.parsed.func, "srcad_mode", None) is not None
-    if not generated:
-        analysis.liveness(graph.body, _live_names(graph.output), None)
     for node in writes:
         analysis.check(node, conflicts=not generated)
+
+
+def check_calls(graph):
+    """Refuse every call that may write into one of its arguments (``out=``,
+    ``np.copyto``, ``a.fill``, ``a.sort()``, ``L.extend``, a function of the
+    user's that writes into a parameter) where the write would matter.
+
+    The graph cannot see such a write: ``t = h(a)`` leaves the graph's ``a``
+    as it was, and when ``t`` is never read the call is not even part of the
+    derivative, so the gradient (and, once dead code is dropped, the value)
+    would silently be that of the unchanged ``a``.  Called by ``analyze``
+    before rules are attached, so the refusal names the call on the user's
+    line rather than a line inside the callee.  Every such call is marked as
+    an effect, so dead-code elimination keeps it where it is allowed (on
+    values that carry no derivative)."""
+    if getattr(graph.parsed.func, "srcad_mode", None) is not None:
+        return                          # srcad's own stacks and restores
+    sites = [(n, w) for n in graph.nodes for w in [_call_writes(graph, n)] if w]
+    if not sites:
+        return
+    analysis = _analysis_of(graph)
+    for node, writes in sites:
+        node.stmt.srcad_effect = True
+        analysis.check_call(node, writes)
+
+
+def _analysis_of(graph, fresh=False):
+    """The points-to state and liveness of ``graph``."""
+    analysis = getattr(graph, "srcad_alias", None)
+    if analysis is None or fresh:
+        analysis = graph.srcad_alias = _Analysis(graph)
+        own = getattr(graph.parsed.func, "srcad_saved", None)   # a split's saved values: srcad's own
+        analysis.points_to(graph.body, {p: _pair([_Param(p)] if p != own else [], [])
+                                        for p in graph.params})
+        if getattr(graph.parsed.func, "srcad_mode", None) is None:
+            analysis.liveness(graph.body, _live_names(graph.output), None)
+    return analysis
+
+
+def gast_text(expr):
+    from srcad.graph import gast_text as text
+    return text(expr)
 
 
 def _written(node):
@@ -84,8 +123,9 @@ def _live_names(atom):
 
 
 class _Analysis:
-    def __init__(self, graph):
+    def __init__(self, graph, seen=frozenset()):
         self.graph = graph
+        self.seen = seen            # the callees whose effects are being computed
         self.before = {}            # node -> points-to state before it
         self.after_live = {}        # node -> names live right after it
         self.order = {id(n): i for i, n in enumerate(graph.nodes)}
@@ -162,10 +202,106 @@ class _Analysis:
         if prim in SEQUENCE_OPERATORS:        # (a,) + (b,): a new tuple of the same elements
             return _pair({node}, set().union(*map(held, args)))
         if node.kind == "usercall" or not _known(prim):
-            # anything may come back: an argument, a view of one, a container of them
-            atoms = list(args) + list(node.kwargs.values())
+            # anything may come back: an argument, a view of one, a container of
+            # them -- unless srcad reads the function and finds which can
+            atoms = self.returned_arguments(node)
+            if atoms is None:
+                atoms = list(args) + list(node.kwargs.values())
             return _pair({node} | every(atoms), every(atoms))
         return _pair({node}, set())
+
+    def returned_arguments(self, node):
+        """The argument atoms a call of a user function may return (a view of,
+        or a container holding, them): ``[]`` when it returns only new values;
+        None when srcad cannot tell (not a user function, not readable)."""
+        from srcad.graph import _is_user_function
+        prim = node.primitive
+        if not _is_user_function(prim):
+            return None
+        effects = callee_effects(prim, self.seen)
+        if effects is None or isinstance(effects, _Recursive):
+            return None
+        if not effects.result:
+            return []
+        bound = _bind_params(prim, list(node.args), dict(node.kwargs), None, self.graph)
+        if bound is None:
+            return None
+        return [bound[p] for p in effects.result if p in bound] or []
+
+    def not_array(self, objects, visiting=None):
+        """True when none of ``objects`` can be an ndarray: constants, ``math``
+        results, full reductions (NumPy scalars) and elementwise operations on
+        such values.  ``op=`` on them makes a new value, never writes in place."""
+        from srcad.graph import Node as _Node, _elementwise, _full_reduction
+        visiting = set() if visiting is None else visiting
+        for obj in objects:
+            if not isinstance(obj, _Node) or obj in visiting:
+                if isinstance(obj, _Param):
+                    return False
+                continue
+            visiting.add(obj)
+            prim = obj.primitive
+            if obj.kind == "const" or prim in (float, int, len, bool) \
+                    or getattr(prim, "__module__", None) == "math":
+                continue
+            if _full_reduction(obj) and "out" not in obj.kwargs:
+                continue
+            if obj.kind in ("op", "call") and _elementwise(prim) and not obj.kwargs:
+                state = self.before.get(obj, {})
+                operands = set().union(*(state.get(n, _NOTHING)[0]
+                                         for a in obj.args for n in _atom_names(a)))
+                if self.not_array(operands, visiting):
+                    continue
+            return False
+        return True
+
+    def check_call(self, node, writes):
+        """Refuse the call ``node`` when a write it may make into an argument
+        (see :func:`check_calls`) would matter: a write into an array that
+        carries a derivative (or of a value that does), or an ``op=`` a callee
+        makes on an array parameter whose argument is read again."""
+        graph, source = self.graph, self.graph.parsed.source
+        call = _call_of(node)
+        state = self.before.get(node, {})
+        touched = any(n in graph.varied for n in _stmt_names(call))
+        for write in writes:
+            names = _atom_names(write.atom)
+            shown = self.user_name(names[0]) if names else gast_text(write.atom)
+            objects = set().union(*(state.get(n, _NOTHING)[0] for n in names))
+            where = f" at {write.line}" if write.line else ""
+            if write.augmented:
+                if self.not_array(objects):
+                    continue
+                for other in sorted(self.after_live.get(node, ()), key=str):
+                    direct, held = state.get(other, _NOTHING)
+                    if other == node.target or not ((direct | held) & objects or other in names):
+                        continue
+                    error = source.error(
+                        NonDifferentiableError,
+                        f"this call updates {shown!r} in place ({write.how}{where}, an "
+                        f"augmented assignment, which writes into an array argument), and "
+                        f"{self.describe(other)} is read again {self.where_read(other, node)}: "
+                        "srcad cannot follow an in-place update made inside a call", call,
+                        hint="in the called function, write p = p <op> ... (a new value) "
+                             "instead of p <op>= ...")
+                    for n in names:     # in place only if it is an array: known when f runs
+                        _guard(node, n, error)
+                    break
+                continue
+            if not (touched or any(n in graph.varied for n in names)):
+                continue
+            params = sorted(o.name for o in objects if isinstance(o, _Param))
+            if params:
+                raise source.error(
+                    NonDifferentiableError,
+                    f"this call may write into {shown!r} in place ({write.how}{where}), which is "
+                    f"(or may share memory with) the argument {params[0]!r}: the caller's data "
+                    "must not change", call, hint=_call_hint(write, shown))
+            raise source.error(
+                NonDifferentiableError,
+                f"this call may write into {shown!r} in place ({write.how}{where}): srcad does "
+                "not follow writes a call makes into its arguments", call,
+                hint=_call_hint(write, shown))
 
     # -- liveness (backward) -------------------------------------------------------
     def liveness(self, items, live, loop):
@@ -212,8 +348,8 @@ class _Analysis:
                 f"this line updates {shown!r} in place, which is (or may share memory "
                 f"with) the argument {params[0]!r}: the caller's data must not change", node.stmt,
                 hint=f"work on a copy: {shown} = {shown}.copy() before this line")
-        if not conflicts:
-            return
+        if not conflicts or (augmented and self.not_array(objects)):
+            return                      # op= on a float or NumPy scalar makes a new value
         for other in sorted(self.after_live.get(node, ()), key=str):
             direct, held = state.get(other, _NOTHING)
             if other in (old, node.target) or not (direct | held) & objects:
@@ -226,12 +362,16 @@ class _Analysis:
                     "the last write")
             if augmented:
                 hint = f"write {shown} = {shown} <op> ... for a new value; or " + hint
-            raise source.error(
+            error = source.error(
                 NonDifferentiableError,
                 f"this line updates {shown!r} in place ({what}), but {self.describe(other)} "
                 f"may share memory with it and is read again {self.where_read(other, node)}: "
                 f"srcad cannot follow a write through an alias, view or container", node.stmt,
                 hint=hint)
+            if augmented:               # in place only if it is an array: known when f runs
+                _guard(node, old, error)
+                return
+            raise error
 
     def user_name(self, name):
         """``name`` as the user wrote it (``a_1`` -> ``a``) when it is one of theirs."""
@@ -301,3 +441,203 @@ def _join(*states):
             else:
                 out[name] = (direct, held)
     return out
+
+
+# -- calls that write into their arguments ------------------------------------------
+
+#: NumPy functions that write into their first argument
+_FIRST_ARGUMENT_WRITERS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal,
+                           np.put_along_axis, np.random.shuffle}
+#: methods of arrays, lists and dicts that change the object they are called on
+MUTATING_METHODS = {"fill", "sort", "partition", "put", "itemset", "resize", "setfield",
+                    "byteswap", "append", "extend", "insert", "remove", "reverse", "clear",
+                    "pop", "popitem", "update", "setdefault"}
+#: methods of lists and dicts that arrays lack and that change nothing
+_PURE_METHODS = {"index", "count", "copy", "get", "keys", "values", "items"}
+
+
+class _Write:
+    """One argument a call may write into: the atom, how (for the message), and
+    whether the write is only an ``op=`` on a parameter of a user function (in
+    place on arrays, a new value on floats), and the callee line that writes."""
+
+    def __init__(self, atom, how, augmented=False, line=None):
+        self.atom, self.how, self.augmented, self.line = atom, how, augmented, line
+
+
+def _call_of(node):
+    """The ``gast.Call`` a node (an assignment or an expression statement) makes."""
+    if node.kind not in ("call", "usercall", "effect"):
+        return None
+    value = getattr(node.stmt, "value", None)
+    return value if isinstance(value, gast.Call) else None
+
+
+def _call_writes(graph, node, seen=frozenset()):
+    """The :class:`_Write` s of the call ``node`` makes (empty for most calls)."""
+    from srcad.graph import GraphBuilder, _is_local, _is_user_function
+    call = _call_of(node)
+    if call is None or node.primitive is list_append:
+        return []
+    args = list(call.args)
+    kwargs = {kw.arg: kw.value for kw in call.keywords if kw.arg is not None}
+    writes = []
+    out = kwargs.get("out")
+    if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
+        writes.append(_Write(out, "its out= argument"))
+    func = call.func
+    if isinstance(func, gast.Attribute) and _is_local(func.value):
+        method = func.attr
+        known = getattr(np.ndarray, method, None) is not None or method in _PURE_METHODS
+        if method in MUTATING_METHODS or not known:
+            writes.append(_Write(func.value, f".{method}() changes {gast_text(func.value)!r}"))
+        return writes
+    prim = GraphBuilder._resolve_static(graph.parsed.namespace, func)
+    if (prim in _FIRST_ARGUMENT_WRITERS or _is_ufunc_at(prim)) and args:
+        writes.append(_Write(args[0], "it writes into its first argument"))
+    elif _is_user_function(prim) and not any(isinstance(a, gast.Starred) for a in args):
+        effects = callee_effects(prim, seen)
+        if effects is None:
+            return writes
+        bound = _bind_params(prim, args, kwargs, func, graph)
+        for param, (augmented, line) in sorted(effects.writes.items()):
+            atoms = [bound[param]] if bound is not None and param in bound else args + list(kwargs.values())
+            for atom in atoms:
+                writes.append(_Write(atom, f"{prim.__name__} changes its parameter {param!r} in place",
+                                     augmented=augmented, line=line))
+    return writes
+
+
+def _is_ufunc_at(prim):
+    return getattr(prim, "__name__", None) == "at" and isinstance(getattr(prim, "__self__", None), np.ufunc)
+
+
+def _bind_params(fn, args, kwargs, func, graph):
+    """``param -> atom`` of a call of the user function ``fn`` (None if it does not bind)."""
+    import inspect
+    target = getattr(fn, "__func__", fn)
+    try:
+        signature = inspect.signature(target, follow_wrapped=False)
+        leading = [None] if inspect.ismethod(fn) else []
+        bound = signature.bind(*leading, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    out = {}
+    for param in signature.parameters.values():
+        value = bound.arguments.get(param.name)
+        if param.kind is param.VAR_POSITIONAL or param.kind is param.VAR_KEYWORD:
+            return None
+        if value is not None:
+            out[param.name] = value
+    return out
+
+
+class Effects:
+    """What a user function does to its parameters, for its callers.
+
+    ``writes``: parameter -> (augmented, line) for each parameter whose memory
+    the function may change (``p[0] = 0.0``, ``v = p[1:]; v[0] = 0.0``,
+    ``p.fill(0.0)``, a call that does; ``augmented`` when the only writes are
+    ``p += ...``, which change a float argument not at all).  ``result``:
+    the parameters the returned value may be, be a view of, or hold."""
+
+    def __init__(self, writes, result):
+        self.writes, self.result = writes, frozenset(result)
+
+
+_EFFECTS = weakref.WeakKeyDictionary()      # function -> (its __code__, Effects or None)
+
+
+def callee_effects(fn, seen=frozenset()):
+    """The :class:`Effects` of the user function ``fn`` (None if srcad cannot
+    read it).  A recursive call is assumed to return any of its arguments."""
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    cached = _EFFECTS.get(fn)
+    if cached is not None and cached[0] is code:
+        return cached[1]
+    if fn in seen:
+        return _RECURSIVE
+    effects = _compute_effects(fn, seen | {fn})
+    try:
+        _EFFECTS[fn] = (code, effects)
+    except TypeError:
+        pass
+    return effects
+
+
+def _compute_effects(fn, seen):
+    from srcad import parse
+    from srcad.errors import SrcadError
+    from srcad.graph import GraphBuilder
+    from srcad.normalize import normalize, param_names
+    try:
+        parsed = parse.parse_function(fn)
+        anf = normalize(parsed, callee=True)
+        graph = GraphBuilder(parsed, anf).build(param_names(anf))
+    except SrcadError:
+        return None
+    analysis = _Analysis(graph, seen)
+    end = analysis.points_to(graph.body, {p: _pair([_Param(p)], []) for p in graph.params})
+    result = set()
+    for name in _atom_names(graph.output) if graph.output is not None else []:
+        direct, held = end.get(name, _NOTHING)
+        result |= {o.name for o in direct | held if isinstance(o, _Param)}
+    writes = {}
+
+    def wrote(objects, node, augmented):
+        for o in objects:
+            if isinstance(o, _Param):
+                old = writes.get(o.name)
+                if old is None or (old[0] and not augmented):
+                    writes[o.name] = (augmented, node.lineno)
+
+    for node in graph.nodes:
+        state = analysis.before.get(node, {})
+        old = _written(node)
+        if old is not None:
+            wrote(state.get(old, _NOTHING)[0], node,
+                  getattr(node.stmt, "srcad_augmented", None) is not None)
+        for write in _call_writes(graph, node, seen):
+            objects = set().union(*(state.get(n, _NOTHING)[0] for n in _atom_names(write.atom)))
+            wrote(objects, node, write.augmented)
+    lines = {p: (aug, f"line {lineno}: `{graph.line_text(lineno)}`" if lineno else "")
+             for p, (aug, lineno) in writes.items()}
+    return Effects(lines, result)
+
+
+def _guard(node, name, error):
+    """Raise ``error`` when ``name`` is an array as ``node`` runs (see
+    ``runtime.NotAnArray``): an ``op=`` there is in place only on arrays."""
+    from srcad.runtime import NotAnArray
+    guards = node.__dict__.setdefault("srcad_guards", [])
+    if name not in [n for n, _ in guards]:
+        guards.append((name, NotAnArray(error)))
+
+
+def _call_hint(write, shown):
+    how = write.how
+    if how.startswith("its out="):
+        return f"assign the result instead of passing out= ({shown} = the call without out=)"
+    if how.startswith(".fill"):
+        return f"assign a new array ({shown} = np.full_like({shown}, value)) or write {shown}[...] = value"
+    if how.startswith(".sort"):
+        return f"assign a sorted copy: {shown} = np.sort({shown})"
+    if how.startswith("."):
+        return ("build a new value and assign it (for a list: "
+                f"{shown} = {shown} + [...]; for an array: {shown}[...] = value)")
+    if how.startswith("it writes"):
+        return f"assign a new array instead, or write {shown}[...] = value"
+    return ("make the called function work on a copy (p = p.copy() before it writes) and "
+            "return what the caller needs")
+
+
+def _stmt_names(expr):
+    return [n.id for n in name_nodes(expr) if getattr(n, "srcad_local", False)]
+
+
+class _Recursive(Effects):
+    pass
+
+
+_RECURSIVE = _Recursive({}, ())

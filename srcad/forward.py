@@ -119,6 +119,7 @@ class ForwardGenerator:
             if isinstance(group, list):
                 stmts = []
                 for node in group:
+                    stmts.extend(self.guards(node))
                     stmts.extend(self.node(node))
                 if len(group) > 1 and len(stmts) > len(group):
                     out.append(Comment(self.graph.source_text(group[0])))
@@ -130,6 +131,12 @@ class ForwardGenerator:
             else:
                 out.append(group.stmt)                   # break / continue
         return out
+
+    def guards(self, node):
+        """``not_an_array(v)`` before an ``op=`` that is right only on floats
+        (``alias.py`` attaches them; ``runtime.NotAnArray``)."""
+        return [gast.Expr(value=call(self.ref(guard, "not_an_array"), name(v)))
+                for v, guard in getattr(node, "srcad_guards", ())]
 
     def branch(self, branch):
         before = set(self.defined)

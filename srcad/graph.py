@@ -31,7 +31,7 @@ from srcad.parse import is_library_function
 from srcad.rules.template import clone, template
 from srcad.sequences import mark_sequence_ops
 from srcad.trees import name_nodes, stored
-from srcad.runtime import check_inputs, check_scalar, identity, like, list_append, setitem
+from srcad.runtime import NotAnArray, check_inputs, check_scalar, identity, like, list_append, setitem
 
 BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -520,6 +520,8 @@ def analyze(graph, forward=False):
                 useful.update(node.inputs)
                 changed = True
     graph.varied, graph.useful = varied, useful
+    _check_integer_uses(graph)
+    alias.check_calls(graph)          # calls that write into their arguments
     for node in graph.nodes:
         node.active = (node.target in useful and not _constant_result(node) and node not in constants
                        and any(n in varied for a in _diff_atoms(node) for n in atom_names(a)))
@@ -560,6 +562,50 @@ def _saved_constants(graph):
         return set()
     return {n for n in graph.nodes if n.target in names and n.primitive is operator.getitem
             and isinstance(n.args[0], gast.Name) and n.args[0].id == own}
+#: array constructors and the positions (and names) of their integer arguments
+INTEGER_ARGUMENTS = {np.zeros: ((0, "shape"),), np.ones: ((0, "shape"),),
+                     np.empty: ((0, "shape"),), np.full: ((0, "shape"),),
+                     np.eye: ((0, "N"), (1, "M")), np.identity: ((0, "n"),),
+                     np.tri: ((0, "N"), (1, "M")), np.linspace: ((2, "num"),)}
+
+
+def _check_integer_uses(graph):
+    """Refuse a value that depends on ``wrt`` used where Python needs an integer:
+    a ``range`` bound or the shape of an array constructor (``np.zeros(n)``).
+    Such a value is an integer (``f`` raises otherwise), so ``wrt`` names an
+    integer parameter, whose derivative does not exist: without this check
+    the gradient would silently be 0."""
+    def refuse(atom, what, where):
+        raise graph.parsed.source.error(
+            NonDifferentiableError,
+            f"{what} depends on {', '.join(graph.wrt)}: it must be an integer, and an integer "
+            "carries no derivative", where,
+            hint="leave integer parameters out of wrt (name only the float and array "
+                 "parameters, e.g. wrt=0)")
+
+    def varied(atom):
+        return isinstance(atom, gast.AST) and any(n in graph.varied for n in atom_names(atom))
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, Loop):
+                it = item.stmt.iter if item.kind == "for" else None
+                if isinstance(it, gast.Call) and GraphBuilder._resolve_static(
+                        graph.parsed.namespace, it.func) is range:
+                    for arg in it.args:
+                        if varied(arg):
+                            refuse(arg, "this range bound", it)
+                walk(item.body)
+            elif isinstance(item, Branch):
+                walk(item.body)
+                walk(item.orelse)
+            elif isinstance(item, Node):
+                for position, name in INTEGER_ARGUMENTS.get(item.primitive, ()):
+                    atom = item.kwargs.get(name, item.args[position] if position < len(item.args) else None)
+                    if varied(atom):
+                        refuse(atom, f"the {name} argument of {item.label}", item.stmt.value)
+
+    walk(graph.body)
 
 
 #: calls whose only effect is output or a check: harmless on values that carry
@@ -578,7 +624,8 @@ def _check_effect(graph, node, varied):
              if isinstance(n, gast.Name) and getattr(n, "srcad_local", False)]
     touched = [n for n in names if n in varied]
     func = value.func
-    if not touched or GraphBuilder._resolve_static(graph.parsed.namespace, func) in HARMLESS_EFFECTS:
+    resolved = GraphBuilder._resolve_static(graph.parsed.namespace, func)
+    if not touched or resolved in HARMLESS_EFFECTS or isinstance(resolved, NotAnArray):
         return
     if getattr(graph.parsed.func, "srcad_mode", None) and getattr(func, "attr", None) == "push":
         raise graph.parsed.source.error(

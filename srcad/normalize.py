@@ -581,11 +581,8 @@ class Normalizer:
         return out
 
     def _refuse_target(self, target):
-        what = {gast.Subscript: "an assignment into an element or slice",
-                gast.Attribute: "an assignment to an attribute"}.get(type(target), "this assignment")
-        raise self.source.error(
-            UnsupportedSyntaxError, f"srcad does not differentiate {what} yet", target,
-            hint="build a new array instead (for example with np.where or np.concatenate)")
+        message, hint = _refused_target(target)
+        raise self.source.error(UnsupportedSyntaxError, message, target, hint=hint)
 
     def _emit_assign(self, user_name, rhs):
         if user_name in self.in_compound and not isinstance(rhs, gast.Name) \
@@ -1188,6 +1185,31 @@ def check_signature(parsed, callee=False):
                 f"cannot differentiate a function with {what} parameters", extra,
                 hint="give the function named parameters; a helper the differentiated "
                      "function calls may take *args")
+
+
+def _refused_target(target):
+    """(message, hint) for an assignment target srcad does not differentiate."""
+    if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Subscript):
+        # L[0][0] = v, d['w'][0] = v, a[0][1] = v: a write through an element
+        inner = target.value
+        while isinstance(inner, gast.Subscript):
+            inner = inner.value
+        base = inner.id if isinstance(inner, gast.Name) else "the container"
+        return (f"srcad does not differentiate a write into an element of {base!r} "
+                f"(`{base}[...][...] = ...`): the element is shared with {base!r} and with "
+                "every other name that holds it",
+                f"for an array, write one subscript ({base}[i, j] = v); for an array in a list "
+                f"or dict, update a copy and store it back (item = {base}[k].copy(); "
+                f"item[j] = v; {base}[k] = item)")
+    if isinstance(target, gast.Subscript):
+        return ("srcad does not differentiate a write into a value that is not a variable of "
+                "this function (a global, an attribute, a call's result)",
+                "copy it into a variable of the function first (a = g.copy()) and write into that")
+    if isinstance(target, gast.Attribute):
+        return ("srcad does not differentiate an assignment to an attribute: it follows values "
+                "in the function's own variables only",
+                "keep the value in a variable of the function (w = ...) and return it")
+    return "srcad does not differentiate this assignment", "assign to a plain name"
 
 
 def normalize(parsed, callee=False):

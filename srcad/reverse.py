@@ -356,6 +356,7 @@ class ReverseGenerator:
         out = []
         for item in items:
             if isinstance(item, Node):
+                out.extend(self.guards(item))
                 if item.target is not None and item not in self.initial:
                     out.append(Save(item.target, self._item_index(item)))
                 if item.kind == "usercall" and item.active:
@@ -382,6 +383,12 @@ class ReverseGenerator:
             else:
                 out.append(_copy(item.stmt))
         return out
+
+    def guards(self, node):
+        """``not_an_array(v)`` before an ``op=`` that is right only on floats
+        (``alias.py`` attaches them; ``runtime.NotAnArray``)."""
+        return [gast.Expr(value=call(self.ref(guard, "not_an_array"), name(v)))
+                for v, guard in getattr(node, "srcad_guards", ())]
 
     def _item_index(self, node):
         """For ``x[i] = v``: the index expression, since only ``x[i]`` is overwritten."""

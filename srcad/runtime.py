@@ -58,6 +58,30 @@ def checked(grad, x, rule):
     return grad
 
 
+class NotAnArray:
+    """``not_an_array(v)``: the guard of an ``op=`` (or of a call whose callee
+    makes one on a parameter) that another live name may see.
+
+    On a float or NumPy scalar ``v += 1.0`` makes a new value, which is what
+    the derivative computes; on an array it writes in place, which the other
+    name would see and the derivative would not.  Which one it is shows only
+    when the function runs, so the alias analysis (srcad/alias.py) leaves this
+    guard in the forward sweep instead of refusing every such line: it raises
+    the refusal, with the user's line, when ``v`` is an array."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def __call__(self, value):
+        if isinstance(value, np.ndarray):
+            error = self.error
+            raise type(error)(error.message, filename=error.filename, lineno=error.lineno,
+                              col=error.col, source_line=error.source_line, hint=error.hint)
+
+    def __repr__(self):
+        return f"not_an_array({self.error.message!r})"
+
+
 def check_inputs(*values):
     """Refuse the inputs srcad's rules do not differentiate correctly.
 

@@ -1,0 +1,466 @@
+"""Issue 10: effects of calls, over-refusals of the alias analysis, ``wrt`` on
+integer parameters, writes through a container's element.
+
+A call that writes into one of its arguments (``out=``, ``np.copyto``,
+``a.fill``, ``a.sort()``, a function of the user's that writes into a
+parameter) is seen by the graph as leaving the argument unchanged; when its
+result is unused it was not even part of the derivative (F24 in
+benchmarks/FUZZ_FINDINGS.md).  Such a call is refused on its own line when
+the write matters, and kept (never dropped as dead code) when it does not.
+Expected values are central finite differences (tests/helpers.py).
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import srcad
+from helpers import assert_close, numerical_grad
+
+X = np.array([1.0, 2.0, 3.0])
+MARK = "# <- refused here"
+
+
+# -- item 1: calls that write into an argument ---------------------------------------
+
+def zero_first(p):
+    p[0] = 0.0
+    return 1.0
+
+
+def zero_last_through_a_view(p):
+    v = np.flip(p)
+    v[0] = 0.0
+    return 1.0
+
+
+def zero_first_no_return(p):
+    p[0] = 0.0
+
+
+def bump(p):
+    p += 1.0
+    return p * 2.0
+
+
+def unused_result_of_a_writing_callee(x):
+    a = x * 1.0
+    t = zero_first(a)  # <- refused here
+    return np.sum(a)
+
+
+def unused_result_of_a_callee_writing_through_a_view(x):
+    a = x * 1.0
+    t = zero_last_through_a_view(a)  # <- refused here
+    return np.sum(a)
+
+
+def used_result_of_a_writing_callee(x):
+    a = x * 1.0
+    t = zero_first(a)  # <- refused here
+    return np.sum(a) * t
+
+
+def writing_callee_as_a_statement(x):
+    a = x * 1.0
+    zero_first_no_return(a)  # <- refused here
+    return np.sum(a)
+
+
+def callee_augments_an_argument_read_again(x):
+    a = x * 1.0
+    t = bump(a)  # <- refused here
+    return np.sum(a * t)
+
+
+def fill(x):
+    a = x * 1.0
+    a.fill(0.5)  # <- refused here
+    return np.sum(a * x)
+
+
+def copyto(x):
+    a = x * 1.0
+    np.copyto(a, x * 2.0)  # <- refused here
+    return np.sum(a)
+
+
+def out_argument(x):
+    a = x * 1.0
+    np.sin(x, out=a)  # <- refused here
+    return np.sum(a)
+
+
+def out_argument_with_unused_result(x):
+    a = x * 1.0
+    t = np.multiply(x, 2.0, out=a)  # <- refused here
+    return np.sum(a)
+
+
+def sort_method(x):
+    a = x[::-1] * 1.0
+    a.sort()  # <- refused here
+    return np.sum(a * np.arange(3.0))
+
+
+def sort_method_with_unused_result(x):
+    a = x[::-1] * 1.0
+    t = a.sort()  # <- refused here
+    return np.sum(a * np.arange(3.0))
+
+
+def ufunc_at(x):
+    a = x * 1.0
+    np.add.at(a, [0, 0], x[1])  # <- refused here
+    return np.sum(a * a)
+
+
+def list_extend(x):
+    L = [x * 1.0]
+    t = L.extend([x * 2.0])  # <- refused here
+    return np.sum(sum(L))
+
+
+def written_argument_is_the_callers_parameter(x):
+    t = zero_first(x)  # <- refused here
+    return np.sum(x * x)
+
+
+# the same functions without the write: each refused function really differs
+WITHOUT_THE_WRITE = {
+    unused_result_of_a_writing_callee: lambda x: np.sum(x),
+    unused_result_of_a_callee_writing_through_a_view: lambda x: np.sum(x),
+    used_result_of_a_writing_callee: lambda x: np.sum(x),
+    writing_callee_as_a_statement: lambda x: np.sum(x),
+    callee_augments_an_argument_read_again: lambda x: np.sum(x * (x + 1.0) * 2.0),
+    fill: lambda x: np.sum(x * x),
+    copyto: lambda x: np.sum(x),
+    out_argument: lambda x: np.sum(x),
+    out_argument_with_unused_result: lambda x: np.sum(x),
+    sort_method: lambda x: np.sum(x[::-1] * np.arange(3.0)),
+    sort_method_with_unused_result: lambda x: np.sum(x[::-1] * np.arange(3.0)),
+    ufunc_at: lambda x: np.sum(x * x),
+    list_extend: lambda x: np.sum(x),
+    written_argument_is_the_callers_parameter: lambda x: np.sum(x * x),
+}
+WRITING_CALLS = list(WITHOUT_THE_WRITE)
+
+
+def _marked_line(f):
+    lines, first = inspect.getsourcelines(f)
+    return next(first + i for i, line in enumerate(lines) if MARK in line)
+
+
+@pytest.mark.parametrize("f", WRITING_CALLS, ids=[f.__name__ for f in WRITING_CALLS])
+def test_the_write_matters(f):
+    """Not a test of srcad: the refused functions compute something else than
+    the same code without the write, so a gradient that ignores it is wrong."""
+    assert not np.isclose(f(X.copy()), WITHOUT_THE_WRITE[f](X.copy()))
+
+
+@pytest.mark.parametrize("mode", ["grad", "value_and_grad", "jvp", "hessian", "hvp"])
+@pytest.mark.parametrize("f", WRITING_CALLS, ids=[f.__name__ for f in WRITING_CALLS])
+def test_a_call_that_writes_into_an_argument_is_refused_on_its_line(f, mode):
+    x = X.copy()
+    with pytest.raises(srcad.NonDifferentiableError) as info:
+        d = getattr(srcad, mode)(f)
+        d(x, np.ones(3)) if mode in ("jvp", "hvp") else d(x)
+    np.testing.assert_array_equal(x, X)
+    error = info.value
+    assert error.lineno == _marked_line(f), str(error)
+    assert error.filename == inspect.getsourcefile(f)
+    assert error.hint and "^" in str(error)
+    assert "in place" in error.message
+
+
+def test_the_refusal_names_the_callee_line_that_writes():
+    with pytest.raises(srcad.NonDifferentiableError) as info:
+        srcad.grad(unused_result_of_a_callee_writing_through_a_view)(X.copy())
+    message = info.value.message
+    assert "zero_last_through_a_view changes its parameter 'p'" in message
+    assert "v[0] = 0.0" in message
+
+
+def test_a_write_into_the_callers_parameter_says_so():
+    with pytest.raises(srcad.NonDifferentiableError) as info:
+        srcad.grad(written_argument_is_the_callers_parameter)(X.copy())
+    assert "the caller's data must not change" in info.value.message
+
+
+# writes by calls that do not matter: differentiated, and the call is kept
+
+def constant_buffer_out(x):
+    buf = np.zeros(3)
+    t = np.multiply(np.arange(3.0), 2.0, out=buf)
+    return np.sum(x * buf)
+
+
+def constant_buffer_fill(x):
+    c = np.zeros(3)
+    c.fill(2.0)
+    return np.sum(c * x * x)
+
+
+def constant_buffer_written_by_a_callee(x):
+    c = np.ones(3)
+    t = zero_first(c)
+    return np.sum(c * x * x)
+
+
+def augmenting_callee_whose_argument_is_not_read_again(x):
+    a = x * 1.0
+    t = bump(a)
+    return np.sum(t * x)
+
+
+ACCEPTED = [constant_buffer_out, constant_buffer_fill, constant_buffer_written_by_a_callee,
+            augmenting_callee_whose_argument_is_not_read_again]
+
+
+@pytest.mark.parametrize("f", ACCEPTED, ids=[f.__name__ for f in ACCEPTED])
+def test_writes_that_do_not_matter_match_finite_differences(f):
+    x = X.copy()
+    value, g = srcad.value_and_grad(f)(x)
+    assert value == f(X.copy())
+    assert_close(g, numerical_grad(f, (X,), 0))
+    v, t = srcad.jvp(f)(x, np.array([0.3, -0.2, 0.5]))
+    assert v == f(X.copy())
+    assert_close(t, np.dot(numerical_grad(f, (X,), 0), [0.3, -0.2, 0.5]), rtol=1e-5)
+    np.testing.assert_array_equal(x, X)
+
+
+# -- item 2: over-refusals --------------------------------------------------------
+
+def new_value(p):
+    v = np.where(p > 0, np.ones(3), p)
+    return v[0]
+
+
+def f26(x):
+    a = new_value(x)
+    x += np.cos(a)
+    return a + x
+
+
+def augmented_alias_of_a_reduction(x):
+    s = np.sum(x)
+    t = s
+    t += 1.0
+    return s * t
+
+
+def augmented_alias_of_a_float(x):
+    s = float(np.sum(x)) * 2.0
+    t = s
+    t *= 3.0
+    return s * t + np.sum(x)
+
+
+def two_new_values(p):
+    return p * 2.0, np.tanh(p)
+
+
+def callee_returns_new_values(x):
+    a = x * 1.0
+    b = two_new_values(a)[0]
+    b[0] = 7.0
+    return np.sum(a * b)
+
+
+OVER_REFUSED = [(f26, (-1.2,)), (f26, (0.7,)), (augmented_alias_of_a_reduction, (X,)),
+                (augmented_alias_of_a_float, (X,)), (callee_returns_new_values, (X,))]
+
+
+@pytest.mark.parametrize("f, args", OVER_REFUSED, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("transform", [srcad.grad, srcad.value_and_grad, srcad.jvp])
+def test_no_false_refusal_for_values_that_cannot_share_memory(f, args, transform):
+    expected = numerical_grad(f, args, 0)
+    if transform is srcad.jvp:
+        _, got = transform(f)(*args, 1.0 if np.ndim(args[0]) == 0 else np.ones(3))
+        assert_close(got, np.sum(expected), rtol=1e-5)
+        return
+    got = transform(f)(*args)
+    if transform is srcad.value_and_grad:
+        assert got[0] == f(*[np.copy(a) if np.ndim(a) else a for a in args])
+        got = got[1]
+    assert_close(got, expected, rtol=1e-5)
+
+
+def returns_its_argument(p):
+    return p
+
+
+def callee_returns_its_argument(x):
+    a = x * 1.0
+    b = returns_its_argument(a)
+    b[0] = 7.0
+    return np.sum(a * x)
+
+
+def test_a_callee_that_returns_its_argument_still_aliases_it():
+    assert not np.isclose(callee_returns_its_argument(X.copy()), np.sum(X * X))
+    with pytest.raises(srcad.NonDifferentiableError, match="'a' may share memory"):
+        srcad.grad(callee_returns_its_argument)(X.copy())
+
+
+# -- item 3: wrt naming an integer parameter ----------------------------------------
+
+def loop_bound(x, n):
+    s = 0.0
+    for i in range(n):  # <- refused here
+        s = s + x * (i + 1)
+    return s
+
+
+def derived_loop_bound(x, n):
+    m = n + 1
+    s = 0.0
+    for i in range(1, m):  # <- refused here
+        s = s + x * i
+    return s
+
+
+def shape_argument(x, n):
+    return np.sum(np.zeros(n) + x)  # <- refused here
+
+
+def index(x, k):
+    return x[k] * 2.0  # <- refused here
+
+
+INTEGER_USES = [(loop_bound, (2.0, 3)), (derived_loop_bound, (2.0, 3)),
+                (shape_argument, (2.0, 3)), (index, (X, 1))]
+
+
+@pytest.mark.parametrize("mode", ["grad", "value_and_grad", "jvp", "hessian", "hvp"])
+@pytest.mark.parametrize("f, args", INTEGER_USES, ids=lambda v: getattr(v, "__name__", ""))
+def test_wrt_naming_an_integer_parameter_is_refused(f, args, mode):
+    with pytest.raises(srcad.NonDifferentiableError) as info:
+        d = getattr(srcad, mode)(f, wrt=(0, 1))
+        if mode in ("jvp", "hvp"):
+            d(*args, np.ones_like(args[0]) if np.ndim(args[0]) else 1.0, 1)
+        else:
+            d(*args)
+    assert info.value.lineno == _marked_line(f)
+    assert "integer" in info.value.message or "index" in info.value.message
+
+
+@pytest.mark.parametrize("f, args", INTEGER_USES, ids=lambda v: getattr(v, "__name__", ""))
+def test_without_the_integer_in_wrt_the_gradient_is_right(f, args):
+    assert_close(srcad.grad(f, wrt=0)(*args), numerical_grad(f, args, 0))
+
+
+def compared_with_an_integer(x, n):
+    # a comparison with a parameter is piecewise constant: its derivative is 0, not refused
+    return x * 2.0 if n > 1 else x
+
+
+def test_a_parameter_only_compared_is_not_refused():
+    assert srcad.grad(compared_with_an_integer, wrt=(0, 1))(1.5, 2.0) == (2.0, 0.0)
+
+
+# -- item 4: writes through a container's element ------------------------------------
+
+def through_a_list(x):
+    b = x * 1.0
+    L = [b, x]
+    L[0][0] = 0.0  # <- refused here
+    return np.sum(b)
+
+
+def through_a_dict(x):
+    d = {"w": x * 1.0}
+    d["w"][1] = 0.0  # <- refused here
+    return np.sum(d["w"] * x)
+
+
+def through_a_row(x):
+    a = np.outer(x, x)
+    a[0][1] = 0.0  # <- refused here
+    return np.sum(a)
+
+
+@pytest.mark.parametrize("f", [through_a_list, through_a_dict, through_a_row],
+                         ids=lambda f: f.__name__)
+def test_a_write_through_an_element_says_what_to_write(f):
+    with pytest.raises(srcad.UnsupportedSyntaxError) as info:
+        srcad.grad(f)(X.copy())
+    error = info.value
+    assert error.lineno == _marked_line(f)
+    assert "yet" not in str(error)
+    assert "[k] = item" in error.hint and "[i, j] = v" in error.hint
+
+
+def the_list_way(x):
+    b = x * 1.0
+    L = [b, x]
+    item = L[0].copy()
+    item[0] = 0.0
+    L[0] = item
+    return np.sum(L[0] * x)
+
+
+def the_dict_way(x):
+    d = {"w": x * 1.0}
+    w = d["w"].copy()
+    w[1] = 0.0
+    d["w"] = w
+    return np.sum(d["w"] * x)
+
+
+def the_array_way(x):
+    a = np.outer(x, x)
+    a[0, 1] = 0.0
+    return np.sum(a)
+
+
+@pytest.mark.parametrize("f", [the_list_way, the_dict_way, the_array_way], ids=lambda f: f.__name__)
+def test_what_the_hint_says_to_write_works(f):
+    assert_close(srcad.grad(f)(X.copy()), numerical_grad(f, (X,), 0))
+
+
+# -- item 2 (F26): op= next to an alias is refused only where it writes in place -------
+
+def augmented_alias_of_a_parameter(x):
+    a = x
+    x += 1.0  # <- refused here
+    return np.sum(a * x)
+
+
+def augmented_through_a_callee(x):
+    a = x * 1.0
+    t = bump(a)  # <- refused here
+    return np.sum(a * t)
+
+
+GUARDED = [augmented_alias_of_a_parameter, augmented_through_a_callee]
+
+
+@pytest.mark.parametrize("f", GUARDED, ids=lambda f: f.__name__)
+def test_op_assign_next_to_an_alias_of_a_float_matches_finite_differences(f):
+    """On a float ``x += 1.0`` makes a new value: nothing to refuse."""
+    expected = numerical_grad(f, (1.5,), 0)
+    assert_close(srcad.grad(f)(1.5), expected)
+    value, tangent = srcad.jvp(f)(1.5, 1.0)
+    assert value == f(1.5)
+    assert_close(tangent, expected)
+    h = 1e-4
+    second = (f(1.5 + h) - 2 * f(1.5) + f(1.5 - h)) / h ** 2
+    assert_close(srcad.hessian(f)(1.5), second, rtol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["grad", "jvp", "hessian"])
+@pytest.mark.parametrize("f", GUARDED, ids=lambda f: f.__name__)
+def test_op_assign_next_to_an_alias_of_an_array_is_refused_when_it_runs(f, mode):
+    """On an array it writes in place, and the alias sees it."""
+    without = {augmented_alias_of_a_parameter: lambda x: np.sum(x * (x + 1.0)),
+               augmented_through_a_callee: lambda x: np.sum(x * (x + 1.0) * 2.0)}[f]
+    assert not np.isclose(f(X.copy()), without(X.copy()))
+    x = X.copy()
+    with pytest.raises(srcad.NonDifferentiableError) as info:
+        d = getattr(srcad, mode)(f)
+        d(x, np.ones(3)) if mode == "jvp" else d(x)
+    np.testing.assert_array_equal(x, X)
+    assert info.value.lineno == _marked_line(f)
+    assert "in place" in info.value.message and "read again" in info.value.message

@@ -391,8 +391,8 @@ def _inline_transform(namespace, call):
     transform = GraphBuilder._resolve_static(namespace, call.func)
     if not any(transform is getattr(srcad, name) for name in INLINE_TRANSFORMS):
         return None
-    args = [_static_value(namespace, a) for a in call.args]
-    kwargs = {kw.arg: _static_value(namespace, kw.value) for kw in call.keywords}
+    args = [_transform_argument(namespace, a) for a in call.args]
+    kwargs = {kw.arg: _transform_argument(namespace, kw.value) for kw in call.keywords}
     if any(a is _UNKNOWN for a in args) or any(v is _UNKNOWN for v in kwargs.values()):
         return None
     return transform(*args, **kwargs)
@@ -401,13 +401,13 @@ def _inline_transform(namespace, call):
 _UNKNOWN = object()
 
 
-def _static_value(namespace, expr):
+def _transform_argument(namespace, expr):
     """The value of a static argument of a transform: a constant, a tuple of
     them, or a global (a function)."""
     if isinstance(expr, gast.Constant):
         return expr.value
     if isinstance(expr, gast.Tuple):
-        items = [_static_value(namespace, e) for e in expr.elts]
+        items = [_transform_argument(namespace, e) for e in expr.elts]
         return _UNKNOWN if _UNKNOWN in items else tuple(items)
     if isinstance(expr, (gast.Name, gast.Attribute)) and not getattr(expr, "srcad_local", False):
         found = GraphBuilder._resolve_static(namespace, expr)

@@ -13,6 +13,8 @@ Nothing here changes the graph: a callee is parsed and analyzed on its own
 the reverse sweep would see it.
 """
 
+import re
+
 import gast
 
 from srcad.errors import SrcadError
@@ -240,7 +242,7 @@ def _dot_callee(graph, node, expanded, d, pad, ns, stack):
     func = inner.parsed.func
     inner_ns = f"{ns}{d.fresh('call')}:"
     d.lines.append(f'{pad}subgraph {d.fresh("cluster_")} {{')
-    title = f"{func.__qualname__}({', '.join(inner.params)})\\ncalled at line {node.lineno}: {graph.source_text(node)}"
+    title = f"{func.__qualname__}({', '.join(inner.params)})\\lcalled at line {node.lineno}: {graph.source_text(node)}\\l"
     d.lines.append(f'{pad}  label="{escape(title, keep_newlines=True)}"; style="rounded,bold"; '
                    f'color=gray40; labeljust=l;')
     for p in inner.params:
@@ -261,8 +263,10 @@ def _dot_callee(graph, node, expanded, d, pad, ns, stack):
 
 
 def escape(text, keep_newlines=False):
-    """``text`` inside a DOT string; with ``keep_newlines``, ``\\n`` stays Graphviz's line break."""
+    """``text`` inside a DOT string; with ``keep_newlines``, ``\\n`` and ``\\l``
+    stay Graphviz's line breaks (centred, left-aligned)."""
     text = str(text)
     if keep_newlines:
-        return "\\n".join(escape(part) for part in text.split("\\n"))
+        parts = re.split(r"(\\[nl])", text)
+        return "".join(part if i % 2 else escape(part) for i, part in enumerate(parts))
     return text.replace("\\", "\\\\").replace('"', '\\"')

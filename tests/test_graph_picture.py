@@ -169,8 +169,8 @@ def test_a_loop_is_a_cluster_with_the_adjoint_carried_to_the_next_iteration():
         f" +     dx = dx + unbroadcast(dmul_s * s, x)    # line {first + 3}: s = s * x; reads dmul_s, dx",
         f" + dx = dx + ds    # line {first + 1}: s = x; reads ds, dx"]
     dot = g.to_dot()
-    assert ('label="for i in reversed(range(n))\\nreverses line '
-            f'{first + 2}: for i in range(n):"; style=rounded') in dot
+    assert ('label="for i in reversed(range(n))\\lreverses line '
+            f'{first + 2}: for i in range(n):\\l"; style=rounded') in dot
     head, new_ds = box_of(dot, "dmul_s = ds"), box_of(dot, "ds = unbroadcast")
     acc, after = box_of(dot, "dx = dx + unbroadcast"), box_of(dot, "dx = dx + ds")
     zeros = box_of(dot, "dx = zeros_like(x)")
@@ -193,11 +193,39 @@ def test_a_branch_is_two_dashed_clusters_whose_adjoints_meet_after_it():
     assert [s.text for s in g.steps()] == reverse_sweep(srcad.grad(clipped).source)
 
 
-def test_a_callee_in_the_adjoint_graph_is_its_reverse_functions_call():
+def test_a_callee_in_the_adjoint_graph_is_its_reverse_sweep_in_a_cluster():
     g = srcad.graph(caller, sweep="reverse")
-    texts = [s.text for s in g.steps()]
-    assert any("reverse_helper" in t for t in texts)
+    calls = [s for s in g.steps() if s.callee is not None]
+    assert [s.text for s in calls] == ["du, dx = reverse_helper(helper_u_saved, dhelper_u)",
+                                       "du_args = reverse_helper(u_saved, du)"]
     assert [s.accumulates for s in g.steps() if s.accumulates] == [["dx"]]   # x is used twice
+    at = helper.__code__.co_firstlineno + 1
+    assert f"""\
+   du, dx = reverse_helper(helper_u_saved, dhelper_u)    # line {caller.__code__.co_firstlineno + 2}: \
+return helper(u, x) + 1.0; reads dhelper_u
+       in the reverse sweep of helper, seeded with dout = dhelper_u:
+           dsin_a = unbroadcast(dout * b, sin_a)    # line {at}: return np.sin(a) * b; reads dout
+           db = unbroadcast(dout * sin_a, b)    # line {at}: return np.sin(a) * b; reads dout
+           da = dsin_a * np.cos(a)    # line {at}: return np.sin(a) * b; reads dsin_a
+           return da, db
+""" in str(g)
+    # the callee's steps are the statements of the reverse function grad lists
+    source = srcad.grad(caller, wrt=(0, 1)).source
+    reverse = source[source.index("def reverse_helper("):]
+    listed = [line.strip() for line in reverse.splitlines()[1:] if line.startswith("    ")
+              and not line.strip().startswith(("#", "return")) and "= saved" not in line]
+    for call in calls:
+        assert [s.text for s in call.callee.items] == listed
+    dot = g.to_dot()
+    first = calls[0]
+    inner = {s.text.split(" =")[0]: s.id for s in first.callee.items}
+    seed = first.callee.seed_id
+    found = set(edges(dot))
+    assert (box_of(dot, "dhelper_u = dout"), seed, "dhelper_u") in found    # the adjoint passed
+    assert (seed, inner["dsin_a"], "dout") in found and (inner["dsin_a"], inner["da"], "dsin_a") in found
+    assert (inner["da"], first.id, "da") in found and (inner["db"], first.id, "db") in found
+    assert 'label="reverse sweep of helper\\lcalled at line' in dot
+    assert all(s.callee is None for s in srcad.graph(caller, sweep="reverse", expand=False).steps())
 
 
 def test_the_adjoint_graph_of_a_tuple_output_is_its_vjps_reverse_sweep():
@@ -241,7 +269,7 @@ def test_a_callee_is_drawn_inside_a_cluster_fed_by_the_callers_arguments():
 """ in text
     assert "in helper(a=u, b=x):" in text
     dot = g.to_dot()
-    clusters = re.findall(r'label="helper\(a, b\)\\ncalled at line (\d+): ([^"]*)"', dot)
+    clusters = re.findall(r'label="helper\(a, b\)\\lcalled at line (\d+): ([^"]*)\\l"', dot)
     first = caller.__code__.co_firstlineno
     assert clusters == [(str(first + 1), "u = helper(x, y)"), (str(first + 2), "return helper(u, x) + 1.0")]
     found = edges(dot)
@@ -250,7 +278,7 @@ def test_a_callee_is_drawn_inside_a_cluster_fed_by_the_callers_arguments():
     second = re.search(r'"(call\d+):a"', dot[dot.index("called at line " + str(first + 2)):]).group(1)
     assert ('"u"', f'"{second}:a"', "a") in found and ('"x"', f'"{second}:b"', "b") in found
     assert (f'"{second}:out"', '"helper_u"', "return") in found
-    assert 'label="helper(' not in dot.replace('label="helper(a, b)\\n', "")   # no box for the call
+    assert 'label="helper(·' not in dot                      # no box for the call
 
 
 def test_expand_false_keeps_a_call_as_one_box():

@@ -278,7 +278,7 @@ def adjoint_graph(graph, splitter):
     span = (getattr(parsed.node, "lineno", None), getattr(parsed.node, "end_lineno", None))
     origins = codegen.Origins(fdef, parsed.source, span=span).walk(fdef.body)
     ret = next((s for s in reversed(fdef.body) if isinstance(s, gast.Return)), None)
-    context = _Context(depth_of(getattr(graph, "expand", 0)), [parsed.func], [0])
+    context = _Context(depth_of(getattr(graph, "expand", 0)), [parsed.func], [0], [fdef])
     sweep = _sweep(graph, gen, seed, f'"{escape(seed)}"', _reverse_part(fdef.body), origins, ret, context)
     return AdjointGraph(graph, sweep, codegen.to_source(fdef))
 
@@ -287,14 +287,16 @@ class _Context:
     """What every sweep of one picture shares: how deep callees expand, the
     functions being drawn (a recursive call stays one node), the step counter."""
 
-    def __init__(self, depth, stack, counter):
+    def __init__(self, depth, stack, counter, trees=()):
         self.depth, self.stack, self.counter = depth, stack, counter
+        self.trees = trees              # the generated functions of this sweep (for its stacks)
 
 
 def _sweep(graph, gen, seed, seed_id, body, origins, ret, context, func=None, call=None):
     """The :class:`Sweep` of a generated reverse sweep ``body`` of ``graph``."""
     origins = {id(stmt): origin for stmt, origin, _ in origins}
     builder = _Builder(origins, assigned_names(graph.fdef) - {seed}, seed, seed_id, context)
+    builder.stacks = _stacks(gen, context.trees)
     items = builder.items(body)
     state = builder.run(items, {})
     results = _results(graph, ret, builder.adjoints | {seed})
@@ -333,7 +335,7 @@ def _callee_sweep(gen, step, context):
     seed_id = f'"seed {context.counter[0]}: {escape(seed)}"'
     ret = next((s for s in reversed(rdef.body) if isinstance(s, gast.Return)), None)
     body = [s for s in rdef.body if not isinstance(s, gast.Return)]
-    inner_context = _Context(context.depth, context.stack + [split.func], context.counter)
+    inner_context = _Context(context.depth, context.stack + [split.func], context.counter, [fdef, rdef])
     return _sweep(inner, inner_gen, seed, seed_id, body, origins, ret, inner_context,
                   func=split.func, call=step)
 
@@ -366,6 +368,7 @@ class _Builder:
         self.origins, self.primal, self.seed, self.seed_id = origins, primal, seed, seed_id
         self.context = context
         self.adjoints = set()
+        self.stacks = set()             # names of the sweep's Stack()s: their pops are restores
 
     def items(self, stmts):
         out = []
@@ -393,6 +396,8 @@ class _Builder:
         return out
 
     def _step(self, stmt, origin):
+        if _is_pop(stmt, self.stacks):    # a restore of a saved value: not drawn
+            return None
         stored = [n.id for n in name_nodes(stmt) if type(n.ctx) is gast.Store]
         targets = [n for n in dict.fromkeys(stored) if n not in self.primal]
         if not targets:                   # a restore of a forward value, a stack push
@@ -444,6 +449,27 @@ class _Builder:
                 state = _merge(*ends)
                 i += len(sides)
         return state
+
+
+def _stacks(gen, trees):
+    """Names bound to srcad's ``Stack()`` in the generated functions ``trees``."""
+    from srcad.runtime import Stack
+    names = set()
+    for tree in trees:
+        for node in gast.walk(tree):
+            if isinstance(node, gast.Assign) and isinstance(node.value, gast.Call) \
+                    and isinstance(node.value.func, gast.Name) \
+                    and gen.refs.cells.get(node.value.func.id, Stack if node.value.func.id == "Stack" else None) is Stack:
+                names.update(n.id for n in node.targets if isinstance(n, gast.Name))
+    return names
+
+
+def _is_pop(stmt, stacks):
+    """``v = v_stack.pop()``: the reverse sweep restoring a value saved on a stack."""
+    value = getattr(stmt, "value", None)
+    return isinstance(value, gast.Call) and not value.args and isinstance(value.func, gast.Attribute) \
+        and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
+        and value.func.value.id in stacks
 
 
 def _is_zeros(stmt):

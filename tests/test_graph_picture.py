@@ -89,7 +89,7 @@ def box_of(dot, text):
 def reverse_sweep(source):
     """The statements of a generated gradient's reverse sweep, without comments,
     block headers and the restores of forward values (``s = s_stack.pop()``)."""
-    body = source.split("# reverse sweep\n", 1)[1]
+    body = source.split("# reverse sweep\n", 1)[1].split("\ndef ", 1)[0]   # not the callees' code
     lines = [line.strip() for line in body.splitlines()]
     return [line for line in lines if line and not line.startswith(("#", "return"))
             and not line.endswith(":") and "_stack.pop()" not in line]
@@ -226,6 +226,21 @@ return helper(u, x) + 1.0; reads dhelper_u
     assert (inner["da"], first.id, "da") in found and (inner["db"], first.id, "db") in found
     assert 'label="reverse sweep of helper\\lcalled at line' in dot
     assert all(s.callee is None for s in srcad.graph(caller, sweep="reverse", expand=False).steps())
+
+
+def test_a_recursive_reverse_call_stays_one_node_and_restores_are_not_drawn():
+    g = srcad.graph(countdown, wrt="x", sweep="reverse")
+    texts = [s.text for s in g.steps(callees=True)]
+    assert texts == reverse_sweep(srcad.grad(countdown).source)
+    assert any(t.startswith("dmul_x = reverse_countdown(") for t in texts)
+    assert all(s.callee is None for s in g.steps()) and "pop()" not in str(g)
+
+
+def test_a_methods_reverse_sweep_is_expanded():
+    g = srcad.graph(uses_method, sweep="reverse")
+    call = next(s for s in g.steps() if s.callee is not None)
+    assert call.callee.func is Model.energy and call.callee.passed == "denergy_x"
+    assert "in the reverse sweep of Model.energy, seeded with dout = denergy_x:" in str(g)
 
 
 def test_the_adjoint_graph_of_a_tuple_output_is_its_vjps_reverse_sweep():

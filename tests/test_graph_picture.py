@@ -333,3 +333,14 @@ def test_the_command_line_draws_the_reverse_sweep(tmp_path):
         out = tmp_path / "r.svg"
         run("--sweep", "reverse", "--format", "svg", "-o", str(out))
         assert "<svg" in out.read_text()
+
+
+def test_the_adjoint_graph_displays_as_svg_or_as_text(monkeypatch, tmp_path):
+    g = srcad.graph(square, sweep="reverse")
+    if shutil.which("dot"):
+        svg = g._repr_svg_()
+        assert "<svg" in svg and "dx = dx + dout * x" in svg
+    monkeypatch.setenv("PATH", str(tmp_path))          # no Graphviz: the notebook shows the text
+    assert g._repr_svg_() is None
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    assert pretty.pretty(g) == str(g)

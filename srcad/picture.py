@@ -247,7 +247,8 @@ def _dot_callee(graph, node, expanded, d, pad, ns, stack):
                    f'color=gray40; labeljust=l;')
     for p in inner.params:
         style = ", style=filled, fillcolor=lightblue" if p in inner.wrt else ""
-        d.lines.append(f'{pad}  {_value(inner_ns, p)} [shape=ellipse, label="{escape(p)}"{style}];')
+        d.lines.append(f'{pad}  {_value(inner_ns, p)} [shape=ellipse, '
+                       f'label="{escape(_parameter_label(p, arguments))}"{style}];')
     _dot_items(inner, getattr(inner, "body", inner.nodes), d, pad + "  ", inner_ns, stack + [func])
     d.lines.append(f"{pad}}}")
     for param, atom in arguments.items():      # each parameter fed by its argument
@@ -260,6 +261,18 @@ def _dot_callee(graph, node, expanded, d, pad, ns, stack):
     if out is not None:
         d.edges.append(f'{_value(inner_ns, out)} -> {_value(ns, node.target)} '
                        f'[label="return", style=dashed];')
+
+
+def _parameter_label(param, arguments):
+    """A callee's parameter as drawn: its name, with the constant it receives
+    (``b = 2.0``) or ``(default)`` when the call leaves it out; a parameter fed
+    by the caller's values gets their edges instead."""
+    from srcad.graph import _atom_locals
+    if param not in arguments:
+        return f"{param} (default)"
+    if any(_atom_locals(a) for a in _argument_atoms(arguments[param])):
+        return param
+    return f"{param} = {_argument_text(arguments[param])}"
 
 
 def escape(text, keep_newlines=False):

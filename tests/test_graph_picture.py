@@ -98,7 +98,7 @@ def reverse_sweep(source):
 def test_the_gradient_the_pictures_show_agrees_with_finite_differences():
     cases = [(seed, (1.0, 3.0, -3.0), (0, 1, 2)), (square, (1.7,), 0), (cube, (0.6,), 0),
              (power_loop, (1.3, 3), 0), (clipped, (0.8,), 0), (clipped, (-0.8,), 0),
-             (caller, (0.4, -1.1), (0, 1))]
+             (caller, (0.4, -1.1), (0, 1)), (calls_with_constants, (0.7,), 0), (uses_method, (0.3,), 0)]
     for f, args, wrt in cases:
         got = srcad.grad(f, wrt=wrt)(*args)
         got = got if isinstance(got, tuple) else (got,)
@@ -294,6 +294,21 @@ def test_a_callee_is_drawn_inside_a_cluster_fed_by_the_callers_arguments():
     assert ('"u"', f'"{second}:a"', "a") in found and ('"x"', f'"{second}:b"', "b") in found
     assert (f'"{second}:out"', '"helper_u"', "return") in found
     assert 'label="helper(·' not in dot                      # no box for the call
+
+
+def scaled(a, b=3.0, c=1.0):
+    return a * b * c
+
+
+def calls_with_constants(x):
+    return scaled(x, 2.0)
+
+
+def test_a_callees_constant_and_default_parameters_say_so():
+    dot = srcad.graph(calls_with_constants).to_dot()
+    assert '"call1:b" [shape=ellipse, label="b = 2.0"];' in dot
+    assert '"call1:c" [shape=ellipse, label="c (default)"];' in dot
+    assert "in scaled(a=x, b=2.0):" in str(srcad.graph(calls_with_constants))
 
 
 def test_expand_false_keeps_a_call_as_one_box():

@@ -13,7 +13,10 @@ is a dashed edge back into the loop.
 
 Statements that only restore forward values (``s = s_stack.pop()``) are not
 drawn: the forward values a statement reads appear in its text.  A call of a
-callee's reverse function (``reverse_h(h_saved, dh)``) is one node.
+callee's reverse function (``du, dx = reverse_h(h_saved, dh)``) is followed by
+a cluster holding that reverse sweep (generated again, as srcad generated it):
+the adjoint the call passes feeds its seed, and the gradients it returns flow
+back into the call (with ``expand``, like the forward picture's callees).
 """
 
 import textwrap
@@ -24,7 +27,7 @@ from srcad import codegen
 from srcad.errors import SrcadError
 from srcad.graph import gast_text
 from srcad.normalize import assigned_names
-from srcad.picture import escape
+from srcad.picture import depth_of, escape
 from srcad.trees import name_nodes
 
 _WIDTH = 64            # statements longer than this wrap in the picture
@@ -43,6 +46,8 @@ class Step:
         self.reads = reads              # adjoint names it reads, in order
         self.accumulates = [t for t in targets if t in reads]
         self.sources = {}               # name read -> steps whose value can reach here
+        self.seed_id = None             # the DOT id of the seed of this step's sweep
+        self.callee = None              # a call of a callee's reverse function, expanded: its Sweep
 
     @property
     def id(self):
@@ -63,23 +68,37 @@ class Block:
         self.loop = loop
 
 
+class Sweep:
+    """One reverse sweep: of the function drawn, or of a callee (expanded at
+    the call of its reverse function).  ``final``: the steps whose value each
+    returned gradient may hold (None: the seed)."""
+
+    def __init__(self, seed, seed_id, items, results, final, func=None, lineno=None, line=""):
+        self.seed, self.seed_id = seed, seed_id
+        self.items, self.results, self.final = items, results, final
+        self.func, self.lineno, self.line = func, lineno, line
+        self.passed = None              # the caller's adjoint the seed receives (its text)
+
+
 class AdjointGraph:
     """The reverse sweep of ``f`` w.r.t. ``wrt``: printable, ``.to_dot()``,
     an SVG picture in a notebook (with Graphviz)."""
 
-    def __init__(self, graph, seed, items, results, source):
+    def __init__(self, graph, sweep, source):
         self.name = graph.name
         self.params = graph.params
         self.wrt = graph.wrt
-        self.seed = seed                # the cotangent's name: dout, dg
-        self.items = items
-        self.results = results          # (wrt parameter, its gradient's adjoint name or None)
+        self.sweep = sweep
+        self.seed = sweep.seed          # the cotangent's name: dout, dg
+        self.items = sweep.items
+        self.results = sweep.results    # (wrt parameter, its gradient's adjoint name or None)
         self.source = source            # the generated function the sweep comes from
         self.output = gast_text(graph.output) if graph.output is not None else "None"
 
-    def steps(self):
-        """Every step, in the order of the reverse sweep."""
-        return list(_steps(self.items))
+    def steps(self, callees=False):
+        """Every step, in the order of the reverse sweep (with ``callees``, the
+        steps of the expanded callees' reverse sweeps too)."""
+        return list(_steps(self.items, callees))
 
     # -- text ---------------------------------------------------------------------
     def __str__(self):
@@ -101,10 +120,20 @@ class AdjointGraph:
                     ([f"reads {', '.join(item.reads)}"] if item.reads else [])
                 note = f"    # {'; '.join(notes)}" if notes else ""
                 out.append(f" {mark} {indent}{item.text}{note}")
+                if item.callee is not None:
+                    self._text_callee(item.callee, out, indent + "    ")
             else:
                 where = f"    # line {item.lineno}: {item.line}" if item.lineno else ""
                 out.append(f"   {indent}{item.header}:{where}")
                 self._text(item.items, out, indent + "    ")
+
+    def _text_callee(self, sweep, out, indent):
+        passed = f" = {sweep.passed}" if sweep.passed and sweep.passed != sweep.seed else ""
+        out.append(f"   {indent}in the reverse sweep of {sweep.func.__qualname__}, "
+                   f"seeded with {sweep.seed}{passed}:")
+        self._text(sweep.items, out, indent + "    ")
+        returned = ", ".join(name or "zeros" for _, name in sweep.results)
+        out.append(f"   {indent}    return {returned}")
 
     # -- DOT ----------------------------------------------------------------------
     def to_dot(self):
@@ -118,23 +147,28 @@ class AdjointGraph:
                  f'label="{escape(self.seed)}\\nthe seed"];']
         counter = [0]
         self._dot(self.items, lines, "  ", counter)
-        for step in self.steps():
+        for step in self.steps(callees=True):
             for name in step.reads:
-                for source in sorted(step.sources.get(name, ()), key=lambda s: -1 if s is None else s.index):
-                    if source is None:
-                        lines.append(f'  "{escape(self.seed)}" -> {step.id} [label="{escape(name)}"];')
-                    elif source.index < step.index:
-                        lines.append(f'  {source.id} -> {step.id} [label="{escape(name)}"];')
-                    else:          # carried from one reversed iteration to the next
-                        lines.append(f'  {source.id} -> {step.id} [label="{escape(name)}\\n(next iteration)", '
-                                     f'style=dashed, constraint=false];')
+                target = step.id if step.callee is None else step.callee.seed_id
+                for source in _ordered(step.sources.get(name, ())):
+                    origin = step.seed_id if source is None else source.id
+                    if source is not None and source.index >= step.index:   # from one reversed
+                        lines.append(f'  {origin} -> {target} [label="{escape(name)}\\n(next iteration)", '
+                                     f'style=dashed, constraint=false];')   # iteration to the next
+                    else:
+                        lines.append(f'  {origin} -> {target} [label="{escape(name)}"];')
+            if step.callee is not None:   # the callee's gradients come back to the call
+                for param, name in step.callee.results:
+                    for source in _ordered(step.callee.final.get(name, ()) if name else ()):
+                        origin = step.callee.seed_id if source is None else source.id
+                        lines.append(f'  {origin} -> {step.id} [label="{escape(name)}", style=dashed];')
         for param, name in self.results:
             node = f'"gradient {escape(param)}"'
             label = f"gradient of {param}" + ("" if name else "\\n(zeros: nothing reaches it)")
             lines.append(f'  {node} [shape=ellipse, style=filled, fillcolor=lightblue, penwidth=2, '
                          f'label="{escape(label, keep_newlines=True)}"];')
-            for source in sorted(self._final.get(name, ()), key=lambda s: -1 if s is None else s.index):
-                origin = f'"{escape(self.seed)}"' if source is None else source.id
+            for source in _ordered(self.sweep.final.get(name, ()) if name else ()):
+                origin = self.sweep.seed_id if source is None else source.id
                 lines.append(f'  {origin} -> {node} [label="{escape(name)}"];')
         lines.append("}")
         return "\n".join(lines)
@@ -149,13 +183,29 @@ class AdjointGraph:
                 style = (', style=filled, fillcolor=palegreen, penwidth=2'
                          if item.accumulates else ', style=filled, fillcolor=lightyellow')
                 lines.append(f'{pad}{item.id} [shape=box, label="{label}"{style}];')
+                if item.callee is not None:
+                    self._dot_callee(item.callee, lines, pad, counter)
             else:
                 counter[0] += 1
-                where = f"\\nreverses line {item.lineno}: {escape(_shorten(item.line))}" if item.lineno else ""
+                where = f"\\lreverses line {item.lineno}: {escape(_shorten(item.line))}\\l" if item.lineno else ""
                 lines.append(f"{pad}subgraph cluster_{counter[0]} {{")
                 lines.append(f'{pad}  label="{escape(item.header)}{where}"; style={item.style}; labeljust=l;')
                 self._dot(item.items, lines, pad + "  ", counter)
                 lines.append(f"{pad}}}")
+
+    def _dot_callee(self, sweep, lines, pad, counter):
+        """A callee's reverse sweep in a bold cluster: its seed fed by the
+        adjoints the call passes, its gradients (dashed) back to the call."""
+        counter[0] += 1
+        title = (f"reverse sweep of {sweep.func.__qualname__}\\lcalled at line {sweep.lineno}: "
+                 f"{escape(_shorten(sweep.line))}\\l")
+        lines.append(f"{pad}subgraph cluster_{counter[0]} {{")
+        lines.append(f'{pad}  label="{escape(title, keep_newlines=True)}"; style="rounded,bold"; '
+                     f'color=gray40; labeljust=l;')
+        lines.append(f'{pad}  {sweep.seed_id} [shape=ellipse, style=filled, fillcolor=mistyrose, '
+                     f'label="{escape(sweep.seed)}"];')
+        self._dot(sweep.items, lines, pad + "  ", counter)
+        lines.append(f"{pad}}}")
 
     _repr_pretty_ = lambda self, p, cycle: p.text(str(self))
 
@@ -163,6 +213,10 @@ class AdjointGraph:
         """The picture in a notebook when Graphviz is installed (else the text)."""
         from srcad.display import dot_to_svg
         return dot_to_svg(self.to_dot())
+
+
+def _ordered(steps):
+    return sorted(steps, key=lambda s: -1 if s is None else s.index)
 
 
 def _code_only(line):
@@ -183,12 +237,14 @@ def _code(node):
     return codegen._Printer([], []).visit(gast.gast_to_ast(node)).strip()
 
 
-def _steps(items):
+def _steps(items, callees=False):
     for item in items:
         if isinstance(item, Step):
             yield item
+            if callees and item.callee is not None:
+                yield from _steps(item.callee.items, callees)
         else:
-            yield from _steps(item.items)
+            yield from _steps(item.items, callees)
 
 
 def _wrap(text):
@@ -220,19 +276,68 @@ def adjoint_graph(graph, splitter):
     fdef, seed, gen = reverse_function(graph, mode, splitter=splitter)
     parsed = graph.parsed
     span = (getattr(parsed.node, "lineno", None), getattr(parsed.node, "end_lineno", None))
-    origins = {id(stmt): origin for stmt, origin, _ in
-               codegen.Origins(fdef, parsed.source, span=span).walk(fdef.body)}
-    primal = assigned_names(graph.fdef) - {seed}
-    body = _reverse_part(fdef.body)
-    builder = _Builder(origins, primal, seed)
+    origins = codegen.Origins(fdef, parsed.source, span=span).walk(fdef.body)
+    ret = next((s for s in reversed(fdef.body) if isinstance(s, gast.Return)), None)
+    context = _Context(depth_of(getattr(graph, "expand", 0)), [parsed.func], [0], [fdef])
+    sweep = _sweep(graph, gen, seed, f'"{escape(seed)}"', _reverse_part(fdef.body), origins, ret, context)
+    return AdjointGraph(graph, sweep, codegen.to_source(fdef))
+
+
+class _Context:
+    """What every sweep of one picture shares: how deep callees expand, the
+    functions being drawn (a recursive call stays one node), the step counter."""
+
+    def __init__(self, depth, stack, counter, trees=()):
+        self.depth, self.stack, self.counter = depth, stack, counter
+        self.trees = trees              # the generated functions of this sweep (for its stacks)
+
+
+def _sweep(graph, gen, seed, seed_id, body, origins, ret, context, func=None, call=None):
+    """The :class:`Sweep` of a generated reverse sweep ``body`` of ``graph``."""
+    origins = {id(stmt): origin for stmt, origin, _ in origins}
+    builder = _Builder(origins, assigned_names(graph.fdef) - {seed}, seed, seed_id, context)
+    builder.stacks = _stacks(gen, context.trees)
     items = builder.items(body)
     state = builder.run(items, {})
-    ret = next((s for s in reversed(fdef.body) if isinstance(s, gast.Return)), None)
     results = _results(graph, ret, builder.adjoints | {seed})
-    source = codegen.to_source(fdef)
-    picture = AdjointGraph(graph, seed, items, results, source)
-    picture._final = {name: state.get(name, {None}) for _, name in results if name}
-    return picture
+    final = {name: state.get(name, {None}) for _, name in results if name}
+    for step in _steps(items):
+        if step.stmt is not None and len(context.stack) <= context.depth:
+            step.callee = _callee_sweep(gen, step, context)
+    lineno, line = (call.lineno, call.line) if call is not None else (None, "")
+    sweep = Sweep(seed, seed_id, items, results, final, func, lineno, line)
+    if call is not None and call.stmt.value.args:
+        sweep.passed = _code(call.stmt.value.args[-1])
+    return sweep
+
+
+def _callee_sweep(gen, step, context):
+    """The reverse sweep of the callee whose reverse function ``step`` calls
+    (``du, dx = reverse_h(h_saved, dh)``), generated again as srcad did, or None."""
+    from srcad import api
+    from srcad.reverse import split_functions
+    value = getattr(step.stmt, "value", None)
+    if not isinstance(value, gast.Call) or not isinstance(value.func, gast.Name):
+        return None
+    cell = gen.refs.cells.get(value.func.id)
+    split = next((c for c in gen.callees if c.reverse is cell), None)
+    if split is None or split.func in context.stack:
+        return None
+    try:
+        parsed, inner = api._callee_graph(split.func, split.wrt)
+        fdef, rdef, inner_gen = split_functions(inner, splitter=api.split)
+    except SrcadError:
+        return None
+    span = (getattr(parsed.node, "lineno", None), getattr(parsed.node, "end_lineno", None))
+    origins = codegen.Origins(rdef, parsed.source, context=[fdef], span=span).walk(rdef.body, reverse=True)
+    seed = rdef.args.args[-1].id
+    context.counter[0] += 1
+    seed_id = f'"seed {context.counter[0]}: {escape(seed)}"'
+    ret = next((s for s in reversed(rdef.body) if isinstance(s, gast.Return)), None)
+    body = [s for s in rdef.body if not isinstance(s, gast.Return)]
+    inner_context = _Context(context.depth, context.stack + [split.func], context.counter, [fdef, rdef])
+    return _sweep(inner, inner_gen, seed, seed_id, body, origins, ret, inner_context,
+                  func=split.func, call=step)
 
 
 def _reverse_part(body):
@@ -259,10 +364,11 @@ def _results(graph, ret, adjoints):
 class _Builder:
     """Turns the reverse sweep into steps and blocks, then links reads to definitions."""
 
-    def __init__(self, origins, primal, seed):
-        self.origins, self.primal, self.seed = origins, primal, seed
-        self.count = 0
+    def __init__(self, origins, primal, seed, seed_id, context):
+        self.origins, self.primal, self.seed, self.seed_id = origins, primal, seed, seed_id
+        self.context = context
         self.adjoints = set()
+        self.stacks = set()             # names of the sweep's Stack()s: their pops are restores
 
     def items(self, stmts):
         out = []
@@ -290,6 +396,8 @@ class _Builder:
         return out
 
     def _step(self, stmt, origin):
+        if _is_pop(stmt, self.stacks):    # a restore of a saved value: not drawn
+            return None
         stored = [n.id for n in name_nodes(stmt) if type(n.ctx) is gast.Store]
         targets = [n for n in dict.fromkeys(stored) if n not in self.primal]
         if not targets:                   # a restore of a forward value, a stack push
@@ -298,10 +406,12 @@ class _Builder:
         known = self.adjoints | {self.seed}
         reads = [n for n in dict.fromkeys(n.id for n in name_nodes(stmt) if type(n.ctx) is gast.Load)
                  if n in known]
-        self.count += 1
+        self.context.counter[0] += 1
         if not reads and _is_zeros(stmt):  # an adjoint started at zero for a loop or branch
             origin = None                  # to add to: it reverses no line of its own
-        return Step(self.count, stmt, origin, targets, reads)
+        step = Step(self.context.counter[0], stmt, origin, targets, reads)
+        step.seed_id = self.seed_id
+        return step
 
     def run(self, items, state):
         """Reaching definitions: ``state`` maps a name to the steps whose value
@@ -339,6 +449,27 @@ class _Builder:
                 state = _merge(*ends)
                 i += len(sides)
         return state
+
+
+def _stacks(gen, trees):
+    """Names bound to srcad's ``Stack()`` in the generated functions ``trees``."""
+    from srcad.runtime import Stack
+    names = set()
+    for tree in trees:
+        for node in gast.walk(tree):
+            if isinstance(node, gast.Assign) and isinstance(node.value, gast.Call) \
+                    and isinstance(node.value.func, gast.Name) \
+                    and gen.refs.cells.get(node.value.func.id, Stack if node.value.func.id == "Stack" else None) is Stack:
+                names.update(n.id for n in node.targets if isinstance(n, gast.Name))
+    return names
+
+
+def _is_pop(stmt, stacks):
+    """``v = v_stack.pop()``: the reverse sweep restoring a value saved on a stack."""
+    value = getattr(stmt, "value", None)
+    return isinstance(value, gast.Call) and not value.args and isinstance(value.func, gast.Attribute) \
+        and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
+        and value.func.value.id in stacks
 
 
 def _is_zeros(stmt):

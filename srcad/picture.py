@@ -13,6 +13,8 @@ Nothing here changes the graph: a callee is parsed and analyzed on its own
 the reverse sweep would see it.
 """
 
+import re
+
 import gast
 
 from srcad.errors import SrcadError
@@ -240,12 +242,13 @@ def _dot_callee(graph, node, expanded, d, pad, ns, stack):
     func = inner.parsed.func
     inner_ns = f"{ns}{d.fresh('call')}:"
     d.lines.append(f'{pad}subgraph {d.fresh("cluster_")} {{')
-    title = f"{func.__qualname__}({', '.join(inner.params)})\\ncalled at line {node.lineno}: {graph.source_text(node)}"
+    title = f"{func.__qualname__}({', '.join(inner.params)})\\lcalled at line {node.lineno}: {graph.source_text(node)}\\l"
     d.lines.append(f'{pad}  label="{escape(title, keep_newlines=True)}"; style="rounded,bold"; '
                    f'color=gray40; labeljust=l;')
     for p in inner.params:
         style = ", style=filled, fillcolor=lightblue" if p in inner.wrt else ""
-        d.lines.append(f'{pad}  {_value(inner_ns, p)} [shape=ellipse, label="{escape(p)}"{style}];')
+        d.lines.append(f'{pad}  {_value(inner_ns, p)} [shape=ellipse, '
+                       f'label="{escape(_parameter_label(p, arguments))}"{style}];')
     _dot_items(inner, getattr(inner, "body", inner.nodes), d, pad + "  ", inner_ns, stack + [func])
     d.lines.append(f"{pad}}}")
     for param, atom in arguments.items():      # each parameter fed by its argument
@@ -260,9 +263,23 @@ def _dot_callee(graph, node, expanded, d, pad, ns, stack):
                        f'[label="return", style=dashed];')
 
 
+def _parameter_label(param, arguments):
+    """A callee's parameter as drawn: its name, with the constant it receives
+    (``b = 2.0``) or ``(default)`` when the call leaves it out; a parameter fed
+    by the caller's values gets their edges instead."""
+    from srcad.graph import _atom_locals
+    if param not in arguments:
+        return f"{param} (default)"
+    if any(_atom_locals(a) for a in _argument_atoms(arguments[param])):
+        return param
+    return f"{param} = {_argument_text(arguments[param])}"
+
+
 def escape(text, keep_newlines=False):
-    """``text`` inside a DOT string; with ``keep_newlines``, ``\\n`` stays Graphviz's line break."""
+    """``text`` inside a DOT string; with ``keep_newlines``, ``\\n`` and ``\\l``
+    stay Graphviz's line breaks (centred, left-aligned)."""
     text = str(text)
     if keep_newlines:
-        return "\\n".join(escape(part) for part in text.split("\\n"))
+        parts = re.split(r"(\\[nl])", text)
+        return "".join(part if i % 2 else escape(part) for i, part in enumerate(parts))
     return text.replace("\\", "\\\\").replace('"', '\\"')

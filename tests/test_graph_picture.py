@@ -89,7 +89,7 @@ def box_of(dot, text):
 def reverse_sweep(source):
     """The statements of a generated gradient's reverse sweep, without comments,
     block headers and the restores of forward values (``s = s_stack.pop()``)."""
-    body = source.split("# reverse sweep\n", 1)[1]
+    body = source.split("# reverse sweep\n", 1)[1].split("\ndef ", 1)[0]   # not the callees' code
     lines = [line.strip() for line in body.splitlines()]
     return [line for line in lines if line and not line.startswith(("#", "return"))
             and not line.endswith(":") and "_stack.pop()" not in line]
@@ -98,7 +98,7 @@ def reverse_sweep(source):
 def test_the_gradient_the_pictures_show_agrees_with_finite_differences():
     cases = [(seed, (1.0, 3.0, -3.0), (0, 1, 2)), (square, (1.7,), 0), (cube, (0.6,), 0),
              (power_loop, (1.3, 3), 0), (clipped, (0.8,), 0), (clipped, (-0.8,), 0),
-             (caller, (0.4, -1.1), (0, 1))]
+             (caller, (0.4, -1.1), (0, 1)), (calls_with_constants, (0.7,), 0), (uses_method, (0.3,), 0)]
     for f, args, wrt in cases:
         got = srcad.grad(f, wrt=wrt)(*args)
         got = got if isinstance(got, tuple) else (got,)
@@ -169,8 +169,8 @@ def test_a_loop_is_a_cluster_with_the_adjoint_carried_to_the_next_iteration():
         f" +     dx = dx + unbroadcast(dmul_s * s, x)    # line {first + 3}: s = s * x; reads dmul_s, dx",
         f" + dx = dx + ds    # line {first + 1}: s = x; reads ds, dx"]
     dot = g.to_dot()
-    assert ('label="for i in reversed(range(n))\\nreverses line '
-            f'{first + 2}: for i in range(n):"; style=rounded') in dot
+    assert ('label="for i in reversed(range(n))\\lreverses line '
+            f'{first + 2}: for i in range(n):\\l"; style=rounded') in dot
     head, new_ds = box_of(dot, "dmul_s = ds"), box_of(dot, "ds = unbroadcast")
     acc, after = box_of(dot, "dx = dx + unbroadcast"), box_of(dot, "dx = dx + ds")
     zeros = box_of(dot, "dx = zeros_like(x)")
@@ -193,11 +193,54 @@ def test_a_branch_is_two_dashed_clusters_whose_adjoints_meet_after_it():
     assert [s.text for s in g.steps()] == reverse_sweep(srcad.grad(clipped).source)
 
 
-def test_a_callee_in_the_adjoint_graph_is_its_reverse_functions_call():
+def test_a_callee_in_the_adjoint_graph_is_its_reverse_sweep_in_a_cluster():
     g = srcad.graph(caller, sweep="reverse")
-    texts = [s.text for s in g.steps()]
-    assert any("reverse_helper" in t for t in texts)
+    calls = [s for s in g.steps() if s.callee is not None]
+    assert [s.text for s in calls] == ["du, dx = reverse_helper(helper_u_saved, dhelper_u)",
+                                       "du_args = reverse_helper(u_saved, du)"]
     assert [s.accumulates for s in g.steps() if s.accumulates] == [["dx"]]   # x is used twice
+    at = helper.__code__.co_firstlineno + 1
+    assert f"""\
+   du, dx = reverse_helper(helper_u_saved, dhelper_u)    # line {caller.__code__.co_firstlineno + 2}: \
+return helper(u, x) + 1.0; reads dhelper_u
+       in the reverse sweep of helper, seeded with dout = dhelper_u:
+           dsin_a = unbroadcast(dout * b, sin_a)    # line {at}: return np.sin(a) * b; reads dout
+           db = unbroadcast(dout * sin_a, b)    # line {at}: return np.sin(a) * b; reads dout
+           da = dsin_a * np.cos(a)    # line {at}: return np.sin(a) * b; reads dsin_a
+           return da, db
+""" in str(g)
+    # the callee's steps are the statements of the reverse function grad lists
+    source = srcad.grad(caller, wrt=(0, 1)).source
+    reverse = source[source.index("def reverse_helper("):]
+    listed = [line.strip() for line in reverse.splitlines()[1:] if line.startswith("    ")
+              and not line.strip().startswith(("#", "return")) and "= saved" not in line]
+    for call in calls:
+        assert [s.text for s in call.callee.items] == listed
+    dot = g.to_dot()
+    first = calls[0]
+    inner = {s.text.split(" =")[0]: s.id for s in first.callee.items}
+    seed = first.callee.seed_id
+    found = set(edges(dot))
+    assert (box_of(dot, "dhelper_u = dout"), seed, "dhelper_u") in found    # the adjoint passed
+    assert (seed, inner["dsin_a"], "dout") in found and (inner["dsin_a"], inner["da"], "dsin_a") in found
+    assert (inner["da"], first.id, "da") in found and (inner["db"], first.id, "db") in found
+    assert 'label="reverse sweep of helper\\lcalled at line' in dot
+    assert all(s.callee is None for s in srcad.graph(caller, sweep="reverse", expand=False).steps())
+
+
+def test_a_recursive_reverse_call_stays_one_node_and_restores_are_not_drawn():
+    g = srcad.graph(countdown, wrt="x", sweep="reverse")
+    texts = [s.text for s in g.steps(callees=True)]
+    assert texts == reverse_sweep(srcad.grad(countdown).source)
+    assert any(t.startswith("dmul_x = reverse_countdown(") for t in texts)
+    assert all(s.callee is None for s in g.steps()) and "pop()" not in str(g)
+
+
+def test_a_methods_reverse_sweep_is_expanded():
+    g = srcad.graph(uses_method, sweep="reverse")
+    call = next(s for s in g.steps() if s.callee is not None)
+    assert call.callee.func is Model.energy and call.callee.passed == "denergy_x"
+    assert "in the reverse sweep of Model.energy, seeded with dout = denergy_x:" in str(g)
 
 
 def test_the_adjoint_graph_of_a_tuple_output_is_its_vjps_reverse_sweep():
@@ -241,7 +284,7 @@ def test_a_callee_is_drawn_inside_a_cluster_fed_by_the_callers_arguments():
 """ in text
     assert "in helper(a=u, b=x):" in text
     dot = g.to_dot()
-    clusters = re.findall(r'label="helper\(a, b\)\\ncalled at line (\d+): ([^"]*)"', dot)
+    clusters = re.findall(r'label="helper\(a, b\)\\lcalled at line (\d+): ([^"]*)\\l"', dot)
     first = caller.__code__.co_firstlineno
     assert clusters == [(str(first + 1), "u = helper(x, y)"), (str(first + 2), "return helper(u, x) + 1.0")]
     found = edges(dot)
@@ -250,7 +293,22 @@ def test_a_callee_is_drawn_inside_a_cluster_fed_by_the_callers_arguments():
     second = re.search(r'"(call\d+):a"', dot[dot.index("called at line " + str(first + 2)):]).group(1)
     assert ('"u"', f'"{second}:a"', "a") in found and ('"x"', f'"{second}:b"', "b") in found
     assert (f'"{second}:out"', '"helper_u"', "return") in found
-    assert 'label="helper(' not in dot.replace('label="helper(a, b)\\n', "")   # no box for the call
+    assert 'label="helper(·' not in dot                      # no box for the call
+
+
+def scaled(a, b=3.0, c=1.0):
+    return a * b * c
+
+
+def calls_with_constants(x):
+    return scaled(x, 2.0)
+
+
+def test_a_callees_constant_and_default_parameters_say_so():
+    dot = srcad.graph(calls_with_constants).to_dot()
+    assert '"call1:b" [shape=ellipse, label="b = 2.0"];' in dot
+    assert '"call1:c" [shape=ellipse, label="c (default)"];' in dot
+    assert "in scaled(a=x, b=2.0):" in str(srcad.graph(calls_with_constants))
 
 
 def test_expand_false_keeps_a_call_as_one_box():
@@ -290,3 +348,14 @@ def test_the_command_line_draws_the_reverse_sweep(tmp_path):
         out = tmp_path / "r.svg"
         run("--sweep", "reverse", "--format", "svg", "-o", str(out))
         assert "<svg" in out.read_text()
+
+
+def test_the_adjoint_graph_displays_as_svg_or_as_text(monkeypatch, tmp_path):
+    g = srcad.graph(square, sweep="reverse")
+    if shutil.which("dot"):
+        svg = g._repr_svg_()
+        assert "<svg" in svg and "dx = dx + dout * x" in svg
+    monkeypatch.setenv("PATH", str(tmp_path))          # no Graphviz: the notebook shows the text
+    assert g._repr_svg_() is None
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    assert pretty.pretty(g) == str(g)

@@ -413,3 +413,25 @@ def test_hvp_of_an_update_restored_after_a_loop_that_calls():
     z_before = z.copy()
     srcad.hessian(update_then_loop, wrt=1)(y, z)
     np.testing.assert_array_equal(z, z_before)
+
+
+# -- a sibling of F10 for lists: jvp of an element overwritten in a branch -------------------------
+
+def list_element_overwritten(x, y):
+    L = [x * 2.0, y]
+    if y > 0:
+        L[0] = np.sum(x)                # a scalar where an array was
+    return np.sum(L[0] * x) + L[1] * y
+
+
+@pytest.mark.parametrize("y", [0.5, -0.5])
+def test_jvp_and_hvp_of_a_list_element_overwritten_in_a_branch(y):
+    x = np.array([0.3, 0.5, 0.9])
+    t = np.array([1.0, -0.5, 0.25])
+    value, tangent = srcad.jvp(list_element_overwritten, wrt=(0, 1))(x, y, t, 0.7)
+    assert_close(value, list_element_overwritten(x, y))
+    assert_close(tangent, fd_jvp(lambda s: list_element_overwritten(x + s * t, y + s * 0.7), 0.0, 1.0))
+    hx, hy = srcad.hvp(list_element_overwritten, wrt=(0, 1))(x, y, t, 0.7)
+    gx = srcad.grad(list_element_overwritten, wrt=0)
+    assert_close(hx, fd_jvp(lambda s: gx(x + s * t, y + s * 0.7), 0.0, 1.0), rtol=1e-5, atol=1e-6)
+    assert hy == pytest.approx(2.0 * 0.7)

@@ -59,12 +59,16 @@ def check_writes(graph):
     """Refuse every in-place write that would change an argument, or memory
     another live name still refers to.  Called once per graph by ``analyze``."""
     writes = [n for n in graph.nodes if _written(n) is not None]
-    if not writes:
+    if not writes or getattr(graph.parsed.func, "srcad_mode", None) is not None:
+        # Generated code (differentiated again) writes only where the user's code
+        # did, which its first derivative checked, and where its reverse sweep
+        # restores those writes; values its stacks and saved tuples collapse
+        # together would only give false refusals (an argument "held" by a
+        # popped value, the split's own `saved`).
         return
     analysis = _analysis_of(graph, fresh=True)    # the rules attached since may bind callees
-    generated = getattr(graph.parsed.func, "srcad_mode", None) is not None
     for node in writes:
-        analysis.check(node, conflicts=not generated)
+        analysis.check(node)
 
 
 def check_calls(graph):

@@ -32,7 +32,8 @@ optimization: it decides which terms are written.
 Generated code can be differentiated again (``srcad.hessian`` is the tangent
 of a gradient).  Its loop stacks are special-cased: a stack whose pushed
 values carry tangents gets a twin stack of tangents (``x_stack_dot``) that is
-pushed and popped alongside.
+pushed and popped alongside, and the reverse sweep's ``L.pop()`` and
+``restore_entry(d, k, old)`` update the container's tangent too.
 """
 
 import gast

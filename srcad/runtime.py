@@ -26,7 +26,10 @@ def stop_gradient(x):
 
 
 def setitem(x, index, value):
-    """The primitive of ``x[index] = value`` (an in-place update of ``x``)."""
+    """The primitive of ``x[index] = value`` (an in-place update of ``x``).
+    (On the tangent of a list, an immutable :class:`Adjoints`, a copy.)"""
+    if isinstance(x, Adjoints):
+        return x.replace(index, value)
     x[index] = value
     return x
 
@@ -41,8 +44,8 @@ def without(g, index, primal=None):
         out = DictAdjoints(primal if primal is not None else getattr(g, "primal", None), g)
         out.pop(index, None)
         return out
-    if isinstance(g, tuple):
-        return Adjoints(g).replace(index, zeros_like(g[index]))
+    if isinstance(g, (tuple, list)):      # (a list: a tangent made from a literal)
+        return Adjoints(g).replace(index, zeros_like(g[index] if primal is None else primal[index]))
     out = np.array(g, dtype=np.result_type(g, float))
     out[index] = 0.0
     return out

@@ -381,3 +381,57 @@ def test_hvp_block_of_an_overwritten_entry_has_the_arguments_shape():
     g = srcad.grad(overwritten_unread, wrt=0)
     assert_close(hx, fd_jvp(lambda y: g(y, z), x, np.ones(3)), rtol=1e-5, atol=1e-6)
     assert_close(hz, np.zeros((2, 3)))
+
+
+# -- a sibling in base programs: generated code's writes falsely refused ---------------------------
+
+def first_tanh(p):
+    return np.tanh(p[0])
+
+
+def update_then_loop(y, z):
+    v0 = y * 2.0
+    v1 = z * 1.0
+    v1[0] += np.sum(y)                  # restored by the reverse sweep: v1[0] = v1_stack.pop()
+    for i in range(2):
+        v0 = v0 + first_tanh(z)         # a call's value may "hold" z for the alias analysis
+        v1 = v0 * 1.1 + v1 * v1 * 0.1
+    return np.sum(v1)
+
+
+def test_hvp_of_an_update_restored_after_a_loop_that_calls():
+    """The gradient's restore of ``v1[0]`` writes into srcad's own array; the
+    alias analysis of generated code saw the popped value as possibly ``z``."""
+    y, z = np.array([0.3, -0.2, 0.4]), np.array([0.2, 0.5, -0.1])
+    for wrt, x in ((0, y), (1, z)):
+        def f(u, wrt=wrt):
+            return update_then_loop(u, z) if wrt == 0 else update_then_loop(y, u)
+        expected = fd_hessian(f, x)
+        v = np.array([1.0, -0.5, 2.0])
+        hv = srcad.hvp(update_then_loop, wrt=wrt)(y, z, v)
+        assert_close(hv, expected @ v, rtol=1e-5, atol=1e-6)
+    z_before = z.copy()
+    srcad.hessian(update_then_loop, wrt=1)(y, z)
+    np.testing.assert_array_equal(z, z_before)
+
+
+# -- a sibling of F10 for lists: jvp of an element overwritten in a branch -------------------------
+
+def list_element_overwritten(x, y):
+    L = [x * 2.0, y]
+    if y > 0:
+        L[0] = np.sum(x)                # a scalar where an array was
+    return np.sum(L[0] * x) + L[1] * y
+
+
+@pytest.mark.parametrize("y", [0.5, -0.5])
+def test_jvp_and_hvp_of_a_list_element_overwritten_in_a_branch(y):
+    x = np.array([0.3, 0.5, 0.9])
+    t = np.array([1.0, -0.5, 0.25])
+    value, tangent = srcad.jvp(list_element_overwritten, wrt=(0, 1))(x, y, t, 0.7)
+    assert_close(value, list_element_overwritten(x, y))
+    assert_close(tangent, fd_jvp(lambda s: list_element_overwritten(x + s * t, y + s * 0.7), 0.0, 1.0))
+    hx, hy = srcad.hvp(list_element_overwritten, wrt=(0, 1))(x, y, t, 0.7)
+    gx = srcad.grad(list_element_overwritten, wrt=0)
+    assert_close(hx, fd_jvp(lambda s: gx(x + s * t, y + s * 0.7), 0.0, 1.0), rtol=1e-5, atol=1e-6)
+    assert hy == pytest.approx(2.0 * 0.7)

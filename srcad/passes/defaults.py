@@ -26,6 +26,12 @@ class DropDefaults(gast.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
+        if node.args and _is_none(node.args[-1]) and not node.keywords:
+            # a trailing positional None that is the default: without(t, k, None) -> without(t, k)
+            positional = _positional_defaults(self.resolve(node.func))
+            while node.args and _is_none(node.args[-1]) and len(node.args) <= len(positional) \
+                    and positional[len(node.args) - 1] is None:
+                node.args.pop()
         if not any(isinstance(k.value, gast.Constant) for k in node.keywords):
             return node
         defaults = _defaults(self.resolve(node.func))
@@ -33,6 +39,20 @@ class DropDefaults(gast.NodeTransformer):
                          if not (isinstance(k.value, gast.Constant) and k.arg in defaults
                                  and _same(defaults[k.arg], k.value.value))]
         return node
+
+
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
+
+
+def _positional_defaults(func):
+    """The defaults of ``func``'s positional parameters in order (``inspect``'s
+    ``empty`` where there is none)."""
+    try:
+        params = inspect.signature(func, follow_wrapped=False).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.default for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def _defaults(func):

@@ -574,7 +574,12 @@ def _check_integer_uses(graph):
     a ``range`` bound or the shape of an array constructor (``np.zeros(n)``).
     Such a value is an integer (``f`` raises otherwise), so ``wrt`` names an
     integer parameter, whose derivative does not exist: without this check
-    the gradient would silently be 0."""
+    the gradient would silently be 0.  Generated code differentiated again is
+    not checked: its first derivative was, and its loop counters come from
+    saved values that carry no derivative."""
+    if getattr(graph.parsed.func, "srcad_mode", None) is not None:
+        return
+
     def refuse(atom, what, where):
         raise graph.parsed.source.error(
             NonDifferentiableError,

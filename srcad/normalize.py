@@ -42,6 +42,7 @@ import keyword
 import gast
 
 from srcad.errors import UnsupportedSyntaxError
+from srcad.calls import rewrite_function_values
 from srcad.lift import lift
 from srcad.structure import attach, structure
 from srcad.trees import name_nodes, parameters
@@ -155,6 +156,7 @@ class Normalizer:
         self.source = parsed.source
         self.fdef = parsed.node          # freshly parsed for this transformation
         self._fence(self.fdef)
+        rewrite_function_values(parsed)  # map(f, xs), sorted(key=f), partial: calls (srcad/calls.py)
         lift(parsed)                     # nested functions become callees (srcad/lift.py)
         self.names = NameAllocator(all_names(self.fdef) | _free_names(parsed))
         structure(self.fdef, self.names)

@@ -844,3 +844,10 @@ def unlist(g, iterable):
         return Adjoints(g)
     rows = [np.broadcast_to(gi, np.shape(xi)) for gi, xi in zip(g, iterable)]
     return np.reshape(np.array(rows, dtype=float), np.shape(iterable))
+
+
+def sort_order(keys, reverse=False):
+    """The positions of ``keys`` in sorted order (stable, like ``sorted``):
+    ``sorted(xs, key=f)`` is ``[xs[i] for i in sort_order([f(t) for t in xs])]``
+    (srcad/calls.py), so each element's derivative goes back to its position."""
+    return sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse)

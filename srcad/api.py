@@ -87,6 +87,7 @@ def _variadic(f, target, wrt, mode, check_finite, has_aux):
             def make(spec):
                 return derivative(spec, wrt, mode, check_finite, has_aux)
             found = per_function[key] = calls.dispatcher(target, wrt, mode, make)
+        found.refresh()
     if inspect.ismethod(f):
         return found.__get__(f.__self__)
     return found

@@ -302,11 +302,27 @@ def dispatcher(func, wrt, mode, make):
             primal.append(defaults[name])
         return tuple(primal + tail)
 
+    seen = {}          # shape -> (functions specialised on, derivative): one dict read a call
+
     def derivative(*args, **kwargs):
         args = complete(args, kwargs)
-        return make(specialise(func, *shape(args, kwargs)))(*args, **kwargs)
+        n_extra, kw, known = shape(args, kwargs)
+        key = (n_extra, kw, tuple((p, id(v)) for p, v in known.items()))
+        found = seen.get(key)
+        if found is None or any(known[p] is not v for p, v in found[0].items()):
+            # a kept derivative: its entry guard re-transforms after a rebinding
+            found = seen[key] = (known, make(specialise(func, n_extra, kw, known)))
+        return found[1](*args, **kwargs)
+
+    def refresh():
+        """Drop the derivatives made from what a name meant before it was
+        rebound (``srcad.grad(f)`` calls this, as it checks a cached derivative)."""
+        for key, (_, fn) in list(seen.items()):
+            if not caches.is_current(fn):
+                del seen[key]
 
     derivative.for_call = for_call
+    derivative.refresh = refresh
     derivative.__wrapped__ = func
     derivative.srcad_mode = mode
     derivative.__qualname__ = f"srcad.{mode}({func.__qualname__})"

@@ -290,3 +290,22 @@ def test_decorated_callee_is_followed_after_rebinding_its_function():
     """The wrapper's fn is a closure cell: a derivative reads it like any other."""
     code = srcad.grad(calls_decorated).source
     assert "forward_wrapped_loss" in code or "forward_wrapper" in code
+
+
+def test_a_variadic_derivative_follows_rebinding(tmp_path, monkeypatch):
+    """A callee rebound after the transformation: srcad.grad(f) transforms again."""
+    import importlib
+    import sys
+    path = tmp_path / "variadic_module.py"
+    path.write_text("import numpy as np\n\n"
+                    "def inner(x):\n    return np.sin(x)\n\n"
+                    "def helper(x):\n    return inner(x) * 2.0\n\n"
+                    "def f(x, *args):\n    return np.sum(helper(x) * args[0])\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("variadic_module")
+    try:
+        assert_close(srcad.grad(module.f)(X, W), 2.0 * np.cos(X) * W)
+        module.inner = np.cos                      # read only inside the callee helper
+        assert_close(srcad.grad(module.f)(X, W), -2.0 * np.sin(X) * W)
+    finally:
+        sys.modules.pop("variadic_module", None)

@@ -255,3 +255,18 @@ def test_a_closure_passed_to_a_function_is_refused_clearly():
     with pytest.raises(srcad.UnsupportedSyntaxError, match="scaled") as info:
         srcad.grad(f)(X, W)
     assert "apply_twice(scaled, x)" in str(info.value)
+
+
+def test_sort_keys_carry_no_derivative():
+    """The keys decide an order, a constant: they are computed as written,
+    with no split of the key function and no tangents."""
+    def f(x, w):
+        items = [x, w]
+        return np.sum(sorted(items, key=cube_sum)[0])
+    assert "forward_cube_sum" not in srcad.grad(f).source
+    assert "jvp_cube_sum" not in srcad.jvp(f).source
+    check_all(f, (X, W), 0)
+
+
+def cube_sum(t):
+    return np.sum(cube(t))

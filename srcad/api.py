@@ -445,6 +445,11 @@ def graph(f, wrt=None):
     With ``wrt`` (default: every parameter) the graph also marks the active
     nodes: those that depend on ``wrt`` and reach the output.
     """
+    if calls.is_variadic(f):
+        raise SrcadError(
+            f"srcad.graph shows a function with named parameters; {f.__qualname__} takes "
+            f"*args or **kwargs, whose graph depends on the call",
+            hint="show the graph of one call: srcad.grad(f).for_call(*args).graph")
     parsed = parse.parse_function(f)
     anf = normalize(parsed)
     params = param_names(anf)
@@ -465,6 +470,8 @@ def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
     VJP check).  Returns a dict of the largest absolute error per parameter;
     raises :class:`GradientCheckError` with a readable report on mismatch.
     """
+    if calls.needs_dispatch(f):               # *args, function parameters: this call's function
+        f = calls.dispatcher(f, wrt, "grad", lambda spec: spec).for_call(*args)
     params = param_names(normalize(parse.parse_function(f)))
     names, _ = resolve_wrt(f, params, wrt)
     fresh = lambda: [a.copy() if isinstance(a, np.ndarray) else a for a in args]  # noqa: E731

@@ -309,3 +309,41 @@ def test_a_variadic_derivative_follows_rebinding(tmp_path, monkeypatch):
         assert_close(srcad.grad(module.f)(X, W), -2.0 * np.sin(X) * W)
     finally:
         sys.modules.pop("variadic_module", None)
+
+
+def vector_of_args(x, *args):
+    return np.sin(x) * args[0] + x * x
+
+
+def loss_and_aux(x, *args):
+    return np.sum(np.exp(x) * args[0]), {"n": len(args)}
+
+
+class Scaled:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x, *args):
+        return np.sum(np.tanh(x * self.w) * args[0])
+
+
+def test_every_transform_takes_a_variadic_function():
+    args = (X, W, 2.0)
+    value, g = srcad.value_and_grad(objective)(*args)
+    assert_close(value, objective(*args))
+    assert_close(g, numerical_grad(objective, args, 0))
+    assert set(srcad.check_grad(objective, *args)) == {"x"}
+    J = srcad.jacobian(vector_of_args)(X, W)
+    expected = np.stack([numerical_grad(lambda x: vector_of_args(x, W)[k], (X,), 0) for k in range(3)])
+    assert_close(J, expected)
+    g, aux = srcad.grad(loss_and_aux, has_aux=True)(X, W)
+    assert aux == {"n": 1}
+    assert_close(g, numerical_grad(lambda x: loss_and_aux(x, W)[0], (X,), 0))
+    model = Scaled(0.7)
+    assert_close(srcad.grad(model.loss)(X, W), numerical_grad(lambda x: model.loss(x, W), (X,), 0))
+
+
+def test_graph_of_a_variadic_function_points_to_one_call():
+    with pytest.raises(srcad.SrcadError, match="for_call"):
+        srcad.graph(objective)
+    assert "x" in str(srcad.grad(objective).for_call(X, W, V).graph)

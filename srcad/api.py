@@ -9,6 +9,7 @@ generated code costs, with no wrapper in between.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import inspect
 import threading
@@ -34,6 +35,9 @@ def derivative(f, wrt, mode, check_finite=False, has_aux=False):
     ``has_aux``: ``f`` returns ``(value, aux)``; the derivative is of
     ``value`` and ``aux`` comes back alongside, as in JAX.
     """
+    if isinstance(f, functools.partial):
+        return calls.partial_derivative(f, wrt, mode,
+                                        lambda g, w: derivative(g, w, mode, check_finite, has_aux))
     target = f.__func__ if inspect.ismethod(f) else f
     if inspect.ismethod(f):
         wrt = _skip_self(wrt)                 # wrt counts the arguments after self

@@ -642,3 +642,35 @@ def _located(node, origin):
             if hasattr(origin, "lineno"):
                 gast.copy_location(sub, origin)
     return node
+
+
+# -- srcad.grad(functools.partial(f, ...)) ---------------------------------------------
+
+def partial_derivative(p, wrt, mode, make):
+    """The derivative of ``functools.partial(f, *a, **k)``: ``f``'s own
+    derivative (``make(f, wrt)``), with ``wrt``'s positions counted after the
+    bound arguments, called with every argument of ``f`` bound by position
+    and then the seeds or tangents of ``mode``."""
+    held = len(p.args)
+    signature = inspect.signature(p.func, follow_wrapped=False)
+    trailing = _trailing(mode, wrt)
+
+    def shift(w):
+        return w + held if isinstance(w, int) and not isinstance(w, bool) and w >= 0 else w
+
+    shifted = tuple(shift(w) for w in wrt) if isinstance(wrt, (tuple, list)) else shift(wrt)
+    inner = make(p.func, shifted)
+    args, keywords = p.args, p.keywords
+
+    def derivative(*more, **kwargs):
+        primal, tail = more[:len(more) - trailing], more[len(more) - trailing:]
+        bound = signature.bind(*args, *primal, **{**keywords, **kwargs})
+        bound.apply_defaults()
+        return inner(*bound.args, *tail, **bound.kwargs)
+
+    derivative.__wrapped__ = p
+    derivative.srcad_mode = getattr(inner, "srcad_mode", None)
+    derivative.source = getattr(inner, "source", None)
+    derivative.wrt = getattr(inner, "wrt", None)
+    derivative.__qualname__ = f"srcad.{derivative.srcad_mode}(functools.partial({p.func.__qualname__}, ...))"
+    return derivative

@@ -270,3 +270,35 @@ def test_sort_keys_carry_no_derivative():
 
 def cube_sum(t):
     return np.sum(cube(t))
+
+
+# -- srcad.grad(functools.partial(f, ...)) ---------------------------------------------------
+
+def regression_loss(w, X, y, lam=0.1):
+    return np.mean((X @ w - y) ** 2) + lam * np.sum(w ** 2)
+
+
+def test_transforms_of_a_partial():
+    rng = np.random.default_rng(3)
+    A, y = rng.standard_normal((6, 3)), rng.standard_normal(6)
+    f = functools.partial(regression_loss, X=A, y=y, lam=0.5)
+    plain = lambda w: regression_loss(w, A, y, 0.5)              # noqa: E731
+    assert_close(srcad.grad(f)(X), numerical_grad(plain, (X,), 0))
+    _, t = srcad.jvp(f)(X, V)
+    assert_close(t, fd_jvp(plain, (X,), 0, V))
+    assert_close(srcad.vjp(f)(X, 2.0), 2.0 * numerical_grad(plain, (X,), 0))
+    H = np.stack([numerical_grad(lambda w: srcad.grad(f)(w)[k], (X,), 0) for k in range(3)])
+    assert_close(srcad.hessian(f)(X), H, rtol=1e-5, atol=1e-6)
+    g = functools.partial(regression_loss, X)                      # wrt=0 is now X
+    assert_close(srcad.grad(g)(A, y), numerical_grad(lambda a: regression_loss(X, a, y), (A,), 0))
+
+
+def test_scipy_minimize_with_a_partial():
+    from scipy import optimize
+    rng = np.random.default_rng(4)
+    A, y = rng.standard_normal((8, 3)), rng.standard_normal(8)
+    f = functools.partial(regression_loss, X=A, y=y)
+    result = optimize.minimize(f, np.zeros(3), jac=srcad.grad(f), hess=srcad.hessian(f),
+                               method="trust-exact")
+    assert result.success
+    assert_close(numerical_grad(f, (result.x,), 0), np.zeros(3), atol=1e-6)

@@ -35,7 +35,7 @@ def derivative(f, wrt, mode, check_finite=False, has_aux=False):
     ``has_aux``: ``f`` returns ``(value, aux)``; the derivative is of
     ``value`` and ``aux`` comes back alongside, as in JAX.
     """
-    if isinstance(f, functools.partial):
+    if isinstance(f, functools.partial) and inspect.isfunction(_innermost(f)):
         return calls.partial_derivative(f, wrt, mode,
                                         lambda g, w: derivative(g, w, mode, check_finite, has_aux))
     target = f.__func__ if inspect.ismethod(f) else f
@@ -95,6 +95,13 @@ def _variadic(f, target, wrt, mode, check_finite, has_aux):
     if inspect.ismethod(f):
         return found.__get__(f.__self__)
     return found
+
+
+def _innermost(p):
+    """The function a (possibly nested) functools.partial calls."""
+    while isinstance(p, functools.partial):
+        p = p.func
+    return p
 
 
 @contextlib.contextmanager

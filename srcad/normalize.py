@@ -797,10 +797,24 @@ class Normalizer:
         return name
 
     def rhs_Tuple(self, e):
-        return gast.Tuple(elts=[self.atom(x) for x in e.elts], ctx=gast.Load())
+        return gast.Tuple(elts=self._display_elements(e), ctx=gast.Load())
 
     def rhs_List(self, e):
-        return gast.List(elts=[self.atom(x) for x in e.elts], ctx=gast.Load())
+        return gast.List(elts=self._display_elements(e), ctx=gast.Load())
+
+    def _display_elements(self, e):
+        """The atoms of a tuple or list display; ``(*t, x)`` spreads a literal
+        ``t`` holds (:meth:`_literal_of`); any other ``*t`` is refused."""
+        out = []
+        for x in e.elts:
+            if isinstance(x, gast.Starred):
+                literal = self._literal_of(x.value)
+                if literal is None or literal[0] != "seq":
+                    self._refuse_expression(x)
+                out.extend(copy.deepcopy(a) for a in literal[1])
+            else:
+                out.append(self.atom(x))
+        return out
 
     def rhs_Dict(self, e):
         """``{k: v, ...}`` over atoms.  Computed keys could coincide when the

@@ -347,3 +347,14 @@ def test_graph_of_a_variadic_function_points_to_one_call():
     with pytest.raises(srcad.SrcadError, match="for_call"):
         srcad.graph(objective)
     assert "x" in str(srcad.grad(objective).for_call(X, W, V).graph)
+
+
+def star_in_displays(x, w):
+    a = (x, w * x)
+    b = [*a, np.sin(x), *(w,)]
+    return np.sum(np.stack(b) ** 2) + np.sum(sum((*a,)))
+
+
+@pytest.mark.parametrize("i", [0, 1])
+def test_starred_literals_in_displays(i):
+    check_all(star_in_displays, (X, W), i)

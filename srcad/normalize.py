@@ -704,7 +704,7 @@ class Normalizer:
         if isinstance(arg, (gast.Tuple, gast.List)) and not _is_static(arg, self.locals):
             # np.stack([a, b]): keep the literal, with atoms inside
             cls = type(arg)
-            return gast.copy_location(cls(elts=[self.atom(x) for x in arg.elts], ctx=gast.Load()), arg)
+            return gast.copy_location(cls(elts=self._display_elements(arg), ctx=gast.Load()), arg)
         return self.atom(arg)
 
     def rhs_Attribute(self, e):

@@ -250,9 +250,9 @@ def inherit_known(generated, func):
         generated.srcad_known = known
 
 
-#: how many trailing positional arguments each mode's derivative takes after
-#: the function's own (seeds default to 1.0 and are passed by keyword)
 def _trailing(mode, wrt):
+    """How many positional arguments ``mode``'s derivative takes after the
+    function's own (grad's seed defaults to 1.0 and is passed by keyword)."""
     k = len(wrt) if isinstance(wrt, (tuple, list)) else 1
     return {"vjp": 1, "jvp": k, "hvp": k, "hessp": 1}.get(mode, 0)
 
@@ -384,12 +384,13 @@ class _ValueRewriter(gast.NodeTransformer):
     def builtin(self, expr, obj):
         """True when ``expr`` is a name bound to the builtin ``obj`` (not shadowed)."""
         return (isinstance(expr, gast.Name) and expr.id not in self.stored
-                and self.parsed.namespace.lookup(expr.id, None) is obj)
+                and self.parsed.namespace.lookup(expr.id, None, record_missing=False) is obj)
 
     def resolve(self, expr):
         """The object a static name or attribute chain (no locals) names, or None."""
         if isinstance(expr, gast.Name):
-            return None if expr.id in self.stored else self.parsed.namespace.lookup(expr.id, None)
+            return None if expr.id in self.stored else \
+                self.parsed.namespace.lookup(expr.id, None, record_missing=False)
         if isinstance(expr, gast.Attribute):
             base = self.resolve(expr.value)
             if base is None:
@@ -409,6 +410,12 @@ class _ValueRewriter(gast.NodeTransformer):
         return self.helper_name
 
     # -- calls ----------------------------------------------------------------
+    def visit_FunctionDef(self, node):
+        """A nested def is rewritten when it is itself normalized (lifted)."""
+        if node is self.parsed.node:
+            self.generic_visit(node)
+        return node
+
     def visit_Call(self, node):
         self.generic_visit(node)
         func = node.func

@@ -675,6 +675,14 @@ def partial_derivative(p, wrt, mode, make):
         bound.apply_defaults()
         return inner(*bound.args, *tail, **bound.kwargs)
 
+    def for_call(*more, **kwargs):
+        """The generated function a call runs."""
+        if not hasattr(inner, "for_call"):
+            return inner
+        bound = signature.bind(*args, *more, **{**keywords, **kwargs})
+        return inner.for_call(*bound.args, **bound.kwargs)
+
+    derivative.for_call = for_call
     derivative.__wrapped__ = p
     derivative.srcad_mode = getattr(inner, "srcad_mode", None)
     derivative.source = getattr(inner, "source", None)

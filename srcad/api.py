@@ -9,6 +9,7 @@ generated code costs, with no wrapper in between.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import inspect
 import threading
@@ -34,6 +35,9 @@ def derivative(f, wrt, mode, check_finite=False, has_aux=False):
     ``has_aux``: ``f`` returns ``(value, aux)``; the derivative is of
     ``value`` and ``aux`` comes back alongside, as in JAX.
     """
+    if isinstance(f, functools.partial) and inspect.isfunction(_innermost(f)):
+        return calls.partial_derivative(f, wrt, mode,
+                                        lambda g, w: derivative(g, w, mode, check_finite, has_aux))
     target = f.__func__ if inspect.ismethod(f) else f
     if inspect.ismethod(f):
         wrt = _skip_self(wrt)                 # wrt counts the arguments after self
@@ -87,9 +91,17 @@ def _variadic(f, target, wrt, mode, check_finite, has_aux):
             def make(spec):
                 return derivative(spec, wrt, mode, check_finite, has_aux)
             found = per_function[key] = calls.dispatcher(target, wrt, mode, make)
+        found.refresh()
     if inspect.ismethod(f):
         return found.__get__(f.__self__)
     return found
+
+
+def _innermost(p):
+    """The function a (possibly nested) functools.partial calls."""
+    while isinstance(p, functools.partial):
+        p = p.func
+    return p
 
 
 @contextlib.contextmanager
@@ -458,6 +470,11 @@ def graph(f: Callable, wrt: Optional[Wrt] = None, *, sweep: str = "forward",
     if not isinstance(expand, (bool, int)) or expand < 0:
         raise SrcadError(f"srcad.graph's expand is True, False or a number of levels, not {expand!r}",
                          hint="expand=False draws each call of your functions as one box")
+    if calls.is_variadic(f):
+        raise SrcadError(
+            f"srcad.graph shows a function with named parameters; {f.__qualname__} takes "
+            f"*args or **kwargs, whose graph depends on the call",
+            hint="show the graph of one call: srcad.grad(f).for_call(*args).graph")
     parsed = parse.parse_function(f)
     anf = normalize(parsed)
     params = param_names(anf)
@@ -483,6 +500,8 @@ def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
     VJP check).  Returns a dict of the largest absolute error per parameter;
     raises :class:`GradientCheckError` with a readable report on mismatch.
     """
+    if calls.needs_dispatch(f):               # *args, function parameters: this call's function
+        f = calls.dispatcher(f, wrt, "grad", lambda spec: spec).for_call(*args)
     params = param_names(normalize(parse.parse_function(f)))
     names, _ = resolve_wrt(f, params, wrt)
     fresh = lambda: [a.copy() if isinstance(a, np.ndarray) else a for a in args]  # noqa: E731

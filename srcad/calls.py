@@ -29,6 +29,9 @@ specialisation for each call; a called function with ``**kwargs`` is
 specialised at its call site (``graph._attach_callee``).
 """
 
+import builtins
+import copy
+import functools
 import inspect
 import threading
 import types
@@ -41,6 +44,16 @@ from srcad.errors import SrcadError, UnsupportedSyntaxError
 from srcad.trees import name_nodes, parameters
 
 _lock = threading.RLock()
+
+
+def _register_helpers():
+    """The order of a sort is a constant for differentiation."""
+    from srcad.rules.registry import nondifferentiable
+    from srcad.runtime import sort_order
+    nondifferentiable(sort_order)
+
+
+_register_helpers()
 
 
 def is_variadic(func):
@@ -237,9 +250,9 @@ def inherit_known(generated, func):
         generated.srcad_known = known
 
 
-#: how many trailing positional arguments each mode's derivative takes after
-#: the function's own (seeds default to 1.0 and are passed by keyword)
 def _trailing(mode, wrt):
+    """How many positional arguments ``mode``'s derivative takes after the
+    function's own (grad's seed defaults to 1.0 and is passed by keyword)."""
     k = len(wrt) if isinstance(wrt, (tuple, list)) else 1
     return {"vjp": 1, "jvp": k, "hvp": k, "hessp": 1}.get(mode, 0)
 
@@ -289,15 +302,390 @@ def dispatcher(func, wrt, mode, make):
             primal.append(defaults[name])
         return tuple(primal + tail)
 
+    seen = {}          # shape -> (functions specialised on, derivative): one dict read a call
+
     def derivative(*args, **kwargs):
         args = complete(args, kwargs)
-        return make(specialise(func, *shape(args, kwargs)))(*args, **kwargs)
+        n_extra, kw, known = shape(args, kwargs)
+        key = (n_extra, kw, tuple((p, id(v)) for p, v in known.items()))
+        found = seen.get(key)
+        if found is None or any(known[p] is not v for p, v in found[0].items()):
+            # a kept derivative: its entry guard re-transforms after a rebinding
+            found = seen[key] = (known, make(specialise(func, n_extra, kw, known)))
+        return found[1](*args, **kwargs)
+
+    def refresh():
+        """Drop the derivatives made from what a name meant before it was
+        rebound (``srcad.grad(f)`` calls this, as it checks a cached derivative)."""
+        for key, (_, fn) in list(seen.items()):
+            if not caches.is_current(fn):
+                del seen[key]
 
     derivative.for_call = for_call
+    derivative.refresh = refresh
     derivative.__wrapped__ = func
     derivative.srcad_mode = mode
     derivative.__qualname__ = f"srcad.{mode}({func.__qualname__})"
     derivative.__doc__ = (f"srcad.{mode} of {func.__qualname__}, which takes *args or **kwargs: each "
                           f"call runs the derivative of {func.__qualname__} specialised on that call's "
                           f"arguments (.for_call(*args) gives it, with its .source).")
+    return derivative
+
+
+# -- functions passed as values: map, sorted(key=...), functools.partial ----------
+
+def rewrite_function_values(parsed):
+    """Turn the places where code passes a function as a value into calls,
+    before nested functions are lifted (srcad/lift.py), so that each call is
+    an ordinary callee or primitive:
+
+    * ``map(f, xs)`` -> ``[f(t) for t in xs]`` (several sequences: a zip),
+      with a lambda's body inlined: ``map(lambda t: t * t, xs)`` ->
+      ``[t * t for t in xs]``;
+    * ``sorted(xs, key=f)`` -> ``[xs[i] for i in sort_order([f(t) for t in xs])]``
+      and ``min``/``max(xs, key=f)`` -> ``xs[sort_order(...)[0]]`` (the order
+      is a constant; the elements carry their derivatives back);
+    * ``p = functools.partial(f, a, k=v)``, a statement of the body, with
+      ``p`` only called -> ``p_a = a; p_k = v`` and every ``p(y)`` ->
+      ``f(p_a, y, k=p_k)``; a partial bound at module level, ``P(y)`` ->
+      ``P.func(P.args[0], y, k=P.keywords['k'])``;
+    * a lambda passed to a call, ``apply(lambda t: t * t, x)``, becomes a
+      named nested function first (usable as a value when it reads no
+      variable of the function).
+    """
+    fdef = parsed.node
+    rewriter = _ValueRewriter(parsed)
+    rewriter.partials(fdef)
+    fdef.body = rewriter.name_sorted_sequences(fdef.body)
+    rewriter.visit(fdef)
+    rewriter.hoist_lambdas(fdef)
+
+
+class _ValueRewriter(gast.NodeTransformer):
+    def __init__(self, parsed):
+        self.parsed = parsed
+        self.source = parsed.source
+        self.stored = {n.id for n in name_nodes(parsed.node) if isinstance(n.ctx, (gast.Store, gast.Param))}
+        self.stored |= {n.name for n in gast.walk(parsed.node)          # nested defs: not globals
+                        if isinstance(n, gast.FunctionDef) and n is not parsed.node}
+        self.taken = {n.id for n in name_nodes(parsed.node)} | set(parsed.func.__code__.co_names)
+        self.local_partials = {}
+        self.helper_name = None
+
+    # -- names ---------------------------------------------------------------
+    def fresh(self, base):
+        name, i = base, 1
+        while name in self.taken:
+            i += 1
+            name = f"{base}_{i}"
+        self.taken.add(name)
+        return name
+
+    def builtin(self, expr, obj):
+        """True when ``expr`` is a name bound to the builtin ``obj`` (not shadowed)."""
+        return (isinstance(expr, gast.Name) and expr.id not in self.stored
+                and self.parsed.namespace.lookup(expr.id, None, record_missing=False) is obj)
+
+    def resolve(self, expr):
+        """The object a static name or attribute chain (no locals) names, or None."""
+        if isinstance(expr, gast.Name):
+            return None if expr.id in self.stored else \
+                self.parsed.namespace.lookup(expr.id, None, record_missing=False)
+        if isinstance(expr, gast.Attribute):
+            base = self.resolve(expr.value)
+            if base is None:
+                return None
+            return getattr(base, expr.attr, None)
+        return None
+
+    def sort_helper(self):
+        """The name generated code calls ``runtime.sort_order`` by, bound in
+        the function's namespace like a closure variable."""
+        if self.helper_name is None:
+            from srcad.runtime import sort_order
+            self.helper_name = self.fresh("sort_order")
+            cell = types.CellType(sort_order)
+            self.parsed.namespace.cells[self.helper_name] = cell
+            self.parsed.namespace.closure[self.helper_name] = sort_order
+        return self.helper_name
+
+    # -- calls ----------------------------------------------------------------
+    def visit_FunctionDef(self, node):
+        """A nested def is rewritten when it is itself normalized (lifted)."""
+        if node is self.parsed.node:
+            self.generic_visit(node)
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, gast.Name) and func.id in self.local_partials:
+            return self.call_partial(node, *self.local_partials[func.id])
+        if self.builtin(func, builtins.map) and len(node.args) >= 2 and not node.keywords:
+            return self.mapped(node)
+        keys = {kw.arg: kw.value for kw in node.keywords}
+        if "key" in keys and len(node.args) == 1 and set(keys) <= {"key", "reverse"}:
+            for which in (sorted, min, max):
+                if self.builtin(func, which):
+                    return self.sorted_by(node, which, keys)
+        bound = self.resolve(func)
+        if isinstance(bound, functools.partial):
+            return self.call_global_partial(node, func, bound)
+        return node
+
+    def mapped(self, node):
+        fn, seqs = node.args[0], node.args[1:]
+        if isinstance(fn, gast.Lambda):
+            params = self.lambda_params(fn, len(seqs))
+            elt = copy.deepcopy(fn.body)
+        else:
+            params = [self.fresh("item") for _ in seqs]
+            elt = self.visit_Call(_located(gast.Call(func=copy.deepcopy(fn), args=[_load(p, node) for p in params],
+                                                     keywords=[]), node))
+        return self.comprehension(node, elt, params, seqs)
+
+    def comprehension(self, origin, elt, params, seqs):
+        if len(seqs) == 1:
+            target, it = _store(params[0], origin), seqs[0]
+        else:
+            zip_name = gast.Name(id="zip", ctx=gast.Load(), annotation=None, type_comment=None)
+            if self.parsed.namespace.lookup("zip", None) is not zip or "zip" in self.stored:
+                raise self.source.error(UnsupportedSyntaxError, "srcad reads map over several "
+                                        "sequences as a zip, but `zip` is rebound here", origin,
+                                        hint="map over one sequence, or write the comprehension")
+            target = gast.Tuple(elts=[_store(p, origin) for p in params], ctx=gast.Store())
+            it = gast.Call(func=zip_name, args=list(seqs), keywords=[])
+        gen = gast.comprehension(target=target, iter=it, ifs=[], is_async=0)
+        return _located(gast.ListComp(elt=elt, generators=[gen]), origin)
+
+    def lambda_params(self, fn, n):
+        args = fn.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.defaults or \
+                getattr(args, "posonlyargs", None) or len(args.args) != n:
+            raise self.source.error(
+                UnsupportedSyntaxError, f"srcad can pass a lambda to map only with {n} plain "
+                f"parameter(s), one per sequence", fn,
+                hint="give the lambda one parameter per sequence, without defaults")
+        return [a.id for a in args.args]
+
+    def sorted_by(self, node, which, keys):
+        """``sorted(xs, key=f)``, ``min``/``max(xs, key=f)`` over the order of the keys."""
+        seq, fn = node.args[0], keys["key"]
+        if not isinstance(seq, gast.Name):
+            raise self.source.error(
+                UnsupportedSyntaxError, f"srcad differentiates {which.__name__}(..., key=...) of a "
+                f"named sequence", seq, hint="assign the sequence to a name first: "
+                f"items = ...; {which.__name__}(items, key=...)")
+        if isinstance(fn, gast.Lambda):
+            params = self.lambda_params(fn, 1)
+            elt = copy.deepcopy(fn.body)
+        else:
+            params = [self.fresh("item")]
+            elt = self.visit_Call(_located(gast.Call(func=copy.deepcopy(fn), args=[_load(params[0], node)],
+                                                     keywords=[]), node))
+        key_list = self.comprehension(node, elt, params, [copy.deepcopy(seq)])
+        reverse = keys.get("reverse", gast.Constant(value=False, kind=None))
+        if which is max:
+            reverse = gast.Constant(value=True, kind=None)     # stable: the first largest
+        order = _located(gast.Call(func=_load(self.sort_helper(), node), args=[key_list],
+                                   keywords=[gast.keyword(arg="reverse", value=copy.deepcopy(reverse))]),
+                         node)
+        if which is not sorted:
+            first = gast.Subscript(value=order, slice=gast.Constant(value=0, kind=None), ctx=gast.Load())
+            return _located(gast.Subscript(value=copy.deepcopy(seq), slice=_located(first, node),
+                                           ctx=gast.Load()), node)
+        index = self.fresh("i")
+        elt = gast.Subscript(value=copy.deepcopy(seq), slice=_load(index, node), ctx=gast.Load())
+        gen = gast.comprehension(target=_store(index, node), iter=order, ifs=[], is_async=0)
+        return _located(gast.ListComp(elt=_located(elt, node), generators=[gen]), node)
+
+    def name_sorted_sequences(self, stmts):
+        """``sorted([a, b], key=f)`` reads its sequence twice (keys, then
+        elements): a sequence that is not a name is assigned to one first, in
+        statements that evaluate it once (not a while test, nor inside a
+        comprehension or lambda)."""
+        out = []
+        for stmt in stmts:
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and not isinstance(stmt, gast.FunctionDef):
+                    setattr(stmt, field, self.name_sorted_sequences(inner))
+            if not isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Expr,
+                                     gast.Return, gast.If, gast.For)):
+                out.append(stmt)
+                continue
+            heads = [stmt.test] if isinstance(stmt, gast.If) else \
+                [stmt.iter] if isinstance(stmt, gast.For) else [stmt]
+            for head in heads:
+                for call in self._sorted_calls(head):
+                    name = self.fresh("items")
+                    out.append(_located(gast.Assign(targets=[_store(name, call.args[0])],
+                                                    value=call.args[0], type_comment=None), stmt))
+                    call.args[0] = _load(name, call.args[0])
+            out.append(stmt)
+        return out
+
+    def _sorted_calls(self, root):
+        """sorted/min/max calls with a key over an unnamed sequence, outside comprehensions."""
+        found, stack = [], [root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (gast.Lambda, gast.ListComp, gast.GeneratorExp, gast.SetComp,
+                                 gast.DictComp, gast.FunctionDef)) or \
+                    (isinstance(node, list)):
+                continue
+            if isinstance(node, gast.Call) and len(node.args) == 1 and \
+                    any(kw.arg == "key" for kw in node.keywords) and \
+                    not isinstance(node.args[0], gast.Name) and \
+                    any(self.builtin(node.func, b) for b in (sorted, min, max)):
+                found.append(node)
+            stack.extend(gast.iter_child_nodes(node))
+        return found
+
+    # -- functools.partial ----------------------------------------------------------
+    def partials(self, fdef):
+        """Find ``p = functools.partial(f, ...)`` statements of the body and
+        replace each by assignments of its arguments (see the class docstring)."""
+        body = []
+        for stmt in fdef.body:
+            found = self.partial_statement(stmt)
+            if found is None:
+                body.append(stmt)
+                continue
+            name, fn, args, keywords = found
+            stores = [n for n in gast.walk(fdef) if isinstance(n, gast.Name) and n.id == name
+                      and isinstance(n.ctx, (gast.Store, gast.Param))]
+            if len(stores) != 1:
+                body.append(stmt)
+                continue
+            held_args = []
+            for i, a in enumerate(args):
+                held_args.append(self.hold(f"{name}_{i}", a, stmt, body))
+            held_kw = [(k, self.hold(f"{name}_{k}", v, stmt, body)) for k, v in keywords]
+            self.local_partials[name] = (fn, held_args, held_kw)
+        fdef.body = body
+
+    def partial_statement(self, stmt):
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Call)):
+            return None
+        call = stmt.value
+        if self.resolve(call.func) is not functools.partial or not call.args \
+                or any(isinstance(a, gast.Starred) for a in call.args) \
+                or any(kw.arg is None for kw in call.keywords):
+            return None
+        fn = call.args[0]
+        if isinstance(fn, gast.Name) and fn.id in self.stored and \
+                sum(1 for n in gast.walk(self.parsed.node) if isinstance(n, gast.Name)
+                    and n.id == fn.id and isinstance(n.ctx, gast.Store)) > 0:
+            return None                        # a local that may change: the partial holds the old one
+        if not isinstance(fn, (gast.Name, gast.Attribute)):
+            return None
+        return (stmt.targets[0].id, fn, call.args[1:], [(kw.arg, kw.value) for kw in call.keywords])
+
+    def hold(self, base, value, origin, body):
+        """A partial's argument, evaluated once where the partial is made."""
+        if isinstance(value, gast.Constant):
+            return value
+        name = self.fresh(base)
+        body.append(_located(gast.Assign(targets=[_store(name, origin)], value=value, type_comment=None),
+                             origin))
+        return _load(name, origin)
+
+    def call_partial(self, node, fn, args, keywords):
+        given = {kw.arg for kw in node.keywords}
+        return _located(gast.Call(
+            func=copy.deepcopy(fn), args=[copy.deepcopy(a) for a in args] + list(node.args),
+            keywords=[gast.keyword(arg=k, value=copy.deepcopy(v)) for k, v in keywords if k not in given]
+            + list(node.keywords)), node)
+
+    def call_global_partial(self, node, func, bound):
+        """``P(y)`` for a partial ``P`` bound outside: its parts read when the code runs."""
+        inner = _located(gast.Attribute(value=copy.deepcopy(func), attr="func", ctx=gast.Load()), func)
+        held = _located(gast.Attribute(value=copy.deepcopy(func), attr="args", ctx=gast.Load()), func)
+        kw = _located(gast.Attribute(value=copy.deepcopy(func), attr="keywords", ctx=gast.Load()), func)
+        args = [_located(gast.Subscript(value=copy.deepcopy(held), slice=gast.Constant(value=i, kind=None),
+                                        ctx=gast.Load()), func) for i in range(len(bound.args))]
+        given = {k.arg for k in node.keywords}
+        keywords = [gast.keyword(arg=k, value=_located(gast.Subscript(
+            value=copy.deepcopy(kw), slice=gast.Constant(value=k, kind=None), ctx=gast.Load()), func))
+            for k in bound.keywords if k not in given]
+        call = _located(gast.Call(func=inner, args=args + list(node.args),
+                                  keywords=keywords + list(node.keywords)), node)
+        if isinstance(bound.func, functools.partial):
+            return self.call_global_partial(call, inner, bound.func)
+        return call
+
+    # -- lambdas passed to calls ------------------------------------------------------
+    def hoist_lambdas(self, fdef):
+        """``apply(lambda t: t * t, x)`` -> ``lambda_t = lambda t: t * t`` first,
+        for the statements of the body (srcad/lift.py makes it a callee)."""
+        body = []
+        for stmt in fdef.body:
+            if isinstance(stmt, gast.FunctionDef) or (isinstance(stmt, gast.Assign)
+                                                      and isinstance(stmt.value, gast.Lambda)):
+                body.append(stmt)
+                continue
+            for call in [n for n in gast.walk(stmt) if isinstance(n, gast.Call)]:
+                for i, arg in enumerate(call.args):
+                    if isinstance(arg, gast.Lambda):
+                        name = self.fresh("lambda_" + "_".join(a.id for a in arg.args.args)
+                                          if arg.args.args else "lambda")
+                        body.append(_located(gast.Assign(targets=[_store(name, arg)], value=arg,
+                                                         type_comment=None), stmt))
+                        call.args[i] = _load(name, arg)
+            body.append(stmt)
+        fdef.body = body
+
+
+def _store(name, origin):
+    return gast.copy_location(gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None),
+                              origin)
+
+
+def _located(node, origin):
+    for sub in gast.walk(node):
+        if not hasattr(sub, "lineno") or getattr(sub, "lineno", None) is None:
+            if hasattr(origin, "lineno"):
+                gast.copy_location(sub, origin)
+    return node
+
+
+# -- srcad.grad(functools.partial(f, ...)) ---------------------------------------------
+
+def partial_derivative(p, wrt, mode, make):
+    """The derivative of ``functools.partial(f, *a, **k)``: ``f``'s own
+    derivative (``make(f, wrt)``), with ``wrt``'s positions counted after the
+    bound arguments, called with every argument of ``f`` bound by position
+    and then the seeds or tangents of ``mode``."""
+    held = len(p.args)
+    signature = inspect.signature(p.func, follow_wrapped=False)
+    trailing = _trailing(mode, wrt)
+
+    def shift(w):
+        return w + held if isinstance(w, int) and not isinstance(w, bool) and w >= 0 else w
+
+    shifted = tuple(shift(w) for w in wrt) if isinstance(wrt, (tuple, list)) else shift(wrt)
+    inner = make(p.func, shifted)
+    args, keywords = p.args, p.keywords
+
+    def derivative(*more, **kwargs):
+        primal, tail = more[:len(more) - trailing], more[len(more) - trailing:]
+        bound = signature.bind(*args, *primal, **{**keywords, **kwargs})
+        bound.apply_defaults()
+        return inner(*bound.args, *tail, **bound.kwargs)
+
+    def for_call(*more, **kwargs):
+        """The generated function a call runs."""
+        if not hasattr(inner, "for_call"):
+            return inner
+        bound = signature.bind(*args, *more, **{**keywords, **kwargs})
+        return inner.for_call(*bound.args, **bound.kwargs)
+
+    derivative.for_call = for_call
+    derivative.__wrapped__ = p
+    derivative.srcad_mode = getattr(inner, "srcad_mode", None)
+    derivative.source = getattr(inner, "source", None)
+    derivative.wrt = getattr(inner, "wrt", None)
+    derivative.__qualname__ = f"srcad.{derivative.srcad_mode}(functools.partial({p.func.__qualname__}, ...))"
     return derivative

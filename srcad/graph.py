@@ -516,7 +516,8 @@ def analyze(graph, forward=False):
     while changed:
         changed = False
         for node in reversed(graph.nodes):
-            if node.target in useful and not set(node.inputs) <= useful:
+            # a constant result (a sort order, a shape) passes no derivative to its inputs
+            if node.target in useful and not _constant_result(node) and not set(node.inputs) <= useful:
                 useful.update(node.inputs)
                 changed = True
     graph.varied, graph.useful = varied, useful

@@ -204,7 +204,9 @@ def _own_nodes(root):
 def _inside(scope):
     if isinstance(scope, _COMPREHENSIONS):
         parts = [scope.elt] if hasattr(scope, "elt") else [scope.key, scope.value]
-        return parts + list(scope.generators)
+        first, rest = scope.generators[0], scope.generators[1:]
+        # the first iterable is evaluated outside (_evaluated_outside), not again here
+        return parts + [first.target] + list(first.ifs) + list(rest)
     body = scope.body if isinstance(scope.body, list) else [scope.body]
     return list(parameters(scope.args)) + body
 
@@ -269,11 +271,15 @@ def _rewrite_calls(scope, visible, extra, source):
     nodes, scopes = _own_nodes(scope)
     callees = {id(n.func) for n in nodes if isinstance(n, gast.Call)}
     for node in nodes:
-        if isinstance(node, gast.Name) and node.id in visible and id(node) not in callees:
+        if isinstance(node, gast.Name) and node.id in visible and id(node) not in callees \
+                and extra[node.id]:        # one that reads no enclosing variable is a plain value
             raise source.error(
                 UnsupportedSyntaxError, f"srcad cannot differentiate this use of the nested "
-                f"function {node.id!r}: nested functions can only be called", node,
-                hint="call it here, or define it at module level to pass it around as a value")
+                f"function {node.id!r}: it reads {', '.join(extra[node.id])} of the enclosing "
+                f"function, so it can only be called here", node,
+                hint=f"pass {', '.join(extra[node.id])} to it as parameters, or define it at module "
+                     "level, to pass it around as a value (map, sorted(key=...) and "
+                     "functools.partial of it are fine)")
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in visible:
             _pass_lifted(node, extra[node.func.id], source)
     for inner in scopes:

@@ -42,6 +42,7 @@ import keyword
 import gast
 
 from srcad.errors import UnsupportedSyntaxError
+from srcad.calls import rewrite_function_values
 from srcad.lift import lift
 from srcad.namespaces import resolve_namespaces
 from srcad.structure import attach, structure
@@ -156,6 +157,7 @@ class Normalizer:
         self.fdef = parsed.node          # freshly parsed for this transformation
         self._fence(self.fdef)
         resolve_namespaces(parsed)       # xp = array_namespace(x): xp is NumPy (srcad/namespaces.py)
+        rewrite_function_values(parsed)  # map(f, xs), sorted(key=f), partial: calls (srcad/calls.py)
         lift(parsed)                     # nested functions become callees (srcad/lift.py)
         self.names = NameAllocator(all_names(self.fdef) | _free_names(parsed))
         structure(self.fdef, self.names)
@@ -787,7 +789,7 @@ class Normalizer:
         if isinstance(arg, (gast.Tuple, gast.List)) and not _is_static(arg, self.locals):
             # np.stack([a, b]): keep the literal, with atoms inside
             cls = type(arg)
-            return gast.copy_location(cls(elts=[self.atom(x) for x in arg.elts], ctx=gast.Load()), arg)
+            return gast.copy_location(cls(elts=self._display_elements(arg), ctx=gast.Load()), arg)
         return self.atom(arg)
 
     def rhs_Attribute(self, e):
@@ -880,10 +882,24 @@ class Normalizer:
         return name
 
     def rhs_Tuple(self, e):
-        return gast.Tuple(elts=[self.atom(x) for x in e.elts], ctx=gast.Load())
+        return gast.Tuple(elts=self._display_elements(e), ctx=gast.Load())
 
     def rhs_List(self, e):
-        return gast.List(elts=[self.atom(x) for x in e.elts], ctx=gast.Load())
+        return gast.List(elts=self._display_elements(e), ctx=gast.Load())
+
+    def _display_elements(self, e):
+        """The atoms of a tuple or list display; ``(*t, x)`` spreads a literal
+        ``t`` holds (:meth:`_literal_of`); any other ``*t`` is refused."""
+        out = []
+        for x in e.elts:
+            if isinstance(x, gast.Starred):
+                literal = self._literal_of(x.value)
+                if literal is None or literal[0] != "seq":
+                    self._refuse_expression(x)
+                out.extend(copy.deepcopy(a) for a in literal[1])
+            else:
+                out.append(self.atom(x))
+        return out
 
     def rhs_Dict(self, e):
         """``{k: v, ...}`` over atoms.  Computed keys could coincide when the

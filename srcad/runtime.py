@@ -994,3 +994,8 @@ def dict_tangent(tangent, ans, iterable):
     if isinstance(iterable, dict):
         return DictAdjoints(ans, {k: tangent[k] for k in iterable})
     return DictAdjoints(ans, {pair[0]: t[1] for pair, t in zip(iterable, tangent)})
+def sort_order(keys, reverse=False):
+    """The positions of ``keys`` in sorted order (stable, like ``sorted``):
+    ``sorted(xs, key=f)`` is ``[xs[i] for i in sort_order([f(t) for t in xs])]``
+    (srcad/calls.py), so each element's derivative goes back to its position."""
+    return sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse)

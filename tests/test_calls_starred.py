@@ -290,3 +290,71 @@ def test_decorated_callee_is_followed_after_rebinding_its_function():
     """The wrapper's fn is a closure cell: a derivative reads it like any other."""
     code = srcad.grad(calls_decorated).source
     assert "forward_wrapped_loss" in code or "forward_wrapper" in code
+
+
+def test_a_variadic_derivative_follows_rebinding(tmp_path, monkeypatch):
+    """A callee rebound after the transformation: srcad.grad(f) transforms again."""
+    import importlib
+    import sys
+    path = tmp_path / "variadic_module.py"
+    path.write_text("import numpy as np\n\n"
+                    "def inner(x):\n    return np.sin(x)\n\n"
+                    "def helper(x):\n    return inner(x) * 2.0\n\n"
+                    "def f(x, *args):\n    return np.sum(helper(x) * args[0])\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("variadic_module")
+    try:
+        assert_close(srcad.grad(module.f)(X, W), 2.0 * np.cos(X) * W)
+        module.inner = np.cos                      # read only inside the callee helper
+        assert_close(srcad.grad(module.f)(X, W), -2.0 * np.sin(X) * W)
+    finally:
+        sys.modules.pop("variadic_module", None)
+
+
+def vector_of_args(x, *args):
+    return np.sin(x) * args[0] + x * x
+
+
+def loss_and_aux(x, *args):
+    return np.sum(np.exp(x) * args[0]), {"n": len(args)}
+
+
+class Scaled:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x, *args):
+        return np.sum(np.tanh(x * self.w) * args[0])
+
+
+def test_every_transform_takes_a_variadic_function():
+    args = (X, W, 2.0)
+    value, g = srcad.value_and_grad(objective)(*args)
+    assert_close(value, objective(*args))
+    assert_close(g, numerical_grad(objective, args, 0))
+    assert set(srcad.check_grad(objective, *args)) == {"x"}
+    J = srcad.jacobian(vector_of_args)(X, W)
+    expected = np.stack([numerical_grad(lambda x: vector_of_args(x, W)[k], (X,), 0) for k in range(3)])
+    assert_close(J, expected)
+    g, aux = srcad.grad(loss_and_aux, has_aux=True)(X, W)
+    assert aux == {"n": 1}
+    assert_close(g, numerical_grad(lambda x: loss_and_aux(x, W)[0], (X,), 0))
+    model = Scaled(0.7)
+    assert_close(srcad.grad(model.loss)(X, W), numerical_grad(lambda x: model.loss(x, W), (X,), 0))
+
+
+def test_graph_of_a_variadic_function_points_to_one_call():
+    with pytest.raises(srcad.SrcadError, match="for_call"):
+        srcad.graph(objective)
+    assert "x" in str(srcad.grad(objective).for_call(X, W, V).graph)
+
+
+def star_in_displays(x, w):
+    a = (x, w * x)
+    b = [*a, np.sin(x), *(w,)]
+    return np.sum(np.stack(b) ** 2) + np.sum(sum((*a,)))
+
+
+@pytest.mark.parametrize("i", [0, 1])
+def test_starred_literals_in_displays(i):
+    check_all(star_in_displays, (X, W), i)

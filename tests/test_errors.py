@@ -153,8 +153,8 @@ REFUSED = [
         """, ["lambda"], "lambda t"),
     ("lambda-argument", """
         def f(x):
-            return np.sum(np.apply_along_axis(lambda t: t * 2.0, 0, x))
-        """, ["lambda"], "lambda t"),
+            return np.sum(np.apply_along_axis(lambda t: t * x, 0, x))
+        """, ["lambda", "reads x", "can only be called"], "lambda t"),
     ("nested-def-in-a-branch", """
         def f(x):
             if x > 0:
@@ -166,7 +166,7 @@ REFUSED = [
     ("nested-def-passed-as-a-value", """
         def f(x):
             def g(t):
-                return t * 2.0
+                return t * x
             return np.sum(np.apply_along_axis(g, 0, x))
         """, ["nested function", "only be called"], "g, 0"),
     ("nested-def-returned", """

@@ -18,11 +18,9 @@ from typing import Callable, Optional, Sequence, Union
 import gast
 import numpy as np
 
-from srcad import caches, codegen, debug, display, parse
+from srcad import caches, debug, display, pipeline
 from srcad.errors import SourceUnavailableError, SrcadError, WrtError
-from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
-from srcad.normalize import check_signature, normalize, param_names
-from srcad.reverse import reverse_function, split_functions
+from srcad.normalize import check_signature, param_names
 from srcad.aux import refuse_tuple_output, split_aux
 
 _lock = threading.RLock()
@@ -109,37 +107,24 @@ def _wrt_key(wrt):
 def _generate(f, wrt, mode, check_finite=False, has_aux=False, again=None):
     if mode in FORWARD_MODES:
         return _generate_forward(f, wrt, mode)
-    parsed = parse.parse_function(f)
-    anf = normalize(parsed)
+    parsed = pipeline.parse(f)
+    anf = pipeline.front_end(parsed)
     names, is_tuple = resolve_wrt(f, param_names(anf), wrt, parsed)
-    graph = GraphBuilder(parsed, anf).build(names)
-    graph.wrt_is_tuple = is_tuple
-    if has_aux:
-        split_aux(graph)
-    elif mode in ("grad", "value_and_grad"):
-        refuse_tuple_output(graph)
-    analyze(graph)
-    if mode in ("grad", "value_and_grad"):
-        out = graph.output
-        graph.scalar_output_proven = (getattr(out, "id", None) is not None
-                                      and graph.shape_class.get(out.id) == SCALAR)
-        infer_shape_classes(graph, scalar_output=True)
-    fdef, seed, gen = reverse_function(graph, mode, splitter=split)
+    scalar = mode in ("grad", "value_and_grad")
+    prepare = split_aux if has_aux else refuse_tuple_output if scalar else None
+    graph = pipeline.build(parsed, anf, names, is_tuple, prepare=prepare, scalar_output=scalar)
+    fdef, seed, gen = pipeline.reverse(graph, mode, splitter=split)
     if check_finite:
         debug.insert_finite_checks(fdef, parsed.source, gen._adjoints.values(), gen.refs,
                                    span=_span(parsed))
     facts = caches.record_function(parsed.namespace.facts, f)
     guard = _insert_guard(fdef, facts.guards(f), gen.refs, again)
-    source, annotated = codegen.render(fdef, parsed.source, span=_span(parsed))
     # the seed follows f's parameters: grad's defaults to 1.0, so f's defaults
     # stay in place before it; vjp's cotangent has none, and no parameter before
     # a required one can keep a default (f's would slide onto the cotangent)
     defaults = () if mode == "vjp" else tuple(f.__defaults__ or ()) + (1.0,)
-    fn = codegen.compile_function(
-        source, fdef.name, user_globals=f.__globals__, user_cells=parsed.namespace.cells,
-        helpers=gen.refs.cells, defaults=defaults or None, kwdefaults=f.__kwdefaults__,
-        origin=f"{mode} of {f.__qualname__} ({parsed.source.filename}:{f.__code__.co_firstlineno})",
-        annotated=annotated)
+    fn, source = pipeline.emit(fdef, parsed, gen.refs.cells, mode, defaults=defaults or None,
+                               span=_span(parsed))
     source += "".join("\n" + text for text in _callee_sources(gen.callees))
     wrt_text = ", ".join(names)
     wrt_repr = repr(tuple(names)) if is_tuple else repr(names[0])
@@ -237,29 +222,19 @@ def _entry(kind, make, generate, func, wrt):
 def _callee_graph(func, wrt, prepare=None, forward=False):
     """The analyzed graph of a called function (or of the function jvp
     transforms, whose signature ``_generate_forward`` checks), w.r.t. ``wrt``."""
-    parsed = parse.parse_function(func)
-    graph = GraphBuilder(parsed, normalize(parsed, callee=True)).build(list(wrt))
-    graph.wrt_is_tuple = len(wrt) > 1
-    if prepare is not None:
-        prepare(graph)
-    analyze(graph, forward=forward)
-    return parsed, graph
+    return pipeline.graph_of(func, wrt, len(wrt) > 1, callee=True, prepare=prepare, forward=forward)
 
 
 def _generate_split(entry):
     func = entry.func
     parsed, graph = _callee_graph(func, entry.wrt)
-    fdef, rdef, gen = split_functions(graph, splitter=split, own=entry)
+    fdef, rdef, gen = pipeline.split(graph, splitter=split, own=entry)
     entry.callees = gen.callees
-    origin = f"split of {func.__qualname__} ({parsed.source.filename}:{func.__code__.co_firstlineno})"
     sources = []
     for tree, cell, defaults in ((fdef, entry.forward, func.__defaults__), (rdef, entry.reverse, None)):
-        text, annotated = codegen.render(tree, parsed.source, reverse=tree is rdef,
-                                         context=[fdef], span=_span(parsed))
-        cell.cell_contents = codegen.compile_function(
-            text, tree.name, user_globals=func.__globals__, user_cells=parsed.namespace.cells,
-            helpers=gen.refs.cells, defaults=defaults, kwdefaults=func.__kwdefaults__, origin=origin,
-            annotated=annotated)
+        cell.cell_contents, text = pipeline.emit(
+            tree, parsed, gen.refs.cells, "split", defaults=defaults,
+            reverse=tree is rdef, context=[fdef], span=_span(parsed))
         cell.cell_contents.srcad_mode = "split"     # generated code: parse reads its text
         sources.append(text)
     entry.source = "\n".join(sources)
@@ -423,13 +398,11 @@ def graph(f, wrt=None):
     With ``wrt`` (default: every parameter) the graph also marks the active
     nodes: those that depend on ``wrt`` and reach the output.
     """
-    parsed = parse.parse_function(f)
-    anf = normalize(parsed)
+    parsed = pipeline.parse(f)
+    anf = pipeline.front_end(parsed)
     params = param_names(anf)
     names, _ = resolve_wrt(f, params, tuple(range(len(params))) if wrt is None else wrt)
-    g = GraphBuilder(parsed, anf).build(names)
-    g.wrt_is_tuple = True
-    return analyze(g)
+    return pipeline.build(parsed, anf, names, wrt_is_tuple=True)
 
 
 class GradientCheckError(SrcadError):
@@ -443,7 +416,7 @@ def check_grad(f, *args, wrt=0, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
     VJP check).  Returns a dict of the largest absolute error per parameter;
     raises :class:`GradientCheckError` with a readable report on mismatch.
     """
-    params = param_names(normalize(parse.parse_function(f)))
+    params = pipeline.parameter_names(f)
     names, _ = resolve_wrt(f, params, wrt)
     fresh = lambda: [a.copy() if isinstance(a, np.ndarray) else a for a in args]  # noqa: E731
     out = f(*fresh())
@@ -603,15 +576,11 @@ def forward_entry(func, wrt):
 
 
 def _generate_tangent(entry):
-    from srcad.forward import forward_function, mark_stacks
+    from srcad.forward import mark_stacks
     f = entry.func
     parsed, graph = _callee_graph(f, entry.wrt, prepare=mark_stacks, forward=True)
-    fdef, gen = forward_function(graph, callee=forward_entry)
-    source, annotated = codegen.render(fdef, parsed.source)
-    entry.cell.cell_contents = codegen.compile_function(
-        source, fdef.name, user_globals=f.__globals__, user_cells=parsed.namespace.cells,
-        helpers=gen.refs.cells, kwdefaults=f.__kwdefaults__, annotated=annotated,
-        origin=f"jvp of {f.__qualname__} ({parsed.source.filename}:{f.__code__.co_firstlineno})")
+    fdef, gen = pipeline.tangent(graph, callee=forward_entry)
+    entry.cell.cell_contents, source = pipeline.emit(fdef, parsed, gen.refs.cells, "jvp")
     entry.cell.cell_contents.srcad_mode = "jvp"
     entry.source, entry.callees, entry.graph = source, gen.callees, graph
     entry.srcad_facts = caches.record_function(parsed.namespace.facts, f)
@@ -620,7 +589,7 @@ def _generate_tangent(entry):
 def _generate_forward(f, wrt, mode):
     params = _signature_params(f)
     if len(params) < len(inspect.signature(f, follow_wrapped=False).parameters):
-        check_signature(parse.parse_function(f))   # *args/**kwargs: refused, as by grad
+        check_signature(pipeline.parse(f))   # *args/**kwargs: refused, as by grad
     names, is_tuple = resolve_wrt(f, params, wrt)
     if mode == "jvp":
         entry = forward_entry(f, tuple(names))

@@ -84,13 +84,11 @@ class ForwardGenerator:
                 SrcadError, f"{graph.name!r} returns None, so there is nothing to differentiate",
                 graph.fdef, hint="return the value to differentiate")
         tangent_params = [self.tangent(w) for w in graph.wrt]
-        optimize.mark_may_raise(graph)           # dead code that may raise is kept
         self.defined = set(graph.wrt)
         body = [self._zeros(p) for p in graph.params if p not in graph.wrt and self.needed(p)]
         body += self.items(graph.body)
         body.append(gast.Return(value=gast.Tuple(elts=[clone(output), self._output_tangent(output)],
                                                  ctx=gast.Load())))
-        body = optimize.eliminate_dead_code(body)
         args = clone(graph.fdef.args)
         args.defaults = []                # the tangents follow: every parameter is required
         if args.vararg is not None:       # *xs: one tuple, as call_node passes it

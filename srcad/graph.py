@@ -108,13 +108,16 @@ class Node:
 class Graph:
     """The computational graph of one function, ready for a derivative."""
 
-    def __init__(self, parsed, fdef, nodes, output, wrt):
+    def __init__(self, parsed, fdef, nodes, output, wrt, body=(), wrt_is_tuple=False):
         self.parsed = parsed
         self.fdef = fdef              # A-normal form (gast)
         self.nodes = nodes
+        self.body = list(body)        # the structured items: Node, Branch, Loop, Jump
         self.output = output          # the returned atom (gast)
         self.params = param_names(fdef)
         self.wrt = tuple(wrt)
+        self.wrt_is_tuple = wrt_is_tuple  # the derivative returns a tuple, even of one
+        self.scalar_output_proven = False  # set by pipeline.build for grad: no check_scalar
         self.varied = set()
         self.useful = set()
         self.shape_class = {}
@@ -301,14 +304,12 @@ class GraphBuilder:
             if node.id in self.locals:
                 node.srcad_local = True
 
-    def build(self, wrt):
+    def build(self, wrt, wrt_is_tuple=False):
         self.nodes, self.output = [], None
         body = self.items(self.fdef.body)
         mark_sequence_ops(self.nodes, self.fdef,     # tuple + tuple concatenates
                           generated=getattr(self.parsed.func, "srcad_mode", None) is not None)
-        graph = Graph(self.parsed, self.fdef, self.nodes, self.output, wrt)
-        graph.body = body
-        return graph
+        return Graph(self.parsed, self.fdef, self.nodes, self.output, wrt, body, wrt_is_tuple)
 
     def items(self, stmts):
         """Structured items of a statement list: nodes, branches, loops, jumps."""
@@ -882,8 +883,3 @@ def _full_reduction(node):
         return False
     extra = len(node.args) > 1 or any(k in node.kwargs for k in ("axis", "keepdims"))
     return not extra
-
-
-def build_graph(parsed, fdef, wrt):
-    graph = GraphBuilder(parsed, fdef).build(wrt)
-    return analyze(graph)

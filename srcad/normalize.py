@@ -42,8 +42,7 @@ import keyword
 import gast
 
 from srcad.errors import UnsupportedSyntaxError
-from srcad.lift import lift
-from srcad.structure import attach, structure
+from srcad.structure import attach
 from srcad.trees import name_nodes, parameters
 
 #: binary and unary operator names, used for temporaries and by the graph.
@@ -149,28 +148,20 @@ def param_names(fdef):
 class Normalizer:
     """Rewrites a parsed function into A-normal form (see the module docstring)."""
 
-    def __init__(self, parsed, callee=False):
+    def __init__(self, parsed, names, callee=False):
+        """``parsed.node`` has been fenced, lifted and structured already
+        (srcad/pipeline.py runs those stages); ``names`` is the allocator the
+        structuring pass used, so no name it handed out is handed out again."""
         self.parsed = parsed
         self.callee = callee             # called from a transformed function: *args allowed
         self.source = parsed.source
         self.fdef = parsed.node          # freshly parsed for this transformation
-        self._fence(self.fdef)
-        lift(parsed)                     # nested functions become callees (srcad/lift.py)
-        self.names = NameAllocator(all_names(self.fdef) | _free_names(parsed))
-        structure(self.fdef, self.names)
+        self.names = names
         self.locals = assigned_names(self.fdef)
         self.version = {p: p for p in param_names(self.fdef)}
         self.in_compound = _names_assigned_in_compound(self.fdef)
         self.out = []
         self._loop_test = []
-
-    def _fence(self, fdef):
-        """Refuse unsupported statements anywhere before restructuring moves them."""
-        for node in gast.walk(fdef):
-            if node is not fdef and type(node) in UNSUPPORTED_STATEMENTS:
-                what, hint = UNSUPPORTED_STATEMENTS[type(node)]
-                raise self.source.error(UnsupportedSyntaxError,
-                                        f"srcad cannot differentiate {what}", node, hint=hint)
 
     # -- entry point -------------------------------------------------------
     def run(self):
@@ -904,7 +895,27 @@ def check_signature(parsed, callee=False):
                      "function calls may take *args")
 
 
+def fence(parsed):
+    """Refuse unsupported statements anywhere in the function, before the
+    structuring pass moves them (the pipeline's first stage after parsing)."""
+    fdef = parsed.node
+    for node in gast.walk(fdef):
+        if node is not fdef and type(node) in UNSUPPORTED_STATEMENTS:
+            what, hint = UNSUPPORTED_STATEMENTS[type(node)]
+            raise parsed.source.error(UnsupportedSyntaxError,
+                                      f"srcad cannot differentiate {what}", node, hint=hint)
+
+
+def name_allocator(parsed):
+    """The allocator of new names for one transformation: it avoids every
+    name the (lifted) function uses and every global or free name it reads."""
+    return NameAllocator(all_names(parsed.node) | _free_names(parsed))
+
+
 def normalize(parsed, callee=False):
-    """The A-normal form of ``parsed.node`` (a new gast.FunctionDef); ``callee``
-    when it is called from a transformed function (see :func:`check_signature`)."""
-    return Normalizer(parsed, callee).run()
+    """The A-normal form of ``parsed.node`` (a new gast.FunctionDef), after
+    the whole front end (fence, lift, structure: :func:`srcad.pipeline.front_end`);
+    ``callee`` when it is called from a transformed function (see
+    :func:`check_signature`)."""
+    from srcad.pipeline import front_end      # the pipeline imports this module
+    return front_end(parsed, callee)

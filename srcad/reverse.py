@@ -120,6 +120,24 @@ class References:
         self._names[key] = chosen
         return chosen
 
+    def bind(self, chosen, obj):
+        """Refer to ``obj`` as ``chosen`` (a name already taken from the allocator)."""
+        self._names[id(obj)] = chosen
+        self.cells[chosen] = obj
+
+    def name_of(self, obj):
+        """The name ``obj`` was handed out under, or None."""
+        return self._names.get(id(obj))
+
+    def snapshot(self):
+        """The references handed out so far, for :meth:`restore` after a
+        discarded trial (the reverse loop's fixpoint)."""
+        return dict(self.cells), dict(self._names)
+
+    def restore(self, state):
+        cells, names = state
+        self.cells, self._names = dict(cells), dict(names)
+
 
 class ReverseGenerator:
     """Builds the gast FunctionDef of a gradient, VJP or value-and-gradient."""
@@ -133,6 +151,8 @@ class ReverseGenerator:
         self.callees = []                 # the Splits this function calls
         self._saved = {}                  # usercall node -> name of its saved values
         self.restored = set()             # names the reverse sweep restores
+        self._trips = {}                  # Loop -> its trip counter's name (kept off the graph)
+        self._trips_saved = set()         # Loops whose counter is saved per outer iteration
         self.source = graph.parsed.source
         taken = all_names(graph.fdef)
         self.names = NameAllocator(taken)
@@ -148,8 +168,7 @@ class ReverseGenerator:
             base = _identifier(graph.name)
             self.own_names = (self.names.fresh(f"forward_{base}"), self.names.fresh(f"reverse_{base}"))
             for cell, fname in zip((own.forward, own.reverse), self.own_names):
-                self.refs._names[id(cell)] = fname
-                self.refs.cells[fname] = cell
+                self.refs.bind(fname, cell)
 
     # -- names ---------------------------------------------------------------
     def adjoint(self, primal):
@@ -171,7 +190,6 @@ class ReverseGenerator:
         self._check_output(output)
         out_name = output.id if _is_local(output) else None
         self.initial = _initial_defs(graph)
-        optimize.mark_may_raise(graph)           # dead code that may raise is kept
         forward = self.forward_items(graph.body)
         if self.mode in ("grad", "value_and_grad") and out_name is not None \
                 and not getattr(graph, "scalar_output_proven", False):
@@ -242,11 +260,9 @@ class ReverseGenerator:
                    if v not in bound_first]
         fbody = [*unbound, *setup, *forward, gast.Return(value=gast.Tuple(elts=[_copy(graph.output), pack],
                                                                   ctx=gast.Load()))]
-        fbody = optimize.eliminate_dead_code(fbody)
         unpack = gast.Assign(targets=[gast.Tuple(elts=[store(v) for v in kept], ctx=gast.Store())],
                              value=name(saved), type_comment=None)
         rbody = ([unpack] if kept else []) + reverse + [gast.Return(value=result)]
-        rbody = optimize.eliminate_dead_code(rbody)
         fname, rname = self.own_names or (self.names.fresh(f"forward_{_identifier(graph.name)}"),
                                           self.names.fresh(f"reverse_{_identifier(graph.name)}"))
         fdef = gast.FunctionDef(name=fname, args=_copy(graph.fdef.args),
@@ -278,7 +294,6 @@ class ReverseGenerator:
         if reverse:
             body += [Comment("reverse sweep", header=True), *reverse]
         body.append(gast.Return(value=result))
-        body = optimize.eliminate_dead_code(body)
         args = _copy(graph.fdef.args)
         args.args.append(gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None))
         if self.mode != "vjp":
@@ -359,15 +374,14 @@ class ReverseGenerator:
                                    orelse=self.forward_items(item.orelse, in_loop)))
             elif isinstance(item, Loop):
                 body = self.forward_items(item.body, True)
-                item.trips_saved = False
                 if self._needs_trips(item):
-                    item.trips = self.names.fresh("trips")
+                    trips = self._trips[item] = self.names.fresh("trips")
                     if in_loop:                # a count per outer iteration: saved like a value
-                        out.append(Save(item.trips))
-                        item.trips_saved = True
-                    out.append(assign(item.trips, gast.Constant(value=0, kind=None)))
-                    body.insert(0, assign(item.trips, gast.BinOp(left=name(item.trips), op=gast.Add(),
-                                                                  right=gast.Constant(value=1, kind=None))))
+                        out.append(Save(trips))
+                        self._trips_saved.add(item)
+                    out.append(assign(trips, gast.Constant(value=0, kind=None)))
+                    body.insert(0, assign(trips, gast.BinOp(left=name(trips), op=gast.Add(),
+                                                            right=gast.Constant(value=1, kind=None))))
                 loop = copy.copy(item.stmt)          # the header; the body is new
                 loop.body = body
                 out.append(loop)
@@ -509,7 +523,7 @@ class ReverseGenerator:
         body += [self._zeros(v) for v in sorted(entry - self.defined)]
         self.defined = set(entry)
         self._loop_exits[key] = entry
-        after = [Restore(loop.trips)] if getattr(loop, "trips_saved", False) else []
+        after = [Restore(self._trips[loop])] if loop in self._trips_saved else []
         if not _has_code(body):
             return inits + body + after
         return inits + [comment, gast.For(target=self._reverse_target(loop),
@@ -539,11 +553,11 @@ class ReverseGenerator:
 
     def _reverse_iter(self, loop):
         if loop.kind == "while":
-            return call(name("range"), name(loop.trips))
+            return call(name("range"), name(self._trips[loop]))
         iterable = _copy(loop.stmt.iter)
         if loop.has_break:
             iterable = gast.Subscript(value=iterable, slice=gast.Slice(
-                lower=None, upper=name(loop.trips), step=None), ctx=gast.Load())
+                lower=None, upper=name(self._trips[loop]), step=None), ctx=gast.Load())
         return call(name("reversed"), iterable)
 
     def _zeros(self, primal):
@@ -551,14 +565,13 @@ class ReverseGenerator:
         return assign(self.adjoint(primal), call(self.ref(zeros_like, "zeros_like"), name(primal)))
 
     def _snapshot(self):
-        return (self.names.snapshot(), dict(self._adjoints), set(self.defined),
-                dict(self.refs.cells), dict(self.refs._names))
+        return self.names.snapshot(), dict(self._adjoints), set(self.defined), self.refs.snapshot()
 
     def _restore(self, state):
-        names, adjoints, defined, cells, refs = state
+        names, adjoints, defined, refs = state
         self.names.restore(names)
         self._adjoints, self.defined = adjoints, defined
-        self.refs.cells, self.refs._names = cells, refs
+        self.refs.restore(refs)
 
     # -- saving what the forward sweep overwrites -------------------------------
     def resolve_saves(self, forward, reverse):

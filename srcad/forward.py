@@ -531,9 +531,3 @@ def _receiver(stmt):
     if value.func.attr == "pop" and isinstance(stmt, gast.Assign) and not value.args:
         return value.func.value.id
     return None
-
-
-def forward_function(graph, callee=None):
-    """The JVP of ``graph``: (gast FunctionDef, generator)."""
-    gen = ForwardGenerator(graph, callee)
-    return gen.generate(), gen

@@ -11,8 +11,8 @@ After::
 
     def f(x, W, b):
         matmul_x = x @ W
-        add_x = matmul_x + b
-        h = np.tanh(add_x)
+        add_b = matmul_x + b
+        h = np.tanh(add_b)
         h_1 = h + 1.0
         pow_h = h_1 ** 2
         out = np.sum(pow_h)
@@ -24,9 +24,10 @@ nothing).  Augmented assignments are expanded; a variable assigned again in
 straight-line code gets a new version name (``h_1``) so that no value the
 reverse sweep needs is overwritten.  Variables assigned inside a branch or a
 loop keep their name: the reverse generator saves what they overwrite.
-Temporaries are named after the operation and the first user variable they
-involve.  Each new statement keeps the location of the user statement it
-comes from, so the reverse sweep can quote that line.
+Temporaries are named after the operation and the first user variable the
+expression reads (``add_b``: ``matmul_x`` is a temporary, not the user's).
+Each new statement keeps the location of the user statement it comes from,
+so the reverse sweep can quote that line.
 
 Nested functions are first lifted out of the body into callees of their own
 (srcad/lift.py), so the normalizer never sees a ``def`` or a named lambda.

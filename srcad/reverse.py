@@ -837,20 +837,6 @@ def _copy(tree):
     return clone(tree)
 
 
-def reverse_function(graph, mode, splitter=None):
-    """The adjoint of ``graph``: (gast FunctionDef, seed name, generator)."""
-    gen = ReverseGenerator(graph, mode, splitter)
-    fdef, seed = gen.generate()
-    return fdef, seed, gen
-
-
-def split_functions(graph, splitter=None, own=None):
-    """The forward and reverse functions of a callee: (fdef, rdef, generator)."""
-    gen = ReverseGenerator(graph, "split", splitter, own)
-    fdef, rdef = gen.generate_split()
-    return fdef, rdef, gen
-
-
 def _entry_bases(graph):
     """Names updated by ``x[k] = v`` that look like dicts: their old entries are
     saved with runtime.saved_entry, which also remembers that a key did not

@@ -13,6 +13,7 @@ and never needs to know where an iteration stopped.  Before::
 
 After::
 
+    returned = False
     for x in xs:
         if x > 0:
             out = x
@@ -20,9 +21,7 @@ After::
             break
         else:
             s = s + x
-    if returned:
-        pass
-    else:
+    if not returned:
         out = s
     return out
 

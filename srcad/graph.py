@@ -519,10 +519,11 @@ def _local_names(fdef):
 
 def atom_names(atom):
     """Local names an atom (or sequence / index atom) reads."""
-    if isinstance(atom, IndexAtom):
-        tree = atom.index
-    else:
-        tree = atom
+    if type(atom) is gast.Name:                  # most atoms: no walk needed
+        return [atom.id] if getattr(atom, "srcad_local", False) else []
+    if type(atom) is gast.Constant:
+        return []
+    tree = atom.index if isinstance(atom, IndexAtom) else atom
     return [n.id for n in name_nodes(tree) if getattr(n, "srcad_local", False)]
 
 

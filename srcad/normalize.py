@@ -44,7 +44,7 @@ import gast
 
 from srcad.errors import UnsupportedSyntaxError
 from srcad.structure import attach
-from srcad.trees import name_nodes, parameters
+from srcad.trees import name_nodes, parameters, walk
 
 #: binary and unary operator names, used for temporaries and by the graph.
 OPERATOR_NAMES = {
@@ -796,7 +796,7 @@ class _Renamer(gast.NodeTransformer):
 
 
 def _stored(stmts):
-    return {n.id for stmt in stmts for n in gast.walk(stmt)
+    return {n.id for stmt in stmts for n in walk(stmt)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
@@ -827,7 +827,7 @@ def _free_names(parsed):
 
 
 def _first_local(expr, local_names):
-    for node in gast.walk(expr):
+    for node in walk(expr):
         if isinstance(node, gast.Name) and node.id in local_names:
             return node.id
     return ""
@@ -841,7 +841,7 @@ def _is_static(expr, local_names):
     the normalizer itself loaded (a temporary too, as in ``t[1]`` for the
     nested target of ``a, (b, c) = f(x)``) is local.
     """
-    for node in gast.walk(expr):
+    for node in walk(expr):
         if isinstance(node, gast.Name) and (node.id in local_names or getattr(node, "srcad_resolved", False)):
             return False
         if not isinstance(node, _STATIC_NODES):
@@ -862,17 +862,19 @@ def _is_docstring(stmt):
 def _names_assigned_in_compound(fdef):
     """Names bound inside a branch or loop, or updated in place (``x[i] = v``):
     they keep one name (no versions)."""
-    names = {n.value.id for n in gast.walk(fdef)
-             if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store)
-             and isinstance(n.value, gast.Name)}
-    names |= {n.func.value.id for n in gast.walk(fdef)          # lists grown in place
-              if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
-              and n.func.attr == "append" and isinstance(n.func.value, gast.Name)}
-    for node in gast.walk(fdef):
-        if isinstance(node, (gast.If, gast.For, gast.While)):
-            for sub in gast.walk(node):
-                if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
-                    names.add(sub.id)
+    names = set()
+    for n in walk(fdef):
+        kind = type(n)
+        if kind is gast.Subscript:
+            if type(n.ctx) is gast.Store and type(n.value) is gast.Name:
+                names.add(n.value.id)
+        elif kind is gast.Call:                               # lists grown in place
+            func = n.func
+            if type(func) is gast.Attribute and func.attr == "append" \
+                    and type(func.value) is gast.Name:
+                names.add(func.value.id)
+        elif kind in (gast.If, gast.For, gast.While):
+            names |= {sub.id for sub in name_nodes(n) if type(sub.ctx) is gast.Store}
     return names
 
 
@@ -900,7 +902,7 @@ def fence(parsed):
     """Refuse unsupported statements anywhere in the function, before the
     structuring pass moves them (the pipeline's first stage after parsing)."""
     fdef = parsed.node
-    for node in gast.walk(fdef):
+    for node in walk(fdef):
         if node is not fdef and type(node) in UNSUPPORTED_STATEMENTS:
             what, hint = UNSUPPORTED_STATEMENTS[type(node)]
             raise parsed.source.error(UnsupportedSyntaxError,

@@ -24,6 +24,7 @@ import gast
 
 from srcad import caches
 from srcad.errors import SourceUnavailableError, UnsupportedSyntaxError
+from srcad.trees import walk
 
 
 class Source:
@@ -194,7 +195,7 @@ def parse_function(func):
     shift = _indent_of(lines) if dedented != text else 0
     tree = _parse_snippet(dedented, source, first)
     node = _find_function(tree, func, source, first)
-    for sub in gast.walk(node):
+    for sub in walk(node):
         if hasattr(sub, "lineno"):
             sub.lineno += first - 1
             if getattr(sub, "end_lineno", None) is not None:

@@ -40,7 +40,7 @@ from srcad.errors import SrcadError
 from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
-from srcad.trees import loaded, stored
+from srcad.trees import loaded, stored, walk
 from srcad.runtime import (Stack, check_inputs, check_scalar, checked, complete, identity, like, list_append,
                            restore_entry, snapshot, saved_entry, setitem, unbroadcast, zeros_like)
 
@@ -817,7 +817,7 @@ def _initial_defs(graph):
 
 
 def _has_slice(tree):
-    return isinstance(tree, gast.AST) and any(isinstance(n, gast.Slice) for n in gast.walk(tree))
+    return isinstance(tree, gast.AST) and any(isinstance(n, gast.Slice) for n in walk(tree))
 
 
 def _targets(graph):

@@ -3,8 +3,10 @@
 ``ast.walk`` visits every node through generic field iteration; collecting
 names is what the pipeline does most (liveness, activity, free variables), so
 it gets a dedicated loop, several times faster.  Order is not preserved: use
-``gast.walk`` where the first occurrence matters.
+:func:`walk` where the first occurrence matters.
 """
+
+from collections import deque
 
 import gast
 
@@ -33,6 +35,24 @@ def name_nodes(tree):
             elif isinstance(value, _AST):
                 push(value)
     return out
+
+
+def walk(tree):
+    """Every node of ``tree``, in the order of ``ast.walk`` (breadth first,
+    fields in order), without the two generators ``ast.walk`` makes per node."""
+    todo = deque([tree])
+    pop, push = todo.popleft, todo.append
+    while todo:
+        node = pop()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, _AST):
+                        push(item)
+            elif isinstance(value, _AST):
+                push(value)
+        yield node
 
 
 def loaded(tree):

@@ -225,14 +225,24 @@ def clone(node):
 
 def _copy_node(node, copy, **fields):
     """A new node like ``node``: its fields ``copy``-ed (or given in
-    ``fields``), its other attributes (locations, srcad's marks) shared."""
-    kept = node.__dict__
-    names = node._fields
-    new = type(node)(**{f: fields[f] if f in fields else copy(getattr(node, f, None))
-                        for f in names})
-    for attr, value in kept.items():
-        if attr not in names:
-            setattr(new, attr, value)
+    ``fields``), its other attributes (locations, srcad's marks) shared.
+
+    Made without calling the node's class: gast's constructor is Python code
+    that checks its arguments, and copying trees is most of what inlining a
+    rule costs."""
+    cls = type(node)
+    new = cls.__new__(cls)
+    attrs = new.__dict__
+    attrs.update(node.__dict__)
+    for f in cls._fields:
+        if f in fields:
+            attrs[f] = fields[f]
+        else:
+            value = attrs.get(f)
+            if type(value) is list or isinstance(value, gast.AST):
+                attrs[f] = copy(value)
+            elif f not in attrs:
+                attrs[f] = None
     return new
 
 

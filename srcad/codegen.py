@@ -189,10 +189,12 @@ def to_ast(node):
     printing a long gradient spent more time converting than printing.
     """
     if type(node) is list:
-        return [to_ast(item) for item in node]
+        return [to_ast(item) if isinstance(item, gast.AST) else item for item in node]
     if not isinstance(node, gast.AST):
         return node
     kind = type(node)
+    if kind in _CONTEXTS:
+        return _CONTEXTS[kind]
     if kind is gast.Name:
         if type(node.ctx) is gast.Param:
             new = ast.arg(arg=node.id, annotation=to_ast(node.annotation),
@@ -203,7 +205,10 @@ def to_ast(node):
         cls = _AST_CLASSES.get(kind)
         if cls is None:
             cls = _AST_CLASSES[kind] = getattr(ast, kind.__name__)
-        fields = {f: to_ast(getattr(node, f, None)) for f in cls._fields}
+        fields = {}
+        for f in cls._fields:
+            value = getattr(node, f, None)
+            fields[f] = to_ast(value) if type(value) is list or isinstance(value, gast.AST) else value
         if kind is gast.ExceptHandler and isinstance(node.name, gast.Name):
             fields["name"] = node.name.id
         new = cls(**fields)

@@ -6,6 +6,7 @@ it gets a dedicated loop, several times faster.  Order is not preserved: use
 :func:`walk` where the first occurrence matters.
 """
 
+import ast
 from collections import deque
 
 import gast
@@ -70,3 +71,60 @@ def parameters(args):
     keyword-only, then ``*args`` and ``**kwargs``."""
     extra = [a for a in (args.vararg, args.kwarg) if a is not None]
     return list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs) + extra
+
+
+_GAST_CLASSES = {}
+_NO_TYPE_PARAMS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def to_gast(node):
+    """The gast tree of a standard-library ``ast`` tree (what parse reads).
+
+    Does what ``gast.ast_to_gast`` does (a parameter becomes a ``Name`` with a
+    ``Param`` context, ``Name`` gains ``annotation`` and ``type_comment``, an
+    ``ExceptHandler``'s name a ``Name``, definitions an empty ``type_params``
+    before Python 3.12) with one loop over each node's fields and no gast
+    constructor calls: parsing a long function spent most of its time in
+    gast's visitor.
+    """
+    if type(node) is list:
+        return [to_gast(item) if isinstance(item, ast.AST) else item for item in node]
+    kind = type(node)
+    if kind is ast.Name:
+        new = _node(gast.Name, node, id=node.id, ctx=to_gast(node.ctx), annotation=None,
+                    type_comment=None)
+    elif kind is ast.arg:
+        new = _node(gast.Name, node, id=node.arg, ctx=gast.Param(),
+                    annotation=_field(node.annotation), type_comment=node.type_comment)
+    else:
+        cls = _GAST_CLASSES.get(kind)
+        if cls is None:
+            cls = _GAST_CLASSES[kind] = getattr(gast, kind.__name__)
+        fields = {f: _field(getattr(node, f)) for f in node._fields if hasattr(node, f)}
+        if kind is ast.ExceptHandler and node.name:
+            fields["name"] = _node(gast.Name, None, id=node.name, ctx=gast.Store(),
+                                   annotation=None, type_comment=None)
+        elif kind in _NO_TYPE_PARAMS and "type_params" not in fields:
+            fields["type_params"] = []
+        new = _node(cls, node, **fields)
+    return new
+
+
+def _field(value):
+    if type(value) is list or isinstance(value, ast.AST):
+        return to_gast(value)
+    return value
+
+
+def _node(cls, origin, **fields):
+    """A ``cls`` node with ``fields`` and the locations of ``origin``, made
+    without gast's constructor."""
+    new = cls.__new__(cls)
+    attrs = new.__dict__
+    attrs.update(fields)
+    if origin is not None:
+        found = origin.__dict__
+        for attr in origin._attributes:
+            if attr in found:
+                attrs[attr] = found[attr]
+    return new

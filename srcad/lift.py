@@ -52,7 +52,7 @@ import gast
 from srcad import caches
 from srcad.errors import UnsupportedSyntaxError
 from srcad.parse import lambda_to_def
-from srcad.trees import parameters, walk
+from srcad.trees import parameters, statements
 
 _lock = threading.Lock()
 
@@ -151,7 +151,7 @@ def _constant(expr, fname, source):
 def _refuse_misplaced(stmts, source):
     """A def inside a branch or loop is bound only on some paths."""
     for stmt in stmts:
-        for node in walk(stmt):
+        for node in statements(stmt):
             if isinstance(node, gast.FunctionDef):
                 raise source.error(
                     UnsupportedSyntaxError, f"srcad cannot differentiate the nested function "

@@ -44,7 +44,7 @@ import gast
 
 from srcad.errors import UnsupportedSyntaxError
 from srcad.structure import attach
-from srcad.trees import name_nodes, parameters, walk
+from srcad.trees import name_nodes, parameters, statements, walk
 
 #: binary and unary operator names, used for temporaries and by the graph.
 OPERATOR_NAMES = {
@@ -841,6 +841,11 @@ def _is_static(expr, local_names):
     the normalizer itself loaded (a temporary too, as in ``t[1]`` for the
     nested target of ``a, (b, c) = f(x)``) is local.
     """
+    kind = type(expr)
+    if kind is gast.Constant:                    # most atoms: no walk needed
+        return True
+    if kind is gast.Name:
+        return not (expr.id in local_names or getattr(expr, "srcad_resolved", False))
     for node in walk(expr):
         if isinstance(node, gast.Name) and (node.id in local_names or getattr(node, "srcad_resolved", False)):
             return False
@@ -902,7 +907,7 @@ def fence(parsed):
     """Refuse unsupported statements anywhere in the function, before the
     structuring pass moves them (the pipeline's first stage after parsing)."""
     fdef = parsed.node
-    for node in walk(fdef):
+    for node in statements(fdef):
         if node is not fdef and type(node) in UNSUPPORTED_STATEMENTS:
             what, hint = UNSUPPORTED_STATEMENTS[type(node)]
             raise parsed.source.error(UnsupportedSyntaxError,

@@ -166,9 +166,18 @@ def _walk_own(stmts):
     while todo:
         node = todo.pop()
         yield node
-        for child in gast.iter_child_nodes(node):
-            if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
-                todo.append(child)
+        for field in node._fields:             # gast.iter_child_nodes, inlined
+            value = getattr(node, field, None)
+            if type(value) is not list:
+                if not isinstance(value, gast.AST):
+                    continue
+                value = (value,)
+            for child in value:
+                if isinstance(child, gast.AST) and not isinstance(child, _OWN_SCOPES):
+                    todo.append(child)
+
+
+_OWN_SCOPES = (gast.FunctionDef, gast.Lambda)
 
 
 def _has_own_break(stmts):

@@ -56,6 +56,28 @@ def walk(tree):
         yield node
 
 
+def statements(tree):
+    """The statements in ``tree`` (and its except handlers and match cases),
+    in :func:`walk`'s order, without walking any expression: Python has no
+    statement inside an expression, so a search for statements (the fence,
+    nested defs) need not look there."""
+    todo = deque([tree])
+    pop, push = todo.popleft, todo.append
+    while todo:
+        node = pop()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, _BLOCKS):
+                        push(item)
+        yield node
+
+
+_BLOCKS = tuple(getattr(gast, name) for name in ("stmt", "excepthandler", "match_case")
+                if hasattr(gast, name))
+
+
 def loaded(tree):
     """Names read in ``tree``."""
     return {n.id for n in name_nodes(tree) if type(n.ctx) is gast.Load}

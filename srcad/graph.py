@@ -24,6 +24,7 @@ import numpy as np
 
 import srcad.rules as rules
 from srcad import alias
+from srcad.builders import is_local as _is_local
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError
 from srcad.normalize import param_names
 from srcad.parse import is_library_function
@@ -507,10 +508,6 @@ class IndexAtom:
 
     def names(self):
         return [n.id for n in gast.walk(self.index) if isinstance(n, gast.Name)]
-
-
-def _is_local(expr):
-    return isinstance(expr, gast.Name) and getattr(expr, "srcad_local", False)
 
 
 def _local_names(fdef):

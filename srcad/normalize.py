@@ -44,7 +44,8 @@ import gast
 
 from srcad.errors import UnsupportedSyntaxError
 from srcad.structure import attach
-from srcad.trees import name_nodes, parameters, statements, walk
+from srcad.builders import assign as _assign_stmt
+from srcad.trees import name_nodes, parameters, statements, stored, walk
 
 #: binary and unary operator names, used for temporaries and by the graph.
 OPERATOR_NAMES = {
@@ -218,7 +219,7 @@ class Normalizer:
     def _branch(self, test, body, orelse, origin):
         """Emit ``if test``; the reverse sweep re-tests ``test`` after the
         branch has run, so a test variable the branch reassigns is copied."""
-        if isinstance(test, gast.Name) and test.id in _stored(body + orelse):
+        if isinstance(test, gast.Name) and test.id in stored(body + orelse):
             test = self._assign_new(f"{test.id}_test", test)
         self._emit(gast.If(test=test, body=body, orelse=orelse), origin)
 
@@ -795,11 +796,6 @@ class _Renamer(gast.NodeTransformer):
         return node
 
 
-def _stored(stmts):
-    return {n.id for stmt in stmts for n in walk(stmt)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-
-
 def _dict_view(it, local_names):
     """``'items'``, ``'values'`` or ``'keys'`` when ``it`` is ``d.items()`` and
     the like on a local ``d``, else None."""
@@ -814,11 +810,6 @@ def _assign_target(target, value, origin):
     stmt = gast.copy_location(gast.Assign(targets=[target], value=value, type_comment=None), origin)
     stmt.end_lineno = stmt.lineno           # it quotes the loop's header line only
     return stmt
-
-
-def _assign_stmt(name, value, origin):
-    target = gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
-    return gast.copy_location(gast.Assign(targets=[target], value=value, type_comment=None), origin)
 
 
 def _free_names(parsed):

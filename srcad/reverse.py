@@ -40,27 +40,12 @@ from srcad.errors import SrcadError
 from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
+from srcad.builders import assign, call, is_local as _is_local, name, store
 from srcad.trees import loaded, stored, walk
 from srcad.runtime import (Stack, check_inputs, check_scalar, checked, complete, identity, like, list_append,
                            restore_entry, snapshot, saved_entry, setitem, unbroadcast, zeros_like)
 
 MODES = ("grad", "value_and_grad", "vjp")
-
-
-def name(id_):
-    return gast.Name(id=id_, ctx=gast.Load(), annotation=None, type_comment=None)
-
-
-def store(id_):
-    return gast.Name(id=id_, ctx=gast.Store(), annotation=None, type_comment=None)
-
-
-def assign(target, value):
-    return gast.Assign(targets=[store(target)], value=value, type_comment=None)
-
-
-def call(func, *args):
-    return gast.Call(func=func, args=list(args), keywords=[])
 
 
 class Comment:
@@ -823,10 +808,6 @@ def _has_slice(tree):
 def _targets(graph):
     """The names the graph's nodes assign."""
     return {n.target for n in graph.nodes if n.target is not None}
-
-
-def _is_local(atom):
-    return isinstance(atom, gast.Name) and getattr(atom, "srcad_local", False)
 
 
 def _identifier(text):

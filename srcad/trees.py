@@ -41,19 +41,7 @@ def name_nodes(tree):
 def walk(tree):
     """Every node of ``tree``, in the order of ``ast.walk`` (breadth first,
     fields in order), without the two generators ``ast.walk`` makes per node."""
-    todo = deque([tree])
-    pop, push = todo.popleft, todo.append
-    while todo:
-        node = pop()
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, _AST):
-                        push(item)
-            elif isinstance(value, _AST):
-                push(value)
-        yield node
+    return _breadth_first(tree, _AST)
 
 
 def statements(tree):
@@ -61,21 +49,27 @@ def statements(tree):
     in :func:`walk`'s order, without walking any expression: Python has no
     statement inside an expression, so a search for statements (the fence,
     nested defs) need not look there."""
+    return _breadth_first(tree, _BLOCKS)
+
+
+_BLOCKS = tuple(getattr(gast, name) for name in ("stmt", "excepthandler", "match_case")
+                if hasattr(gast, name))
+
+
+def _breadth_first(tree, kinds):
+    """``tree`` and the descendants reached through nodes of ``kinds``."""
     todo = deque([tree])
     pop, push = todo.popleft, todo.append
     while todo:
         node = pop()
         for field in node._fields:
             value = getattr(node, field, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, _BLOCKS):
-                        push(item)
+            if type(value) is not list:
+                value = (value,)
+            for item in value:
+                if isinstance(item, kinds):
+                    push(item)
         yield node
-
-
-_BLOCKS = tuple(getattr(gast, name) for name in ("stmt", "excepthandler", "match_case")
-                if hasattr(gast, name))
 
 
 def loaded(tree):

@@ -285,8 +285,13 @@ def _call_args(node):
 
 
 def gast_text(expr):
+    """The source text of a gast expression (a name chain without printing)."""
+    dotted = _dotted(expr)
+    if dotted is not None:
+        return dotted
     import ast
-    return ast.unparse(gast.gast_to_ast(expr))
+    from srcad.codegen import to_ast
+    return ast.unparse(to_ast(expr))
 
 
 class GraphBuilder:

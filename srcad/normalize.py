@@ -92,11 +92,14 @@ UNSUPPORTED_EXPRESSIONS = {
     gast.JoinedStr: ("an f-string", "build strings outside the differentiated function"),
 }
 
+_RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins))
+
+
 class NameAllocator:
     """Hands out readable names that clash with nothing the function uses."""
 
     def __init__(self, taken):
-        self.taken = set(taken) | set(keyword.kwlist) | set(dir(builtins))
+        self.taken = set(taken) | _RESERVED
         self._next = {}             # base -> the suffix to try first (no rescans)
 
     def fresh(self, base):

@@ -30,7 +30,7 @@ from srcad.normalize import param_names
 from srcad.parse import is_library_function
 from srcad.rules.template import clone, template
 from srcad.sequences import mark_sequence_ops
-from srcad.trees import name_nodes, stored
+from srcad.trees import name_nodes
 from srcad.runtime import check_inputs, check_scalar, identity, like, list_append, setitem
 
 BINARY = {
@@ -302,11 +302,14 @@ class GraphBuilder:
         self.source = parsed.source
         self.namespace = parsed.namespace
         self.fdef = fdef
-        self.locals = _local_names(fdef)
         self._mark_locals()
 
     def _mark_locals(self):
-        for node in name_nodes(self.fdef):
+        """Mark (``srcad_local``) every name of the function's own: its
+        parameters and the names it assigns (one walk finds and marks them)."""
+        nodes = name_nodes(self.fdef)
+        self.locals = set(param_names(self.fdef)) | {n.id for n in nodes if type(n.ctx) is gast.Store}
+        for node in nodes:
             if node.id in self.locals:
                 node.srcad_local = True
 
@@ -513,10 +516,6 @@ class IndexAtom:
 
     def names(self):
         return [n.id for n in gast.walk(self.index) if isinstance(n, gast.Name)]
-
-
-def _local_names(fdef):
-    return set(param_names(fdef)) | stored(fdef)
 
 
 def atom_names(atom):

@@ -38,10 +38,10 @@ import numpy as np
 from srcad import optimize
 from srcad.errors import SrcadError
 from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names
-from srcad.normalize import NameAllocator, all_names, assigned_names
+from srcad.normalize import NameAllocator
 from srcad.rules.template import clone
 from srcad.builders import assign, call, is_local as _is_local, name, store
-from srcad.trees import loaded, stored, walk
+from srcad.trees import loaded, name_nodes, stored, walk
 from srcad.runtime import (Stack, check_inputs, check_scalar, checked, complete, identity, like, list_append,
                            restore_entry, snapshot, saved_entry, setitem, unbroadcast, zeros_like)
 
@@ -139,9 +139,10 @@ class ReverseGenerator:
         self._trips = {}                  # Loop -> its trip counter's name (kept off the graph)
         self._trips_saved = set()         # Loops whose counter is saved per outer iteration
         self.source = graph.parsed.source
-        taken = all_names(graph.fdef)
-        self.names = NameAllocator(taken)
-        self.refs = References(graph.parsed.namespace, self.names, assigned_names(graph.fdef))
+        nodes = name_nodes(graph.fdef)               # one walk for both sets of names
+        self.names = NameAllocator({n.id for n in nodes})
+        self.refs = References(graph.parsed.namespace, self.names,
+                               {n.id for n in nodes if type(n.ctx) in (gast.Store, gast.Param)})
         self._adjoints = {}
         self.defined = set()
         self._argument = {}               # reassigned parameter -> the name of its argument

@@ -21,7 +21,6 @@ import os
 import re
 import textwrap
 
-import gast
 import numpy as np
 
 import srcad

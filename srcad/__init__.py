@@ -4,10 +4,10 @@
 writes the adjoint as plain Python: print ``srcad.grad(f).source`` to read it.
 """
 
-from srcad.api import check_grad, check_rule, grad, graph, value_and_grad, vjp, GradientCheckError
+from srcad.api import check_grad, check_rule, grad, graph, value_and_grad, vjp
 from srcad.api import hessian, hessp, hvp, jacobian, jvp
-from srcad.debug import NonFiniteGradientError
-from srcad.errors import (NonDifferentiableError, NonScalarOutputError, RuleError, SourceUnavailableError,
+from srcad.errors import (GradientCheckError, NonDifferentiableError, NonFiniteGradientError,
+                          NonScalarOutputError, RuleError, SourceUnavailableError,
                           UnsupportedInputError,
                           SrcadError, UnknownPrimitiveError, UnsupportedSyntaxError, WrtError)
 from srcad.rules.registry import adjoint, nondifferentiable, tangent

@@ -98,7 +98,7 @@ def render(fdef, source=None, *, reverse=False, context=(), span=None):
     tree.body = lower(fdef.body)
     module = gast.Module(body=[tree], type_ignores=[])
     printer = _Printer(comments, notes)
-    lines = printer.visit(gast.gast_to_ast(module)).split("\n")
+    lines = printer.visit(to_ast(module)).split("\n")
     text = "\n".join(lines) + "\n"
     for index, note in printer.line_notes.items():
         lines[index] += f"  # <- {note}"
@@ -172,6 +172,51 @@ class _Printer(_Unparser):
                 self.fill("# " + self._comments[int(marker[len(_COMMENT):])])
                 return
         super().traverse(node)
+
+
+_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+_CONTEXTS = {gast.Load: ast.Load(), gast.Store: ast.Store(), gast.Del: ast.Del()}
+_AST_CLASSES = {}
+
+
+def to_ast(node):
+    """The standard-library ``ast`` tree of a gast tree, for printing.
+
+    Does what ``gast.gast_to_ast`` does for the trees srcad generates (gast
+    nodes are ast nodes with a few more fields; a parameter is a ``Name``
+    with a ``Param`` context, an ``ExceptHandler`` names a ``Name``), in one
+    loop over each node's fields instead of a visitor method per node:
+    printing a long gradient spent more time converting than printing.
+    """
+    if type(node) is list:
+        return [to_ast(item) if isinstance(item, gast.AST) else item for item in node]
+    if not isinstance(node, gast.AST):
+        return node
+    kind = type(node)
+    if kind in _CONTEXTS:
+        return _CONTEXTS[kind]
+    if kind is gast.Name:
+        if type(node.ctx) is gast.Param:
+            new = ast.arg(arg=node.id, annotation=to_ast(node.annotation),
+                          type_comment=node.type_comment)
+        else:
+            new = ast.Name(id=node.id, ctx=_CONTEXTS[type(node.ctx)])
+    else:
+        cls = _AST_CLASSES.get(kind)
+        if cls is None:
+            cls = _AST_CLASSES[kind] = getattr(ast, kind.__name__)
+        fields = {}
+        for f in cls._fields:
+            value = getattr(node, f, None)
+            fields[f] = to_ast(value) if type(value) is list or isinstance(value, gast.AST) else value
+        if kind is gast.ExceptHandler and isinstance(node.name, gast.Name):
+            fields["name"] = node.name.id
+        new = cls(**fields)
+    found = node.__dict__
+    for attr in _LOCATION:
+        if attr in found:
+            setattr(new, attr, found[attr])
+    return new
 
 
 def _shallow(node):

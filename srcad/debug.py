@@ -24,11 +24,7 @@ import gast
 import numpy as np
 
 from srcad.codegen import Origins
-from srcad.errors import SrcadError
-
-
-class NonFiniteGradientError(SrcadError):
-    """A gradient became NaN or infinite (raised with ``check_finite=True``)."""
+from srcad.errors import NonFiniteGradientError
 
 
 _WHERE = re.compile(r"^(?P<file>.*):(?P<line>\d+): (?P<text>.*)$", re.DOTALL)

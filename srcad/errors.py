@@ -68,3 +68,16 @@ class UnsupportedInputError(SrcadError):
 
 class RuleError(SrcadError):
     """A derivative rule that is malformed or returns the wrong gradients."""
+
+
+class GradientCheckError(SrcadError):
+    """srcad's gradient and central finite differences disagree (``check_grad``)."""
+
+
+class NonFiniteGradientError(SrcadError):
+    """A gradient became NaN or infinite (raised with ``check_finite=True``)."""
+
+
+class UnsupportedArgumentError(SrcadError, NotImplementedError):
+    """A primitive srcad knows, called with arguments its rule does not cover
+    (``np.linalg.norm(x, ord=1)``).  Also a ``NotImplementedError``."""

@@ -39,10 +39,8 @@ pushed and popped alongside, and the reverse sweep's ``L.pop()`` and
 import gast
 import numpy as np
 
-from srcad import passes
 from srcad.passes.defaults import DropDefaults
 from srcad.passes.fold import _number, fold_term
-from srcad.passes.may_raise import mark_may_raise
 from srcad.passes.unbroadcast import drop_broadcasts
 from srcad.errors import SrcadError
 from srcad.graph import Branch, Loop, Node
@@ -89,13 +87,11 @@ class ForwardGenerator:
                 SrcadError, f"{graph.name!r} returns None, so there is nothing to differentiate",
                 graph.fdef, hint="return the value to differentiate")
         tangent_params = [self.tangent(w) for w in graph.wrt]
-        mark_may_raise(graph)                    # dead code that may raise is kept
         self.defined = set(graph.wrt)
         body = [self._zeros(p) for p in graph.params if p not in graph.wrt and self.needed(p)]
         body += self.items(graph.body)
         body.append(gast.Return(value=gast.Tuple(elts=[clone(output), self._output_tangent(output)],
                                                  ctx=gast.Load())))
-        body = passes.dead_code.eliminate_dead_code(body)
         args = clone(graph.fdef.args)
         args.defaults = []                # the tangents follow: every parameter is required
         if args.vararg is not None:       # *xs: one tuple, as call_node passes it
@@ -533,9 +529,3 @@ def _receiver(stmt):
     if value.func.attr == "pop" and isinstance(stmt, gast.Assign) and not value.args:
         return value.func.value.id
     return None
-
-
-def forward_function(graph, callee=None):
-    """The JVP of ``graph``: (gast FunctionDef, generator)."""
-    gen = ForwardGenerator(graph, callee)
-    return gen.generate(), gen

@@ -25,12 +25,13 @@ import numpy as np
 
 import srcad.rules as rules
 from srcad import alias
+from srcad.builders import is_local as _is_local
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError, UnsupportedSyntaxError
 from srcad.normalize import param_names
 from srcad.parse import is_library_function
 from srcad.rules.template import clone, template
 from srcad.sequences import mark_sequence_ops
-from srcad.trees import name_nodes, stored
+from srcad.trees import name_nodes
 from srcad.runtime import NotAnArray, check_inputs, check_scalar, identity, like, list_append, setitem
 
 BINARY = {
@@ -109,13 +110,16 @@ class Node:
 class Graph:
     """The computational graph of one function, ready for a derivative."""
 
-    def __init__(self, parsed, fdef, nodes, output, wrt):
+    def __init__(self, parsed, fdef, nodes, output, wrt, body=(), wrt_is_tuple=False):
         self.parsed = parsed
         self.fdef = fdef              # A-normal form (gast)
         self.nodes = nodes
+        self.body = list(body)        # the structured items: Node, Branch, Loop, Jump
         self.output = output          # the returned atom (gast)
         self.params = param_names(fdef)
         self.wrt = tuple(wrt)
+        self.wrt_is_tuple = wrt_is_tuple  # the derivative returns a tuple, even of one
+        self.scalar_output_proven = False  # set by pipeline.build for grad: no check_scalar
         self.varied = set()
         self.useful = set()
         self.shape_class = {}
@@ -207,8 +211,13 @@ def _call_args(node):
 
 
 def gast_text(expr):
+    """The source text of a gast expression (a name chain without printing)."""
+    dotted = _dotted(expr)
+    if dotted is not None:
+        return dotted
     import ast
-    return ast.unparse(gast.gast_to_ast(expr))
+    from srcad.codegen import to_ast
+    return ast.unparse(to_ast(expr))
 
 
 class GraphBuilder:
@@ -219,22 +228,23 @@ class GraphBuilder:
         self.source = parsed.source
         self.namespace = parsed.namespace
         self.fdef = fdef
-        self.locals = _local_names(fdef)
         self._mark_locals()
 
     def _mark_locals(self):
-        for node in name_nodes(self.fdef):
+        """Mark (``srcad_local``) every name of the function's own: its
+        parameters and the names it assigns (one walk finds and marks them)."""
+        nodes = name_nodes(self.fdef)
+        self.locals = set(param_names(self.fdef)) | {n.id for n in nodes if type(n.ctx) is gast.Store}
+        for node in nodes:
             if node.id in self.locals:
                 node.srcad_local = True
 
-    def build(self, wrt):
+    def build(self, wrt, wrt_is_tuple=False):
         self.nodes, self.output = [], None
         body = self.items(self.fdef.body)
         mark_sequence_ops(self.nodes, self.fdef,     # tuple + tuple concatenates
                           generated=getattr(self.parsed.func, "srcad_mode", None) is not None)
-        graph = Graph(self.parsed, self.fdef, self.nodes, self.output, wrt)
-        graph.body = body
-        return graph
+        return Graph(self.parsed, self.fdef, self.nodes, self.output, wrt, body, wrt_is_tuple)
 
     def items(self, stmts):
         """Structured items of a statement list: nodes, branches, loops, jumps."""
@@ -487,20 +497,13 @@ class IndexAtom:
         return [n.id for n in gast.walk(self.index) if isinstance(n, gast.Name)]
 
 
-def _is_local(expr):
-    return isinstance(expr, gast.Name) and getattr(expr, "srcad_local", False)
-
-
-def _local_names(fdef):
-    return set(param_names(fdef)) | stored(fdef)
-
-
 def atom_names(atom):
     """Local names an atom (or sequence / index atom) reads."""
-    if isinstance(atom, IndexAtom):
-        tree = atom.index
-    else:
-        tree = atom
+    if type(atom) is gast.Name:                  # most atoms: no walk needed
+        return [atom.id] if getattr(atom, "srcad_local", False) else []
+    if type(atom) is gast.Constant:
+        return []
+    tree = atom.index if isinstance(atom, IndexAtom) else atom
     return [n.id for n in name_nodes(tree) if getattr(n, "srcad_local", False)]
 
 
@@ -1046,8 +1049,3 @@ def _full_reduction(node):
         return False
     extra = len(node.args) > 1 or any(k in node.kwargs for k in ("axis", "keepdims"))
     return not extra
-
-
-def build_graph(parsed, fdef, wrt):
-    graph = GraphBuilder(parsed, fdef).build(wrt)
-    return analyze(graph)

@@ -52,7 +52,8 @@ import gast
 from srcad import caches
 from srcad.errors import UnsupportedSyntaxError
 from srcad.parse import lambda_to_def
-from srcad.trees import parameters
+from srcad.builders import name as _name, param as _param
+from srcad.trees import parameters, statements
 
 _lock = threading.Lock()
 
@@ -151,7 +152,7 @@ def _constant(expr, fname, source):
 def _refuse_misplaced(stmts, source):
     """A def inside a branch or loop is bound only on some paths."""
     for stmt in stmts:
-        for node in gast.walk(stmt):
+        for node in statements(stmt):
             if isinstance(node, gast.FunctionDef):
                 raise source.error(
                     UnsupportedSyntaxError, f"srcad cannot differentiate the nested function "
@@ -294,7 +295,7 @@ def _pass_lifted(call, names, source):
                 UnsupportedSyntaxError, f"{call.func.id}() has no parameter {kw.arg!r}: "
                 f"the nested function reads the enclosing {kw.arg!r} instead", kw.value,
                 hint=f"give {call.func.id} a parameter {kw.arg!r}, or do not pass it")
-    call.keywords.extend(gast.keyword(arg=v, value=_load(v, call)) for v in names)
+    call.keywords.extend(gast.keyword(arg=v, value=_name(v, origin=call)) for v in names)
 
 
 def _add_parameters(node, names):
@@ -302,16 +303,6 @@ def _add_parameters(node, names):
     parameters, so they never shift the user's positional ones."""
     node.args.kwonlyargs.extend(_param(v, node) for v in names)
     node.args.kw_defaults.extend(None for _ in names)
-
-
-def _load(name, origin):
-    return gast.copy_location(gast.Name(id=name, ctx=gast.Load(), annotation=None,
-                                        type_comment=None), origin)
-
-
-def _param(name, origin):
-    return gast.copy_location(gast.Name(id=name, ctx=gast.Param(), annotation=None,
-                                        type_comment=None), origin)
 
 
 # -- function objects ---------------------------------------------------------------

@@ -11,8 +11,8 @@ After::
 
     def f(x, W, b):
         matmul_x = x @ W
-        add_x = matmul_x + b
-        h = np.tanh(add_x)
+        add_b = matmul_x + b
+        h = np.tanh(add_b)
         h_1 = h + 1.0
         pow_h = h_1 ** 2
         out = np.sum(pow_h)
@@ -24,9 +24,10 @@ nothing).  Augmented assignments are expanded; a variable assigned again in
 straight-line code gets a new version name (``h_1``) so that no value the
 reverse sweep needs is overwritten.  Variables assigned inside a branch or a
 loop keep their name: the reverse generator saves what they overwrite.
-Temporaries are named after the operation and the first user variable they
-involve.  Each new statement keeps the location of the user statement it
-comes from, so the reverse sweep can quote that line.
+Temporaries are named after the operation and the first user variable the
+expression reads (``add_b``: ``matmul_x`` is a temporary, not the user's).
+Each new statement keeps the location of the user statement it comes from,
+so the reverse sweep can quote that line.
 
 Nested functions are first lifted out of the body into callees of their own
 (srcad/lift.py), so the normalizer never sees a ``def`` or a named lambda.
@@ -42,11 +43,9 @@ import keyword
 import gast
 
 from srcad.errors import UnsupportedSyntaxError
-from srcad.calls import rewrite_function_values
-from srcad.lift import lift
-from srcad.namespaces import resolve_namespaces
-from srcad.structure import attach, structure
-from srcad.trees import name_nodes, parameters
+from srcad.builders import assign as _assign_stmt
+from srcad.structure import attach
+from srcad.trees import name_nodes, parameters, statements, stored, walk
 
 #: binary and unary operator names, used for temporaries and by the graph.
 OPERATOR_NAMES = {
@@ -92,11 +91,14 @@ UNSUPPORTED_EXPRESSIONS = {
     gast.JoinedStr: ("an f-string", "build strings outside the differentiated function"),
 }
 
+_RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins))
+
+
 class NameAllocator:
     """Hands out readable names that clash with nothing the function uses."""
 
     def __init__(self, taken):
-        self.taken = set(taken) | set(keyword.kwlist) | set(dir(builtins))
+        self.taken = set(taken) | _RESERVED
         self._next = {}             # base -> the suffix to try first (no rescans)
 
     def fresh(self, base):
@@ -150,31 +152,21 @@ def param_names(fdef):
 class Normalizer:
     """Rewrites a parsed function into A-normal form (see the module docstring)."""
 
-    def __init__(self, parsed, callee=False):
+    def __init__(self, parsed, names, callee=False):
+        """``parsed.node`` has been fenced, lifted and structured already
+        (srcad/pipeline.py runs those stages); ``names`` is the allocator the
+        structuring pass used, so no name it handed out is handed out again."""
         self.parsed = parsed
         self.callee = callee             # called from a transformed function: *args allowed
         self.source = parsed.source
         self.fdef = parsed.node          # freshly parsed for this transformation
-        self._fence(self.fdef)
-        resolve_namespaces(parsed)       # xp = array_namespace(x): xp is NumPy (srcad/namespaces.py)
-        rewrite_function_values(parsed)  # map(f, xs), sorted(key=f), partial: calls (srcad/calls.py)
-        lift(parsed)                     # nested functions become callees (srcad/lift.py)
-        self.names = NameAllocator(all_names(self.fdef) | _free_names(parsed))
-        structure(self.fdef, self.names)
+        self.names = names
         self.locals = assigned_names(self.fdef)
         self.version = {p: p for p in param_names(self.fdef)}
         self.in_compound = _names_assigned_in_compound(self.fdef)
         self.out = []
         self._loop_test = []
         self._literals = {}              # name -> the tuple/list/dict literal it holds
-
-    def _fence(self, fdef):
-        """Refuse unsupported statements anywhere before restructuring moves them."""
-        for node in gast.walk(fdef):
-            if node is not fdef and type(node) in UNSUPPORTED_STATEMENTS:
-                what, hint = UNSUPPORTED_STATEMENTS[type(node)]
-                raise self.source.error(UnsupportedSyntaxError,
-                                        f"srcad cannot differentiate {what}", node, hint=hint)
 
     # -- entry point -------------------------------------------------------
     def run(self):
@@ -230,7 +222,7 @@ class Normalizer:
     def _branch(self, test, body, orelse, origin):
         """Emit ``if test``; the reverse sweep re-tests ``test`` after the
         branch has run, so a test variable the branch reassigns is copied."""
-        if isinstance(test, gast.Name) and test.id in _stored(body + orelse):
+        if isinstance(test, gast.Name) and test.id in stored(body + orelse):
             test = self._assign_new(f"{test.id}_test", test)
         self._emit(gast.If(test=test, body=body, orelse=orelse), origin)
 
@@ -1087,22 +1079,12 @@ class _Renamer(gast.NodeTransformer):
         return node
 
 
-def _text(expr):
-    import ast
-    return ast.unparse(gast.gast_to_ast(expr))
-
-
-def _stored(stmts):
-    return {n.id for stmt in stmts for n in gast.walk(stmt)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-
-
 def _is_name(node, id_):
     return isinstance(node, gast.Name) and node.id == id_
 
 
 def _text(node):
-    """The source text of a gast expression (for annotations)."""
+    """The source text of a gast expression (for annotations and messages)."""
     import ast
     return ast.unparse(gast.gast_to_ast(node))
 
@@ -1123,18 +1105,13 @@ def _assign_target(target, value, origin):
     return stmt
 
 
-def _assign_stmt(name, value, origin):
-    target = gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
-    return gast.copy_location(gast.Assign(targets=[target], value=value, type_comment=None), origin)
-
-
 def _free_names(parsed):
     code = parsed.func.__code__
     return set(code.co_names) | set(code.co_freevars)
 
 
 def _first_local(expr, local_names):
-    for node in gast.walk(expr):
+    for node in walk(expr):
         if isinstance(node, gast.Name) and node.id in local_names:
             return node.id
     return ""
@@ -1148,7 +1125,12 @@ def _is_static(expr, local_names):
     the normalizer itself loaded (a temporary too, as in ``t[1]`` for the
     nested target of ``a, (b, c) = f(x)``) is local.
     """
-    for node in gast.walk(expr):
+    kind = type(expr)
+    if kind is gast.Constant:                    # most atoms: no walk needed
+        return True
+    if kind is gast.Name:
+        return not (expr.id in local_names or getattr(expr, "srcad_resolved", False))
+    for node in walk(expr):
         if isinstance(node, gast.Name) and (node.id in local_names or getattr(node, "srcad_resolved", False)):
             return False
         if not isinstance(node, _STATIC_NODES):
@@ -1169,17 +1151,19 @@ def _is_docstring(stmt):
 def _names_assigned_in_compound(fdef):
     """Names bound inside a branch or loop, or updated in place (``x[i] = v``):
     they keep one name (no versions)."""
-    names = {n.value.id for n in gast.walk(fdef)
-             if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store)
-             and isinstance(n.value, gast.Name)}
-    names |= {n.func.value.id for n in gast.walk(fdef)          # lists grown in place
-              if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
-              and n.func.attr == "append" and isinstance(n.func.value, gast.Name)}
-    for node in gast.walk(fdef):
-        if isinstance(node, (gast.If, gast.For, gast.While)):
-            for sub in gast.walk(node):
-                if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
-                    names.add(sub.id)
+    names = set()
+    for n in walk(fdef):
+        kind = type(n)
+        if kind is gast.Subscript:
+            if type(n.ctx) is gast.Store and type(n.value) is gast.Name:
+                names.add(n.value.id)
+        elif kind is gast.Call:                               # lists grown in place
+            func = n.func
+            if type(func) is gast.Attribute and func.attr == "append" \
+                    and type(func.value) is gast.Name:
+                names.add(func.value.id)
+        elif kind in (gast.If, gast.For, gast.While):
+            names |= {sub.id for sub in name_nodes(n) if type(sub.ctx) is gast.Store}
     return names
 
 
@@ -1228,7 +1212,27 @@ def _refused_target(target):
     return "srcad does not differentiate this assignment", "assign to a plain name"
 
 
+def fence(parsed):
+    """Refuse unsupported statements anywhere in the function, before the
+    structuring pass moves them (the pipeline's first stage after parsing)."""
+    fdef = parsed.node
+    for node in statements(fdef):
+        if node is not fdef and type(node) in UNSUPPORTED_STATEMENTS:
+            what, hint = UNSUPPORTED_STATEMENTS[type(node)]
+            raise parsed.source.error(UnsupportedSyntaxError,
+                                      f"srcad cannot differentiate {what}", node, hint=hint)
+
+
+def name_allocator(parsed):
+    """The allocator of new names for one transformation: it avoids every
+    name the (lifted) function uses and every global or free name it reads."""
+    return NameAllocator(all_names(parsed.node) | _free_names(parsed))
+
+
 def normalize(parsed, callee=False):
-    """The A-normal form of ``parsed.node`` (a new gast.FunctionDef); ``callee``
-    when it is called from a transformed function (see :func:`check_signature`)."""
-    return Normalizer(parsed, callee).run()
+    """The A-normal form of ``parsed.node`` (a new gast.FunctionDef), after
+    the whole front end (fence, lift, structure: :func:`srcad.pipeline.front_end`);
+    ``callee`` when it is called from a transformed function (see
+    :func:`check_signature`)."""
+    from srcad.pipeline import front_end      # the pipeline imports this module
+    return front_end(parsed, callee)

@@ -9,6 +9,7 @@ builtins) so later stages can tell ``np.sin`` from a local variable.
 :class:`Source` renders errors with the source line and a caret.
 """
 
+import ast
 import builtins
 import copy
 import functools
@@ -24,6 +25,7 @@ import gast
 
 from srcad import caches
 from srcad.errors import SourceUnavailableError, UnsupportedSyntaxError
+from srcad.trees import to_gast, walk
 
 
 class Source:
@@ -199,7 +201,7 @@ def parse_function(func):
     shift = _indent_of(lines) if dedented != text else 0
     tree = _parse_snippet(dedented, source, first)
     node = _find_function(tree, func, source, first)
-    for sub in gast.walk(node):
+    for sub in walk(node):
         if hasattr(sub, "lineno"):
             sub.lineno += first - 1
             if getattr(sub, "end_lineno", None) is not None:
@@ -263,13 +265,13 @@ def _indent_of(lines):
 
 def _parse_snippet(text, source, first):
     try:
-        return gast.parse(text)
+        return to_gast(ast.parse(text))
     except SyntaxError:
         pass
     # A lambda inside a larger expression: its lines are not a statement alone.
     # Retry with the text wrapped in parentheses, which keeps line numbers.
     try:
-        return gast.parse("(" + text.strip() + "\n)")
+        return to_gast(ast.parse("(" + text.strip() + "\n)"))
     except SyntaxError as exc:
         raise SourceUnavailableError(
             f"cannot parse the source of {source.name!r} at {source.filename}:{first}",

@@ -38,33 +38,18 @@ import operator
 import gast
 import numpy as np
 
-from srcad import optimize, passes
+from srcad import optimize
 from srcad.errors import SrcadError
 from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names, varied_from
-from srcad.normalize import NameAllocator, all_names, assigned_names
+from srcad.normalize import NameAllocator
 from srcad.rules.template import clone
-from srcad.trees import loaded, stored
+from srcad.builders import assign, call, is_local as _is_local, name, store
+from srcad.trees import loaded, name_nodes, stored, walk
 from srcad.runtime import (Stack, add_at, check_inputs, check_scalar, checked, complete, identity, like, list_append,
                            restore_entry, scatter_add, snapshot, saved_entry, setitem, unbroadcast,
                            zeros_like)
 
 MODES = ("grad", "value_and_grad", "vjp")
-
-
-def name(id_):
-    return gast.Name(id=id_, ctx=gast.Load(), annotation=None, type_comment=None)
-
-
-def store(id_):
-    return gast.Name(id=id_, ctx=gast.Store(), annotation=None, type_comment=None)
-
-
-def assign(target, value):
-    return gast.Assign(targets=[store(target)], value=value, type_comment=None)
-
-
-def call(func, *args):
-    return gast.Call(func=func, args=list(args), keywords=[])
 
 
 class Comment:
@@ -124,6 +109,24 @@ class References:
         self._names[key] = chosen
         return chosen
 
+    def bind(self, chosen, obj):
+        """Refer to ``obj`` as ``chosen`` (a name already taken from the allocator)."""
+        self._names[id(obj)] = chosen
+        self.cells[chosen] = obj
+
+    def name_of(self, obj):
+        """The name ``obj`` was handed out under, or None."""
+        return self._names.get(id(obj))
+
+    def snapshot(self):
+        """The references handed out so far, for :meth:`restore` after a
+        discarded trial (the reverse loop's fixpoint)."""
+        return dict(self.cells), dict(self._names)
+
+    def restore(self, state):
+        cells, names = state
+        self.cells, self._names = dict(cells), dict(names)
+
 
 class ReverseGenerator:
     """Builds the gast FunctionDef of a gradient, VJP or value-and-gradient."""
@@ -138,10 +141,13 @@ class ReverseGenerator:
         self._saved = {}                  # usercall node -> name of its saved values
         self.restored = set()             # names the reverse sweep restores
         self.stacks = {}                  # value -> the name of its stack (resolve_saves)
+        self._trips = {}                  # Loop -> its trip counter's name (kept off the graph)
+        self._trips_saved = set()         # Loops whose counter is saved per outer iteration
         self.source = graph.parsed.source
-        taken = all_names(graph.fdef)
-        self.names = NameAllocator(taken)
-        self.refs = References(graph.parsed.namespace, self.names, assigned_names(graph.fdef))
+        nodes = name_nodes(graph.fdef)               # one walk for both sets of names
+        self.names = NameAllocator({n.id for n in nodes})
+        self.refs = References(graph.parsed.namespace, self.names,
+                               {n.id for n in nodes if type(n.ctx) in (gast.Store, gast.Param)})
         self._adjoints = {}
         self.defined = set()
         self._argument = {}               # reassigned parameter -> the name of its argument
@@ -153,8 +159,7 @@ class ReverseGenerator:
             base = _identifier(graph.name)
             self.own_names = (self.names.fresh(f"forward_{base}"), self.names.fresh(f"reverse_{base}"))
             for cell, fname in zip((own.forward, own.reverse), self.own_names):
-                self.refs._names[id(cell)] = fname
-                self.refs.cells[fname] = cell
+                self.refs.bind(fname, cell)
 
     # -- names ---------------------------------------------------------------
     def adjoint(self, primal):
@@ -176,7 +181,6 @@ class ReverseGenerator:
         self._check_output(output)
         out_name = output.id if _is_local(output) else None
         self.initial = _initial_defs(graph)
-        optimize.mark_may_raise(graph)           # dead code that may raise is kept
         forward = self.forward_items(graph.body)
         if self.mode in ("grad", "value_and_grad") and out_name is not None \
                 and not getattr(graph, "scalar_output_proven", False):
@@ -248,12 +252,9 @@ class ReverseGenerator:
                    if v not in bound_first]
         fbody = [*unbound, *setup, *forward, gast.Return(value=gast.Tuple(elts=[_copy(graph.output), pack],
                                                                   ctx=gast.Load()))]
-        fbody = passes.clean(fbody)
         unpack = gast.Assign(targets=[gast.Tuple(elts=[store(v) for v in kept], ctx=gast.Store())],
                              value=name(saved), type_comment=None)
         rbody = ([unpack] if kept else []) + reverse + [gast.Return(value=result)]
-        rbody = passes.clean(rbody)
-        _skip_dead_last_adjoints(rbody)
         fname, rname = self.own_names or (self.names.fresh(f"forward_{_identifier(graph.name)}"),
                                           self.names.fresh(f"reverse_{_identifier(graph.name)}"))
         fdef = gast.FunctionDef(name=fname, args=_copy(graph.fdef.args),
@@ -285,8 +286,6 @@ class ReverseGenerator:
         if reverse:
             body += [Comment("reverse sweep", header=True), *reverse]
         body.append(gast.Return(value=result))
-        body = passes.clean(body)
-        _skip_dead_last_adjoints(body)
         args = _copy(graph.fdef.args)
         args.args.append(gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None))
         if self.mode != "vjp":
@@ -368,15 +367,14 @@ class ReverseGenerator:
                                    orelse=self.forward_items(item.orelse, in_loop)))
             elif isinstance(item, Loop):
                 body = self.forward_items(item.body, True)
-                item.trips_saved = False
                 if self._needs_trips(item):
-                    item.trips = self.names.fresh("trips")
+                    trips = self._trips[item] = self.names.fresh("trips")
                     if in_loop:                # a count per outer iteration: saved like a value
-                        out.append(Save(item.trips))
-                        item.trips_saved = True
-                    out.append(assign(item.trips, gast.Constant(value=0, kind=None)))
-                    body.insert(0, assign(item.trips, gast.BinOp(left=name(item.trips), op=gast.Add(),
-                                                                  right=gast.Constant(value=1, kind=None))))
+                        out.append(Save(trips))
+                        self._trips_saved.add(item)
+                    out.append(assign(trips, gast.Constant(value=0, kind=None)))
+                    body.insert(0, assign(trips, gast.BinOp(left=name(trips), op=gast.Add(),
+                                                            right=gast.Constant(value=1, kind=None))))
                 loop = copy.copy(item.stmt)          # the header; the body is new
                 loop.body = body
                 out.append(loop)
@@ -524,14 +522,14 @@ class ReverseGenerator:
         body += [self._zeros(v) for v in sorted(entry - self.defined)]
         self.defined = set(entry)
         self._loop_exits[key] = entry
-        after = [Restore(loop.trips)] if getattr(loop, "trips_saved", False) else []
+        after = [Restore(self._trips[loop])] if loop in self._trips_saved else []
         if not _has_code(body):
             return inits + body + after
         reversed_loop = gast.For(target=self._reverse_target(loop), iter=self._reverse_iter(loop),
                                  body=body, orelse=[], type_comment=None)
         reversed_loop.srcad_reverse = True    # its header cannot raise: the forward loop ran it
         first = _first_index(loop)
-        if first is not None:          # for _skip_dead_last_adjoints
+        if first is not None:          # for skip_dead_last_adjoints
             reversed_loop.srcad_last = (loop.target, first, {self.adjoint(v) for v in entry})
         return inits + [comment, reversed_loop] + after
 
@@ -558,11 +556,11 @@ class ReverseGenerator:
 
     def _reverse_iter(self, loop):
         if loop.kind == "while":
-            return call(name("range"), name(loop.trips))
+            return call(name("range"), name(self._trips[loop]))
         iterable = _copy(loop.stmt.iter)
         if loop.has_break:
             iterable = gast.Subscript(value=iterable, slice=gast.Slice(
-                lower=None, upper=name(loop.trips), step=None), ctx=gast.Load())
+                lower=None, upper=name(self._trips[loop]), step=None), ctx=gast.Load())
         return call(name("reversed"), iterable)
 
     def _zeros(self, primal):
@@ -570,14 +568,13 @@ class ReverseGenerator:
         return assign(self.adjoint(primal), call(self.ref(zeros_like, "zeros_like"), name(primal)))
 
     def _snapshot(self):
-        return (self.names.snapshot(), dict(self._adjoints), set(self.defined),
-                dict(self.refs.cells), dict(self.refs._names))
+        return self.names.snapshot(), dict(self._adjoints), set(self.defined), self.refs.snapshot()
 
     def _restore(self, state):
-        names, adjoints, defined, cells, refs = state
+        names, adjoints, defined, refs = state
         self.names.restore(names)
         self._adjoints, self.defined = adjoints, defined
-        self.refs.cells, self.refs._names = cells, refs
+        self.refs.restore(refs)
 
     # -- saving what the forward sweep overwrites -------------------------------
     def resolve_saves(self, forward, reverse):
@@ -806,7 +803,7 @@ def _first_index(loop):
     return _copy(start) if isinstance(start, (gast.Name, gast.Constant)) else None
 
 
-def _skip_dead_last_adjoints(body):
+def skip_dead_last_adjoints(body):
     """Skip, in a reversed loop's last iteration, the adjoints nothing reads.
 
     A loop-carried variable (an MLP's ``inputs = np.tanh(...)`` over the
@@ -891,16 +888,12 @@ def _initial_defs(graph):
 
 
 def _has_slice(tree):
-    return isinstance(tree, gast.AST) and any(isinstance(n, gast.Slice) for n in gast.walk(tree))
+    return isinstance(tree, gast.AST) and any(isinstance(n, gast.Slice) for n in walk(tree))
 
 
 def _targets(graph):
     """The names the graph's nodes assign."""
     return {n.target for n in graph.nodes if n.target is not None}
-
-
-def _is_local(atom):
-    return isinstance(atom, gast.Name) and getattr(atom, "srcad_local", False)
 
 
 def _identifier(text):
@@ -909,20 +902,6 @@ def _identifier(text):
 
 def _copy(tree):
     return clone(tree)
-
-
-def reverse_function(graph, mode, splitter=None):
-    """The adjoint of ``graph``: (gast FunctionDef, seed name, generator)."""
-    gen = ReverseGenerator(graph, mode, splitter)
-    fdef, seed = gen.generate()
-    return fdef, seed, gen
-
-
-def split_functions(graph, splitter=None, own=None):
-    """The forward and reverse functions of a callee: (fdef, rdef, generator)."""
-    gen = ReverseGenerator(graph, "split", splitter, own)
-    fdef, rdef = gen.generate_split()
-    return fdef, rdef, gen
 
 
 def _constant_saved(graph, kept, stacks):

@@ -8,7 +8,7 @@ for values a loop overwrites).
 
 import numpy as np
 
-from srcad.errors import NonDifferentiableError, SrcadError
+from srcad.errors import NonDifferentiableError, UnsupportedArgumentError
 
 
 def identity(x):
@@ -601,11 +601,6 @@ def matmul_adjoint_y(g, x, y):
 
 
 # --- helpers of the NumPy and linalg rules -----------------------------------
-
-
-class UnsupportedArgumentError(SrcadError, NotImplementedError):
-    """A primitive srcad knows, called with arguments its rule does not cover
-    (``np.linalg.norm(x, ord=1)``).  Also a ``NotImplementedError``."""
 
 
 def _axes(axis, ndim):

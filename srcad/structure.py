@@ -13,6 +13,7 @@ and never needs to know where an iteration stopped.  Before::
 
 After::
 
+    returned = False
     for x in xs:
         if x > 0:
             out = x
@@ -20,9 +21,7 @@ After::
             break
         else:
             s = s + x
-    if returned:
-        pass
-    else:
+    if not returned:
         out = s
     return out
 
@@ -35,20 +34,9 @@ import copy
 
 import gast
 
+from srcad.builders import assign as _assign, const as _const, name as _name
+
 JUMPS = (gast.Break, gast.Continue, gast.Return)
-
-
-def _name(id_, ctx=None):
-    return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
-
-
-def _assign(name, value, origin):
-    stmt = gast.Assign(targets=[_name(name, gast.Store())], value=value, type_comment=None)
-    return gast.copy_location(stmt, origin)
-
-
-def _const(value):
-    return gast.Constant(value=value, kind=None)
 
 
 class Structurer:
@@ -107,7 +95,7 @@ class Structurer:
         before, after = [], []
         orelse = stmt.orelse
         stmt.orelse = []
-        if orelse and _has_own_break(stmt.body):
+        if orelse and _may_leave_loop(stmt.body):
             context["broke"] = self.names.fresh("broke")
             before.append(_assign(context["broke"], _const(False), stmt))
         stmt.body = self.block(stmt.body, context)
@@ -167,16 +155,29 @@ def _walk_own(stmts):
     while todo:
         node = todo.pop()
         yield node
-        for child in gast.iter_child_nodes(node):
-            if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
-                todo.append(child)
+        for field in node._fields:             # gast.iter_child_nodes, inlined
+            value = getattr(node, field, None)
+            if type(value) is not list:
+                if not isinstance(value, gast.AST):
+                    continue
+                value = (value,)
+            for child in value:
+                if isinstance(child, gast.AST) and not isinstance(child, _OWN_SCOPES):
+                    todo.append(child)
 
 
-def _has_own_break(stmts):
+_OWN_SCOPES = (gast.FunctionDef, gast.Lambda)
+
+
+def _may_leave_loop(stmts):
+    """True when ``stmts`` may leave the loop they are in: a ``break`` or a
+    ``return`` of their own (in branches too), or a loop that returns.
+    (graph._has_own_break asks the same of the graph's items, after this
+    pass has turned returns in loops into breaks.)"""
     for stmt in stmts:
         if isinstance(stmt, gast.Break) or isinstance(stmt, gast.Return):
             return True
-        if isinstance(stmt, gast.If) and (_has_own_break(stmt.body) or _has_own_break(stmt.orelse)):
+        if isinstance(stmt, gast.If) and (_may_leave_loop(stmt.body) or _may_leave_loop(stmt.orelse)):
             return True
         if isinstance(stmt, (gast.For, gast.While)) and _has_return(stmt.body):
             return True

@@ -3,8 +3,11 @@
 ``ast.walk`` visits every node through generic field iteration; collecting
 names is what the pipeline does most (liveness, activity, free variables), so
 it gets a dedicated loop, several times faster.  Order is not preserved: use
-``gast.walk`` where the first occurrence matters.
+:func:`walk` where the first occurrence matters.
 """
+
+import ast
+from collections import deque
 
 import gast
 
@@ -35,6 +38,40 @@ def name_nodes(tree):
     return out
 
 
+def walk(tree):
+    """Every node of ``tree``, in the order of ``ast.walk`` (breadth first,
+    fields in order), without the two generators ``ast.walk`` makes per node."""
+    return _breadth_first(tree, _AST)
+
+
+def statements(tree):
+    """The statements in ``tree`` (and its except handlers and match cases),
+    in :func:`walk`'s order, without walking any expression: Python has no
+    statement inside an expression, so a search for statements (the fence,
+    nested defs) need not look there."""
+    return _breadth_first(tree, _BLOCKS)
+
+
+_BLOCKS = tuple(getattr(gast, name) for name in ("stmt", "excepthandler", "match_case")
+                if hasattr(gast, name))
+
+
+def _breadth_first(tree, kinds):
+    """``tree`` and the descendants reached through nodes of ``kinds``."""
+    todo = deque([tree])
+    pop, push = todo.popleft, todo.append
+    while todo:
+        node = pop()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is not list:
+                value = (value,)
+            for item in value:
+                if isinstance(item, kinds):
+                    push(item)
+        yield node
+
+
 def loaded(tree):
     """Names read in ``tree``."""
     return {n.id for n in name_nodes(tree) if type(n.ctx) is gast.Load}
@@ -50,3 +87,60 @@ def parameters(args):
     keyword-only, then ``*args`` and ``**kwargs``."""
     extra = [a for a in (args.vararg, args.kwarg) if a is not None]
     return list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs) + extra
+
+
+_GAST_CLASSES = {}
+_NO_TYPE_PARAMS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def to_gast(node):
+    """The gast tree of a standard-library ``ast`` tree (what parse reads).
+
+    Does what ``gast.ast_to_gast`` does (a parameter becomes a ``Name`` with a
+    ``Param`` context, ``Name`` gains ``annotation`` and ``type_comment``, an
+    ``ExceptHandler``'s name a ``Name``, definitions an empty ``type_params``
+    before Python 3.12) with one loop over each node's fields and no gast
+    constructor calls: parsing a long function spent most of its time in
+    gast's visitor.
+    """
+    if type(node) is list:
+        return [to_gast(item) if isinstance(item, ast.AST) else item for item in node]
+    kind = type(node)
+    if kind is ast.Name:
+        new = _node(gast.Name, node, id=node.id, ctx=to_gast(node.ctx), annotation=None,
+                    type_comment=None)
+    elif kind is ast.arg:
+        new = _node(gast.Name, node, id=node.arg, ctx=gast.Param(),
+                    annotation=_field(node.annotation), type_comment=node.type_comment)
+    else:
+        cls = _GAST_CLASSES.get(kind)
+        if cls is None:
+            cls = _GAST_CLASSES[kind] = getattr(gast, kind.__name__)
+        fields = {f: _field(getattr(node, f)) for f in node._fields if hasattr(node, f)}
+        if kind is ast.ExceptHandler and node.name:
+            fields["name"] = _node(gast.Name, None, id=node.name, ctx=gast.Store(),
+                                   annotation=None, type_comment=None)
+        elif kind in _NO_TYPE_PARAMS and "type_params" not in fields:
+            fields["type_params"] = []
+        new = _node(cls, node, **fields)
+    return new
+
+
+def _field(value):
+    if type(value) is list or isinstance(value, ast.AST):
+        return to_gast(value)
+    return value
+
+
+def _node(cls, origin, **fields):
+    """A ``cls`` node with ``fields`` and the locations of ``origin``, made
+    without gast's constructor."""
+    new = cls.__new__(cls)
+    attrs = new.__dict__
+    attrs.update(fields)
+    if origin is not None:
+        found = origin.__dict__
+        for attr in origin._attributes:
+            if attr in found:
+                attrs[attr] = found[attr]
+    return new

@@ -139,28 +139,36 @@ class Template:
             renamed[local] = fresh(local)
         prelude = []
         for stmt in self.prelude:
-            new = self._substitute(clone(stmt), subst, renamed, reference)
+            new = self._substitute(stmt, subst, renamed, reference)
             prelude.append(new)
         outs = {}
         for i in wanted:
-            outs[i] = self._substitute(clone(self.outputs[i]), subst, renamed, reference)
+            outs[i] = self._substitute(self.outputs[i], subst, renamed, reference)
         return prelude, outs
 
     def _substitute(self, tree, subst, renamed, reference):
-        template = self
-
-        class Substitute(gast.NodeTransformer):
-            def visit_Name(self, node):
-                if node.id in renamed:
-                    node.id = renamed[node.id]
-                    return node
-                if isinstance(node.ctx, gast.Load):
-                    if node.id in subst:
-                        return clone(subst[node.id])
-                    node.id = reference(node.id, template._global(node.id))
+        """A copy of the rule's ``tree`` for one call site, made in one walk:
+        the rule's locals ``renamed``, its parameters replaced by (copies of)
+        the call site's expressions ``subst``, and the other names it reads
+        turned into ``reference``\ s to the rule module's globals, in the
+        order they appear (which decides the names references get)."""
+        def copy(node):
+            if type(node) is gast.Name:
+                ident = node.id
+                if ident in renamed:
+                    return _copy_node(node, clone, id=renamed[ident])
+                if type(node.ctx) is gast.Load:
+                    if ident in subst:
+                        return clone(subst[ident])
+                    return _copy_node(node, clone, id=reference(ident, self._global(ident)))
+                return clone(node)
+            if type(node) is list:
+                return [copy(item) for item in node]
+            if not isinstance(node, gast.AST):
                 return node
+            return _copy_node(node, copy)
 
-        return Substitute().visit(tree)
+        return copy(tree)
 
     def _global(self, name):
         if name in self.globals:
@@ -208,14 +216,33 @@ def _parse_rule(rule):
 
 def clone(node):
     """A deep copy of a gast tree, several times faster than copy.deepcopy."""
-    if isinstance(node, list):
+    if type(node) is list:
         return [clone(n) for n in node]
     if not isinstance(node, gast.AST):
         return node
-    new = type(node)(**{f: clone(getattr(node, f, None)) for f in node._fields})
-    for attr, value in node.__dict__.items():
-        if attr not in node._fields:
-            setattr(new, attr, value)         # locations and srcad's marks
+    return _copy_node(node, clone)
+
+
+def _copy_node(node, copy, **fields):
+    """A new node like ``node``: its fields ``copy``-ed (or given in
+    ``fields``), its other attributes (locations, srcad's marks) shared.
+
+    Made without calling the node's class: gast's constructor is Python code
+    that checks its arguments, and copying trees is most of what inlining a
+    rule costs."""
+    cls = type(node)
+    new = cls.__new__(cls)
+    attrs = new.__dict__
+    attrs.update(node.__dict__)
+    for f in cls._fields:
+        if f in fields:
+            attrs[f] = fields[f]
+        else:
+            value = attrs.get(f)
+            if type(value) is list or isinstance(value, gast.AST):
+                attrs[f] = copy(value)
+            elif f not in attrs:
+                attrs[f] = None
     return new
 
 

@@ -262,7 +262,7 @@ def adjoint_graph(graph, splitter):
     sweep is generated from it, as ``grad`` would)."""
     from srcad.aux import refuse_tuple_output
     from srcad.graph import SCALAR, infer_shape_classes
-    from srcad.reverse import reverse_function
+    from srcad.pipeline import reverse
     mode = "grad"
     try:
         refuse_tuple_output(graph)
@@ -273,7 +273,7 @@ def adjoint_graph(graph, splitter):
         graph.scalar_output_proven = (getattr(out, "id", None) is not None
                                       and graph.shape_class.get(out.id) == SCALAR)
         infer_shape_classes(graph, scalar_output=True)
-    fdef, seed, gen = reverse_function(graph, mode, splitter=splitter)
+    fdef, seed, gen = reverse(graph, mode, splitter)
     parsed = graph.parsed
     span = (getattr(parsed.node, "lineno", None), getattr(parsed.node, "end_lineno", None))
     origins = codegen.Origins(fdef, parsed.source, span=span).walk(fdef.body)

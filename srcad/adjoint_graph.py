@@ -315,7 +315,7 @@ def _callee_sweep(gen, step, context):
     """The reverse sweep of the callee whose reverse function ``step`` calls
     (``du, dx = reverse_h(h_saved, dh)``), generated again as srcad did, or None."""
     from srcad import api
-    from srcad.reverse import split_functions
+    from srcad.pipeline import split as split_of
     value = getattr(step.stmt, "value", None)
     if not isinstance(value, gast.Call) or not isinstance(value.func, gast.Name):
         return None
@@ -325,7 +325,7 @@ def _callee_sweep(gen, step, context):
         return None
     try:
         parsed, inner = api._callee_graph(split.func, split.wrt)
-        fdef, rdef, inner_gen = split_functions(inner, splitter=api.split)
+        fdef, rdef, inner_gen = split_of(inner, api.split, None)
     except SrcadError:
         return None
     span = (getattr(parsed.node, "lineno", None), getattr(parsed.node, "end_lineno", None))

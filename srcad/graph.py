@@ -629,6 +629,8 @@ def _check_effect(graph, node, varied):
     func = value.func
     if not touched or GraphBuilder._resolve_static(graph.parsed.namespace, func) in HARMLESS_EFFECTS:
         return
+    if not getattr(graph.parsed.func, "srcad_mode", None) and _outward_effect(graph, func):
+        return
     if getattr(graph.parsed.func, "srcad_mode", None) and getattr(func, "attr", None) == "push":
         raise graph.parsed.source.error(
             NonDifferentiableError,
@@ -649,6 +651,48 @@ def _check_effect(graph, node, varied):
         f"that depends on {', '.join(graph.wrt)}", value,
         hint="assign the result instead (y = f(x)); build a list with a list literal "
              "or np.stack, not by mutating it")
+
+
+#: modules whose functions, called as statements, only show values (plots, logs)
+OUTPUT_MODULES = {"matplotlib", "logging", "warnings", "pprint", "tqdm"}
+
+
+def _outward_effect(graph, func):
+    """A call statement whose effect leaves the function without coming back:
+    a method of a global or closure object that the function reads nowhere
+    else (``LOG.append(loss)``, ``recorder.record(loss)``, ``ax.plot(x)``), or
+    a function of a plotting or logging module (``plt.plot(x)``,
+    ``logging.info(...)``).  It runs as written, once per forward sweep;
+    nothing it changes can flow into the differentiated result.  (The
+    convention, docs/conventions.md: it must not modify the values passed.)"""
+    root = func
+    while isinstance(root, gast.Attribute):
+        root = root.value
+    if not isinstance(root, gast.Name) or getattr(root, "srcad_local", False):
+        return False
+    import types
+    namespace = graph.parsed.namespace
+    if isinstance(func, gast.Attribute) and _only_receiver(graph, root.id) \
+            and not isinstance(namespace.lookup(root.id, None), types.ModuleType):
+        return True
+    target = GraphBuilder._resolve_static(namespace, func)
+    module = getattr(target, "__module__", None) or ""
+    return module.partition(".")[0] in OUTPUT_MODULES
+
+
+def _only_receiver(graph, name):
+    """True when every read of the non-local ``name`` in the function is the
+    object whose method a call statement calls (nothing it holds is read)."""
+    callers = set()
+    for stmt in gast.walk(graph.fdef):
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+            part = stmt.value.func
+            while isinstance(part, gast.Attribute):
+                part = part.value
+            if isinstance(part, gast.Name) and part.id == name and part is not stmt.value.func:
+                callers.add(id(part))
+    reads = [n for n in gast.walk(graph.fdef) if isinstance(n, gast.Name) and n.id == name]
+    return bool(reads) and all(id(n) in callers for n in reads)
 
 
 def _diff_atoms(node):

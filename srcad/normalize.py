@@ -42,6 +42,7 @@ import keyword
 import gast
 
 from srcad.errors import UnsupportedSyntaxError
+from srcad.generators import is_generator, materialize
 from srcad.lift import lift
 from srcad.namespaces import resolve_namespaces
 from srcad.structure import attach, structure
@@ -155,6 +156,8 @@ class Normalizer:
         self.source = parsed.source
         self.fdef = parsed.node          # freshly parsed for this transformation
         self._fence(self.fdef)
+        if callee and is_generator(self.fdef):   # sum(terms(x)): returns a list (srcad/generators.py)
+            materialize(parsed, NameAllocator(all_names(self.fdef) | _free_names(parsed)))
         resolve_namespaces(parsed)       # xp = array_namespace(x): xp is NumPy (srcad/namespaces.py)
         lift(parsed)                     # nested functions become callees (srcad/lift.py)
         self.names = NameAllocator(all_names(self.fdef) | _free_names(parsed))

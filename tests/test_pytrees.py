@@ -275,3 +275,23 @@ def test_computed_keys_from_a_differentiated_list_are_refused_clearly():
 
     with pytest.raises(srcad.SrcadError):
         srcad.grad(f)(np.ones(2))
+
+
+def test_a_copied_list_is_a_new_container_but_array_rows_stay_views():
+    def appends_to_the_original(x):
+        L = [x, 2.0 * x]
+        M = list(L)
+        L.append(3.0 * x)
+        return np.sum(M[0]) + np.sum(L[2] ** 2)
+
+    x = RNG.standard_normal(2)
+    check_grad_tree(srcad.grad(appends_to_the_original), appends_to_the_original, (x,), 0)
+
+    def writes_the_array_under_its_rows(x):
+        a = x * 2.0
+        rows = list(a)
+        a[0] = 5.0
+        return rows[0] * np.sum(a)
+
+    with pytest.raises(srcad.NonDifferentiableError, match="share memory"):
+        srcad.grad(writes_the_array_under_its_rows)(np.ones(3))

@@ -420,6 +420,10 @@ class GraphBuilder:
         func = e.func
         kwargs = {kw.arg: kw.value for kw in e.keywords}
         if isinstance(func, gast.Attribute) and _is_local(func.value):
+            method = self._method_of_local(func)
+            if method is not None:          # self.layer(x): the class's own function
+                e.srcad_self_call = True
+                return "call", method, [func.value] + list(e.args), kwargs, f".{func.attr}"
             prim = getattr(np.ndarray, func.attr, None)   # a method of an array
             if prim is None and func.attr in DICT_METHODS:
                 prim = getattr(dict, func.attr)
@@ -430,6 +434,36 @@ class GraphBuilder:
 
     def _resolve(self, expr):
         return self._resolve_static(self.namespace, expr)
+
+    def _method_of_local(self, func):
+        """The function ``Class.m`` that ``v.m(...)`` calls, when the class of
+        the local ``v`` is known: ``v`` is ``self``, the first parameter of a
+        method of ``Class`` (the function being transformed is
+        ``Class.__dict__[name]``), or a parameter annotated with a class.  A
+        subclass that overrides ``m`` makes the class unknown (srcad would
+        call the wrong one); None then, and for anything but a plain function."""
+        import inspect
+        cls = self._class_of(func.value.id)
+        if cls is None:
+            return None
+        method = inspect.getattr_static(cls, func.attr, None)
+        if not inspect.isfunction(method) or _overridden(cls, func.attr, method):
+            return None
+        return method
+
+    def _class_of(self, name):
+        import inspect
+        args = parameters_of(self.fdef)
+        for i, arg in enumerate(args):
+            if arg.id != name:
+                continue
+            if arg.annotation is not None:
+                found = self._resolve_static(self.namespace, arg.annotation)
+                if inspect.isclass(found):
+                    return found
+            if i == 0:
+                return _defining_class(self.parsed)
+        return None
 
     @staticmethod
     def _resolve_static(namespace, expr):
@@ -484,6 +518,38 @@ def _static_value(namespace, expr):
         found = GraphBuilder._resolve_static(namespace, expr)
         return _UNKNOWN if found is None else found
     return _UNKNOWN
+
+
+def parameters_of(fdef):
+    from srcad.trees import parameters
+    return list(parameters(fdef.args))
+
+
+def _defining_class(parsed):
+    """The class whose plain method the transformed function is (found
+    through its qualified name in its module), or None."""
+    import inspect
+    func = parsed.func
+    parts = func.__qualname__.split(".")
+    if len(parts) < 2 or "<locals>" in parts:
+        return None
+    owner = parsed.namespace.lookup(parts[0], None)
+    for part in parts[1:-1]:
+        owner = getattr(owner, part, None)
+    if inspect.isclass(owner) and owner.__dict__.get(parts[-1]) is func:
+        return owner
+    return None
+
+
+def _overridden(cls, name, method):
+    """True when a subclass of ``cls`` (loaded now) defines ``name`` anew."""
+    todo = list(cls.__subclasses__())
+    while todo:
+        sub = todo.pop()
+        if name in sub.__dict__ and sub.__dict__[name] is not method:
+            return True
+        todo.extend(sub.__subclasses__())
+    return False
 
 
 def _dotted(expr):
@@ -811,6 +877,8 @@ def _attach_callee(graph, node):
     callee = getattr(node.primitive, "__func__", node.primitive)
     node.bound_self = _bound_self(graph, node)
     arguments = _bind_call(graph.parsed.source, callee, node)
+    if getattr(node.stmt.value, "srcad_self_call", False):   # self.layer(x): forward_layer(self, x)
+        node.bound_self = clone(node.args[0])
     active = [p for p, atom in arguments.items() if _carries_derivative(graph, atom)]
     for param in active:
         if isinstance(arguments[param], dict):

@@ -56,7 +56,16 @@ def params_of(kind):
     return kind(W, b)
 
 
-KINDS = [Layer, Params, Frozen, Model]
+class Slotted:
+    """An object without a __dict__."""
+
+    __slots__ = ("W", "b")
+
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+
+KINDS = [Layer, Params, Frozen, Model, Slotted]
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
@@ -326,3 +335,10 @@ def test_a_method_a_subclass_overrides_is_refused_not_guessed():
 def test_a_function_stored_on_the_instance_is_refused_clearly():
     with pytest.raises(srcad.UnknownPrimitiveError, match="act"):
         srcad.grad(Activated.energy, wrt=1)(Activated(np.ones(2)), np.ones(2))
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
+def test_check_grad_walks_object_attributes(kind):
+    p, x = params_of(kind), RNG.standard_normal(3)
+    errors = srcad.check_grad(_with_field(kind), p, x, wrt=(0, 1))
+    assert {"p.W", "x"} <= set(errors) and max(errors.values()) < 1e-6

@@ -454,7 +454,33 @@ class Normalizer:
     def visit_Expr(self, stmt):
         if isinstance(stmt.value, gast.Constant):
             return                                   # a string used as a comment
+        if self._formats_text(stmt.value):           # print(f"loss {loss:.3f}")
+            self._emit(gast.Expr(value=self._versioned(stmt.value)), stmt)
+            return
         self._emit(gast.Expr(value=self.rhs(stmt.value)), stmt)
+
+    @staticmethod
+    def _formats_text(value):
+        """A call made for its effect whose arguments build text with f-strings
+        (``print(f"{i}: {loss:.3f}")``, ``log.info(f"...")``): it is kept as
+        written, since it computes nothing the derivative needs (the graph still
+        checks the call is a harmless effect).  Not when it holds a construct
+        whose own names would need renaming (a comprehension, a lambda)."""
+        if not isinstance(value, gast.Call):
+            return False
+        nodes = list(gast.walk(value))
+        return any(isinstance(n, gast.JoinedStr) for n in nodes) and not any(
+            isinstance(n, (gast.ListComp, gast.GeneratorExp, gast.DictComp, gast.SetComp, gast.Lambda,
+                           gast.NamedExpr, gast.Yield, gast.YieldFrom, gast.Await, gast.Starred))
+            for n in nodes)
+
+    def _versioned(self, expr):
+        """A copy of ``expr`` whose local names read their current versions."""
+        expr = copy.deepcopy(expr)
+        for node in gast.walk(expr):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in self.locals:
+                node.id = self._read(node).id
+        return expr
 
     def visit_Assert(self, stmt):
         test = self.atom(stmt.test)

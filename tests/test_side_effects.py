@@ -109,3 +109,40 @@ def copies_into_a_buffer(x):
 def test_effects_whose_data_comes_back_are_refused(f):
     with pytest.raises(srcad.NonDifferentiableError, match="side effect"):
         srcad.grad(f)(np.ones(2))
+
+
+def reports_progress(x, n):
+    h = x
+    for i in range(n):
+        h = np.tanh(h)
+        print(f"step {i}: {np.sum(h):.3f}")
+    h = h * 2.0
+    HISTORY.append(f"done {float(np.sum(h))!r:>12}")
+    return np.sum(h ** 2)
+
+
+def test_f_strings_in_effect_statements(capsys):
+    x = RNG.standard_normal(3)
+    HISTORY.clear()
+    g = srcad.grad(reports_progress)(x, 3)
+    out = capsys.readouterr().out
+    assert out.count("step") == 3 and len(HISTORY) == 1
+    h = x
+    for i in range(3):
+        h = np.tanh(h)
+        assert f"step {i}: {np.sum(h):.3f}" in out          # the values of that iteration
+    assert HISTORY[0] == f"done {float(np.sum(2.0 * h))!r:>12}"
+    HISTORY.clear()
+    assert_close(g, numerical_grad(lambda x: reports_progress(x, 3), (x,), 0))
+    HISTORY.clear()
+    _, t = srcad.jvp(reports_progress)(x, 3, np.ones(3))
+    assert_close(t, g @ np.ones(3))
+
+
+def test_an_f_string_computing_a_value_is_still_refused():
+    def f(x):
+        label = f"{x}"
+        return x * 2.0
+
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="f-string"):
+        srcad.grad(f)(1.0)

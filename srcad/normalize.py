@@ -366,7 +366,7 @@ class Normalizer:
         """``for k in d`` iterates keys when ``d`` is a dict, which the loop
         cannot tell from a list by its syntax.  Decided from how the function
         uses ``d``: the loop indexes ``d`` by its own variable (``d[k]``), the
-        function calls a dict method on ``d`` (``d.items()``, ``.keys()``,
+        function reads ``d["W"]`` with a string key, calls a dict method on ``d`` (``d.items()``, ``.keys()``,
         ``.values()``, ``.get()``), builds ``d`` as a dict (a literal, a
         comprehension, ``dict(...)``), or annotates the parameter as one."""
         if not (isinstance(d, gast.Name) and d.id in self.locals):
@@ -380,6 +380,9 @@ class Normalizer:
             if isinstance(node, gast.Attribute) and _is_name(node.value, d.id) \
                     and node.attr in ("items", "keys", "values", "get"):
                 return True
+            if isinstance(node, gast.Subscript) and _is_name(node.value, d.id) \
+                    and isinstance(node.slice, gast.Constant) and isinstance(node.slice.value, str):
+                return True                  # d["W"]: a string key
             if isinstance(node, gast.Assign) and any(_is_name(t, d.id) for t in node.targets) \
                     and self._builds_dict(node.value):
                 return True

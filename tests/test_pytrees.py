@@ -100,7 +100,14 @@ def test_sorted_order_is_the_keys_order():
     check_grad_tree(srcad.grad(sorted_keys), sorted_keys, (d,), 0)
 
 
-@pytest.mark.parametrize("f", [annotated, keys_then_items], ids=lambda f: f.__name__)
+def string_key_elsewhere(d, x):
+    s = np.sum(d["a"] * x)
+    for k in d:
+        s = s + len(k) * np.sum(x ** 2)
+    return s
+
+
+@pytest.mark.parametrize("f", [annotated, keys_then_items, string_key_elsewhere], ids=lambda f: f.__name__)
 def test_for_k_in_d_decided_from_the_rest_of_the_function(f):
     d, x = params(), RNG.standard_normal(3)
     check_grad_tree(srcad.grad(f, wrt=(0, 1)), f, (d, x), (0, 1))

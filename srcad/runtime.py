@@ -72,9 +72,6 @@ def check_inputs(*values):
             check_inputs(*value)
         elif isinstance(value, dict):
             check_inputs(*value.values())
-        elif _is_object(value):
-            from srcad.objects import object_values
-            check_inputs(*object_values(value))
         elif isinstance(value, np.ma.MaskedArray):
             from srcad.errors import UnsupportedInputError
             raise UnsupportedInputError(
@@ -89,11 +86,14 @@ def check_inputs(*values):
                 f"({type(value).__name__}{'' if not hasattr(value, 'dtype') else ' of ' + str(value.dtype)})",
                 hint="split it into real and imaginary parts (two real arguments) and build "
                      "the complex value inside the function")
+        elif type(value) is not np.ndarray and _is_object(value):   # a dataclass: its attributes
+            from srcad.objects import object_values
+            check_inputs(*object_values(value))
 
 
 def _is_object(value):
     from srcad.objects import is_object
-    return not isinstance(value, np.ndarray) and is_object(value)
+    return is_object(value)
 
 
 def real_sign(x):

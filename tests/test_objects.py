@@ -342,3 +342,9 @@ def test_check_grad_walks_object_attributes(kind):
     p, x = params_of(kind), RNG.standard_normal(3)
     errors = srcad.check_grad(_with_field(kind), p, x, wrt=(0, 1))
     assert {"p.W", "x"} <= set(errors) and max(errors.values()) < 1e-6
+
+
+def test_complex_attribute_is_refused_like_a_complex_argument():
+    p = Params(np.ones((2, 3)) * (1 + 1j), 0.5)
+    with pytest.raises(srcad.SrcadError, match="complex"):
+        srcad.grad(affine)(p, np.ones(3))

@@ -283,7 +283,7 @@ class Normalizer:
                     [self._element(target.elts[1], seq, index.id, stmt)])
         if kind is zip and it.args and not it.keywords and isinstance(target, gast.Tuple) \
                 and len(target.elts) == len(it.args):
-            seqs = [self._loop_bound(a, assigned_in_body) for a in it.args]
+            seqs = [self._loop_bound(self._listed_view(a), assigned_in_body) for a in it.args]
             index = self._index_name(stmt)
             lengths = [self._len(q, it) for q in seqs]
             n = lengths[0] if len(lengths) == 1 else self._call_builtin("min", lengths, it)
@@ -339,6 +339,13 @@ class Normalizer:
             entry = gast.Subscript(value=d, slice=self._load(key.id, stmt), ctx=gast.Load())
             element.append(_assign_target(value_target, gast.copy_location(entry, stmt), stmt))
         return _Header(index, self._range([self._len(keys, it)], it)), element
+
+    def _listed_view(self, expr):
+        """``list(d.keys())`` for a dict view zipped with something (a view
+        cannot be indexed by the loop)."""
+        if _dict_view(expr, self.locals) is not None:
+            return gast.copy_location(self._call_builtin("list", [expr], expr), expr)
+        return expr
 
     def _dict_source(self, it, stmt):
         """``(d, view, order)`` when the loop iterates a dict's keys, values or

@@ -859,8 +859,9 @@ def repeat_tangent(x_dot, x, n):
 
 def unlist(g, iterable):
     """Adjoint of ``list(iterable)`` or ``tuple(iterable)``: one adjoint per
-    element, gathered back into an array when ``iterable`` was one (its rows)."""
-    if isinstance(iterable, (list, tuple)):
+    element, gathered back into an array when ``iterable`` was one (its rows);
+    for a list, a tuple or a dict's ``values()`` view, one per element."""
+    if not isinstance(iterable, np.ndarray):
         return Adjoints(g)
     rows = [np.broadcast_to(gi, np.shape(xi)) for gi, xi in zip(g, iterable)]
     return np.reshape(np.array(rows, dtype=float), np.shape(iterable))

@@ -83,7 +83,14 @@ def enumerated_sorted(d):
     return s
 
 
-DICT_LOOPS = [square_by_key, sorted_items, sorted_keys, enumerated_items, enumerated_sorted]
+def zipped_views(d):
+    s = 0.0
+    for k, v in zip(d.keys(), d.values()):
+        s = s + len(k) * np.sum(v ** 3)
+    return s
+
+
+DICT_LOOPS = [square_by_key, sorted_items, sorted_keys, enumerated_items, enumerated_sorted, zipped_views]
 
 
 @pytest.mark.parametrize("f", DICT_LOOPS, ids=lambda f: f.__name__)
@@ -302,3 +309,13 @@ def test_a_copied_list_is_a_new_container_but_array_rows_stay_views():
 
     with pytest.raises(srcad.NonDifferentiableError, match="share memory"):
         srcad.grad(writes_the_array_under_its_rows)(np.ones(3))
+
+
+def test_list_of_dict_values():
+    def f(d):
+        vals = list(d.values())
+        return np.sum(vals[0] * vals[1]) + np.sum(tuple(d.values())[2])
+
+    d = {"a": RNG.standard_normal(2), "b": RNG.standard_normal(2), "c": RNG.standard_normal(3)}
+    check_grad_tree(srcad.grad(f), f, (d,), 0)
+    check_jvp_tree(srcad.jvp(f), f, (d,), 0)

@@ -568,7 +568,7 @@ def _object_attribute(e):
     namedtuple or an attribute of a dataclass or object (srcad/objects.py),
     whose adjoint goes back to that attribute."""
     from srcad.objects import attribute
-    return "op", attribute, [e.value, gast.Constant(value=e.attr, kind=None)], {}, f".{e.attr}"
+    return "op", attribute, [e.value, gast.Constant(value=e.attr, kind=None)], {}, "getattr"
 
 
 def _is_append(stmt):

@@ -453,7 +453,7 @@ class GraphBuilder:
 
     def _class_of(self, name):
         import inspect
-        args = parameters_of(self.fdef)
+        args = _parameters_of(self.fdef)
         for i, arg in enumerate(args):
             if arg.id != name:
                 continue
@@ -491,7 +491,7 @@ def _inline_transform(namespace, call):
     inside a differentiated function, as a Newton step writes it): the
     derivative itself, made now, which is a user function like any other (its
     generated source is differentiated again).  None unless the transform and
-    its arguments are static (see ``normalize.is_static_transform``)."""
+    its arguments are static (``Normalizer._is_static_transform`` kept the call)."""
     import srcad
     transform = GraphBuilder._resolve_static(namespace, call.func)
     if not any(transform is getattr(srcad, name) for name in INLINE_TRANSFORMS):
@@ -520,7 +520,7 @@ def _static_value(namespace, expr):
     return _UNKNOWN
 
 
-def parameters_of(fdef):
+def _parameters_of(fdef):
     from srcad.trees import parameters
     return list(parameters(fdef.args))
 

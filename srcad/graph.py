@@ -827,6 +827,14 @@ def _attach_rule(graph, node, forward=False):
                      "over a dict, write `for k in d.keys()` or `for k, v in d.items()`")
         if not tmpl.differentiable(param) and (node.primitive, param) in PIECEWISE_CONSTANT:
             continue
+        if not tmpl.differentiable(param) and node.primitive is setitem:
+            raise source.error(
+                NonDifferentiableError,
+                f"the key or index of this assignment depends on {', '.join(graph.wrt)} (for "
+                f"instance, it comes out of a container that also holds differentiated values), "
+                f"and an index carries no derivative", where,
+                hint="keep keys in a container of their own (zip(keys, values)), build the dict "
+                     "with dict(pairs), or compute indices from constants and loop counters")
         if not tmpl.differentiable(param):
             raise source.error(
                 NonDifferentiableError,

@@ -287,8 +287,9 @@ def test_computed_keys_from_a_differentiated_list_are_refused_clearly():
         pairs = [("a", x), ("b", 2.0 * x)]
         return np.sum({k: v for k, v in pairs}["a"])
 
-    with pytest.raises(srcad.SrcadError):
+    with pytest.raises(srcad.NonDifferentiableError, match="key or index") as info:
         srcad.grad(f)(np.ones(2))
+    assert "dict(pairs)" in info.value.hint
 
 
 def test_a_copied_list_is_a_new_container_but_array_rows_stay_views():

@@ -899,33 +899,13 @@ class Normalizer:
         return self.atom(gast.copy_location(comp, mapping))
 
     def rhs_DictComp(self, e):
-        """``{k: v for k, v in pairs if c}`` -> a dict filled by a loop
-        (``v_dict = {}``, then ``v_dict[k] = v`` in the loop), as a list
-        comprehension appends; its variables get fresh names."""
-        name = self._compound_temp(f"{self._describe(e.value)}_dict")
-        self.statement(_assign_stmt(name, gast.Dict(keys=[], values=[]), e))
-        renames = {}
-        for gen in e.generators:
-            if getattr(gen, "is_async", 0):
-                raise self.source.error(UnsupportedSyntaxError, "srcad cannot differentiate "
-                                        "an async comprehension", gen)
-            for target in gast.walk(gen.target):
-                if isinstance(target, gast.Name):
-                    renames[target.id] = self._compound_temp(target.id)
-        rename = _Renamer(renames)
-        entry = gast.Subscript(value=gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None),
-                               slice=rename.copy(e.key), ctx=gast.Store())
-        body = [gast.copy_location(gast.Assign(targets=[entry], value=rename.copy(e.value),
-                                               type_comment=None), e)]
-        for gen in reversed(e.generators):
-            for cond in reversed(gen.ifs):
-                body = [gast.copy_location(gast.If(test=rename.copy(cond), body=body, orelse=[]), e)]
-            iter_ = gen.iter if gen is e.generators[0] else rename.copy(gen.iter)
-            body = [gast.copy_location(gast.For(target=rename.copy(gen.target), iter=iter_, body=body,
-                                                orelse=[], type_comment=None), e)]
-        for stmt in body:
-            self.statement(stmt)
-        return self._load(name, e)
+        """``{k: v for k, v in pairs if c}`` -> ``dict([(k, v) for k, v in pairs if c])``:
+        a list of pairs grown by a loop, then ``dict`` (whose rule sends each
+        value's adjoint back to the pair that set the entry last), so keys may
+        come out of a container that also holds differentiated values."""
+        pair = gast.copy_location(gast.Tuple(elts=[e.key, e.value], ctx=gast.Load()), e)
+        pairs = gast.copy_location(gast.ListComp(elt=pair, generators=e.generators), e)
+        return self._call_builtin("dict", [self.atom(pairs)], e)
 
     def _refuse_expression(self, expr):
         kind = type(expr)

@@ -867,11 +867,12 @@ def unlist(g, iterable):
     return np.reshape(np.array(rows, dtype=float), np.shape(iterable))
 
 
-def dict_adjoint(g, iterable):
+def dict_adjoint(cotangent, iterable):
     """Adjoint of ``dict(iterable)``, a copy of a dict or a dict built from
     ``(key, value)`` pairs: each entry's adjoint goes back to where the entry
     came from (the pair that set it last; the others get zeros).  ``g`` may be
     sparse, or a plain dict lacking entries."""
+    g = cotangent
     if isinstance(iterable, dict):
         return DictAdjoints(iterable, {k: v for k, v in g.items() if k in iterable})
     last = {pair[0]: i for i, pair in enumerate(iterable)}
@@ -879,8 +880,19 @@ def dict_adjoint(g, iterable):
                     for i, (k, v) in enumerate(iterable))
 
 
-def dict_tangent(tangent, ans, iterable):
-    """Tangent of ``dict(iterable)`` from the tangent of a dict or of a list of pairs."""
+def dict_tangent(tangent, primal, iterable):
+    """Tangent of ``primal = dict(iterable)`` from the tangent of a dict or of a
+    list of pairs (the pair that sets an entry last gives its tangent).  A
+    ``primal`` of None is rebuilt (the transpose of :func:`dict_adjoint` has none)."""
+    primal = dict(iterable) if primal is None else primal
     if isinstance(iterable, dict):
-        return DictAdjoints(ans, {k: tangent[k] for k in iterable})
-    return DictAdjoints(ans, {pair[0]: t[1] for pair, t in zip(iterable, tangent)})
+        return DictAdjoints(primal, {k: _entry_or_zeros(tangent, k, v) for k, v in iterable.items()})
+    return DictAdjoints(primal, {pair[0]: t[1] for pair, t in zip(iterable, tangent)})
+
+
+def _entry_or_zeros(d, key, like):
+    """``d[key]``, or zeros like ``like`` when a plain dict lacks the entry."""
+    try:
+        return d[key]
+    except KeyError:
+        return zeros_like(like)

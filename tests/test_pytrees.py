@@ -282,10 +282,28 @@ def test_hvp_through_dict_copy():
     assert_close(hv, (grad(d, x + eps * v) - grad(d, x - eps * v)) / (2 * eps), 1e-5, 1e-7)
 
 
+def comprehension_over_pairs(x):
+    pairs = [("a", x), ("b", 2.0 * x), ("a", np.sin(x))]      # the later "a" wins
+    d = {k: v * 2.0 for k, v in pairs if k != "c"}
+    return np.sum(d["a"] * d["b"])
+
+
+def test_dict_comprehension_over_pairs_that_hold_differentiated_values():
+    x = RNG.standard_normal(3)
+    check_grad_tree(srcad.grad(comprehension_over_pairs), comprehension_over_pairs, (x,), 0)
+    check_jvp_tree(srcad.jvp(comprehension_over_pairs), comprehension_over_pairs, (x,), 0)
+    v, grad, eps = RNG.standard_normal(3), srcad.grad(comprehension_over_pairs), 1e-6
+    assert_close(srcad.hvp(comprehension_over_pairs)(x, v),
+                 (grad(x + eps * v) - grad(x - eps * v)) / (2 * eps), 1e-5, 1e-7)
+
+
 def test_computed_keys_from_a_differentiated_list_are_refused_clearly():
     def f(x):
         pairs = [("a", x), ("b", 2.0 * x)]
-        return np.sum({k: v for k, v in pairs}["a"])
+        d = {}
+        for k, v in pairs:
+            d[k] = v
+        return np.sum(d["a"])
 
     with pytest.raises(srcad.NonDifferentiableError, match="key or index") as info:
         srcad.grad(f)(np.ones(2))

@@ -433,6 +433,8 @@ def unlist_(g, ans, cotangent, iterable):
 
 # --- objects: attribute_adjoint and attribute_tangent read each other back -------------
 
+views(attribute_adjoint, attribute_tangent)   # the cotangent itself, held or read back
+
 @adjoint(attribute_adjoint)
 def attribute_adjoint_(g, ans, cotangent, obj, name):
     return attribute_tangent(g, obj, name), zeros_like(obj), None
@@ -454,6 +456,8 @@ def attribute_tangent_tangent(t_dot, obj_dot, name_dot, ans, t, obj, name):
 
 
 # --- dict(m): dict_adjoint and dict_tangent are each other's transpose ------------------
+
+views(dict_adjoint, dict_tangent)            # entries of their first argument
 
 @adjoint(dict_adjoint)
 def dict_adjoint_(g, ans, cotangent, iterable):

@@ -191,7 +191,11 @@ class _Analysis:
             # a view of an array, or an element of a container
             return _pair(direct(args[0]) | held(args[0]), held(args[0]))
         if prim in CONTAINER_COPIES and node.kind == "call":
-            return _pair({node}, every(args))
+            # the copy holds the argument's elements, not the argument itself when that
+            # is a container built here (an array's rows are views of it: it stays)
+            if not args:
+                return _pair({node}, set())
+            return _pair({node}, held(args[0]) | {o for o in direct(args[0]) if not _is_container(o)})
         copy = node.kwargs.get("copy")
         copies = isinstance(copy, gast.Constant) and copy.value is True
         if prim is identity or (args and not copies and (
@@ -411,6 +415,11 @@ class _Analysis:
 
 
 _DICT_READS = {getattr(dict, m) for m in ("get", "keys", "values", "items")}
+
+
+def _is_container(obj):
+    """An abstract object that is a tuple, list or dict made in the function."""
+    return not isinstance(obj, _Param) and (obj.kind == "pack" or obj.primitive in CONTAINER_COPIES)
 
 
 def _known(prim):

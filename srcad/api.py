@@ -540,6 +540,10 @@ def _entries(names, grads, params, f, args):
 
 def _leaf_entries(label, g, x, at):
     """The leaves of ``x``; ``at(value)`` is f's output with ``x`` replaced."""
+    from srcad import objects
+    if objects.is_object(x):
+        yield from _attribute_entries(label, g, x, at)
+        return
     if not isinstance(x, (dict, list, tuple)):
         yield label, g, at, x
         return
@@ -547,9 +551,26 @@ def _leaf_entries(label, g, x, at):
         def at_key(value, key=key):
             new = dict(x) if isinstance(x, dict) else list(x)
             new[key] = value
+            if objects.is_namedtuple(x):
+                return at(type(x)(*new))
             return at(new if not isinstance(x, tuple) else tuple(new))
 
-        yield from _leaf_entries(f"{label}[{key!r}]", g[key], x[key], at_key)
+        shown = f".{x._fields[key]}" if objects.is_namedtuple(x) else f"[{key!r}]"
+        yield from _leaf_entries(label + shown, g[key], x[key], at_key)
+
+
+def _attribute_entries(label, g, x, at):
+    """The leaves of an object's data attributes (``p.W``), for check_grad."""
+    import copy
+    from srcad import objects
+    for name in objects.data_attributes(x):
+        def at_attr(value, name=name):
+            new = copy.copy(x)
+            object.__setattr__(new, name, value)
+            return at(new)
+
+        yield from _leaf_entries(f"{label}.{name}", objects.attribute_tangent(g, x, name),
+                                 getattr(x, name), at_attr)
 
 
 def check_rule(fn, *args, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0, **kwargs):

@@ -123,8 +123,8 @@ class _Printer(_Unparser):
     no ``fix_missing_locations``).
     """
 
-    def __init__(self, comments, notes):
-        super().__init__()
+    def __init__(self, comments=(), notes=(), **options):
+        super().__init__(**options)     # (ast's f-string printing makes inner printers)
         self._comments, self._notes = comments, notes
         self._line = 0
         self._pending = None

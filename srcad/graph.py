@@ -356,6 +356,10 @@ class GraphBuilder:
         func = e.func
         kwargs = {kw.arg: kw.value for kw in e.keywords}
         if isinstance(func, gast.Attribute) and _is_local(func.value):
+            method = self._method_of_local(func)
+            if method is not None:          # self.layer(x): the class's own function
+                e.srcad_self_call = True
+                return "call", method, [func.value] + list(e.args), kwargs, f".{func.attr}"
             prim = getattr(np.ndarray, func.attr, None)   # a method of an array
             if prim is None and func.attr in DICT_METHODS:
                 prim = getattr(dict, func.attr)
@@ -369,6 +373,36 @@ class GraphBuilder:
         if known and isinstance(expr, gast.Name) and expr.id in known:
             return known[expr.id]             # a function-valued parameter (srcad/calls.py)
         return self._resolve_static(self.namespace, expr)
+
+    def _method_of_local(self, func):
+        """The function ``Class.m`` that ``v.m(...)`` calls, when the class of
+        the local ``v`` is known: ``v`` is ``self``, the first parameter of a
+        method of ``Class`` (the function being transformed is
+        ``Class.__dict__[name]``), or a parameter annotated with a class.  A
+        subclass that overrides ``m`` makes the class unknown (srcad would
+        call the wrong one); None then, and for anything but a plain function."""
+        import inspect
+        cls = self._class_of(func.value.id)
+        if cls is None:
+            return None
+        method = inspect.getattr_static(cls, func.attr, None)
+        if not inspect.isfunction(method) or _overridden(cls, func.attr, method):
+            return None
+        return method
+
+    def _class_of(self, name):
+        import inspect
+        args = _parameters_of(self.fdef)
+        for i, arg in enumerate(args):
+            if arg.id != name:
+                continue
+            if arg.annotation is not None:
+                found = self._resolve_static(self.namespace, arg.annotation)
+                if inspect.isclass(found):
+                    return found
+            if i == 0:
+                return _defining_class(self.parsed)
+        return None
 
     @staticmethod
     def _resolve_static(namespace, expr):
@@ -396,7 +430,7 @@ def _inline_transform(namespace, call):
     inside a differentiated function, as a Newton step writes it): the
     derivative itself, made now, which is a user function like any other (its
     generated source is differentiated again).  None unless the transform and
-    its arguments are static (see ``normalize.is_static_transform``)."""
+    its arguments are static (``Normalizer._is_static_transform`` kept the call)."""
     import srcad
     transform = GraphBuilder._resolve_static(namespace, call.func)
     if not any(transform is getattr(srcad, name) for name in INLINE_TRANSFORMS):
@@ -425,6 +459,38 @@ def _transform_argument(namespace, expr):
     return _UNKNOWN
 
 
+def _parameters_of(fdef):
+    from srcad.trees import parameters
+    return list(parameters(fdef.args))
+
+
+def _defining_class(parsed):
+    """The class whose plain method the transformed function is (found
+    through its qualified name in its module), or None."""
+    import inspect
+    func = parsed.func
+    parts = func.__qualname__.split(".")
+    if len(parts) < 2 or "<locals>" in parts:
+        return None
+    owner = parsed.namespace.lookup(parts[0], None)
+    for part in parts[1:-1]:
+        owner = getattr(owner, part, None)
+    if inspect.isclass(owner) and owner.__dict__.get(parts[-1]) is func:
+        return owner
+    return None
+
+
+def _overridden(cls, name, method):
+    """True when a subclass of ``cls`` (loaded now) defines ``name`` anew."""
+    todo = list(cls.__subclasses__())
+    while todo:
+        sub = todo.pop()
+        if name in sub.__dict__ and sub.__dict__[name] is not method:
+            return True
+        todo.extend(sub.__subclasses__())
+    return False
+
+
 def _dotted(expr):
     """``"mod.h"`` for an attribute chain of names, else None."""
     parts = []
@@ -441,7 +507,7 @@ def _object_attribute(e):
     namedtuple or an attribute of a dataclass or object (srcad/objects.py),
     whose adjoint goes back to that attribute."""
     from srcad.objects import attribute
-    return "op", attribute, [e.value, gast.Constant(value=e.attr, kind=None)], {}, f".{e.attr}"
+    return "op", attribute, [e.value, gast.Constant(value=e.attr, kind=None)], {}, "getattr"
 
 
 def _is_append(stmt):
@@ -636,6 +702,8 @@ def _check_effect(graph, node, varied):
     resolved = GraphBuilder._resolve_static(graph.parsed.namespace, func)
     if not touched or resolved in HARMLESS_EFFECTS or isinstance(resolved, NotAnArray):
         return
+    if not getattr(graph.parsed.func, "srcad_mode", None) and _outward_effect(graph, func):
+        return
     if getattr(graph.parsed.func, "srcad_mode", None) and getattr(func, "attr", None) == "push":
         raise graph.parsed.source.error(
             NonDifferentiableError,
@@ -657,6 +725,48 @@ def _check_effect(graph, node, varied):
         f"that depends on {', '.join(graph.wrt)}", value,
         hint="assign the result instead (y = f(x)); build a list with a list literal "
              "or np.stack, not by mutating it")
+
+
+#: modules whose functions, called as statements, only show values (plots, logs)
+OUTPUT_MODULES = {"matplotlib", "logging", "warnings", "pprint", "tqdm"}
+
+
+def _outward_effect(graph, func):
+    """A call statement whose effect leaves the function without coming back:
+    a method of a global or closure object that the function reads nowhere
+    else (``LOG.append(loss)``, ``recorder.record(loss)``, ``ax.plot(x)``), or
+    a function of a plotting or logging module (``plt.plot(x)``,
+    ``logging.info(...)``).  It runs as written, once per forward sweep;
+    nothing it changes can flow into the differentiated result.  (The
+    convention, docs/conventions.md: it must not modify the values passed.)"""
+    root = func
+    while isinstance(root, gast.Attribute):
+        root = root.value
+    if not isinstance(root, gast.Name) or getattr(root, "srcad_local", False):
+        return False
+    import types
+    namespace = graph.parsed.namespace
+    if isinstance(func, gast.Attribute) and _only_receiver(graph, root.id) \
+            and not isinstance(namespace.lookup(root.id, None), types.ModuleType):
+        return True
+    target = GraphBuilder._resolve_static(namespace, func)
+    module = getattr(target, "__module__", None) or ""
+    return module.partition(".")[0] in OUTPUT_MODULES
+
+
+def _only_receiver(graph, name):
+    """True when every read of the non-local ``name`` in the function is the
+    object whose method a call statement calls (nothing it holds is read)."""
+    callers = set()
+    for stmt in gast.walk(graph.fdef):
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+            part = stmt.value.func
+            while isinstance(part, gast.Attribute):
+                part = part.value
+            if isinstance(part, gast.Name) and part.id == name and part is not stmt.value.func:
+                callers.add(id(part))
+    reads = [n for n in gast.walk(graph.fdef) if isinstance(n, gast.Name) and n.id == name]
+    return bool(reads) and all(id(n) in callers for n in reads)
 
 
 def _diff_atoms(node):
@@ -727,6 +837,14 @@ def _attach_rule(graph, node, forward=False):
                      "over a dict, write `for k in d.keys()` or `for k, v in d.items()`")
         if not tmpl.differentiable(param) and (node.primitive, param) in PIECEWISE_CONSTANT:
             continue
+        if not tmpl.differentiable(param) and node.primitive is setitem:
+            raise source.error(
+                NonDifferentiableError,
+                f"the key or index of this assignment depends on {', '.join(graph.wrt)} (for "
+                f"instance, it comes out of a container that also holds differentiated values), "
+                f"and an index carries no derivative", where,
+                hint="keep keys in a container of their own (zip(keys, values)), build the dict "
+                     "with dict(pairs), or compute indices from constants and loop counters")
         if not tmpl.differentiable(param):
             raise source.error(
                 NonDifferentiableError,
@@ -812,6 +930,8 @@ def _attach_callee(graph, node):
     node.bound_self = _bound_self(graph, node)
     callee = _specialised_callee(graph, callee, node)
     arguments = _bind_call(graph.parsed.source, callee, node)
+    if getattr(node.stmt.value, "srcad_self_call", False):   # self.layer(x): forward_layer(self, x)
+        node.bound_self = clone(node.args[0])
     active = [p for p, atom in arguments.items() if _carries_derivative(graph, atom)]
     for param in active:
         if isinstance(arguments[param], dict):

@@ -277,7 +277,7 @@ class Normalizer:
             it = self._zip_spread(it)
         if kind is zip and it.args and not it.keywords and isinstance(target, gast.Tuple) \
                 and len(target.elts) == len(it.args):
-            seqs = [self._loop_bound(a, assigned_in_body) for a in it.args]
+            seqs = [self._loop_bound(self._listed_view(a), assigned_in_body) for a in it.args]
             index = self._index_name(stmt)
             lengths = [self._len(q, it) for q in seqs]
             n = lengths[0] if len(lengths) == 1 else self._call_builtin("min", lengths, it)
@@ -351,6 +351,13 @@ class Normalizer:
             element.append(_assign_target(value_target, gast.copy_location(entry, stmt), stmt))
         return _Header(index, self._range([self._len(keys, it)], it)), element
 
+    def _listed_view(self, expr):
+        """``list(d.keys())`` for a dict view zipped with something (a view
+        cannot be indexed by the loop)."""
+        if _dict_view(expr, self.locals) is not None:
+            return gast.copy_location(self._call_builtin("list", [expr], expr), expr)
+        return expr
+
     def _dict_source(self, it, stmt):
         """``(d, view, order)`` when the loop iterates a dict's keys, values or
         items: ``d.items()`` and the like, ``sorted(d)``, ``sorted(d.items())``,
@@ -377,7 +384,7 @@ class Normalizer:
         """``for k in d`` iterates keys when ``d`` is a dict, which the loop
         cannot tell from a list by its syntax.  Decided from how the function
         uses ``d``: the loop indexes ``d`` by its own variable (``d[k]``), the
-        function calls a dict method on ``d`` (``d.items()``, ``.keys()``,
+        function reads ``d["W"]`` with a string key, calls a dict method on ``d`` (``d.items()``, ``.keys()``,
         ``.values()``, ``.get()``), builds ``d`` as a dict (a literal, a
         comprehension, ``dict(...)``), or annotates the parameter as one."""
         if not (isinstance(d, gast.Name) and d.id in self.locals):
@@ -391,6 +398,9 @@ class Normalizer:
             if isinstance(node, gast.Attribute) and _is_name(node.value, d.id) \
                     and node.attr in ("items", "keys", "values", "get"):
                 return True
+            if isinstance(node, gast.Subscript) and _is_name(node.value, d.id) \
+                    and isinstance(node.slice, gast.Constant) and isinstance(node.slice.value, str):
+                return True                  # d["W"]: a string key
             if isinstance(node, gast.Assign) and any(_is_name(t, d.id) for t in node.targets) \
                     and self._builds_dict(node.value):
                 return True
@@ -465,7 +475,33 @@ class Normalizer:
     def visit_Expr(self, stmt):
         if isinstance(stmt.value, gast.Constant):
             return                                   # a string used as a comment
+        if self._formats_text(stmt.value):           # print(f"loss {loss:.3f}")
+            self._emit(gast.Expr(value=self._versioned(stmt.value)), stmt)
+            return
         self._emit(gast.Expr(value=self.rhs(stmt.value)), stmt)
+
+    @staticmethod
+    def _formats_text(value):
+        """A call made for its effect whose arguments build text with f-strings
+        (``print(f"{i}: {loss:.3f}")``, ``log.info(f"...")``): it is kept as
+        written, since it computes nothing the derivative needs (the graph still
+        checks the call is a harmless effect).  Not when it holds a construct
+        whose own names would need renaming (a comprehension, a lambda)."""
+        if not isinstance(value, gast.Call):
+            return False
+        nodes = list(gast.walk(value))
+        return any(isinstance(n, gast.JoinedStr) for n in nodes) and not any(
+            isinstance(n, (gast.ListComp, gast.GeneratorExp, gast.DictComp, gast.SetComp, gast.Lambda,
+                           gast.NamedExpr, gast.Yield, gast.YieldFrom, gast.Await, gast.Starred))
+            for n in nodes)
+
+    def _versioned(self, expr):
+        """A copy of ``expr`` whose local names read their current versions."""
+        expr = copy.deepcopy(expr)
+        for node in gast.walk(expr):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in self.locals:
+                node.id = self._read(node).id
+        return expr
 
     def visit_Assert(self, stmt):
         test = self.atom(stmt.test)
@@ -969,33 +1005,13 @@ class Normalizer:
         return self.atom(gast.copy_location(comp, mapping))
 
     def rhs_DictComp(self, e):
-        """``{k: v for k, v in pairs if c}`` -> a dict filled by a loop
-        (``v_dict = {}``, then ``v_dict[k] = v`` in the loop), as a list
-        comprehension appends; its variables get fresh names."""
-        name = self._compound_temp(f"{self._describe(e.value)}_dict")
-        self.statement(_assign_stmt(name, gast.Dict(keys=[], values=[]), e))
-        renames = {}
-        for gen in e.generators:
-            if getattr(gen, "is_async", 0):
-                raise self.source.error(UnsupportedSyntaxError, "srcad cannot differentiate "
-                                        "an async comprehension", gen)
-            for target in gast.walk(gen.target):
-                if isinstance(target, gast.Name):
-                    renames[target.id] = self._compound_temp(target.id)
-        rename = _Renamer(renames)
-        entry = gast.Subscript(value=gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None),
-                               slice=rename.copy(e.key), ctx=gast.Store())
-        body = [gast.copy_location(gast.Assign(targets=[entry], value=rename.copy(e.value),
-                                               type_comment=None), e)]
-        for gen in reversed(e.generators):
-            for cond in reversed(gen.ifs):
-                body = [gast.copy_location(gast.If(test=rename.copy(cond), body=body, orelse=[]), e)]
-            iter_ = gen.iter if gen is e.generators[0] else rename.copy(gen.iter)
-            body = [gast.copy_location(gast.For(target=rename.copy(gen.target), iter=iter_, body=body,
-                                                orelse=[], type_comment=None), e)]
-        for stmt in body:
-            self.statement(stmt)
-        return self._load(name, e)
+        """``{k: v for k, v in pairs if c}`` -> ``dict([(k, v) for k, v in pairs if c])``:
+        a list of pairs grown by a loop, then ``dict`` (whose rule sends each
+        value's adjoint back to the pair that set the entry last), so keys may
+        come out of a container that also holds differentiated values."""
+        pair = gast.copy_location(gast.Tuple(elts=[e.key, e.value], ctx=gast.Load()), e)
+        pairs = gast.copy_location(gast.ListComp(elt=pair, generators=e.generators), e)
+        return self._call_builtin("dict", [self.atom(pairs)], e)
 
     def _refuse_expression(self, expr):
         kind = type(expr)

@@ -40,7 +40,16 @@ def is_object(x):
         return False
     if isinstance(x, _STATIC) or callable(x) and not dataclasses.is_dataclass(x):
         return False
-    return dataclasses.is_dataclass(x) or hasattr(x, "__dict__")
+    return dataclasses.is_dataclass(x) or hasattr(x, "__dict__") or bool(_slots(type(x)))
+
+
+def _slots(cls):
+    """The ``__slots__`` names of ``cls`` and its bases."""
+    names = []
+    for base in cls.__mro__:
+        slots = base.__dict__.get("__slots__", ())
+        names += [slots] if isinstance(slots, str) else [n for n in slots if n not in ("__dict__", "__weakref__")]
+    return names
 
 
 def is_namedtuple(x):
@@ -94,12 +103,12 @@ def attribute_tangent(t, obj, name):
     return getattr(t, name)
 
 
-def _fields(x):
-    """The attribute names of ``x`` that hold data."""
+def data_attributes(x):
+    """The attribute names of ``x`` that hold data (not configuration)."""
     if dataclasses.is_dataclass(x):
         names = [f.name for f in dataclasses.fields(x)]
     else:
-        names = list(vars(x))
+        names = list(getattr(x, "__dict__", ())) + [n for n in _slots(type(x)) if n not in getattr(x, "__dict__", ())]
     return [n for n in names if hasattr(x, n) and not isinstance(getattr(x, n), _STATIC)]
 
 
@@ -114,7 +123,7 @@ def object_like(g, x, like):
     gives each one its argument's structure and dtype).  ``g`` may be an
     :class:`AttrAdjoints` or an object of ``x``'s type (a tangent)."""
     out = copy.copy(x)
-    for name in _fields(x):
+    for name in data_attributes(x):
         value = getattr(x, name)
         grad = g[name] if isinstance(g, dict) else getattr(g, name)
         object.__setattr__(out, name, like(grad, value))   # frozen dataclasses too
@@ -123,4 +132,4 @@ def object_like(g, x, like):
 
 def object_values(x):
     """The data attributes' values (for ``check_inputs``)."""
-    return [getattr(x, name) for name in _fields(x)]
+    return [getattr(x, name) for name in data_attributes(x)]

@@ -7,6 +7,7 @@ below, so the order of the stages is written here and nowhere else::
 
     front end   parse.parse_function   source -> gast tree, names resolved
                 normalize.fence        unsupported statements refused by name
+                generators.materialize (a callee that yields returns a list)
                 namespaces.resolve_namespaces   xp = np / array_namespace(x): NumPy
                 calls.rewrite_function_values   map, sorted(key=), partial: calls
                 lift.lift              nested defs / named lambdas -> callees
@@ -31,6 +32,7 @@ from srcad import codegen, optimize, passes
 from srcad.calls import rewrite_function_values
 from srcad.forward import ForwardGenerator
 from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
+from srcad.generators import is_generator, materialize
 from srcad.lift import lift
 from srcad.namespaces import resolve_namespaces
 from srcad.normalize import Normalizer, fence, name_allocator
@@ -55,6 +57,8 @@ def front_end(parsed, callee=False):
     and A-normal form.  Returns the normalized gast.FunctionDef; ``callee``
     when it is called from a transformed function (``*args`` allowed)."""
     fence(parsed)                          # before structuring moves statements
+    if callee and is_generator(parsed.node):   # sum(terms(x)): returns the list of its values
+        materialize(parsed, name_allocator(parsed))
     resolve_namespaces(parsed)             # xp = array_namespace(x): xp is NumPy
     rewrite_function_values(parsed)        # map(f, xs), sorted(key=f), partial: calls
     lift(parsed)                           # nested functions become callees

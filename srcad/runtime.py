@@ -101,9 +101,6 @@ def check_inputs(*values):
             check_inputs(*value)
         elif isinstance(value, dict):
             check_inputs(*value.values())
-        elif _is_object(value):
-            from srcad.objects import object_values
-            check_inputs(*object_values(value))
         elif isinstance(value, np.ma.MaskedArray):
             from srcad.errors import UnsupportedInputError
             raise UnsupportedInputError(
@@ -118,11 +115,14 @@ def check_inputs(*values):
                 f"({type(value).__name__}{'' if not hasattr(value, 'dtype') else ' of ' + str(value.dtype)})",
                 hint="split it into real and imaginary parts (two real arguments) and build "
                      "the complex value inside the function")
+        elif type(value) is not np.ndarray and _is_object(value):   # a dataclass: its attributes
+            from srcad.objects import object_values
+            check_inputs(*object_values(value))
 
 
 def _is_object(value):
     from srcad.objects import is_object
-    return not isinstance(value, np.ndarray) and is_object(value)
+    return is_object(value)
 
 
 def real_sign(x):
@@ -965,18 +965,20 @@ def repeat_tangent(x_dot, x, n):
 
 def unlist(g, iterable):
     """Adjoint of ``list(iterable)`` or ``tuple(iterable)``: one adjoint per
-    element, gathered back into an array when ``iterable`` was one (its rows)."""
-    if isinstance(iterable, (list, tuple)):
+    element, gathered back into an array when ``iterable`` was one (its rows);
+    for a list, a tuple or a dict's ``values()`` view, one per element."""
+    if not isinstance(iterable, np.ndarray):
         return Adjoints(g)
     rows = [np.broadcast_to(gi, np.shape(xi)) for gi, xi in zip(g, iterable)]
     return np.reshape(np.array(rows, dtype=float), np.shape(iterable))
 
 
-def dict_adjoint(g, iterable):
+def dict_adjoint(cotangent, iterable):
     """Adjoint of ``dict(iterable)``, a copy of a dict or a dict built from
     ``(key, value)`` pairs: each entry's adjoint goes back to where the entry
     came from (the pair that set it last; the others get zeros).  ``g`` may be
     sparse, or a plain dict lacking entries."""
+    g = cotangent
     if isinstance(iterable, dict):
         return DictAdjoints(iterable, {k: v for k, v in g.items() if k in iterable})
     last = {pair[0]: i for i, pair in enumerate(iterable)}
@@ -984,11 +986,24 @@ def dict_adjoint(g, iterable):
                     for i, (k, v) in enumerate(iterable))
 
 
-def dict_tangent(tangent, ans, iterable):
-    """Tangent of ``dict(iterable)`` from the tangent of a dict or of a list of pairs."""
+def dict_tangent(tangent, primal, iterable):
+    """Tangent of ``primal = dict(iterable)`` from the tangent of a dict or of a
+    list of pairs (the pair that sets an entry last gives its tangent).  A
+    ``primal`` of None is rebuilt (the transpose of :func:`dict_adjoint` has none)."""
+    primal = dict(iterable) if primal is None else primal
     if isinstance(iterable, dict):
-        return DictAdjoints(ans, {k: tangent[k] for k in iterable})
-    return DictAdjoints(ans, {pair[0]: t[1] for pair, t in zip(iterable, tangent)})
+        return DictAdjoints(primal, {k: _entry_or_zeros(tangent, k, v) for k, v in iterable.items()})
+    return DictAdjoints(primal, {pair[0]: t[1] for pair, t in zip(iterable, tangent)})
+
+
+def _entry_or_zeros(d, key, like):
+    """``d[key]``, or zeros like ``like`` when a plain dict lacks the entry."""
+    try:
+        return d[key]
+    except KeyError:
+        return zeros_like(like)
+
+
 def sort_order(keys, reverse=False):
     """The positions of ``keys`` in sorted order (stable, like ``sorted``):
     ``sorted(xs, key=f)`` is ``[xs[i] for i in sort_order([f(t) for t in xs])]``

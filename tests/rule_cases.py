@@ -919,3 +919,5 @@ case(_objects.attribute_tangent, _Pair(real((3, 2)), real(None)), _Pair(real((3,
 
 # dict(m): a copy of a dict (pairs, whose later key wins: tests/test_pytrees.py)
 case(builtins.dict, _dict(a=(2,), b=None), tag="copy")
+case(rt.dict_adjoint, rt.DictAdjoints(_dict(a=(2,), b=None), _dict(a=(2,))), _dict(a=(2,), b=None), tag="copy")
+case(rt.dict_tangent, _dict(a=(2,), b=None), _dict(a=(2,), b=None), _dict(a=(2,), b=None), tag="copy")

@@ -82,3 +82,18 @@ def test_a_namespace_name_assigned_twice_is_left_alone():
 
     with pytest.raises(srcad.SrcadError):
         srcad.grad(f)(np.ones(2))
+
+
+def test_xp_promote_returns_its_argument_so_writing_to_it_is_refused():
+    from scipy._lib._array_api import xp_promote
+
+    def f(x):
+        xp = array_namespace(x)
+        y = xp_promote(x, force_floating=True, xp=xp)
+        y[0] = 5.0
+        return xp.sum(y ** 2)
+
+    x = np.ones(3)
+    with pytest.raises(srcad.NonDifferentiableError, match="caller's data"):
+        srcad.grad(f)(x)
+    assert np.array_equal(x, np.ones(3))

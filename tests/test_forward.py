@@ -69,7 +69,8 @@ def _shift(x, u, h):
         out.update({k: _shift(v, u[k], h) for k, v in x.items()})
         return out
     if isinstance(x, (tuple, list)):
-        return type(x)(_shift(a, b, h) for a, b in zip(x, u))
+        items = [_shift(a, b, h) for a, b in zip(x, u)]
+        return type(x)(*items) if hasattr(type(x), "_fields") else type(x)(items)   # namedtuple
     return x + h * u if isinstance(x, float) else np.asarray(x + h * u)
 
 

@@ -103,3 +103,36 @@ def test_rebinding_the_inner_function_transforms_again(tmp_path, monkeypatch):
     mod.h = mod.cube                         # the derivative kept must follow
     assert_close(d(1.5), numerical_grad(mod.step, (1.5,), 0))
     assert_close(srcad.grad(mod.step)(1.5), numerical_grad(mod.step, (1.5,), 0))
+
+
+def where_in_callee(p):
+    v = np.where(p > 0.5, p, p * 2.0)
+    return np.sum(v * v * v)
+
+
+def calls_where(y):
+    return where_in_callee(y)
+
+
+def test_hvp_through_np_where_in_a_callee():
+    # FUZZ_FINDINGS F20: the condition, a saved value of the split callee, was refused
+    y, v = np.array([0.2, 0.9, 1.4]), RNG.standard_normal(3)
+    grad, eps = srcad.grad(calls_where), 1e-6
+    expected = (grad(y + eps * v) - grad(y - eps * v)) / (2 * eps)
+    assert_close(srcad.hvp(calls_where)(y, v), expected, 1e-5, 1e-7)
+
+
+def test_newton_fit_with_closures_as_autograd_negative_binomial_writes_it():
+    special = pytest.importorskip("scipy.special")
+    data = np.array([3.0, 7.0, 1.0, 12.0, 5.0, 9.0, 0.0, 4.0])
+
+    def loglike_terms(r, p, x):
+        return special.gammaln(r + x) - special.gammaln(r) + x * np.log(p) + r * np.log(1 - p)
+
+    loglike = lambda r, p: np.sum(loglike_terms(r, p, data))      # noqa: E731
+    p_of = lambda r: np.sum(data) / np.sum(r + data)              # noqa: E731
+    slope = lambda r: srcad.grad(loglike)(r, p_of(r))             # noqa: E731
+    r = 2.5
+    d_slope = srcad.grad(slope)
+    assert_close(d_slope(r), numerical_grad(slope, (r,), 0), 1e-6, 1e-7)
+    assert_close(srcad.grad(d_slope)(r), numerical_grad(d_slope, (r,), 0), 1e-5, 1e-7)

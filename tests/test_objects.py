@@ -56,7 +56,16 @@ def params_of(kind):
     return kind(W, b)
 
 
-KINDS = [Layer, Params, Frozen, Model]
+class Slotted:
+    """An object without a __dict__."""
+
+    __slots__ = ("W", "b")
+
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+
+KINDS = [Layer, Params, Frozen, Model, Slotted]
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
@@ -242,3 +251,100 @@ def test_array_attributes_are_still_refused():
 
     with pytest.raises(srcad.SrcadError):
         srcad.grad(f)(np.ones(2))
+
+
+class Mlp:
+    """A model whose methods call each other through self."""
+
+    def __init__(self, W1, W2):
+        self.W1, self.W2 = W1, W2
+
+    def layer(self, W, x):
+        return np.tanh(x @ W)
+
+    def predict(self, x):
+        return self.layer(self.W2, self.layer(self.W1, x))
+
+    def loss(self, x, y):
+        return np.mean((self.predict(x) - y) ** 2)
+
+
+def annotated_loss(model: Mlp, x, y):
+    return model.loss(x, y) + 0.1 * np.sum(model.W1 ** 2)
+
+
+def mlp_args():
+    return (Mlp(RNG.standard_normal((3, 4)), RNG.standard_normal((4, 2))),
+            RNG.standard_normal((5, 3)), RNG.standard_normal((5, 2)))
+
+
+def test_methods_calling_methods_through_self():
+    m, x, y = mlp_args()
+    g = check_grad_tree(srcad.grad(Mlp.loss, wrt=(0, 1)), Mlp.loss, (m, x, y), (0, 1))
+    assert type(g[0]) is Mlp
+    check_jvp_tree(srcad.jvp(Mlp.loss), Mlp.loss, (m, x, y), 0)
+    assert_close(srcad.grad(m.loss)(x, y), numerical_grad(m.loss, (x, y), 0))
+
+
+def test_parameter_annotated_with_its_class():
+    m, x, y = mlp_args()
+    check_grad_tree(srcad.grad(annotated_loss), annotated_loss, (m, x, y), 0)
+    check_jvp_tree(srcad.jvp(annotated_loss), annotated_loss, (m, x, y), 0)
+
+
+def test_hvp_through_methods():
+    m, x, y = mlp_args()
+    v = Mlp(RNG.standard_normal((3, 4)), RNG.standard_normal((4, 2)))
+    hv = srcad.hvp(Mlp.loss)(m, x, y, v)
+    grad, eps = srcad.grad(Mlp.loss), 1e-6
+    plus = Mlp(m.W1 + eps * v.W1, m.W2 + eps * v.W2)
+    minus = Mlp(m.W1 - eps * v.W1, m.W2 - eps * v.W2)
+    assert_close(flatten(hv), (flatten(grad(plus, x, y)) - flatten(grad(minus, x, y))) / (2 * eps),
+                 1e-5, 1e-7)
+
+
+class Base:
+    def __init__(self, w):
+        self.w = w
+
+    def scale(self, x):
+        return self.w * x
+
+    def energy(self, x):
+        return np.sum(self.scale(x) ** 2)
+
+
+class Derived(Base):
+    def scale(self, x):
+        return 3.0 * self.w * x
+
+
+class Activated:
+    def __init__(self, w):
+        self.w, self.act = w, np.tanh
+
+    def energy(self, x):
+        return np.sum(self.act(self.w * x))
+
+
+def test_a_method_a_subclass_overrides_is_refused_not_guessed():
+    with pytest.raises(srcad.SrcadError):
+        srcad.grad(Base.energy)(Base(np.ones(2)), np.ones(2))
+
+
+def test_a_function_stored_on_the_instance_is_refused_clearly():
+    with pytest.raises(srcad.UnknownPrimitiveError, match="act"):
+        srcad.grad(Activated.energy, wrt=1)(Activated(np.ones(2)), np.ones(2))
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
+def test_check_grad_walks_object_attributes(kind):
+    p, x = params_of(kind), RNG.standard_normal(3)
+    errors = srcad.check_grad(_with_field(kind), p, x, wrt=(0, 1))
+    assert {"p.W", "x"} <= set(errors) and max(errors.values()) < 1e-6
+
+
+def test_complex_attribute_is_refused_like_a_complex_argument():
+    p = Params(np.ones((2, 3)) * (1 + 1j), 0.5)
+    with pytest.raises(srcad.SrcadError, match="complex"):
+        srcad.grad(affine)(p, np.ones(3))

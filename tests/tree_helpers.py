@@ -31,10 +31,11 @@ def _children(x):
         return list(range(len(x))), lambda vals: type(x)(*vals)
     if isinstance(x, (list, tuple)):
         return list(range(len(x))), lambda vals: type(x)(vals)
-    if dataclasses.is_dataclass(x) or (hasattr(x, "__dict__") and not callable(x)
-                                       and not isinstance(x, type(np))):
+    slots = [n for c in type(x).__mro__ for n in c.__dict__.get("__slots__", ())]
+    if dataclasses.is_dataclass(x) or ((hasattr(x, "__dict__") or slots) and not callable(x)
+                                       and not isinstance(x, (type(np), np.ndarray, np.generic))):
         names = ([f.name for f in dataclasses.fields(x)] if dataclasses.is_dataclass(x)
-                 else list(vars(x)))
+                 else list(getattr(x, "__dict__", ())) + slots)
 
         def rebuild(vals):
             out = copy.copy(x)

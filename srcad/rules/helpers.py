@@ -23,6 +23,7 @@ from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (concat_adjoint_x, concat_adjoint_y, concat_tangent_x, concat_tangent_y,
                            repeat_adjoint, repeat_tangent, repeats, unlist)
 from srcad.runtime import (Adjoints, add_at, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
+                           dict_adjoint, dict_tangent,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
                            matmul_adjoint_x, matmul_adjoint_y, norm_divisor, packed, prod_others,
@@ -442,6 +443,8 @@ def unlist_(g, ans, cotangent, iterable):
 
 # --- objects: attribute_adjoint and attribute_tangent read each other back -------------
 
+views(attribute_adjoint, attribute_tangent)   # the cotangent itself, held or read back
+
 @adjoint(attribute_adjoint)
 def attribute_adjoint_(g, ans, cotangent, obj, name):
     return attribute_tangent(g, obj, name), zeros_like(obj), None
@@ -460,3 +463,27 @@ def attribute_tangent_(g, ans, t, obj, name):
 @tangent(attribute_tangent)
 def attribute_tangent_tangent(t_dot, obj_dot, name_dot, ans, t, obj, name):
     return attribute_tangent(t_dot, obj, name), zeros_like(ans), None
+
+
+# --- dict(m): dict_adjoint and dict_tangent are each other's transpose ------------------
+
+views(dict_adjoint, dict_tangent)            # entries of their first argument
+
+@adjoint(dict_adjoint)
+def dict_adjoint_(g, ans, cotangent, iterable):
+    return dict_tangent(g, None, iterable), zeros_like(iterable)
+
+
+@tangent(dict_adjoint)
+def dict_adjoint_tangent(cotangent_dot, iterable_dot, ans, cotangent, iterable):
+    return dict_adjoint(cotangent_dot, iterable), zeros_like(ans)
+
+
+@adjoint(dict_tangent)
+def dict_tangent_(g, ans, tangent, primal, iterable):
+    return dict_adjoint(g, iterable), zeros_like(primal), zeros_like(iterable)
+
+
+@tangent(dict_tangent)
+def dict_tangent_tangent(tangent_dot, primal_dot, iterable_dot, ans, tangent, primal, iterable):
+    return dict_tangent(tangent_dot, primal, iterable), zeros_like(ans), zeros_like(ans)

@@ -197,6 +197,7 @@ def solve_sylvester_tangent(a_dot, b_dot, q_dot, ans, a, b, q):
 
 from scipy._lib._array_api import xp_promote  # noqa: E402
 
+from srcad.rules.registry import views  # noqa: E402
 from srcad.runtime import Adjoints, broadcast_like, unbroadcast  # noqa: E402
 
 
@@ -212,6 +213,10 @@ def promote_tangent(args_dot, ans):
     results = (ans,) if len(args_dot) == 1 else ans
     out = [broadcast_like(t, r) if r is not None else 0.0 for t, r in zip(args_dot, results)]
     return out[0] if len(out) == 1 else Adjoints(out)
+
+
+views(xp_promote, every_argument=True)      # an argument already of the promoted dtype, itself
+views(unpromote, promote_tangent)           # g itself where no axis is summed
 
 
 @adjoint(xp_promote)

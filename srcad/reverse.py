@@ -336,8 +336,8 @@ class ReverseGenerator:
         argument = name(self._argument.get(param, param))     # (reassigned: _early_zeros)
         if param in self.defined:
             grad = name(self.adjoint(param))
-            if not boundary and _may_be_keyed(self.graph, param):  # a dict's adjoint: every key
-                return call(self.ref(complete, "complete"), grad)
+            # (a split callee hands its caller the sparse DictAdjoints of a dict:
+            # completing it would add zeros for every other entry at every call)
         else:
             grad = call(self.ref(zeros_like, "zeros_like"), argument)
         if boundary and self.graph.shape_class.get(param) != SCALAR:

@@ -499,7 +499,7 @@ def zeros_like(x):
     if isinstance(x, Stack):               # the tangent of a loop stack is a stack
         return Stack(zeros_like(e) for e in x)
     if isinstance(x, (list, tuple)):
-        return Adjoints(zeros_like(e) for e in x)
+        return Adjoints([_zero_entry(e) for e in x])       # lazy zeros: like() makes them dense
     if isinstance(x, dict):
         return DictAdjoints(x, {key: zeros_like(value) for key, value in x.items()})
     return np.zeros(np.shape(x), dtype=np.result_type(x, float))
@@ -755,8 +755,8 @@ def broadcast_like(value, like):
     ``x + y`` with a larger ``y``, ``x``'s contribution is ``x_dot`` spread
     over that shape (forward mode's twin of :func:`unbroadcast`).
     """
-    if type(value) is float and type(like) is float:
-        return value
+    if type(value) is float and type(like) is float or isinstance(value, (tuple, dict)):
+        return value                       # (a list's or dict's tangent: entries are shaped)
     shape = np.shape(like)
     if np.shape(value) == shape:
         return value

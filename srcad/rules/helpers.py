@@ -114,7 +114,7 @@ def add_at_(g, ans, dx, cotangent, x, index):
 
 @tangent(add_at)
 def add_at_tangent(dx_dot, cotangent_dot, x_dot, index_dot, ans, dx, cotangent, x, index):
-    return dx_dot, scatter_add(cotangent_dot, x, index), zeros_like(ans), None
+    return broadcast_like(dx_dot, ans), scatter_add(cotangent_dot, x, index), zeros_like(ans), None
 
 
 @adjoint(without)

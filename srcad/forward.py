@@ -40,11 +40,11 @@ import numpy as np
 
 from srcad import optimize
 from srcad.errors import SrcadError
-from srcad.graph import SCALAR, Branch, Loop, Node, _elementwise
+from srcad.graph import SCALAR, Branch, Loop, Node, _elementwise, readonly_effect
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.reverse import Comment, References, _identifier, assign, call, name, rule_argument, store
 from srcad.rules.template import Default, clone
-from srcad.runtime import Stack, broadcast_like, zeros_like
+from srcad.runtime import Stack, broadcast_like, readonly, zeros_like
 
 
 class ForwardGenerator:
@@ -167,6 +167,8 @@ class ForwardGenerator:
             return self.call_node(node)
         if kind == "pop":
             return self.pop_node(node)
+        if getattr(node, "readonly", None):      # an effect on values with derivatives
+            return [readonly_effect(node, lambda: self.ref(readonly, "readonly"))]
         out = [node.stmt]
         if target is None:
             return out

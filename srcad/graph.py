@@ -18,6 +18,7 @@ time) makes the operands of an elementwise primitive scalars too.
 """
 
 import operator
+import types
 
 import gast
 import numpy as np
@@ -577,7 +578,14 @@ def _check_effect(graph, node, varied):
              if isinstance(n, gast.Name) and getattr(n, "srcad_local", False)]
     touched = [n for n in names if n in varied]
     func = value.func
-    if not touched or GraphBuilder._resolve_static(graph.parsed.namespace, func) in HARMLESS_EFFECTS:
+    callee = GraphBuilder._resolve_static(graph.parsed.namespace, func)
+    if not touched or callee in HARMLESS_EFFECTS:
+        return
+    if _plain_user_function(callee) and not getattr(graph.parsed.func, "srcad_mode", None):
+        # plot_matrix(ax, smoke, t) for its effect: it runs once, as written, and
+        # receives the arrays that carry derivatives read-only (runtime.readonly),
+        # so an in-place write to them is an error rather than a wrong gradient
+        node.readonly = sorted(set(touched))
         return
     if getattr(graph.parsed.func, "srcad_mode", None) and getattr(func, "attr", None) == "push":
         raise graph.parsed.source.error(
@@ -599,6 +607,31 @@ def _check_effect(graph, node, varied):
         f"that depends on {', '.join(graph.wrt)}", value,
         hint="assign the result instead (y = f(x)); build a list with a list literal "
              "or np.stack, not by mutating it")
+
+
+def _plain_user_function(obj):
+    """A Python function of the user's (not NumPy's, SciPy's or srcad's own)."""
+    module = getattr(obj, "__module__", "") or ""
+    return isinstance(obj, types.FunctionType) and module.partition(".")[0] != "srcad" \
+        and not is_library_function(obj)
+
+
+def readonly_effect(node, wrap):
+    """The statement of an effect ``node`` marked by :func:`_check_effect`, with
+    each argument name that carries derivatives wrapped as ``wrap(name)``."""
+    marked = set(node.readonly)
+
+    class Wrap(gast.NodeTransformer):
+        def visit_Name(self, n):
+            if type(n.ctx) is gast.Load and n.id in marked:
+                return gast.Call(func=wrap(), args=[n], keywords=[])
+            return n
+
+    stmt = clone(node.stmt)
+    call_ = stmt.value
+    call_.args = [Wrap().visit(a) for a in call_.args]
+    call_.keywords = [gast.keyword(arg=k.arg, value=Wrap().visit(k.value)) for k in call_.keywords]
+    return stmt
 
 
 def _diff_atoms(node):

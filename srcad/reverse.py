@@ -37,11 +37,11 @@ import numpy as np
 
 from srcad import optimize
 from srcad.errors import SrcadError
-from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names
+from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names, readonly_effect
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
 from srcad.trees import loaded, stored
-from srcad.runtime import (Stack, add_at, check_inputs, check_scalar, checked, complete, identity, like, list_append,
+from srcad.runtime import (Stack, add_at, check_inputs, readonly, check_scalar, checked, complete, identity, like, list_append,
                            restore_entry, scatter_add, snapshot, saved_entry, setitem, unbroadcast,
                            zeros_like)
 
@@ -355,6 +355,9 @@ class ReverseGenerator:
                     out.append(Save(item.target, self._item_index(item)))
                 if item.kind == "usercall" and item.active:
                     out.extend(self.forward_call(item))
+                    continue
+                if getattr(item, "readonly", None):    # an effect on values with derivatives
+                    out.append(readonly_effect(item, lambda: self.ref(readonly, "readonly")))
                     continue
                 out.append(item.stmt)                # shared with the graph, never mutated
             elif isinstance(item, Branch):

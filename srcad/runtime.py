@@ -261,6 +261,25 @@ def _zero_entry(x):
     return zeros_like(x)
 
 
+def readonly(x):
+    """``x`` for a function called for its effect (a plot): arrays as read-only
+    views, so writing into them raises instead of changing values the gradient
+    depends on.  Lists and dicts could be mutated: refused."""
+    if type(x) is np.ndarray:
+        view = x.view()
+        view.flags.writeable = False
+        return view
+    if isinstance(x, tuple):
+        return type(x)(*map(readonly, x)) if hasattr(x, "_fields") else tuple(map(readonly, x))
+    if isinstance(x, (list, dict)) or (hasattr(x, "__dict__") and not callable(x)):
+        from srcad.errors import NonDifferentiableError
+        raise NonDifferentiableError(
+            f"srcad cannot hand a {type(x).__name__} that carries derivatives to a function "
+            "called for its effect: it could be changed there",
+            hint="pass the arrays themselves, or call the function outside the differentiated one")
+    return x
+
+
 def add_at(dx, g, x, index):
     """``dx + scatter_add(g, x, index)`` without building the zeros.
 

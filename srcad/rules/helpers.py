@@ -21,7 +21,7 @@ import numpy as np
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (concat_adjoint_x, concat_adjoint_y, concat_tangent_x, concat_tangent_y,
                            repeat_adjoint, repeat_tangent, repeats, unlist)
-from srcad.runtime import (Adjoints, add_at, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
+from srcad.runtime import (Adjoints, add_at, readonly, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
                            matmul_adjoint_x, matmul_adjoint_y, norm_divisor, packed, prod_others,
@@ -256,6 +256,19 @@ def unvstack_(g, ans, cotangent, tup):
 @tangent(unvstack)
 def unvstack_tangent(cotangent_dot, tup_dot, ans, cotangent, tup):
     return unvstack(cotangent_dot, tup), zeros_like(ans)
+
+
+views(readonly)                 # a read-only view of the very array
+
+
+@adjoint(readonly)
+def readonly_(g, ans, x):
+    return g
+
+
+@tangent(readonly)
+def readonly_tangent(x_dot, ans, x):
+    return x_dot
 
 
 views(Adjoints)                 # a tuple of the very elements

@@ -588,12 +588,12 @@ def _check_effect(graph, node, varied):
         node.readonly = sorted(set(touched))
         return
     if getattr(graph.parsed.func, "srcad_mode", None) and getattr(func, "attr", None) == "push":
-        raise graph.parsed.source.error(
+        raise _loop_stacks(graph.parsed.source.error(
             NonDifferentiableError,
             "reverse mode cannot differentiate the loop stacks of a generated gradient "
             f"({gast_text(func)}(...) saves a value that depends on {', '.join(graph.wrt)})", value,
             hint="for second derivatives of loops use srcad.hessian or srcad.hvp (forward "
-                 "over reverse), or srcad.jvp of the gradient")
+                 "over reverse), or srcad.jvp of the gradient"))
     if getattr(graph.parsed.func, "srcad_mode", None):      # L.pop(), restore_entry(d, k, old)
         raise graph.parsed.source.error(
             NonDifferentiableError,
@@ -607,6 +607,12 @@ def _check_effect(graph, node, varied):
         f"that depends on {', '.join(graph.wrt)}", value,
         hint="assign the result instead (y = f(x)); build a list with a list literal "
              "or np.stack, not by mutating it")
+
+
+def _loop_stacks(error):
+    """Mark the refusal that ``srcad.grad`` of a gradient answers in forward mode."""
+    error.loop_stacks = True
+    return error
 
 
 def _plain_user_function(obj):

@@ -685,11 +685,21 @@ def unconcatenate(g, arrays, axis=0):
     """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut back into pieces
     shaped like ``arrays``, as a tuple (one gradient per array)."""
     if axis is None:
-        sizes = [np.size(x) for x in arrays]
-        pieces = np.split(np.ravel(g), np.cumsum(sizes)[:-1])
-        return Adjoints(np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays))
-    sizes = [np.shape(x)[axis] for x in arrays]
-    return Adjoints(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
+        pieces = _split(np.ravel(g), [np.size(x) for x in arrays], 0)
+        return Adjoints([np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)])
+    return Adjoints(_split(g, [np.shape(x)[axis] for x in arrays], axis))
+
+
+def _split(g, sizes, axis):
+    """``np.split(g, np.cumsum(sizes)[:-1], axis)`` as basic slices (views):
+    np.split's Python machinery cost more than the slicing in an RNN step."""
+    g = np.asarray(g)
+    lead = (slice(None),) * (axis % g.ndim)
+    out, at = [], 0
+    for n in sizes:
+        out.append(g[lead + (slice(at, at + n),)])
+        at += n
+    return out
 
 
 def unstack(g, axis=0):
@@ -700,7 +710,8 @@ def unstack(g, axis=0):
 def _unconcatenate_promoted(g, arrays, promote, axis):
     blocks = [promote(x) for x in arrays]
     pieces = unconcatenate(g, blocks, axis)
-    return Adjoints(np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays))
+    return Adjoints([p if p.shape == np.shape(x) else np.reshape(p, np.shape(x))
+                     for p, x in zip(pieces, arrays)])
 
 
 def unhstack(g, tup):

@@ -37,13 +37,14 @@ import numpy as np
 
 from srcad import optimize
 from srcad.errors import SrcadError
-from srcad.graph import DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names, readonly_effect
+from srcad.graph import (DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names,
+                         readonly_effect)
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
 from srcad.trees import loaded, stored
-from srcad.runtime import (Stack, add_at, check_inputs, readonly, check_scalar, checked, complete, identity, like, list_append,
-                           restore_entry, scatter_add, snapshot, saved_entry, setitem, unbroadcast,
-                           zeros_like)
+from srcad.runtime import (Stack, add_at, check_inputs, check_scalar, checked, identity, like, list_append,
+                           readonly, restore_entry, scatter_add, snapshot, saved_entry, setitem,
+                           unbroadcast, zeros_like)
 
 MODES = ("grad", "value_and_grad", "vjp")
 

@@ -42,9 +42,9 @@ from srcad.graph import (DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.rules.template import clone
 from srcad.trees import loaded, stored
-from srcad.runtime import (Stack, add_at, check_inputs, check_scalar, checked, identity, like, list_append,
-                           readonly, restore_entry, scatter_add, snapshot, saved_entry, setitem,
-                           unbroadcast, zeros_like)
+from srcad.runtime import (Adjoints, Stack, add_at, add_into, check_inputs, check_scalar, checked, drop_last,
+                           identity, like, list_append, owned, readonly, released, restore_entry,
+                           scatter_add, snapshot, saved_entry, setitem, unbroadcast, zeros_like)
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -249,6 +249,7 @@ class ReverseGenerator:
                              value=name(saved), type_comment=None)
         rbody = ([unpack] if kept else []) + reverse + [gast.Return(value=result)]
         rbody = optimize.eliminate_dead_code(rbody)
+        rbody = self._own_accumulators(rbody)
         _skip_dead_last_adjoints(rbody)
         fname, rname = self.own_names or (self.names.fresh(f"forward_{_identifier(graph.name)}"),
                                           self.names.fresh(f"reverse_{_identifier(graph.name)}"))
@@ -282,6 +283,7 @@ class ReverseGenerator:
             body += [Comment("reverse sweep", header=True), *reverse]
         body.append(gast.Return(value=result))
         body = optimize.eliminate_dead_code(body)
+        body = self._own_accumulators(body)
         _skip_dead_last_adjoints(body)
         args = _copy(graph.fdef.args)
         args.args.append(gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None))
@@ -521,6 +523,7 @@ class ReverseGenerator:
             return inits + body + after
         reversed_loop = gast.For(target=self._reverse_target(loop), iter=self._reverse_iter(loop),
                                  body=body, orelse=[], type_comment=None)
+        reversed_loop.srcad_reversed = True       # for _own_accumulators
         first = _first_index(loop)
         if first is not None:          # for _skip_dead_last_adjoints
             reversed_loop.srcad_last = (loop.target, first, {self.adjoint(v) for v in entry})
@@ -733,6 +736,49 @@ class ReverseGenerator:
             return None                  # a dict's entry: dd + scatter_add(...) adds one entry already
         return call(self.ref(add_at, "add_at"), name(d), *expr.args)
 
+    def _own_accumulators(self, stmts, nested=False):
+        """Let reversed loops accumulate list (and array) adjoints in place.
+
+        In a reversed loop, ``dL = add_at(dL, g, L, i)`` (a read ``L[i]``) and
+        ``dL = Adjoints(dL[:-1])`` (an ``L.append``) each copy the T
+        references of a T-long list adjoint.  Where the body touches ``dL`` in
+        no other way than these and reads of ``dL[-1]``, nothing but those
+        statements can see ``dL`` during the loop: it becomes a private copy
+        before the loop (``dL = owned(dL)``), is updated in place
+        (``add_into``, ``drop_last``) and turned back after it
+        (``dL = released(dL)``, where read later).  Per element read, O(1).
+        """
+        names = (self.refs._names.get(id(add_at)), self.refs._names.get(id(Adjoints)))
+        if names == (None, None):
+            return stmts
+        out = []
+        for pos, stmt in enumerate(stmts):
+            for field in ("body", "orelse"):
+                if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                    setattr(stmt, field, self._own_accumulators(
+                        getattr(stmt, field), nested or isinstance(stmt, (gast.For, gast.While))))
+            if not (isinstance(stmt, gast.For) and getattr(stmt, "srcad_reversed", False)):
+                out.append(stmt)
+                continue
+            owned_names = _accumulated_only(stmt.body, *names)
+            if not owned_names:
+                out.append(stmt)
+                continue
+            later = _reads(stmts[pos + 1:])
+            comment = out.pop() if out and isinstance(out[-1], Comment) else None
+            for d in owned_names:
+                out.append(assign(d, call(self.ref(owned, "owned"), name(d))))
+            if comment is not None:
+                out.append(comment)
+            _rewrite_accumulations(stmt.body, owned_names, *names,
+                                   lambda: self.ref(add_into, "add_into"),
+                                   lambda: self.ref(drop_last, "drop_last"))
+            out.append(stmt)
+            for d in owned_names:
+                if nested or d in later:
+                    out.append(assign(d, call(self.ref(released, "released"), name(d))))
+        return out
+
     def _varied(self, atom):
         return any(n in self.graph.varied for n in atom_names(atom))
 
@@ -783,6 +829,77 @@ def _markers(stmts):
 
 def _reads(stmts):
     return loaded([s for s in stmts if isinstance(s, gast.AST)])
+
+
+def _is_minus_one(node):
+    if isinstance(node, gast.Constant):
+        return node.value == -1 and type(node.value) is int
+    return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) and \
+        isinstance(node.operand, gast.Constant) and node.operand.value == 1 and type(node.operand.value) is int
+
+
+def _accumulation(stmt, add_name, adjoints_name):
+    """``("add", d)`` for ``d = add_at(d, g, x, i)`` (d not in g, x, i),
+    ``("drop", d)`` for ``d = Adjoints(d[:-1])``, else None."""
+    if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Call)
+            and isinstance(stmt.value.func, gast.Name) and not stmt.value.keywords):
+        return None
+    d, value = stmt.targets[0].id, stmt.value
+    args = value.args
+    if value.func.id == add_name and len(args) == 4 and isinstance(args[0], gast.Name) \
+            and args[0].id == d and d not in loaded(args[1:]):
+        return "add", d
+    if value.func.id == adjoints_name and len(args) == 1 and isinstance(args[0], gast.Subscript) \
+            and isinstance(args[0].value, gast.Name) and args[0].value.id == d \
+            and isinstance(args[0].slice, gast.Slice) and args[0].slice.lower is None \
+            and args[0].slice.step is None and args[0].slice.upper is not None \
+            and _is_minus_one(args[0].slice.upper):
+        return "drop", d
+    return None
+
+
+def _last_reads(tree, d):
+    """The number of ``d[-1]`` reads in ``tree``."""
+    return sum(1 for n in gast.walk(tree) if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
+               and n.value.id == d and type(n.ctx) is gast.Load and _is_minus_one(n.slice))
+
+
+def _accumulated_only(body, add_name, adjoints_name):
+    """The adjoints a loop body only accumulates into, drops the last entry of,
+    or reads the last entry of (each statement at the top of the body)."""
+    kinds = {}
+    for stmt in body:
+        if isinstance(stmt, gast.AST):
+            acc = _accumulation(stmt, add_name, adjoints_name)
+            if acc is not None:
+                kinds.setdefault(acc[1], set()).add(acc[0])
+    found = []
+    for d, seen in sorted(kinds.items()):
+        ok = True
+        for stmt in body:
+            if not isinstance(stmt, gast.AST) or _accumulation(stmt, add_name, adjoints_name) is not None \
+                    and _accumulation(stmt, add_name, adjoints_name)[1] == d:
+                continue
+            uses = sum(1 for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == d)
+            if uses and (uses != _last_reads(stmt, d) or "drop" not in seen or d in stored([stmt])):
+                ok = False
+                break
+        if ok:
+            found.append(d)
+    return found
+
+
+def _rewrite_accumulations(body, names, add_name, adjoints_name, add_into_ref, drop_ref):
+    """``add_at`` -> ``add_into`` and ``Adjoints(d[:-1])`` -> ``drop_last(d)`` for ``names``."""
+    for stmt in body:
+        acc = _accumulation(stmt, add_name, adjoints_name) if isinstance(stmt, gast.AST) else None
+        if acc is None or acc[1] not in names:
+            continue
+        if acc[0] == "add":
+            stmt.value = gast.Call(func=add_into_ref(), args=stmt.value.args, keywords=[])
+        else:
+            stmt.value = gast.Call(func=drop_ref(), args=[name(acc[1])], keywords=[])
 
 
 def _first_index(loop):

@@ -261,6 +261,71 @@ def _zero_entry(x):
     return zeros_like(x)
 
 
+class _Owned(list):
+    """A list's adjoint that one reversed loop accumulates into in place.
+
+    ``owned(d)`` makes it (a copy) before the loop, ``add_into`` and
+    ``drop_last`` update it in the loop, ``released`` turns it back into an
+    :class:`Adjoints` after it.  The generator uses them only where the loop
+    body reads the adjoint in no other way (``reverse._own_accumulators``), so
+    nothing else ever sees the list change: each read of an element of a
+    T-long list costs O(1), not a copy of T references.
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other):                # a tangent's contributions (forward over reverse)
+        return Adjoints(self) + other
+
+    __radd__ = __add__
+
+
+class _OwnedArray(np.ndarray):
+    """An array adjoint that one reversed loop accumulates into in place (see
+    :class:`_Owned`); ``released`` hands back a plain array."""
+
+
+def owned(d):
+    """A private copy of ``d`` that ``add_into`` may update in place."""
+    if type(d) is Adjoints:
+        return _Owned(d)
+    if type(d) is np.ndarray and d.dtype.kind == "f":
+        return np.array(d).view(_OwnedArray)
+    return d
+
+
+def released(d):
+    """``d`` as the plain adjoint it was before :func:`owned`."""
+    if type(d) is _Owned:
+        return Adjoints(d)
+    if type(d) is _OwnedArray:
+        return d.view(np.ndarray)
+    return d
+
+
+def add_into(d, g, x, index):
+    """:func:`add_at` that updates a private :func:`owned` adjoint in place."""
+    if type(d) is _Owned:
+        d[index] = _plus(list.__getitem__(d, index), g)
+        return d
+    if type(d) is _OwnedArray and np.can_cast(np.result_type(g), d.dtype) and d.shape == np.shape(x):
+        if _is_basic_index(index):
+            d[index] += g
+        else:
+            np.add.at(d, index, g)
+        return d
+    return add_at(released(d), g, x, index)
+
+
+def drop_last(d):
+    """``Adjoints(d[:-1])``, the adjoint of a list before its last append;
+    in place for an :func:`owned` adjoint."""
+    if type(d) is _Owned:
+        d.pop()
+        return d
+    return Adjoints(tuple.__getitem__(d, slice(None, -1)) if isinstance(d, tuple) else d[:-1])
+
+
 def readonly(x):
     """``x`` for a function called for its effect (a plot): arrays as read-only
     views, so writing into them raises instead of changing values the gradient
@@ -785,7 +850,7 @@ def broadcast_like(value, like):
     ``x + y`` with a larger ``y``, ``x``'s contribution is ``x_dot`` spread
     over that shape (forward mode's twin of :func:`unbroadcast`).
     """
-    if type(value) is float and type(like) is float or isinstance(value, (tuple, dict)):
+    if type(value) is float and type(like) is float or isinstance(value, (tuple, list, dict)):
         return value                       # (a list's or dict's tangent: entries are shaped)
     shape = np.shape(like)
     if np.shape(value) == shape:

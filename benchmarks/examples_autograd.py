@@ -90,10 +90,22 @@ def _rebuild(tree, flat, at=0):
 
 
 def flatten_func(func, example):
-    """func of a vector, its unflatten, and example as a vector (outside the derivative)."""
-    flat0 = np.concatenate([np.ravel(leaf) for leaf in _leaves(example)])
-    unflatten = lambda flat: _rebuild(example, flat)[0]
-    return (lambda flat, *args: func(unflatten(flat), *args)), unflatten, flat0
+    """func of one vector, its unflatten, and example as a vector (a dict of arrays)."""
+    names = sorted(example)
+    shapes = [np.shape(example[k]) for k in names]
+    ends = np.cumsum([int(np.prod(s)) for s in shapes])
+    starts = [0] + [int(e) for e in ends[:-1]]
+    flat0 = np.concatenate([np.ravel(example[k]) for k in names])
+
+    def unflatten(flat):
+        params = {}
+        for i in range(len(names)):
+            params[names[i]] = np.reshape(flat[starts[i]:int(ends[i])], shapes[i])
+        return params
+
+    def flat_func(flat):
+        return func(unflatten(flat))
+    return flat_func, unflatten, flat0
 
 
 def adam(grad, x, callback=None, num_iters=100, step_size=0.001, b1=0.9, b2=0.999, eps=1e-8):

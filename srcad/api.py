@@ -20,7 +20,8 @@ import gast
 import numpy as np
 
 from srcad import caches, calls, debug, display, pipeline
-from srcad.errors import GradientCheckError, SourceUnavailableError, SrcadError, WrtError
+from srcad.errors import (GradientCheckError, NonDifferentiableError, SourceUnavailableError, SrcadError,
+                          WrtError)
 from srcad.normalize import check_signature, param_names
 from srcad.aux import refuse_tuple_output, split_aux
 
@@ -407,7 +408,44 @@ def grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, argnums: Optional[Wrt] =
     Raises :class:`srcad.SrcadError` (with file, line and a caret) for code
     srcad cannot differentiate, :class:`srcad.WrtError` for a bad ``wrt``.
     """
-    return _transform("grad", f, wrt, argnums, check_finite=check_finite, has_aux=has_aux)
+    try:
+        return _transform("grad", f, wrt, argnums, check_finite=check_finite, has_aux=has_aux)
+    except NonDifferentiableError as error:
+        if not getattr(error, "loop_stacks", False) or check_finite or has_aux or argnums is not None \
+                or not isinstance(wrt, (int, str)) or isinstance(wrt, bool):
+            raise
+        return _grad_by_tangents(f, wrt)
+
+
+def _grad_by_tangents(f, wrt):
+    """``grad`` of a generated gradient whose loops reverse mode cannot replay
+    (autograd's ``grad(grad(f))`` of a Taylor series with a ``break``): forward
+    over reverse, one tangent of the gradient per element of ``wrt``.  The
+    gradient of a gradient is a second derivative, so the outer function's
+    output is a scalar only for a scalar (or small) ``wrt``; one element costs
+    one tangent sweep.  The seed ``dout`` scales the result, as in ``grad``."""
+    push = derivative(f, wrt, "jvp")
+    signature = inspect.signature(f)
+    index = wrt if isinstance(wrt, int) else list(signature.parameters).index(wrt)
+
+    def grad_of_gradient(*args, dout=1.0):
+        bound = signature.bind(*args)
+        bound.apply_defaults()                 # the tangent follows every parameter
+        args = bound.args
+        x = args[index]
+        value = f(*args)
+        if np.size(value) != 1:
+            raise SrcadError(f"srcad.grad needs a scalar output, but {f.__name__} returned shape "
+                             f"{np.shape(value)}", hint="use srcad.jacobian or srcad.vjp")
+        out = np.zeros(np.shape(x))
+        for idx, e in _basis(x):
+            out[idx] = np.sum(push(*args, e)[1])
+        return dout * (float(out) if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else out)
+
+    grad_of_gradient.source = push.source
+    grad_of_gradient.__wrapped__ = f
+    grad_of_gradient.__name__ = grad_of_gradient.__qualname__ = f"grad_{f.__name__}"
+    return grad_of_gradient
 
 
 def value_and_grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, argnums: Optional[Wrt] = None,

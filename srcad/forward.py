@@ -43,11 +43,11 @@ from srcad.passes.defaults import DropDefaults
 from srcad.passes.fold import _number, fold_term
 from srcad.passes.unbroadcast import drop_broadcasts
 from srcad.errors import SrcadError
-from srcad.graph import Branch, Loop, Node
+from srcad.graph import Branch, Loop, Node, readonly_effect
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.reverse import Comment, References, _identifier, assign, call, name, rule_argument, store
 from srcad.rules.template import Default, clone
-from srcad.runtime import Stack, broadcast_like, restore_entry, without, zeros_like
+from srcad.runtime import Stack, broadcast_like, readonly, restore_entry, without, zeros_like
 
 
 class ForwardGenerator:
@@ -177,6 +177,8 @@ class ForwardGenerator:
             return self.pop_node(node)
         if kind in ("unappend", "restore"):
             return self.undo_node(node)
+        if getattr(node, "readonly", None):      # an effect on values with derivatives
+            return [readonly_effect(node, lambda: self.ref(readonly, "readonly"))]
         out = [node.stmt]
         if target is None:
             return out

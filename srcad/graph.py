@@ -19,6 +19,7 @@ time) makes the operands of an elementwise primitive scalars too.
 
 import inspect
 import operator
+import types
 
 import gast
 import numpy as np
@@ -699,18 +700,25 @@ def _check_effect(graph, node, varied):
              if isinstance(n, gast.Name) and getattr(n, "srcad_local", False)]
     touched = [n for n in names if n in varied]
     func = value.func
-    resolved = GraphBuilder._resolve_static(graph.parsed.namespace, func)
-    if not touched or resolved in HARMLESS_EFFECTS or isinstance(resolved, NotAnArray):
+    callee = GraphBuilder._resolve_static(graph.parsed.namespace, func)
+    if not touched or callee in HARMLESS_EFFECTS or isinstance(callee, NotAnArray):
         return
-    if not getattr(graph.parsed.func, "srcad_mode", None) and _outward_effect(graph, func):
+    generated = getattr(graph.parsed.func, "srcad_mode", None)
+    if not generated and _outward_effect(graph, func):
+        return                     # LOG.append(loss), plt.plot(x): runs once, as written
+    if _plain_user_function(callee) and not generated:
+        # plot_matrix(ax, smoke, t) for its effect: it runs once, as written, and
+        # receives the arrays that carry derivatives read-only (runtime.readonly),
+        # so an in-place write to them is an error rather than a wrong gradient
+        node.readonly = sorted(set(touched))
         return
     if getattr(graph.parsed.func, "srcad_mode", None) and getattr(func, "attr", None) == "push":
-        raise graph.parsed.source.error(
+        raise _loop_stacks(graph.parsed.source.error(
             NonDifferentiableError,
             "reverse mode cannot differentiate the loop stacks of a generated gradient "
             f"({gast_text(func)}(...) saves a value that depends on {', '.join(graph.wrt)})", value,
             hint="for second derivatives of loops use srcad.hessian or srcad.hvp (forward "
-                 "over reverse), or srcad.jvp of the gradient")
+                 "over reverse), or srcad.jvp of the gradient"))
     if getattr(graph.parsed.func, "srcad_mode", None):      # L.pop(), restore_entry(d, k, old)
         # (forward mode follows them: forward.mark_stacks makes them nodes)
         raise graph.parsed.source.error(
@@ -767,6 +775,37 @@ def _only_receiver(graph, name):
                 callers.add(id(part))
     reads = [n for n in gast.walk(graph.fdef) if isinstance(n, gast.Name) and n.id == name]
     return bool(reads) and all(id(n) in callers for n in reads)
+
+
+def _loop_stacks(error):
+    """Mark the refusal that ``srcad.grad`` of a gradient answers in forward mode."""
+    error.loop_stacks = True
+    return error
+
+
+def _plain_user_function(obj):
+    """A Python function of the user's (not NumPy's, SciPy's or srcad's own)."""
+    module = getattr(obj, "__module__", "") or ""
+    return isinstance(obj, types.FunctionType) and module.partition(".")[0] != "srcad" \
+        and not is_library_function(obj)
+
+
+def readonly_effect(node, wrap):
+    """The statement of an effect ``node`` marked by :func:`_check_effect`, with
+    each argument name that carries derivatives wrapped as ``wrap(name)``."""
+    marked = set(node.readonly)
+
+    class Wrap(gast.NodeTransformer):
+        def visit_Name(self, n):
+            if type(n.ctx) is gast.Load and n.id in marked:
+                return gast.Call(func=wrap(), args=[n], keywords=[])
+            return n
+
+    stmt = clone(node.stmt)
+    call_ = stmt.value
+    call_.args = [Wrap().visit(a) for a in call_.args]
+    call_.keywords = [gast.keyword(arg=k.arg, value=Wrap().visit(k.value)) for k in call_.keywords]
+    return stmt
 
 
 def _diff_atoms(node):

@@ -101,16 +101,20 @@ def graph_of(func, wrt, wrt_is_tuple=False, callee=False, **options):
 
 
 # -- generators and clean-up -------------------------------------------------------
-def clean_up(*fdefs, forward=False):
+def clean_up(*fdefs, gen=None, forward=False):
     """Run the clean-up passes on each generated function, in place: all of
-    :data:`srcad.passes.PASSES` on reverse code (then the reversed loops' last
-    iteration drops adjoints nothing reads), dead code only on forward code."""
+    :data:`srcad.passes.PASSES` on reverse code, then the reverse generator
+    ``gen`` lets reversed loops own their list adjoints (in-place
+    accumulation) and drops, in a reversed loop's last iteration, adjoints
+    nothing reads; dead code only on forward code."""
     for fdef in fdefs:
         if forward:
             fdef.body = passes.dead_code.eliminate_dead_code(fdef.body)
-        else:
-            fdef.body = passes.clean(fdef.body)
-            skip_dead_last_adjoints(fdef.body)
+            continue
+        fdef.body = passes.clean(fdef.body)
+        if gen is not None:
+            fdef.body = gen._own_accumulators(fdef.body)
+        skip_dead_last_adjoints(fdef.body)
     return fdefs
 
 
@@ -120,7 +124,7 @@ def reverse(graph, mode, splitter):
     optimize.mark_may_raise(graph)
     gen = ReverseGenerator(graph, mode, splitter)
     fdef, seed = gen.generate()
-    clean_up(fdef)
+    clean_up(fdef, gen=gen)
     return fdef, seed, gen
 
 
@@ -130,7 +134,7 @@ def split(graph, splitter, own):
     optimize.mark_may_raise(graph)
     gen = ReverseGenerator(graph, "split", splitter, own)
     fdef, rdef = gen.generate_split()
-    clean_up(fdef, rdef)
+    clean_up(fdef, rdef, gen=gen)
     return fdef, rdef, gen
 
 

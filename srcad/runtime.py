@@ -298,6 +298,90 @@ def _zero_entry(x):
     return zeros_like(x)
 
 
+class _Owned(list):
+    """A list's adjoint that one reversed loop accumulates into in place.
+
+    ``owned(d)`` makes it (a copy) before the loop, ``add_into`` and
+    ``drop_last`` update it in the loop, ``released`` turns it back into an
+    :class:`Adjoints` after it.  The generator uses them only where the loop
+    body reads the adjoint in no other way (``reverse._own_accumulators``), so
+    nothing else ever sees the list change: each read of an element of a
+    T-long list costs O(1), not a copy of T references.
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other):                # a tangent's contributions (forward over reverse)
+        return Adjoints(self) + other
+
+    __radd__ = __add__
+
+
+class _OwnedArray(np.ndarray):
+    """An array adjoint that one reversed loop accumulates into in place (see
+    :class:`_Owned`); ``released`` hands back a plain array."""
+
+
+def owned(d):
+    """A private copy of ``d`` that ``add_into`` may update in place."""
+    if type(d) is Adjoints:
+        return _Owned(d)
+    if type(d) is np.ndarray and d.dtype.kind == "f":
+        return np.array(d).view(_OwnedArray)
+    return d
+
+
+def released(d):
+    """``d`` as the plain adjoint it was before :func:`owned`."""
+    if type(d) is _Owned:
+        return Adjoints(d)
+    if type(d) is _OwnedArray:
+        return d.view(np.ndarray)
+    return d
+
+
+def add_into(d, g, x, index):
+    """:func:`add_at` that updates a private :func:`owned` adjoint in place."""
+    if type(d) is _Owned:
+        d[index] = _plus(list.__getitem__(d, index), g)
+        return d
+    if type(d) is _OwnedArray and np.can_cast(np.result_type(g), d.dtype) and d.shape == np.shape(x):
+        if _is_basic_index(index):
+            d[index] += g
+        else:
+            np.add.at(d, index, g)
+        return d
+    return add_at(released(d), g, x, index)
+
+
+def drop_last(d):
+    """``Adjoints(d[:-1])``, the adjoint of a list before its last append;
+    in place for an :func:`owned` adjoint."""
+    if type(d) is _Owned:
+        d.pop()
+        return d
+    return Adjoints(tuple.__getitem__(d, slice(None, -1)) if isinstance(d, tuple) else d[:-1])
+
+
+def readonly(x):
+    """``x`` for a function called for its effect (a plot): arrays as read-only
+    views, so writing into them raises instead of changing values the gradient
+    depends on.  Lists and dicts could be mutated: refused."""
+    if type(x) is np.ndarray:
+        view = x.view()
+        view.flags.writeable = False
+        return view
+    if isinstance(x, tuple):
+        return type(x)(*map(readonly, x)) if hasattr(x, "_fields") else tuple(map(readonly, x))
+    if isinstance(x, (list, dict)) or (hasattr(x, "__dict__") and not callable(x)):
+        from srcad.errors import NonDifferentiableError
+        raise NonDifferentiableError(
+            f"srcad cannot hand a {type(x).__name__} that carries derivatives to a function "
+            "called for its effect: it could be changed there",
+            hint="pass the arrays themselves, or call the function outside the differentiated one")
+    return x
+
+
 def add_at(dx, g, x, index):
     """``dx + scatter_add(g, x, index)`` without building the zeros.
 
@@ -544,7 +628,7 @@ def zeros_like(x):
     if isinstance(x, Stack):               # the tangent of a loop stack is a stack
         return Stack(zeros_like(e) for e in x)
     if isinstance(x, (list, tuple)):
-        return Adjoints(zeros_like(e) for e in x)
+        return Adjoints([_zero_entry(e) for e in x])       # lazy zeros: like() makes them dense
     if isinstance(x, dict):
         # the zero of a dict's adjoint (a tangent of it) reads its missing entries
         # like the adjoint does: shaped like the entries of the same primal dict
@@ -714,11 +798,21 @@ def unconcatenate(g, arrays, axis=0):
     """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut back into pieces
     shaped like ``arrays``, as a tuple (one gradient per array)."""
     if axis is None:
-        sizes = [np.size(x) for x in arrays]
-        pieces = np.split(np.ravel(g), np.cumsum(sizes)[:-1])
-        return Adjoints(np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays))
-    sizes = [np.shape(x)[axis] for x in arrays]
-    return Adjoints(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
+        pieces = _split(np.ravel(g), [np.size(x) for x in arrays], 0)
+        return Adjoints([np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)])
+    return Adjoints(_split(g, [np.shape(x)[axis] for x in arrays], axis))
+
+
+def _split(g, sizes, axis):
+    """``np.split(g, np.cumsum(sizes)[:-1], axis)`` as basic slices (views):
+    np.split's Python machinery cost more than the slicing in an RNN step."""
+    g = np.asarray(g)
+    lead = (slice(None),) * (axis % g.ndim)
+    out, at = [], 0
+    for n in sizes:
+        out.append(g[lead + (slice(at, at + n),)])
+        at += n
+    return out
 
 
 def unstack(g, axis=0):
@@ -729,7 +823,8 @@ def unstack(g, axis=0):
 def _unconcatenate_promoted(g, arrays, promote, axis):
     blocks = [promote(x) for x in arrays]
     pieces = unconcatenate(g, blocks, axis)
-    return Adjoints(np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays))
+    return Adjoints([p if p.shape == np.shape(x) else np.reshape(p, np.shape(x))
+                     for p, x in zip(pieces, arrays)])
 
 
 def unhstack(g, tup):
@@ -810,6 +905,8 @@ def broadcast_like(value, like):
     if isinstance(like, (tuple, list)) and isinstance(value, (tuple, list)) and len(value) == len(like):
         # the tangent of a list or tuple (an Adjoints, whose + adds elementwise): element by element
         return Adjoints(broadcast_like(v, e) for v, e in zip(value, like))
+    if isinstance(value, (tuple, list, dict)):
+        return value                       # (a list's or dict's tangent: entries are shaped)
     shape = np.shape(like)
     if np.shape(value) == shape:
         return value

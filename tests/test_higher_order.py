@@ -303,11 +303,14 @@ def test_forward_over_forward_and_reverse_over_forward():
 
 def test_reverse_over_reverse_refuses_loop_stacks():
     """Reverse mode over a gradient with loop stacks is not supported: it must
-    say so, not return a wrong number (hessian and hvp handle these)."""
+    say so, not return a wrong number (hessian and hvp handle these; grad of
+    the gradient of a scalar runs forward over reverse, tests/test_grad_of_gradient.py)."""
     with pytest.raises(SrcadError, match="loop stacks of a generated gradient") as info:
-        srcad.grad(srcad.grad(loop))(0.7, 5)
+        srcad.vjp(srcad.grad(loop))(0.7, 5, 1.0, 1.0)
     assert "srcad.hessian" in str(info.value)
-    assert_close(srcad.hessian(loop)(0.7, 5), numerical_hessian(loop, (0.7, 5), 0, 0), rtol=1e-5)
+    expected = numerical_hessian(loop, (0.7, 5), 0, 0)
+    assert_close(srcad.hessian(loop)(0.7, 5), expected, rtol=1e-5)
+    assert_close(srcad.grad(srcad.grad(loop))(0.7, 5), expected, rtol=1e-5)
 
 
 def test_hessian_through_a_helper_without_rules_transforms_its_source():

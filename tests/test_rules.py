@@ -26,6 +26,7 @@ import srcad.rules
 from srcad.errors import SrcadError
 from srcad.rules import ADJOINTS, NONDIFFERENTIABLE, is_nondifferentiable, lookup
 from srcad.rules.registry import key
+from srcad import runtime as rt
 from srcad.runtime import UnsupportedArgumentError
 
 from rule_cases import CASES, name_of
@@ -122,7 +123,8 @@ def check_form(grad, x, args, what):
     assert np.shape(grad) == np.shape(x), f"{what}: shape {np.shape(grad)} != {np.shape(x)}"
     assert np.asarray(grad).dtype.kind == "f", f"{what}: dtype {np.asarray(grad).dtype}"
     if isinstance(grad, np.ndarray):
-        assert grad.flags.writeable, f"{what}: read-only gradient"
+        # (or a lazy zero, a list adjoint's untouched entry: like() gives the user a dense one)
+        assert grad.flags.writeable or rt.is_lazy_zero(grad), f"{what}: read-only gradient"
         for arg in args:
             for leaf in _leaves(arg):
                 if isinstance(leaf, np.ndarray):

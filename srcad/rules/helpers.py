@@ -22,7 +22,7 @@ from srcad.objects import attribute_adjoint, attribute_tangent
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (concat_adjoint_x, concat_adjoint_y, concat_tangent_x, concat_tangent_y,
                            repeat_adjoint, repeat_tangent, repeats, unlist)
-from srcad.runtime import (Adjoints, add_at, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
+from srcad.runtime import (Adjoints, add_at, add_into, drop_last, owned, readonly, released, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
                            dict_adjoint, dict_tangent,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
@@ -116,7 +116,7 @@ def add_at_(g, ans, dx, cotangent, x, index):
 
 @tangent(add_at)
 def add_at_tangent(dx_dot, cotangent_dot, x_dot, index_dot, ans, dx, cotangent, x, index):
-    return dx_dot, scatter_add(cotangent_dot, x, index), zeros_like(ans), None
+    return broadcast_like(dx_dot, ans), scatter_add(cotangent_dot, x, index), zeros_like(ans), None
 
 
 @adjoint(without)
@@ -258,6 +258,62 @@ def unvstack_(g, ans, cotangent, tup):
 @tangent(unvstack)
 def unvstack_tangent(cotangent_dot, tup_dot, ans, cotangent, tup):
     return unvstack(cotangent_dot, tup), zeros_like(ans)
+
+
+views(owned, released)          # the very elements, in a private container
+
+
+@adjoint(owned)
+def owned_(g, ans, d):
+    return released(g)
+
+
+@tangent(owned)
+def owned_tangent(d_dot, ans, d):
+    return owned(d_dot)
+
+
+@adjoint(released)
+def released_(g, ans, d):
+    return g
+
+
+@tangent(released)
+def released_tangent(d_dot, ans, d):
+    return released(d_dot)
+
+
+@adjoint(add_into)
+def add_into_(g, ans, d, cotangent, x, index):
+    return g, unbroadcast(g[index], cotangent), zeros_like(x), None
+
+
+@tangent(add_into)
+def add_into_tangent(d_dot, cotangent_dot, x_dot, index_dot, ans, d, cotangent, x, index):
+    return broadcast_like(d_dot, ans), scatter_add(cotangent_dot, x, index), zeros_like(ans), None
+
+
+@adjoint(drop_last)
+def drop_last_(g, ans, d):
+    return Adjoints((*g, zeros_like(d[-1])))
+
+
+@tangent(drop_last)
+def drop_last_tangent(d_dot, ans, d):
+    return drop_last(d_dot)
+
+
+views(readonly)                 # a read-only view of the very array
+
+
+@adjoint(readonly)
+def readonly_(g, ans, x):
+    return g
+
+
+@tangent(readonly)
+def readonly_tangent(x_dot, ans, x):
+    return x_dot
 
 
 views(Adjoints)                 # a tuple of the very elements

@@ -721,12 +721,12 @@ def _check_effect(graph, node, varied):
                  "over reverse), or srcad.jvp of the gradient"))
     if getattr(graph.parsed.func, "srcad_mode", None):      # L.pop(), restore_entry(d, k, old)
         # (forward mode follows them: forward.mark_stacks makes them nodes)
-        raise graph.parsed.source.error(
+        raise _loop_stacks(graph.parsed.source.error(
             NonDifferentiableError,
             f"reverse mode over a gradient (grad of grad) cannot follow {gast_text(func)}(...), "
             "which undoes a list append or dict entry assignment made in a loop or branch",
             value, hint="for second derivatives use srcad.hessian or srcad.hvp (forward over "
-                        "reverse), or srcad.jvp of the gradient")
+                        "reverse), or srcad.jvp of the gradient"))
     raise graph.parsed.source.error(
         NonDifferentiableError,
         f"srcad cannot follow the side effect of {gast_text(func)}(...) on a value "

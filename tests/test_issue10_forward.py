@@ -269,7 +269,7 @@ def _numeric(x):
 def _variants(case):
     """The case with one numeric argument made a scalar (its first element),
     and with one stacked twice along a new leading axis (the copy scaled by
-    1.01): the shapes where one argument's contribution is smaller than the result."""
+    1.01 and moved 0.01 away from zero): the shapes where one argument's contribution is smaller than the result."""
     for j, a in enumerate(case.args):
         if not _numeric(a):
             continue
@@ -278,7 +278,9 @@ def _variants(case):
             yield f"{case.id}/arg{j}-scalar", dataclasses.replace(case, args=case.replace(j, first))
         stacked = np.array(np.broadcast_to(a, (2,) + np.shape(a)))
         if stacked.dtype.kind == "f":
-            stacked[1] *= 1.01            # no ties (sort), no zero spread (std); clear of kinks
+            # no ties (sort), no zero spread (std); clear of kinks: the copy's
+            # magnitude differs by at least 0.01 even where an element is near 0
+            stacked[1] = stacked[1] * 1.01 + np.where(stacked[1] < 0, -0.01, 0.01)
         yield f"{case.id}/arg{j}-stacked", dataclasses.replace(case, args=case.replace(j, stacked))
 
 

@@ -22,6 +22,7 @@ Run::
 
     python benchmarks/bench_examples.py --repo /path/to/autograd
     python benchmarks/bench_examples.py --sweep --only rnn
+    python benchmarks/bench_examples.py --list-sweep --lengths 15 100 1000 3000
 """
 
 import os
@@ -68,6 +69,37 @@ def _rnn(mod, rs, steps, predict="rnn"):
     def training_loss(params):
         return -loglik(params, inputs, inputs)
     return training_loss, params
+
+
+def list_rnn_loss(W, xs):
+    """An RNN over a plain Python list of T inputs, its states collected in a
+    list and read back by index (``--list-sweep``: gradient w.r.t. W and xs)."""
+    h = np.zeros(W.shape[0])
+    hs = []
+    for x in xs:
+        h = np.tanh(W @ h + x)
+        hs.append(h)
+    total = 0.0
+    for t in range(len(hs)):
+        total = total + np.sum(hs[t] * xs[t])
+    return total
+
+
+def list_sweep(lengths, units=20, samples=5):
+    """Median gradient time per step of ``list_rnn_loss`` for each T."""
+    rng = np.random.default_rng(0)
+    W = 0.3 * rng.standard_normal((units, units))
+    ours = srcad.grad(list_rnn_loss, wrt=(0, 1))
+    print(f"{'T':>6} {'srcad/step':>12}")
+    for steps in lengths:
+        xs = [rng.standard_normal(units) for _ in range(steps)]
+        ours(W, xs)
+        times = []
+        for _ in range(samples):
+            start = time.perf_counter()
+            ours(W, xs)
+            times.append(time.perf_counter() - start)
+        print(f"{steps:6d} {1e6 * float(np.median(times)) / steps:10.1f}µs")
 
 
 CASES = {
@@ -134,7 +166,12 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--sweep", action="store_true", help="RNN/LSTM time per step over T")
     parser.add_argument("--lengths", type=int, nargs="*", default=[15, 60, 240, 1000])
+    parser.add_argument("--list-sweep", action="store_true",
+                        help="an RNN over a plain list of T inputs, per step (no checkout needed)")
     args = parser.parse_args(argv)
+    if args.list_sweep:
+        list_sweep(args.lengths)
+        return 0
     if not args.repo:
         parser.error("give --repo PATH (a checkout of github.com/HIPS/autograd) or set AUTOGRAD_REPO")
     ex._stub_modules()

@@ -260,7 +260,7 @@ def unvstack_tangent(cotangent_dot, tup_dot, ans, cotangent, tup):
     return unvstack(cotangent_dot, tup), zeros_like(ans)
 
 
-views(owned, released)          # the very elements, in a private container
+views(owned, released, drop_last)   # the very elements, in another container
 
 
 @adjoint(owned)

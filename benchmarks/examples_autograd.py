@@ -334,7 +334,9 @@ DRIVERS = {
             data = negbin_sample(r=5, p=0.5, size=200)
             r, p = fit_maxlike(data, r_guess=1)
             loglike = lambda r, p: np.sum(negbin_loglike(r, p, data))
-            return np.array([r, p]), grad(loglike)(r, p)
+            # at the fit the gradient is zero up to rounding (~1e-13 from either
+            # tool), which a relative comparison cannot judge: compare it away from the fit
+            return np.array([r, p]), grad(loglike)(0.5 * r, p)
     """),
     "ica": ("ica.py", """
         from ica import *

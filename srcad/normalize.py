@@ -274,7 +274,7 @@ class Normalizer:
             return (_Header(index, self._range([self._len(seq, it)], it)),
                     [self._element(target.elts[1], seq, index.id, stmt)])
         if kind is zip and any(isinstance(a, gast.Starred) for a in it.args):
-            it = self._zip_spread(it)
+            it = self._zip_spread(it, target)
         if kind is zip and it.args and not it.keywords and isinstance(target, gast.Tuple) \
                 and len(target.elts) == len(it.args):
             seqs = [self._loop_bound(self._listed_view(a), assigned_in_body) for a in it.args]
@@ -298,8 +298,25 @@ class Normalizer:
         index = self._index_name(stmt)
         return _Header(index, self._range([self._len(seq, it)], it)), [self._element(target, seq, index.id, stmt)]
 
-    def _zip_spread(self, it):
-        """``zip(*pairs)`` in a loop header with the elements of ``pairs`` spread."""
+    def _zip_spread(self, it, target=None):
+        """``zip(*pairs)`` in a loop header with the elements of ``pairs`` spread.
+
+        When ``pairs`` is not a literal srcad can see (``zip(*unpack(params))``,
+        as autograd's gmm example writes it) but the loop unpacks ``n`` names
+        and ``zip`` has no other argument, each step's tuple has ``n`` elements,
+        so ``pairs`` holds ``n`` sequences: ``pairs[0]``, ..., ``pairs[n - 1]``
+        (read like the elements of ``a, b = pairs``)."""
+        if (target is not None and isinstance(target, gast.Tuple) and len(it.args) == 1
+                and isinstance(it.args[0], gast.Starred) and not it.keywords
+                and not any(isinstance(e, gast.Starred) for e in target.elts)):
+            value = it.args[0].value
+            literal = self._literal_of(value)
+            if literal is None or literal[0] != "seq":
+                whole = self.atom(value)
+                args = [self._assign_new(f"{_identifier_of(whole)}_{i}", gast.copy_location(
+                    gast.Subscript(value=whole, slice=gast.Constant(value=i, kind=None), ctx=gast.Load()),
+                    value)) for i in range(len(target.elts))]
+                return gast.copy_location(gast.Call(func=it.func, args=args, keywords=[]), it)
         args = []
         for a in it.args:
             if not isinstance(a, gast.Starred):
@@ -1093,6 +1110,11 @@ class _Renamer(gast.NodeTransformer):
     def visit_Name(self, node):
         node.id = self.renames.get(node.id, node.id)
         return node
+
+
+def _identifier_of(atom):
+    """A base for names made from ``atom``: its name, else ``seq``."""
+    return atom.id if isinstance(atom, gast.Name) else "seq"
 
 
 def _is_name(node, id_):

@@ -358,3 +358,29 @@ def star_in_displays(x, w):
 @pytest.mark.parametrize("i", [0, 1])
 def test_starred_literals_in_displays(i):
     check_all(star_in_displays, (X, W), i)
+
+
+# -- zip(*call(...)) in a loop header: the loop's names count the sequences ---------------
+
+def _three_parts(x):
+    return np.tanh(x), x * 2.0, np.sin(x)
+
+
+def zip_of_a_call(x):
+    total = 0.0
+    for u, v, w in zip(*_three_parts(x)):
+        total = total + u * v + w * w
+    return total
+
+
+def zip_of_a_call_of_rows(x):                 # x: (3, 2): each sequence is an array of rows
+    total = 0.0
+    for u, v, w in zip(*_three_parts(x)):
+        total = total + np.sum(u * v) + np.sum(np.cos(w))
+    return total
+
+
+@pytest.mark.parametrize("f, x", [(zip_of_a_call, X), (zip_of_a_call_of_rows, RNG.standard_normal((3, 2)))],
+                         ids=["vector", "rows"])
+def test_zip_of_a_call_whose_length_the_loop_target_shows(f, x):
+    check_all(f, [x], hessian=np.ndim(x) == 1)

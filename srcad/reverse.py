@@ -245,11 +245,11 @@ class ReverseGenerator:
                    if v not in bound_first]
         fbody = [*unbound, *setup, *forward, gast.Return(value=gast.Tuple(elts=[_copy(graph.output), pack],
                                                                   ctx=gast.Load()))]
-        fbody = passes.clean(fbody)
+        fbody = passes.clean(fbody, self._pass_context())
         unpack = gast.Assign(targets=[gast.Tuple(elts=[store(v) for v in kept], ctx=gast.Store())],
                              value=name(saved), type_comment=None)
         rbody = ([unpack] if kept else []) + reverse + [gast.Return(value=result)]
-        rbody = passes.clean(rbody)
+        rbody = passes.clean(rbody, self._pass_context())
         fname, rname = self.own_names or (self.names.fresh(f"forward_{_identifier(graph.name)}"),
                                           self.names.fresh(f"reverse_{_identifier(graph.name)}"))
         fdef = gast.FunctionDef(name=fname, args=_copy(graph.fdef.args),
@@ -281,7 +281,7 @@ class ReverseGenerator:
         if reverse:
             body += [Comment("reverse sweep", header=True), *reverse]
         body.append(gast.Return(value=result))
-        body = passes.clean(body)
+        body = passes.clean(body, self._pass_context())
         args = _copy(graph.fdef.args)
         args.args.append(gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None))
         if self.mode != "vjp":
@@ -290,6 +290,11 @@ class ReverseGenerator:
         fdef = gast.FunctionDef(name=fname, args=args, body=body, decorator_list=[],
                                 returns=None, type_comment=None, type_params=[])
         return fdef, seed
+
+    def _pass_context(self):
+        """What the clean-up passes that add code need: helper names, fresh names."""
+        return passes.Context(name_of=lambda obj: self.refs._names.get(id(obj)),
+                              ref=lambda obj, wanted: self.refs(wanted, obj), fresh=self.names.fresh)
 
     def _check_inputs(self, params):
         """``check_inputs(x, ...)``: refuse complex and masked arguments."""

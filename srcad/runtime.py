@@ -479,6 +479,55 @@ def matmul_adjoint_y(g, x, y):
     return unbroadcast(np.swapaxes(x, -1, -2) @ g, y)
 
 
+def matmul_adjoint_x_rows(gs, x, ys):
+    """``sum(matmul_adjoint_x(g, x, y) for g, y in zip(gs, ys))`` in one matmul.
+
+    The adjoint of a loop-invariant ``x`` in ``x @ y`` accumulates one outer
+    product per iteration; a hand-written BPTT stores the rows and contracts
+    them once after the loop (``G.T @ Y``).  Rows of other ranks, or whose
+    shapes change between iterations, are summed one by one."""
+    if not gs:
+        return zeros_like(x)
+    if _ndim(x) == 2:
+        rows = _rows(gs, ys, axis=-1)
+        if rows is not None:                  # vectors: G.T @ Y; matrices side by side: G @ Y.T
+            return rows[0].T @ rows[1] if _ndim(gs[0]) == 1 else rows[0] @ rows[1].T
+    total = matmul_adjoint_x(gs[0], x, ys[0])
+    for g, y in zip(gs[1:], ys[1:]):
+        total = total + matmul_adjoint_x(g, x, y)
+    return total
+
+
+def matmul_adjoint_y_rows(gs, xs, y):
+    """``sum(matmul_adjoint_y(g, x, y) for g, x in zip(gs, xs))``: the same for
+    a loop-invariant right operand ``y``; ``xs`` holds the left operands."""
+    if not gs:
+        return zeros_like(y)
+    if _ndim(y) == 2:
+        rows = _rows(xs, gs, axis=0)
+        if rows is not None:                  # X.T @ G, matrices stacked row-wise
+            return rows[0].T @ rows[1]
+    total = matmul_adjoint_y(gs[0], xs[0], y)
+    for g, x in zip(gs[1:], xs[1:]):
+        total = total + matmul_adjoint_y(g, x, y)
+    return total
+
+
+def _rows(first, second, axis):
+    """The rows of two lists of vectors stacked (of matrices, joined along
+    ``axis``), or None when their ranks or shapes differ between iterations."""
+    a, b = first[0], second[0]
+    nd = _ndim(a)
+    if nd not in (1, 2) or _ndim(b) != nd:
+        return None
+    shape_a, shape_b = np.shape(a), np.shape(b)
+    if any(np.shape(v) != shape_a for v in first) or any(np.shape(v) != shape_b for v in second):
+        return None
+    if nd == 1:
+        return np.array(first), np.array(second)
+    return np.concatenate(first, axis=axis), np.concatenate(second, axis=axis)
+
+
 # --- helpers of the NumPy and linalg rules -----------------------------------
 
 

@@ -479,19 +479,39 @@ def matmul_adjoint_y(g, x, y):
     return unbroadcast(np.swapaxes(x, -1, -2) @ g, y)
 
 
+class Shape:
+    """What a loop stack keeps of an array the reverse sweep reads for its
+    shape only (``unbroadcast(g, v)``): its ``.shape``, not its elements."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = shape
+
+
+def shape_of(v):
+    """``v`` as ``unbroadcast`` reads it: a :class:`Shape` for an array or NumPy
+    scalar, ``v`` itself for Python numbers, sequences and None."""
+    if type(v) is np.ndarray or isinstance(v, np.generic):
+        return Shape(v.shape)
+    return v
+
+
 def matmul_adjoint_x_rows(gs, x, ys):
-    """``sum(matmul_adjoint_x(g, x, y) for g, y in zip(gs, ys))`` in one matmul.
+    """``sum(matmul_adjoint_x(g, x, y) for g, y in zip(gs, ys))``, a few matmuls.
 
     The adjoint of a loop-invariant ``x`` in ``x @ y`` accumulates one outer
     product per iteration; a hand-written BPTT stores the rows and contracts
     them once after the loop (``G.T @ Y``).  Rows of other ranks, or whose
-    shapes change between iterations, are summed one by one."""
+    shapes change between iterations, are summed one by one.  The rows are
+    stacked :data:`ROWS_PER_MATMUL` at a time, so stacking them costs little
+    memory on long loops."""
     if not gs:
         return zeros_like(x)
-    if _ndim(x) == 2:
-        rows = _rows(gs, ys, axis=-1)
-        if rows is not None:                  # vectors: G.T @ Y; matrices side by side: G @ Y.T
-            return rows[0].T @ rows[1] if _ndim(gs[0]) == 1 else rows[0] @ rows[1].T
+    if _ndim(x) == 2 and _stackable(gs, ys):
+        if _ndim(gs[0]) == 1:                 # vectors: G.T @ Y
+            return _chunked(gs, ys, lambda g, y: np.array(g).T @ np.array(y))
+        return _chunked(gs, ys, lambda g, y: np.concatenate(g, axis=-1) @ np.concatenate(y, axis=-1).T)
     total = matmul_adjoint_x(gs[0], x, ys[0])
     for g, y in zip(gs[1:], ys[1:]):
         total = total + matmul_adjoint_x(g, x, y)
@@ -503,29 +523,35 @@ def matmul_adjoint_y_rows(gs, xs, y):
     a loop-invariant right operand ``y``; ``xs`` holds the left operands."""
     if not gs:
         return zeros_like(y)
-    if _ndim(y) == 2:
-        rows = _rows(xs, gs, axis=0)
-        if rows is not None:                  # X.T @ G, matrices stacked row-wise
-            return rows[0].T @ rows[1]
+    if _ndim(y) == 2 and _stackable(xs, gs):
+        if _ndim(gs[0]) == 1:                 # vectors: X.T @ G
+            return _chunked(xs, gs, lambda x, g: np.array(x).T @ np.array(g))
+        return _chunked(xs, gs, lambda x, g: np.concatenate(x, axis=0).T @ np.concatenate(g, axis=0))
     total = matmul_adjoint_y(gs[0], xs[0], y)
     for g, x in zip(gs[1:], xs[1:]):
         total = total + matmul_adjoint_y(g, x, y)
     return total
 
 
-def _rows(first, second, axis):
-    """The rows of two lists of vectors stacked (of matrices, joined along
-    ``axis``), or None when their ranks or shapes differ between iterations."""
-    a, b = first[0], second[0]
-    nd = _ndim(a)
-    if nd not in (1, 2) or _ndim(b) != nd:
-        return None
-    shape_a, shape_b = np.shape(a), np.shape(b)
-    if any(np.shape(v) != shape_a for v in first) or any(np.shape(v) != shape_b for v in second):
-        return None
-    if nd == 1:
-        return np.array(first), np.array(second)
-    return np.concatenate(first, axis=axis), np.concatenate(second, axis=axis)
+#: rows stacked per matmul by the rows helpers (a bound on their extra memory)
+ROWS_PER_MATMUL = 128
+
+
+def _stackable(first, second):
+    """Both lists hold vectors (or matrices) of one shape each."""
+    nd = _ndim(first[0])
+    if nd not in (1, 2) or _ndim(second[0]) != nd:
+        return False
+    shape_a, shape_b = np.shape(first[0]), np.shape(second[0])
+    return all(np.shape(v) == shape_a for v in first) and all(np.shape(v) == shape_b for v in second)
+
+
+def _chunked(first, second, contract):
+    total = None
+    for k in range(0, len(first), ROWS_PER_MATMUL):
+        term = contract(first[k:k + ROWS_PER_MATMUL], second[k:k + ROWS_PER_MATMUL])
+        total = term if total is None else total + term
+    return total
 
 
 # --- helpers of the NumPy and linalg rules -----------------------------------

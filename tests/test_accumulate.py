@@ -127,3 +127,47 @@ def test_hessian_through_the_rows_matches_finite_differences(f):
     for idx in np.ndindex(U.shape):
         expected[idx] = numerical_grad(lambda u: g(W, u, xs, H0)[idx], (U,), 0)
     assert_close(hess, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_rows_are_contracted_a_few_at_a_time(monkeypatch):
+    """long loops stack their rows ROWS_PER_MATMUL at a time"""
+    from srcad import runtime
+    monkeypatch.setattr(runtime, "ROWS_PER_MATMUL", 4)
+    xs = RNG.standard_normal((11, 3))
+    args = (W, U, xs, H0)
+    for f in (rnn, rnn_right, batch_rnn):
+        dW, dU = srcad.grad(f, wrt=(0, 1))(*args)
+        assert_close(dW, numerical_grad(f, args, 0))
+        assert_close(dU, numerical_grad(f, args, 1))
+
+
+def test_the_loop_saves_only_the_shape_of_values_read_for_their_shape():
+    """``W @ h`` and ``U @ x`` are read by ``unbroadcast`` only: their stacks keep shapes"""
+    source = srcad.grad(rnn, wrt=(0, 1)).source
+    assert "matmul_W_stack.push(shape_of(matmul_W))" in source
+    assert "h_stack.push(h)" in source
+
+
+def test_shape_saves_keep_scalars_and_hessians_right():
+    args = (0.7, np.float64(1.3))
+    got = srcad.grad(loop_of_scalars, wrt=(0, 1))(*args)
+    for i, g in enumerate(got):
+        assert_close(g, numerical_grad(loop_of_scalars, args, i))
+    x = np.array([0.7, 1.3])
+    hess = srcad.hessian(loop_of_vector)(x)
+    g = srcad.grad(loop_of_vector)
+    expected = np.array([numerical_grad(lambda v: g(v)[j], (x,), 0) for j in range(2)])
+    assert_close(hess, expected, rtol=1e-5, atol=1e-6)
+
+
+def loop_of_scalars(a, b):
+    for i in range(3):
+        a = a * b + np.sin(a)
+    return a
+
+
+def loop_of_vector(v):
+    s = v
+    for i in range(3):
+        s = np.tanh(v * s + s)
+    return np.sum(s * s)

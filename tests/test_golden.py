@@ -160,10 +160,9 @@ def grad_dict_params(params, x, dout=1.0):
         check_inputs(params)
     # reverse sweep
     # return np.sum(h) * params["scale"]
-    dsum_h = dout * params_scale
+    dh = dout * params_scale
     dparams_scale = dout * sum_h
     dparams = scatter_add(dparams_scale, params, 'scale')
-    dh = repeat_to(dsum_h, h, None, False)
     # h = np.tanh(x @ params["W"])
     dmatmul_x = dh * (1.0 - h * h)
     dparams_W = matmul_adjoint_y(dmatmul_x, x, params_W)

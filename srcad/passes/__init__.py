@@ -22,24 +22,25 @@ Each module's docstring shows its before/after as a doctest (run by
 
 import gast
 
-from srcad.passes import accumulate, copies, dead_code, defaults, fanout, fold, negation, shapes, unbroadcast
+from srcad.passes import accumulate, copies, dead_code, defaults, fanout, fold, negation, repeat, shapes, unbroadcast
 
 #: rewrites of one inlined term, in the order the generators apply them
 TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadcast,
                unbroadcast.drop_broadcasts)
 
 #: rewrites of a whole generated body, in order: fold constants first (they
-#: turn ``x ** np.where(2, 2 - 1, 1.0)`` into ``x``), then propagate copies
+#: turn ``x ** np.where(2, 2 - 1, 1.0)`` into ``x``), let broadcasting spread
+#: the cotangents of reductions (``repeat_to``), then propagate copies
 #: (``dx = dp``), fold negations into subtractions, read a repeated fan-out
 #: term from the first, hoist weight accumulations out of reversed loops, save
 #: only the shape of what the reverse sweep reads for its shape, and drop what
 #: no one reads
-PASSES = (fold.fold_body, copies.propagate_copies, negation.fold_negations,
+PASSES = (fold.fold_body, repeat.broadcast_repeats, copies.propagate_copies, negation.fold_negations,
           fanout.merge_fan_out, accumulate.hoist_accumulations, shapes.push_shapes,
           dead_code.eliminate_dead_code)
 
 #: the passes that name helpers or make new names: they take a :class:`Context`
-_NEED_CONTEXT = {accumulate.hoist_accumulations, shapes.push_shapes}
+_NEED_CONTEXT = {repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes}
 
 
 class Context:

@@ -294,7 +294,8 @@ class ReverseGenerator:
     def _pass_context(self):
         """What the clean-up passes that add code need: helper names, fresh names."""
         return passes.Context(name_of=lambda obj: self.refs._names.get(id(obj)),
-                              ref=lambda obj, wanted: self.refs(wanted, obj), fresh=self.names.fresh)
+                              ref=lambda obj, wanted: self.refs(wanted, obj), fresh=self.names.fresh,
+                              shape_class=getattr(self.graph, "shape_class", None))
 
     def _check_inputs(self, params):
         """``check_inputs(x, ...)``: refuse complex and masked arguments."""

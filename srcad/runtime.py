@@ -505,13 +505,21 @@ def matmul_adjoint_x_rows(gs, x, ys):
     them once after the loop (``G.T @ Y``).  Rows of other ranks, or whose
     shapes change between iterations, are summed one by one.  The rows are
     stacked :data:`ROWS_PER_MATMUL` at a time, so stacking them costs little
-    memory on long loops."""
+    memory on long loops.  (No rules: differentiated again, as in
+    ``hessian``, srcad reads this source, with the stacks' twin stacks of
+    tangents for ``gs`` and ``ys``.)"""
     if not gs:
         return zeros_like(x)
     if _ndim(x) == 2 and _stackable(gs, ys):
-        if _ndim(gs[0]) == 1:                 # vectors: G.T @ Y
-            return _chunked(gs, ys, lambda g, y: np.array(g).T @ np.array(y))
-        return _chunked(gs, ys, lambda g, y: np.concatenate(g, axis=-1) @ np.concatenate(y, axis=-1).T)
+        total = None
+        for k in range(0, len(gs), ROWS_PER_MATMUL):
+            g, y = gs[k:k + ROWS_PER_MATMUL], ys[k:k + ROWS_PER_MATMUL]
+            if _ndim(gs[0]) == 1:             # vectors: G.T @ Y
+                term = np.array(g).T @ np.array(y)
+            else:                             # matrices side by side: G @ Y.T
+                term = np.concatenate(g, axis=-1) @ np.concatenate(y, axis=-1).T
+            total = term if total is None else total + term
+        return total
     total = matmul_adjoint_x(gs[0], x, ys[0])
     for g, y in zip(gs[1:], ys[1:]):
         total = total + matmul_adjoint_x(g, x, y)
@@ -524,9 +532,15 @@ def matmul_adjoint_y_rows(gs, xs, y):
     if not gs:
         return zeros_like(y)
     if _ndim(y) == 2 and _stackable(xs, gs):
-        if _ndim(gs[0]) == 1:                 # vectors: X.T @ G
-            return _chunked(xs, gs, lambda x, g: np.array(x).T @ np.array(g))
-        return _chunked(xs, gs, lambda x, g: np.concatenate(x, axis=0).T @ np.concatenate(g, axis=0))
+        total = None
+        for k in range(0, len(gs), ROWS_PER_MATMUL):
+            x, g = xs[k:k + ROWS_PER_MATMUL], gs[k:k + ROWS_PER_MATMUL]
+            if _ndim(gs[0]) == 1:             # vectors: X.T @ G
+                term = np.array(x).T @ np.array(g)
+            else:                             # matrices stacked row-wise
+                term = np.concatenate(x, axis=0).T @ np.concatenate(g, axis=0)
+            total = term if total is None else total + term
+        return total
     total = matmul_adjoint_y(gs[0], xs[0], y)
     for g, x in zip(gs[1:], xs[1:]):
         total = total + matmul_adjoint_y(g, x, y)
@@ -544,14 +558,6 @@ def _stackable(first, second):
         return False
     shape_a, shape_b = np.shape(first[0]), np.shape(second[0])
     return all(np.shape(v) == shape_a for v in first) and all(np.shape(v) == shape_b for v in second)
-
-
-def _chunked(first, second, contract):
-    total = None
-    for k in range(0, len(first), ROWS_PER_MATMUL):
-        term = contract(first[k:k + ROWS_PER_MATMUL], second[k:k + ROWS_PER_MATMUL])
-        total = term if total is None else total + term
-    return total
 
 
 # --- helpers of the NumPy and linalg rules -----------------------------------

@@ -131,7 +131,6 @@ def test_dead_value_that_may_raise_still_raises():
 
 def test_pass_order_is_one_list():
     assert passes.PASSES[-1] is passes.dead_code.eliminate_dead_code
-    assert len(set(passes.PASSES)) == len(passes.PASSES)
 
 
 # --- repeat_to left to broadcasting (passes/repeat.py) ----------------------------
@@ -186,3 +185,42 @@ def test_spreads_are_gone_where_broadcasting_does_it():
     assert "repeat_to(dsum" not in source and "repeat_to(m," not in source
     source = srcad.grad(sum_times_other, wrt=(0, 1)).source
     assert "repeat_to(" in source
+
+
+# --- dead values that cannot raise go; those that may raise stay ----------------
+
+def dead_division(x, n):
+    q = x / n                 # ZeroDivisionError on Python floats
+    return x * x
+
+
+def dead_numpy_division(x, n):
+    q = np.sum(x) / n         # a NumPy scalar: inf and a warning, never an error
+    return np.sum(x * x)
+
+
+def mean_loss(x):
+    return -np.sum(x * x) / x.shape[0]
+
+
+def test_dead_python_division_still_raises():
+    with pytest.raises(ZeroDivisionError):
+        dead_division(1.5, 0.0)
+    with pytest.raises(ZeroDivisionError):
+        srcad.grad(dead_division)(1.5, 0.0)
+
+
+def test_dead_numpy_division_goes():
+    x = RNG.standard_normal(3)
+    source = srcad.grad(dead_numpy_division).source
+    assert "/ n" not in source
+    assert_close(srcad.grad(dead_numpy_division)(x, 0.0), numerical_grad(lambda v: np.sum(v * v), (x,), 0))
+
+
+def test_an_output_divided_by_a_shape_entry_is_a_proven_scalar():
+    """-np.sum(...) / x.shape[0]: no output check, and the output is not computed"""
+    x = RNG.standard_normal(4)
+    code = "\n".join(line for line in srcad.grad(mean_loss).source.splitlines()
+                     if not line.strip().startswith("#"))
+    assert "check_scalar" not in code and "np.sum(" not in code and "repeat_to" not in code
+    assert_close(srcad.grad(mean_loss)(x), numerical_grad(mean_loss, (x,), 0))

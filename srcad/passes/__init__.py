@@ -28,16 +28,16 @@ from srcad.passes import accumulate, copies, dead_code, defaults, fanout, fold, 
 TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadcast,
                unbroadcast.drop_broadcasts)
 
-#: rewrites of a whole generated body, in order: fold constants first (they
-#: turn ``x ** np.where(2, 2 - 1, 1.0)`` into ``x``), let broadcasting spread
-#: the cotangents of reductions (``repeat_to``), then propagate copies
-#: (``dx = dp``), fold negations into subtractions, read a repeated fan-out
-#: term from the first, hoist weight accumulations out of reversed loops, save
-#: only the shape of what the reverse sweep reads for its shape, and drop what
-#: no one reads
-PASSES = (fold.fold_body, repeat.broadcast_repeats, copies.propagate_copies, negation.fold_negations,
-          fanout.merge_fan_out, accumulate.hoist_accumulations, shapes.push_shapes,
-          dead_code.eliminate_dead_code)
+#: rewrites of a whole generated body, in order: fold constants (``x **
+#: np.where(2, 2 - 1, 1.0)`` is ``x``), propagate copies (``dx = dp``), fold
+#: negations into subtractions, read a repeated fan-out term from the first;
+#: then let broadcasting spread the cotangents of reductions (``repeat_to``),
+#: which leaves copies to propagate again; hoist weight accumulations out of
+#: reversed loops, save only the shape of what the reverse sweep reads for its
+#: shape, and drop what no one reads
+PASSES = (fold.fold_body, copies.propagate_copies, negation.fold_negations, fanout.merge_fan_out,
+          repeat.broadcast_repeats, copies.propagate_copies, accumulate.hoist_accumulations,
+          shapes.push_shapes, dead_code.eliminate_dead_code)
 
 #: the passes that name helpers or make new names: they take a :class:`Context`
 _NEED_CONTEXT = {repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes}
@@ -48,7 +48,8 @@ class Context:
     code uses for a helper object (``name_of``; ``ref`` makes one), and fresh
     names.  The default names everything after itself (for the doctests)."""
 
-    def __init__(self, name_of=None, ref=None, fresh=None):
+    def __init__(self, name_of=None, ref=None, fresh=None, shape_class=None):
+        self.shape_class = shape_class or {}          # the graph's, for the forward values
         self.name_of = name_of or (lambda obj: getattr(obj, "__name__", None))
         self.ref = ref or (lambda obj, wanted: wanted)
         self.fresh = fresh or (lambda base: base)

@@ -4,8 +4,8 @@ out where the arithmetic that reads it broadcasts it anyway.
 The adjoint of ``s = np.sum(x, axis=1, keepdims=True)`` is
 ``repeat_to(ds, x, 1, True)``, a full array of ``x``'s shape.  Where it is an
 operand of elementwise arithmetic whose other operand has at least ``x``'s
-shape -- ``x`` itself, or an elementwise expression of ``x`` (broadcasting
-only grows shapes) -- the product broadcasts ``ds`` to the same values, so
+shape -- ``x`` itself, a value of ``x``'s shape class, or an elementwise
+expression of such (broadcasting only grows shapes) -- the product broadcasts ``ds`` to the same values, so
 ``ds`` does (with ``keepdims=True`` or ``axis=None``, where ``ds`` already
 broadcasts against ``x``)::
 
@@ -42,6 +42,7 @@ _ELEMENTWISE = {"exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "si
                 "add", "subtract", "divide"}
 _ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)
 _bound = set()            # the names the body binds (parameters are not: they never change)
+_classes = {}             # the graph's shape classes (srcad.graph.infer_shape_classes), if given
 
 
 def broadcast_repeats(body, context=None):
@@ -59,6 +60,8 @@ def broadcast_repeats(body, context=None):
     uses = _single_uses(body, loads)
     _bound.clear()
     _bound.update(n for n, k in stores.items() if k)
+    _classes.clear()
+    _classes.update(getattr(context, "shape_class", None) or {})
     for node in _walk(body):
         if isinstance(node, gast.BinOp) and isinstance(node.op, _ARITHMETIC):
             node.left = _spread(node.left, node.right, name, np_name, defs, uses)
@@ -105,8 +108,9 @@ def _grows_from(expr, x, np_name, defs, depth):
     if depth > 8:
         return False
     if isinstance(expr, gast.Name):
-        if expr.id == x:
-            return True
+        same = _classes.get(x)
+        if expr.id == x or (same is not None and _classes.get(expr.id) == same):
+            return True                             # x, or a value of x's shape class
         value = defs.get(expr.id)
         return value is not None and _grows_from(value, x, np_name, defs, depth + 1)
     if isinstance(expr, gast.BinOp) and isinstance(expr.op, _ARITHMETIC):

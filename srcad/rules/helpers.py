@@ -24,8 +24,7 @@ from srcad.runtime import (concat_adjoint_x, concat_adjoint_y, concat_tangent_x,
 from srcad.runtime import (Adjoints, real_sign, broadcast_like, check_scalar, checked, complete, dict_values, like,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
-                           matmul_adjoint_x, matmul_adjoint_x_rows, matmul_adjoint_y,
-                           matmul_adjoint_y_rows, norm_divisor, shape_of, packed, prod_others,
+                           matmul_adjoint_x, matmul_adjoint_y, norm_divisor, shape_of, packed, prod_others,
                            prod_others_tangent, reduced_count, repeat_to, scatter_add,
                            solve_is_vector, spread, unarray, unbroadcast, unconcatenate, unhstack,
                            unstack, unvstack, within, without, zeros_like)
@@ -129,23 +128,6 @@ def matmul_adjoint_x_(g, ans, cotangent, x, y):
 def matmul_adjoint_x_tangent(cotangent_dot, x_dot, y_dot, ans, cotangent, x, y):
     return (matmul_adjoint_x(cotangent_dot, x, y), zeros_like(ans),
             matmul_adjoint_x(cotangent, x, y_dot))
-
-
-# the rows forms (srcad/passes/accumulate.py) are bilinear in their two stacks
-# of rows; the weight is read for its rank only.  Their arguments are loop
-# stacks, whose tangents are twin stacks (forward over reverse); reverse mode
-# refuses loop stacks of generated code before it would need an adjoint here.
-
-@tangent(matmul_adjoint_x_rows)
-def matmul_adjoint_x_rows_tangent(gs_dot, x_dot, ys_dot, ans, gs, x, ys):
-    return (matmul_adjoint_x_rows(gs_dot, x, ys), zeros_like(ans),
-            matmul_adjoint_x_rows(gs, x, ys_dot))
-
-
-@tangent(matmul_adjoint_y_rows)
-def matmul_adjoint_y_rows_tangent(gs_dot, xs_dot, y_dot, ans, gs, xs, y):
-    return (matmul_adjoint_y_rows(gs_dot, xs, y), matmul_adjoint_y_rows(gs, xs_dot, y),
-            zeros_like(ans))
 
 
 @adjoint(matmul_adjoint_y)

@@ -66,8 +66,9 @@ def check_inputs(*values):
     ``mean``'s ``1 / n``) do not know.  Containers are checked entry by entry.
     """
     for value in values:
-        if type(value) is float:
-            continue
+        kind = type(value)
+        if kind is float or kind is np.float64 or (kind is np.ndarray and value.dtype.kind in "fiub"):
+            continue                      # the common cases, one or two type tests
         if isinstance(value, (list, tuple)):
             check_inputs(*value)
         elif isinstance(value, dict):
@@ -98,6 +99,8 @@ def real_sign(x):
 
 def check_scalar(value):
     """``grad`` differentiates scalar outputs only; refuse anything else."""
+    if type(value) is np.float64:        # the common case: np.sum(...), a float times one
+        return value
     if isinstance(value, (tuple, list, dict)):
         from srcad.errors import NonScalarOutputError
         raise NonScalarOutputError(
@@ -490,11 +493,9 @@ class Shape:
 
 
 def shape_of(v):
-    """``v`` as ``unbroadcast`` reads it: a :class:`Shape` for an array or NumPy
-    scalar, ``v`` itself for Python numbers, sequences and None."""
-    if type(v) is np.ndarray or isinstance(v, np.generic):
-        return Shape(v.shape)
-    return v
+    """``v`` as ``unbroadcast`` reads it: a :class:`Shape` for an array, ``v``
+    itself for anything else (numbers and NumPy scalars are small already)."""
+    return Shape(v.shape) if type(v) is np.ndarray else v
 
 
 def matmul_adjoint_x_rows(gs, x, ys):

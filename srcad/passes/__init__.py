@@ -32,12 +32,12 @@ TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadca
 #: np.where(2, 2 - 1, 1.0)`` is ``x``), propagate copies (``dx = dp``), fold
 #: negations into subtractions, read a repeated fan-out term from the first;
 #: then let broadcasting spread the cotangents of reductions (``repeat_to``),
-#: which leaves copies to propagate again; hoist weight accumulations out of
+#: (propagating the copies that leaves); hoist weight accumulations out of
 #: reversed loops, save only the shape of what the reverse sweep reads for its
 #: shape, and drop what no one reads
 PASSES = (fold.fold_body, copies.propagate_copies, negation.fold_negations, fanout.merge_fan_out,
-          repeat.broadcast_repeats, copies.propagate_copies, accumulate.hoist_accumulations,
-          shapes.push_shapes, dead_code.eliminate_dead_code)
+          repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes,
+          dead_code.eliminate_dead_code)
 
 #: the passes that name helpers or make new names: they take a :class:`Context`
 _NEED_CONTEXT = {repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes}

@@ -43,7 +43,7 @@ in place (a stored row must not change later).
 
 import gast
 
-from srcad.passes._blocks import blocks, counts, load
+from srcad.passes._blocks import all_nodes, blocks, counts, load
 from srcad.runtime import Stack, matmul_adjoint_x, matmul_adjoint_x_rows, matmul_adjoint_y, \
     matmul_adjoint_y_rows, zeros_like
 from srcad.trees import loaded, stored
@@ -54,11 +54,11 @@ _ROWS = {matmul_adjoint_x: (matmul_adjoint_x_rows, 1), matmul_adjoint_y: (matmul
 
 def hoist_accumulations(body, context=None):
     """``body`` with the weight accumulations of its reversed loops hoisted (in place)."""
-    if context is None or _writes_in_place(body):
+    if context is None:
         return body
     helpers = {context.name_of(h): h for h in _ROWS}
     helpers.pop(None, None)
-    if not helpers:
+    if not helpers or _writes_in_place(body):       # no matmul adjoints: nothing to hoist
         return body
     stores, _ = counts(body)
     for stmts in blocks(body):
@@ -131,8 +131,7 @@ def _accumulation(stmt, helpers, stores):
 
 def _touched_elsewhere(body, stmts, target):
     """True when a statement of the loop other than ``stmts`` reads or binds ``target``."""
-    for other in gast.walk(gast.Module(body=[s for s in body if isinstance(s, gast.AST)],
-                                       type_ignores=[])):
+    for other in all_nodes(body):
         if any(other is stmt for stmt in stmts):
             continue
         if isinstance(other, gast.stmt) and not isinstance(other, (gast.If, gast.For, gast.While)) \
@@ -185,7 +184,7 @@ def _base(atom, k):
 
 
 def _writes_in_place(body):
-    for node in gast.walk(gast.Module(body=[s for s in body if isinstance(s, gast.AST)], type_ignores=[])):
+    for node in all_nodes(body):
         if isinstance(node, gast.AugAssign):
             return True
         if isinstance(node, (gast.Subscript, gast.Attribute)) and type(node.ctx) is gast.Store:

@@ -7,7 +7,8 @@ operand of elementwise arithmetic whose other operand has at least ``x``'s
 shape -- ``x`` itself, a value of ``x``'s shape class, or an elementwise
 expression of such (broadcasting only grows shapes) -- the product broadcasts ``ds`` to the same values, so
 ``ds`` does (with ``keepdims=True`` or ``axis=None``, where ``ds`` already
-broadcasts against ``x``)::
+broadcasts against ``x``; a spread bound to a name leaves a copy, which
+:mod:`~srcad.passes.copies` then propagates)::
 
     >>> import numpy as np
     >>> from srcad.passes import demo, Context
@@ -17,8 +18,7 @@ broadcasts against ``x``)::
     ... dexp_z = repeat_to(dsum_z, exp_z, 1, True)
     ... dz = dz + dexp_z * exp_z
     ... dmul_y = repeat_to(dout / n, s, None, False) * np.exp(mul_y - s)''')
-    dexp_z = dsum_z
-    dz = dz + dexp_z * exp_z
+    dz = dz + dsum_z * exp_z
     dmul_y = dout / n * np.exp(mul_y - s)
 
 A spread read elsewhere, or against an operand of unknown shape, stays::
@@ -32,7 +32,8 @@ A spread read elsewhere, or against an operand of unknown shape, stays::
 
 import gast
 
-from srcad.passes._blocks import counts
+from srcad.passes import copies
+from srcad.passes._blocks import all_nodes, counts
 from srcad.runtime import repeat_to
 
 #: NumPy functions that apply elementwise (their result has the broadcast shape of their arguments)
@@ -51,24 +52,33 @@ def broadcast_repeats(body, context=None):
         return body
     name = context.name_of(repeat_to)
     np_name = context.name_of(__import__("numpy"))
+    nodes = _walk(body)
+    if not any(isinstance(n, gast.Name) and n.id == name for n in nodes):
+        return body
     stores, loads = counts(body)
     defs = {}
-    for node in _walk(body):
+    for node in nodes:
         if isinstance(node, gast.Assign) and len(node.targets) == 1 \
                 and isinstance(node.targets[0], gast.Name) and stores[node.targets[0].id] == 1:
             defs[node.targets[0].id] = node.value
-    uses = _single_uses(body, loads)
+    uses = _single_uses(nodes, loads, stores)
     _bound.clear()
     _bound.update(n for n, k in stores.items() if k)
     _classes.clear()
     _classes.update(getattr(context, "shape_class", None) or {})
-    for node in _walk(body):
+    before = sum(1 for n in nodes if isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
+                 and n.func.id == name)
+    for node in nodes:
         if isinstance(node, gast.BinOp) and isinstance(node.op, _ARITHMETIC):
             node.left = _spread(node.left, node.right, name, np_name, defs, uses)
             node.right = _spread(node.right, node.left, name, np_name, defs, uses)
         elif isinstance(node, gast.Compare) and len(node.ops) == 1:
             node.left = _spread(node.left, node.comparators[0], name, np_name, defs, uses)
             node.comparators[0] = _spread(node.comparators[0], node.left, name, np_name, defs, uses)
+    after = sum(1 for n in all_nodes(body) if isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
+                and n.func.id == name)
+    if after < before:                                 # t = repeat_to(...) became a copy t = g
+        copies.propagate_copies(body)
     return body
 
 
@@ -126,17 +136,13 @@ def _grows_from(expr, x, np_name, defs, depth):
     return False
 
 
-def _single_uses(body, loads):
+def _single_uses(nodes, loads, stores):
     """name -> its defining statement, for names bound once and read once."""
-    found = {}
-    for node in _walk(body):
-        if isinstance(node, gast.Assign) and len(node.targets) == 1 \
-                and isinstance(node.targets[0], gast.Name) and loads[node.targets[0].id] == 1:
-            found[node.targets[0].id] = node
-    stores, _ = counts(body)
-    return {n: s for n, s in found.items() if stores[n] == 1}
+    return {node.targets[0].id: node for node in nodes
+            if isinstance(node, gast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], gast.Name) and loads[node.targets[0].id] == 1
+            and stores[node.targets[0].id] == 1}
 
 
-def _walk(body):
-    return list(gast.walk(gast.Module(body=[s for s in body if isinstance(s, gast.AST)],
-                                      type_ignores=[])))
+def _walk(stmts):
+    return all_nodes(stmts)

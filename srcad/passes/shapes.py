@@ -34,14 +34,14 @@ and the reverse sweep of one function, split at that header.)
 
 import gast
 
-from srcad.passes._blocks import load
-from srcad.runtime import shape_of, unbroadcast
+from srcad.passes._blocks import all_nodes, load
+from srcad.runtime import Stack, shape_of, unbroadcast
 
 
 def push_shapes(body, context=None):
     """``body`` with shape-only saves (in place)."""
-    if context is None:
-        return body
+    if context is None or context.name_of(Stack) is None:
+        return body                                   # no loop stacks
     start = _reverse_start(body)
     if start is None:
         return body
@@ -67,7 +67,7 @@ def _reverse_start(body):
 
 
 def _walk(stmts):
-    return gast.walk(gast.Module(body=[s for s in stmts if isinstance(s, gast.AST)], type_ignores=[]))
+    return all_nodes(stmts)
 
 
 def _pushes(forward):

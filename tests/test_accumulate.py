@@ -171,3 +171,37 @@ def loop_of_vector(v):
     for i in range(3):
         s = np.tanh(v * s + s)
     return np.sum(s * s)
+
+
+def rnn_states(W, U, xs, h0):
+    h = h0
+    for x in xs:
+        h = np.tanh(W @ h + U @ x)
+    return h
+
+
+def calls_rnn(W, U, xs, h0):
+    h = rnn_states(W, U, xs, h0)
+    return np.sum(h * h) + np.sum(rnn_states(W, U, xs[:3], h) ** 2)
+
+
+def test_vjp_value_and_grad_and_callees_through_the_rows():
+    args = (W, U, XS, H0)
+    v = np.arange(4.0)
+    got = srcad.vjp(rnn_states, wrt=(0, 1))(*args, v)
+    for i in (0, 1):
+        assert_close(got[i], numerical_grad(rnn_states, args, i, cotangent=v))
+    value, got = srcad.value_and_grad(rnn, wrt=(0, 1))(*args)
+    assert_close(value, rnn(*args))
+    for i in (0, 1):
+        assert_close(got[i], numerical_grad(rnn, args, i))
+    got = srcad.grad(calls_rnn, wrt=(0, 1))(*args)
+    for i in (0, 1):
+        assert_close(got[i], numerical_grad(calls_rnn, args, i))
+
+
+def test_hvp_through_the_rows():
+    xs, ones = XS[:3], np.ones_like(U)
+    g = srcad.grad(rnn, wrt=1)
+    expected = numerical_grad(lambda u: np.sum(g(W, u, xs, H0) * ones), (U,), 0)
+    assert_close(srcad.hvp(rnn, wrt=1)(W, U, xs, H0, ones), expected, rtol=1e-5, atol=1e-6)

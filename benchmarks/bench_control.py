@@ -74,7 +74,10 @@ def rnn_grad_by_hand(Wh, Wx, xs, h0):
 
 
 def rnn_case(rng):
-    hidden, n_in, steps = 32, 16, 50
+    return rnn_sized(rng, 32, 50)
+
+
+def rnn_sized(rng, hidden, steps, n_in=16):
     Wh = 0.5 * rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)
     Wx = rng.standard_normal((hidden, n_in)) / np.sqrt(n_in)
     xs = rng.standard_normal((steps, n_in))
@@ -146,7 +149,7 @@ def peak_memory(fn, args, runs=3):
 
 def stack_pushes(source):
     """The ``name_stack.push(value)`` statements of generated code: (stack, value) pairs."""
-    return re.findall(r"(\w+)\.push\((\w+)\)", source)
+    return re.findall(r"(\w+)\.push\((\w+(?:\(\w+\))?)\)", source)
 
 
 def fmt_bytes(n):
@@ -193,6 +196,13 @@ def main(argv=None):
     for name, (derivative, by_hand, args) in built.items():
         m_srcad, m_hand = peak_memory(derivative, args), peak_memory(by_hand, args)
         print(f"{name:<11} {fmt_bytes(m_srcad)} {fmt_bytes(m_hand)} {m_srcad / m_hand:6.2f}")
+
+    if not options.only or "rnn" in options.only:
+        print("\npeak memory of the RNN gradient, hidden 256, input 16 (issue 14's sizes)")
+        for steps in (50, 1000):
+            derivative, by_hand, args = rnn_sized(rng, 256, steps)
+            m_srcad, m_hand = peak_memory(derivative, args), peak_memory(by_hand, args)
+            print(f"rnn T={steps:<5} {fmt_bytes(m_srcad)} {fmt_bytes(m_hand)} {m_srcad / m_hand:6.2f}")
 
     for name, (derivative, _, _) in built.items():
         pushes = stack_pushes(derivative.source)

@@ -1121,6 +1121,7 @@ def infer_shape_classes(graph, scalar_output=False):
         if node.target is not None:
             defs[node.target] = defs.get(node.target, 0) + 1
     stable = {name for name, n in defs.items() if n == 1}
+    shapes = {node.target for node in graph.nodes if node.primitive is np.shape and node.target in stable}
 
     def class_of(atom):
         if isinstance(atom, gast.Name) and getattr(atom, "srcad_local", False):
@@ -1138,7 +1139,7 @@ def infer_shape_classes(graph, scalar_output=False):
             t = node.target
             if t not in stable:
                 continue
-            if _scalar_result(node):
+            if _scalar_result(node) or _shape_entry(node, shapes):
                 changed |= classes.union(t, SCALAR)
                 continue
             if node.primitive is like:       # like(g, x): g's shape, which is x's
@@ -1191,6 +1192,14 @@ def _scalar_result(node):
     if getattr(prim, "__module__", None) == "math":
         return True
     return _full_reduction(node)
+
+
+def _shape_entry(node, shapes):
+    """``n = s[0]`` where ``s = x.shape``: an int."""
+    value = getattr(node.stmt, "value", None)
+    return (node.primitive is operator.getitem and isinstance(value, gast.Subscript)
+            and isinstance(value.value, gast.Name) and value.value.id in shapes
+            and isinstance(value.slice, gast.Constant) and type(value.slice.value) is int)
 
 
 def _elementwise(prim):

@@ -111,7 +111,7 @@ def clean_up(*fdefs, gen=None, forward=False):
         if forward:
             fdef.body = passes.dead_code.eliminate_dead_code(fdef.body)
             continue
-        fdef.body = passes.clean(fdef.body)
+        fdef.body = passes.clean(fdef.body, gen._pass_context() if gen is not None else None)
         if gen is not None:
             fdef.body = gen._own_accumulators(fdef.body)
         skip_dead_last_adjoints(fdef.body)

@@ -38,7 +38,7 @@ import operator
 import gast
 import numpy as np
 
-from srcad import optimize
+from srcad import optimize, passes
 from srcad.errors import SrcadError
 from srcad.graph import (DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names,
                          readonly_effect, varied_from)
@@ -295,6 +295,12 @@ class ReverseGenerator:
         fdef = gast.FunctionDef(name=fname, args=args, body=body, decorator_list=[],
                                 returns=None, type_comment=None, type_params=[])
         return fdef, seed
+
+    def _pass_context(self):
+        """What the clean-up passes that add code need: helper names, fresh names."""
+        return passes.Context(name_of=lambda obj: self.refs._names.get(id(obj)),
+                              ref=lambda obj, wanted: self.refs(wanted, obj), fresh=self.names.fresh,
+                              shape_class=getattr(self.graph, "shape_class", None))
 
     def _check_inputs(self, params):
         """``check_inputs(x, ...)``: refuse complex and masked arguments."""

@@ -95,8 +95,9 @@ def check_inputs(*values):
     ``mean``'s ``1 / n``) do not know.  Containers are checked entry by entry.
     """
     for value in values:
-        if type(value) is float:
-            continue
+        kind = type(value)
+        if kind is float or kind is np.float64 or (kind is np.ndarray and value.dtype.kind in "fiub"):
+            continue                      # the common cases, one or two type tests
         if isinstance(value, (list, tuple)):
             check_inputs(*value)
         elif isinstance(value, dict):
@@ -135,6 +136,8 @@ def real_sign(x):
 
 def check_scalar(value):
     """``grad`` differentiates scalar outputs only; refuse anything else."""
+    if type(value) is np.float64:        # the common case: np.sum(...), a float times one
+        return value
     if isinstance(value, (tuple, list, dict)):
         from srcad.errors import NonScalarOutputError
         raise NonScalarOutputError(
@@ -682,6 +685,85 @@ def matmul_adjoint_y(g, x, y):
     if np.ndim(y) == 1:
         return unbroadcast((np.swapaxes(x, -1, -2) @ np.expand_dims(g, -1))[..., 0], y)
     return unbroadcast(np.swapaxes(x, -1, -2) @ g, y)
+
+
+class Shape:
+    """What a loop stack keeps of an array the reverse sweep reads for its
+    shape only (``unbroadcast(g, v)``): its ``.shape``, not its elements."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = shape
+
+
+def shape_of(v):
+    """``v`` as ``unbroadcast`` reads it: a :class:`Shape` for an array, ``v``
+    itself for anything else (numbers and NumPy scalars are small already)."""
+    return Shape(v.shape) if type(v) is np.ndarray else v
+
+
+def matmul_adjoint_x_rows(gs, x, ys):
+    """``sum(matmul_adjoint_x(g, x, y) for g, y in zip(gs, ys))``, a few matmuls.
+
+    The adjoint of a loop-invariant ``x`` in ``x @ y`` accumulates one outer
+    product per iteration; a hand-written BPTT stores the rows and contracts
+    them once after the loop (``G.T @ Y``).  Rows of other ranks, or whose
+    shapes change between iterations, are summed one by one.  The rows are
+    stacked :data:`ROWS_PER_MATMUL` at a time, so stacking them costs little
+    memory on long loops.  (No rules: differentiated again, as in
+    ``hessian``, srcad reads this source, with the stacks' twin stacks of
+    tangents for ``gs`` and ``ys``.)"""
+    if not gs:
+        return zeros_like(x)
+    if _ndim(x) == 2 and _stackable(gs, ys):
+        total = None
+        for k in range(0, len(gs), ROWS_PER_MATMUL):
+            g, y = gs[k:k + ROWS_PER_MATMUL], ys[k:k + ROWS_PER_MATMUL]
+            if _ndim(gs[0]) == 1:             # vectors: G.T @ Y
+                term = np.array(g).T @ np.array(y)
+            else:                             # matrices side by side: G @ Y.T
+                term = np.concatenate(g, axis=-1) @ np.concatenate(y, axis=-1).T
+            total = term if total is None else total + term
+        return total
+    total = matmul_adjoint_x(gs[0], x, ys[0])
+    for g, y in zip(gs[1:], ys[1:]):
+        total = total + matmul_adjoint_x(g, x, y)
+    return total
+
+
+def matmul_adjoint_y_rows(gs, xs, y):
+    """``sum(matmul_adjoint_y(g, x, y) for g, x in zip(gs, xs))``: the same for
+    a loop-invariant right operand ``y``; ``xs`` holds the left operands."""
+    if not gs:
+        return zeros_like(y)
+    if _ndim(y) == 2 and _stackable(xs, gs):
+        total = None
+        for k in range(0, len(gs), ROWS_PER_MATMUL):
+            x, g = xs[k:k + ROWS_PER_MATMUL], gs[k:k + ROWS_PER_MATMUL]
+            if _ndim(gs[0]) == 1:             # vectors: X.T @ G
+                term = np.array(x).T @ np.array(g)
+            else:                             # matrices stacked row-wise
+                term = np.concatenate(x, axis=0).T @ np.concatenate(g, axis=0)
+            total = term if total is None else total + term
+        return total
+    total = matmul_adjoint_y(gs[0], xs[0], y)
+    for g, x in zip(gs[1:], xs[1:]):
+        total = total + matmul_adjoint_y(g, x, y)
+    return total
+
+
+#: rows stacked per matmul by the rows helpers (a bound on their extra memory)
+ROWS_PER_MATMUL = 128
+
+
+def _stackable(first, second):
+    """Both lists hold vectors (or matrices) of one shape each."""
+    nd = _ndim(first[0])
+    if nd not in (1, 2) or _ndim(second[0]) != nd:
+        return False
+    shape_a, shape_b = np.shape(first[0]), np.shape(second[0])
+    return all(np.shape(v) == shape_a for v in first) and all(np.shape(v) == shape_b for v in second)
 
 
 # --- helpers of the NumPy and linalg rules -----------------------------------

@@ -70,11 +70,9 @@ def grad_tanh_regression(w, x, y, dout=1.0):
     z = np.dot(x, w)
     p = np.tanh(z)
     err = p - y
-    mul_err = err * err
     # reverse sweep
     # return np.sum(err * err)
-    dmul_err = repeat_to(dout, mul_err, None, False)
-    derr = dmul_err * err
+    derr = dout * err
     derr = derr + derr
     # err = p - y
     dp = unbroadcast(derr, p)
@@ -160,10 +158,9 @@ def grad_dict_params(params, x, dout=1.0):
         check_inputs(params)
     # reverse sweep
     # return np.sum(h) * params["scale"]
-    dsum_h = dout * params_scale
+    dh = dout * params_scale
     dparams_scale = dout * sum_h
     dparams = scatter_add(dparams_scale, params, 'scale')
-    dh = repeat_to(dsum_h, h, None, False)
     # h = np.tanh(x @ params["W"])
     dmatmul_x = dh * (1.0 - h * h)
     dparams_W = matmul_adjoint_y(dmatmul_x, x, params_W)

@@ -131,4 +131,96 @@ def test_dead_value_that_may_raise_still_raises():
 
 def test_pass_order_is_one_list():
     assert passes.PASSES[-1] is passes.dead_code.eliminate_dead_code
-    assert len(set(passes.PASSES)) == len(passes.PASSES)
+
+
+# --- repeat_to left to broadcasting (passes/repeat.py) ----------------------------
+
+def log_sum_exp_rows(a):
+    m = np.max(a, axis=1, keepdims=True)
+    z = a - m
+    return np.sum(z - np.log(np.sum(np.exp(z), axis=1, keepdims=True)))
+
+
+def mean_of_logaddexp(w, X):
+    return np.mean(np.logaddexp(0.0, X @ w))
+
+
+def reduced_in_loop(a):
+    s = 0.0
+    for i in range(3):
+        a = np.tanh(a) * np.sum(a, axis=0, keepdims=True)
+        s = s + np.sum(a * a)
+    return s
+
+
+def sum_times_other(a, b):
+    return np.sum(np.sum(a, axis=1, keepdims=True) * b)      # b broadcasts: the spread stays
+
+
+@pytest.mark.parametrize("f, shapes", [
+    (log_sum_exp_rows, [(4, 5)]),
+    (mean_of_logaddexp, [(3,), (6, 3)]),
+    (reduced_in_loop, [(3, 2)]),
+    (sum_times_other, [(3, 4), (3, 1)]),
+    (sum_times_other, [(3, 1), (3, 4)]),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_reduction_adjoints_match_finite_differences(f, shapes):
+    args = tuple(RNG.standard_normal(s) for s in shapes)
+    check_case(f, args, range(len(args)))
+
+
+def test_max_with_ties_matches_the_tie_rule():
+    """ties share the cotangent equally (the rule's m_hit / count, now broadcast)"""
+    a = np.array([[1.0, 3.0, 3.0], [2.0, 0.5, 2.0]])
+    got = srcad.grad(lambda_max)(a)
+    assert_close(got, np.array([[0.0, 0.5, 0.5], [0.5, 0.0, 0.5]]) * 2.0)
+
+
+def lambda_max(a):
+    return np.sum(np.max(a, axis=1, keepdims=True) * 2.0)
+
+
+def test_spreads_are_gone_where_broadcasting_does_it():
+    source = srcad.grad(log_sum_exp_rows).source
+    assert "repeat_to(dsum" not in source and "repeat_to(m," not in source
+    source = srcad.grad(sum_times_other, wrt=(0, 1)).source
+    assert "repeat_to(" in source
+
+
+# --- dead values that cannot raise go; those that may raise stay ----------------
+
+def dead_division(x, n):
+    q = x / n                 # ZeroDivisionError on Python floats
+    return x * x
+
+
+def dead_numpy_division(x, n):
+    q = np.sum(x) / n         # a NumPy scalar: inf and a warning, never an error
+    return np.sum(x * x)
+
+
+def mean_loss(x):
+    return -np.sum(x * x) / x.shape[0]
+
+
+def test_dead_python_division_still_raises():
+    with pytest.raises(ZeroDivisionError):
+        dead_division(1.5, 0.0)
+    with pytest.raises(ZeroDivisionError):
+        srcad.grad(dead_division)(1.5, 0.0)
+
+
+def test_dead_numpy_division_goes():
+    x = RNG.standard_normal(3)
+    source = srcad.grad(dead_numpy_division).source
+    assert "/ n" not in source
+    assert_close(srcad.grad(dead_numpy_division)(x, 0.0), numerical_grad(lambda v: np.sum(v * v), (x,), 0))
+
+
+def test_an_output_divided_by_a_shape_entry_is_a_proven_scalar():
+    """-np.sum(...) / x.shape[0]: no output check, and the output is not computed"""
+    x = RNG.standard_normal(4)
+    code = "\n".join(line for line in srcad.grad(mean_loss).source.splitlines()
+                     if not line.strip().startswith("#"))
+    assert "check_scalar" not in code and "np.sum(" not in code and "repeat_to" not in code
+    assert_close(srcad.grad(mean_loss)(x), numerical_grad(mean_loss, (x,), 0))

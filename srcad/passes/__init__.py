@@ -22,24 +22,44 @@ Each module's docstring shows its before/after as a doctest (run by
 
 import gast
 
-from srcad.passes import copies, dead_code, defaults, fanout, fold, negation, unbroadcast
+from srcad.passes import accumulate, copies, dead_code, defaults, fanout, fold, negation, repeat, shapes, unbroadcast
 
 #: rewrites of one inlined term, in the order the generators apply them
 TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadcast,
                unbroadcast.drop_broadcasts)
 
-#: rewrites of a whole generated body, in order: fold constants first (they
-#: turn ``x ** np.where(2, 2 - 1, 1.0)`` into ``x``), then propagate copies
-#: (``dx = dp``), fold negations into subtractions, read a repeated fan-out
-#: term from the first, and drop what no one reads
-PASSES = (fold.fold_body, copies.propagate_copies, negation.fold_negations,
-          fanout.merge_fan_out, dead_code.eliminate_dead_code)
+#: rewrites of a whole generated body, in order: fold constants (``x **
+#: np.where(2, 2 - 1, 1.0)`` is ``x``), propagate copies (``dx = dp``), fold
+#: negations into subtractions, read a repeated fan-out term from the first;
+#: then let broadcasting spread the cotangents of reductions (``repeat_to``),
+#: (propagating the copies that leaves); hoist weight accumulations out of
+#: reversed loops, save only the shape of what the reverse sweep reads for its
+#: shape, and drop what no one reads
+PASSES = (fold.fold_body, copies.propagate_copies, negation.fold_negations, fanout.merge_fan_out,
+          repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes,
+          dead_code.eliminate_dead_code)
+
+#: the passes that name helpers or make new names: they take a :class:`Context`
+_NEED_CONTEXT = {repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes}
 
 
-def clean(body):
-    """``body`` after every pass of :data:`PASSES`, in order."""
+class Context:
+    """What a pass that adds code needs from its generator: the name generated
+    code uses for a helper object (``name_of``; ``ref`` makes one), and fresh
+    names.  The default names everything after itself (for the doctests)."""
+
+    def __init__(self, name_of=None, ref=None, fresh=None, shape_class=None):
+        self.shape_class = shape_class or {}          # the graph's, for the forward values
+        self.name_of = name_of or (lambda obj: getattr(obj, "__name__", None))
+        self.ref = ref or (lambda obj, wanted: wanted)
+        self.fresh = fresh or (lambda base: base)
+
+
+def clean(body, context=None):
+    """``body`` after every pass of :data:`PASSES`, in order.  Without a
+    ``context`` the passes that add code do nothing."""
     for run in PASSES:
-        body = run(body)
+        body = run(body, context) if run in _NEED_CONTEXT else run(body)
     return body
 
 
@@ -48,4 +68,8 @@ def demo(run, source):
     body = gast.parse(source).body
     body = run(body)
     module = gast.Module(body=[s for s in body if isinstance(s, gast.AST)], type_ignores=[])
+    for node in gast.walk(module):                  # statements a pass made have no line
+        if "lineno" in getattr(node, "_attributes", ()) and not hasattr(node, "lineno"):
+            node.lineno = node.end_lineno = 1
+            node.col_offset = node.end_col_offset = 0
     print(gast.unparse(module).strip())

@@ -26,7 +26,7 @@ from srcad.trees import loaded, stored
 
 def eliminate_dead_code(body, live_out=()):
     """Backward liveness over a statement list; keeps effects and comments."""
-    counters = _int_counters(body)
+    counters = _Lazy(lambda: _int_counters(body))
     kept, _ = _dce(body, set(live_out), counters)
     return _drop_empty_comments(kept)
 
@@ -72,6 +72,18 @@ def _dce(stmts, live, counters):
         kept.append(stmt)
     kept.reverse()
     return kept, live
+
+
+class _Lazy:
+    """A set computed the first time it is asked about (most bodies have no empty loop)."""
+
+    def __init__(self, make):
+        self.make, self.value = make, None
+
+    def __contains__(self, item):
+        if self.value is None:
+            self.value = self.make()
+        return item in self.value
 
 
 def _droppable(loop, live, counters):

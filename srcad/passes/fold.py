@@ -18,6 +18,8 @@ new array; ``y = x`` would alias ``x``)::
 
 import gast
 
+from srcad.passes._blocks import all_nodes
+
 
 def _number(node):
     return isinstance(node, gast.Constant) and type(node.value) in (int, float, bool)
@@ -61,9 +63,21 @@ def fold_body(body):
             if isinstance(getattr(stmt, field, None), list):
                 fold_body(getattr(stmt, field))
         value = getattr(stmt, "value", None)
-        if isinstance(stmt, (gast.Assign, gast.Return, gast.Expr)) and value is not None:
+        if isinstance(stmt, (gast.Assign, gast.Return, gast.Expr)) and value is not None \
+                and _foldable(value):
             stmt.value = _fold_value(value)
     return body
+
+
+def _foldable(value):
+    """Whether ``value`` holds anything :class:`Fold` rewrites (most statements do not)."""
+    for node in all_nodes([value]):
+        if type(node) is gast.BinOp and (type(node.op) is gast.Pow or (
+                _number(node.left) and _number(node.right))):
+            return True
+        if type(node) is gast.Attribute and node.attr == "where":
+            return True
+    return False
 
 
 def _fold_value(value):

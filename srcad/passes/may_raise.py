@@ -13,6 +13,9 @@ pass keeps those::
     True
     >>> may_raise(N(kind="call", primitive=operator.add))
     False
+    >>> a = N(id="total")                 # total = np.sum(x): a NumPy scalar
+    >>> may_raise(N(kind="op", primitive=operator.truediv, args=[a, N(id="n")]), {"total"})
+    False
 """
 
 import builtins
@@ -49,15 +52,44 @@ def mark_may_raise(graph):
       ``x + y`` of incompatible shapes is the one error ``grad`` may miss;
       NumPy's invalid-value warnings are not errors).
     """
+    numpy_valued = _numpy_valued(graph)
     for node in graph.nodes:
         stmt = node.stmt
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], gast.Name) and may_raise(node):
+                and isinstance(stmt.targets[0], gast.Name) and may_raise(node, numpy_valued):
             stmt.srcad_may_raise = True
 
 
-def may_raise(node):
-    """True when the primitive of ``node`` may raise for some values of its arguments."""
+#: NumPy functions whose result is always a NumPy array or scalar
+_NUMPY_RESULTS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.var, np.std, np.dot,
+                  np.matmul, np.exp, np.log, np.tanh}
+#: operators whose result is a NumPy value when an operand is one
+_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.neg, operator.truediv, operator.pos}
+
+
+def _numpy_valued(graph):
+    """Names bound once to a NumPy array or scalar: results of ufuncs and
+    reductions, and arithmetic with such an operand (NumPy's reflected
+    operators win over Python's, so ``1.0 / np.float64(0.0)`` is inf, with a
+    warning, not ZeroDivisionError)."""
+    defs = {}
+    for node in graph.nodes:
+        if node.target is not None:
+            defs[node.target] = defs.get(node.target, 0) + 1
+    found = set()
+    for node in graph.nodes:
+        prim = node.primitive
+        if node.target is None or defs.get(node.target) != 1 or node.kind == "usercall":
+            continue
+        if isinstance(prim, np.ufunc) or any(prim is p for p in _NUMPY_RESULTS) or (
+                prim in _ARITHMETIC and any(getattr(a, "id", None) in found for a in node.args)):
+            found.add(node.target)
+    return found
+
+
+def may_raise(node, numpy_valued=frozenset()):
+    """True when the primitive of ``node`` may raise for some values of its
+    arguments (``numpy_valued``: names known to hold NumPy values)."""
     if node.kind in ("const", "copy", "pack", "stack", "push", "pop"):
         return False
     if node.kind == "usercall":
@@ -67,6 +99,8 @@ def may_raise(node):
         return node.kind == "call"               # an unknown callable; attributes are reads
     if prim is operator.getitem:
         return True
+    if prim in _DIVIDING and any(getattr(a, "id", None) in numpy_valued for a in node.args):
+        return False                              # NumPy divides by zero with a warning
     if prim in _DIVIDING or prim in _RAISING_BUILTINS:
         return True
     module = getattr(prim, "__module__", None) or ""

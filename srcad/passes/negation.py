@@ -23,11 +23,13 @@ and in an expression, ``a + -b`` is ``a - b``::
 
 import gast
 
-from srcad.passes._blocks import Block, blocks, counts, load, simple
+from srcad.passes._blocks import Block, all_nodes, blocks, counts, load, simple
 
 
 def fold_negations(body):
     """``body`` with negated names folded into the sums that read them (in place)."""
+    if not any(type(n) is gast.UnaryOp and type(n.op) is gast.USub for n in all_nodes(body)):
+        return body
     stores, loads = counts(body)
     for stmts in blocks(body):
         block = Block(stmts)
@@ -51,7 +53,8 @@ def fold_negations(body):
             dropped.add(i)
         stmts[:] = [s for i, s in enumerate(stmts) if i not in dropped]
         for i, stmt in enumerate(stmts):
-            if i not in dropped and isinstance(stmt, (gast.Assign, gast.Return, gast.Expr)):
+            if isinstance(stmt, (gast.Assign, gast.Return, gast.Expr)) and any(
+                    type(n) is gast.UnaryOp and type(n.op) is gast.USub for n in all_nodes([stmt])):
                 stmts[i] = _Subtract().visit(stmt)
     return body
 

@@ -26,7 +26,7 @@ from srcad.runtime import (Adjoints, add_at, add_into, drop_last, owned, readonl
                            dict_adjoint, dict_tangent,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
-                           matmul_adjoint_x, matmul_adjoint_y, norm_divisor, packed, prod_others,
+                           matmul_adjoint_x, matmul_adjoint_y, norm_divisor, shape_of, packed, prod_others,
                            prod_others_tangent, reduced_count, repeat_to, scatter_add,
                            solve_is_vector, spread, unarray, unbroadcast, unconcatenate, unhstack,
                            unstack, unvstack, within, without, zeros_like)
@@ -409,7 +409,8 @@ def saved_entry_tangent(x_dot, index_dot, ans, x, index):
     return saved_entry(x_dot, index), None
 
 
-nondifferentiable(real_sign, zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector)
+nondifferentiable(real_sign, zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector,
+                  shape_of)
 
 
 # --- tuple/list concatenation and repetition: linear in the cotangent or tangent ------

@@ -1,0 +1,125 @@
+"""Shape-only saves: a loop stack keeps the shape of a value the reverse sweep
+reads only for its shape.
+
+``add = Wh @ h + Wx @ x`` in a loop saves ``Wh @ h`` and ``Wx @ x`` every
+iteration, but the reverse sweep reads them only as ``unbroadcast(g, v)``,
+which needs ``v.shape``.  The stack then keeps :func:`srcad.runtime.shape_of`
+of the value (a :class:`srcad.runtime.Shape`: a few bytes, not the array)::
+
+    >>> from srcad.passes import demo, Context
+    >>> from srcad.reverse import Comment
+    >>> import gast
+    >>> def run(body):
+    ...     body.insert(1, Comment("reverse sweep", header=True))
+    ...     return push_shapes(body, Context())
+    >>> demo(run, '''
+    ... for i in range(n):
+    ...     m_stack.push(m)
+    ...     m = W @ h
+    ...     h = np.tanh(m + b)
+    ... for i in reversed(range(n)):
+    ...     dm = unbroadcast(dh * (1.0 - h * h), m)
+    ...     m = m_stack.pop()''')
+    for i in range(n):
+        m_stack.push(shape_of(m))
+        m = W @ h
+        h = np.tanh(m + b)
+    for i in reversed(range(n)):
+        dm = unbroadcast(dh * (1.0 - h * h), m)
+        m = m_stack.pop()
+
+(The doctest places the reverse-sweep header itself: a pass sees the forward
+and the reverse sweep of one function, split at that header.)
+"""
+
+import gast
+
+from srcad.passes._blocks import all_nodes, load
+from srcad.runtime import Stack, shape_of, unbroadcast
+
+
+def push_shapes(body, context=None):
+    """``body`` with shape-only saves (in place)."""
+    if context is None or context.name_of(Stack) is None:
+        return body                                   # no loop stacks
+    start = _reverse_start(body)
+    if start is None:
+        return body
+    ub = context.name_of(unbroadcast)
+    forward, reverse = body[:start], body[start:]
+    pushes = _pushes(forward)
+    pops = _pops(reverse)
+    for stack, (var, calls) in pushes.items():
+        if pops.get(stack) != var or ub is None or not _shape_reads_only(reverse, var, ub):
+            continue
+        helper = context.ref(shape_of, "shape_of")
+        for call in calls:
+            call.args = [gast.Call(func=load(helper), args=[call.args[0]], keywords=[])]
+    return body
+
+
+def _reverse_start(body):
+    for i, stmt in enumerate(body):
+        if not isinstance(stmt, gast.AST) and getattr(stmt, "header", False) \
+                and stmt.text == "reverse sweep":
+            return i
+    return None
+
+
+def _walk(stmts):
+    return all_nodes(stmts)
+
+
+def _pushes(forward):
+    """stack -> (the one name pushed onto it, the push calls), for the stacks
+    pushed in loops only (outside loops a value is saved once at most)."""
+    found, bad = {}, set()
+    in_loops = {id(n) for loop in _walk(forward) if isinstance(loop, (gast.For, gast.While))
+                for n in _walk(loop.body)}
+    for node in _walk(forward):
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and node.func.attr == "push" and id(node) not in in_loops:
+            if isinstance(node.func.value, gast.Name):
+                bad.add(node.func.value.id)
+            continue
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and node.func.attr == "push" and isinstance(node.func.value, gast.Name):
+            stack = node.func.value.id
+            if len(node.args) != 1 or not isinstance(node.args[0], gast.Name) or node.keywords:
+                bad.add(stack)
+                continue
+            var, calls = found.setdefault(stack, (node.args[0].id, []))
+            if var != node.args[0].id:
+                bad.add(stack)
+            calls.append(node)
+    return {s: v for s, v in found.items() if s not in bad}
+
+
+def _pops(reverse):
+    """stack -> the one name its pops restore."""
+    found, bad = {}, set()
+    for node in _walk(reverse):
+        if isinstance(node, gast.Attribute) and node.attr == "push" and isinstance(node.value, gast.Name):
+            bad.add(node.value.id)                    # pushed in the reverse sweep too
+        if isinstance(node, gast.Assign) and isinstance(node.value, gast.Call) \
+                and isinstance(node.value.func, gast.Attribute) and node.value.func.attr == "pop" \
+                and isinstance(node.value.func.value, gast.Name):
+            stack = node.value.func.value.id
+            if len(node.targets) != 1 or not isinstance(node.targets[0], gast.Name):
+                bad.add(stack)
+            elif found.setdefault(stack, node.targets[0].id) != node.targets[0].id:
+                bad.add(stack)
+    return {s: v for s, v in found.items() if s not in bad}
+
+
+def _shape_reads_only(reverse, var, ub):
+    """Every read of ``var`` in the reverse sweep is the second argument of ``unbroadcast``."""
+    reads = shape_reads = 0
+    for node in _walk(reverse):
+        if isinstance(node, gast.Name) and node.id == var and type(node.ctx) is gast.Load:
+            reads += 1
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == ub \
+                and len(node.args) == 2 and isinstance(node.args[1], gast.Name) \
+                and node.args[1].id == var:
+            shape_reads += 1
+    return reads == shape_reads

@@ -258,6 +258,17 @@ class _Analysis:
         state = self.before.get(node, {})
         touched = any(n in graph.varied for n in _stmt_names(call))
         for write in writes:
+            if write.unknown:
+                # a call whose result is used is transformed, which refuses what
+                # srcad cannot read; an unused one would silently drop its writes
+                if touched and node.target is not None and node.target not in graph.useful:
+                    raise source.error(
+                        NonDifferentiableError,
+                        f"this call may write into its arguments ({write.how}), and its result "
+                        "is not used: srcad cannot tell what it changes", call,
+                        hint="call it for its result only, or leave it out of the function "
+                             "you differentiate")
+                continue
             names = _atom_names(write.atom)
             shown = self.user_name(names[0]) if names else gast_text(write.atom)
             objects = set().union(*(state.get(n, _NOTHING)[0] for n in names))
@@ -454,8 +465,9 @@ class _Write:
     whether the write is only an ``op=`` on a parameter of a user function (in
     place on arrays, a new value on floats), and the callee line that writes."""
 
-    def __init__(self, atom, how, augmented=False, line=None):
+    def __init__(self, atom, how, augmented=False, line=None, unknown=False):
         self.atom, self.how, self.augmented, self.line = atom, how, augmented, line
+        self.unknown = unknown
 
 
 def _call_of(node):
@@ -490,7 +502,9 @@ def _call_writes(graph, node, seen=frozenset()):
         writes.append(_Write(args[0], "it writes into its first argument"))
     elif _is_user_function(prim) and not any(isinstance(a, gast.Starred) for a in args):
         effects = callee_effects(prim, seen)
-        if effects is None:
+        if effects is None:             # unreadable: refused when used, and see check_call
+            writes.append(_Write(None, f"srcad cannot read {getattr(prim, '__name__', 'it')} to "
+                                       "tell whether it does", unknown=True))
             return writes
         bound = _bind_params(prim, args, kwargs, func, graph)
         for param, (augmented, line) in sorted(effects.writes.items()):

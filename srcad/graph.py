@@ -575,7 +575,10 @@ def _check_integer_uses(graph):
     a ``range`` bound or the shape of an array constructor (``np.zeros(n)``).
     Such a value is an integer (``f`` raises otherwise), so ``wrt`` names an
     integer parameter, whose derivative does not exist: without this check
-    the gradient would silently be 0."""
+    the gradient would silently be 0.  (Generated code is not checked: its
+    trip counts travel with the values a callee saves, which carry tangents.)"""
+    if getattr(graph.parsed.func, "srcad_mode", None) is not None:
+        return
     def refuse(atom, what, where):
         raise graph.parsed.source.error(
             NonDifferentiableError,

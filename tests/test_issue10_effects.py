@@ -464,3 +464,50 @@ def test_op_assign_next_to_an_alias_of_an_array_is_refused_when_it_runs(f, mode)
     np.testing.assert_array_equal(x, X)
     assert info.value.lineno == _marked_line(f)
     assert "in place" in info.value.message and "read again" in info.value.message
+
+
+def unreadable_writer(p, **options):
+    p[0] = 0.0
+    return 1.0
+
+
+def unused_result_of_an_unreadable_callee(x):
+    a = x * 1.0
+    t = unreadable_writer(a)  # <- refused here
+    return np.sum(a)
+
+
+def test_an_unused_call_srcad_cannot_read_is_refused():
+    """srcad cannot read a **kwargs function (refused when its result is used);
+    with its result unused, its writes would be silently dropped."""
+    assert unused_result_of_an_unreadable_callee(X.copy()) != np.sum(X)
+    for mode in ("grad", "jvp"):
+        with pytest.raises(srcad.NonDifferentiableError) as info:
+            d = getattr(srcad, mode)(unused_result_of_an_unreadable_callee)
+            d(X.copy()) if mode == "grad" else d(X.copy(), np.ones(3))
+        assert info.value.lineno == _marked_line(unused_result_of_an_unreadable_callee)
+
+
+# -- the fuzzer: call_effect family and the "refused as documented" classification -----
+
+def test_the_call_effect_family_makes_each_of_its_variants():
+    from test_fuzz import RandomChoices, generate
+    seen = set()
+    for seed in range(80):
+        seen |= generate(RandomChoices(seed), focus="call_effect").features
+    for kind in ("writes", "writes via view", "augments", "augments a float", "out", "method",
+                 "constant buffer", "int bound", "fresh result"):
+        assert "call_effect/" + kind in seen, kind
+
+
+def test_a_refusal_counts_as_documented_only_on_its_line_with_its_message():
+    from fuzz_families import documented
+    recorded = [("alias", "view1[0] = 2.0"), ("call effect", "t3 = h0(buf2)")]
+    alias = ("this line updates 'view1' in place (an element or slice assignment), but 'buf0' "
+             "may share memory with it and is read again at line 9: srcad cannot follow ...")
+    assert documented(recorded, alias, "    view1[0] = 2.0\n")
+    assert not documented(recorded, alias, "view1[1] = 2.0")                 # another line
+    assert not documented(recorded, "srcad has no derivative rule for f", "view1[0] = 2.0")
+    call = "this call may write into 'buf2' in place (h0 changes its parameter 'p0' ...)"
+    assert documented(recorded, call, "t3 = h0(buf2)")
+    assert not documented(recorded, call, "view1[0] = 2.0")                 # not its kind

@@ -27,6 +27,8 @@ def stop_gradient(x):
 
 def setitem(x, index, value):
     """The primitive of ``x[index] = value`` (an in-place update of ``x``)."""
+    if isinstance(x, tuple):              # the tangent of a list (rules build Adjoints)
+        return Adjoints(x).replace(index, value)
     x[index] = value
     return x
 
@@ -39,7 +41,7 @@ def without(g, index):
         out = DictAdjoints(getattr(g, "primal", None), g)
         out.pop(index, None)
         return out
-    if isinstance(g, tuple):
+    if isinstance(g, (tuple, list)):      # a list's adjoint, or its tangent (a list)
         return Adjoints(g).replace(index, zeros_like(g[index]))
     out = np.array(g, dtype=np.result_type(g, float))
     out[index] = 0.0

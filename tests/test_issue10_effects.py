@@ -417,7 +417,12 @@ def the_array_way(x):
 
 @pytest.mark.parametrize("f", [the_list_way, the_dict_way, the_array_way], ids=lambda f: f.__name__)
 def test_what_the_hint_says_to_write_works(f):
-    assert_close(srcad.grad(f)(X.copy()), numerical_grad(f, (X,), 0))
+    expected = numerical_grad(f, (X,), 0)
+    assert_close(srcad.grad(f)(X.copy()), expected)
+    direction = np.array([0.3, -0.2, 0.5])
+    value, tangent = srcad.jvp(f)(X.copy(), direction)      # L[0] = item in forward mode
+    assert value == f(X.copy())
+    assert_close(tangent, np.dot(expected, direction), rtol=1e-5)
 
 
 # -- item 2 (F26): op= next to an alias is refused only where it writes in place -------

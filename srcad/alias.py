@@ -212,7 +212,7 @@ class _Analysis:
         if not _is_user_function(prim):
             return None
         effects = callee_effects(prim, self.seen)
-        if effects is None or isinstance(effects, _Recursive):
+        if isinstance(effects, (_Recursive, _Opaque, _Unreadable)):
             return None
         if not effects.result:
             return []
@@ -260,14 +260,12 @@ class _Analysis:
         for write in writes:
             if write.unknown:
                 # a call whose result is used is transformed, which refuses what
-                # srcad cannot read; an unused one would silently drop its writes
+                # srcad cannot read; an unused one would silently drop its writes:
+                # refused for the same reason
                 if touched and node.target is not None and node.target not in graph.useful:
-                    raise source.error(
-                        NonDifferentiableError,
-                        f"this call may write into its arguments ({write.how}), and its result "
-                        "is not used: srcad cannot tell what it changes", call,
-                        hint="call it for its result only, or leave it out of the function "
-                             "you differentiate")
+                    e = write.error
+                    raise type(e)(e.message, filename=e.filename, lineno=e.lineno, col=e.col,
+                                  source_line=e.source_line, hint=e.hint)
                 continue
             names = _atom_names(write.atom)
             shown = self.user_name(names[0]) if names else gast_text(write.atom)
@@ -452,10 +450,18 @@ def _join(*states):
 #: NumPy functions that write into their first argument
 _FIRST_ARGUMENT_WRITERS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal,
                            np.put_along_axis, np.random.shuffle}
+_FIRST_ARGUMENT_WRITERS |= {operator.setitem, operator.delitem, operator.iadd, operator.isub,
+                            operator.imul, operator.itruediv, operator.ifloordiv, operator.ipow,
+                            operator.imatmul, operator.imod}
+#: functions whose positional argument at this index (and after) is ``out``
+_POSITIONAL_OUT = {np.dot: 2, np.clip: 3, np.cumsum: 3, np.cumprod: 3, np.take: 3,
+                   np.choose: 2, np.around: 2, np.round: 2}
 #: methods of arrays, lists and dicts that change the object they are called on
 MUTATING_METHODS = {"fill", "sort", "partition", "put", "itemset", "resize", "setfield",
                     "byteswap", "append", "extend", "insert", "remove", "reverse", "clear",
-                    "pop", "popitem", "update", "setdefault"}
+                    "pop", "popitem", "update", "setdefault", "__setitem__", "__delitem__",
+                    "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__",
+                    "__ipow__", "__imatmul__", "__imod__"}
 #: methods of lists and dicts that arrays lack and that change nothing
 _PURE_METHODS = {"index", "count", "copy", "get", "keys", "values", "items"}
 
@@ -498,14 +504,18 @@ def _call_writes(graph, node, seen=frozenset()):
             writes.append(_Write(func.value, f".{method}() changes {gast_text(func.value)!r}"))
         return writes
     prim = GraphBuilder._resolve_static(graph.parsed.namespace, func)
-    if (prim in _FIRST_ARGUMENT_WRITERS or _is_ufunc_at(prim)) and args:
+    first_out = prim.nin if isinstance(prim, np.ufunc) else _POSITIONAL_OUT.get(prim) \
+        if _hashable(prim) else None
+    if first_out is not None and len(args) > first_out:           # np.add(a, b, out)
+        writes.extend(_Write(a, "its out= argument") for a in args[first_out:])
+    if _hashable(prim) and (prim in _FIRST_ARGUMENT_WRITERS or _is_ufunc_at(prim)) and args:
         writes.append(_Write(args[0], "it writes into its first argument"))
     elif _is_user_function(prim) and not any(isinstance(a, gast.Starred) for a in args):
         effects = callee_effects(prim, seen)
-        if effects is None:             # unreadable: refused when used, and see check_call
-            writes.append(_Write(None, f"srcad cannot read {getattr(prim, '__name__', 'it')} to "
-                                       "tell whether it does", unknown=True))
-            return writes
+        if isinstance(effects, _Unreadable):    # refused when used, and see check_call
+            write = _Write(None, "", unknown=True)
+            write.error = effects.error
+            return writes + [write]
         bound = _bind_params(prim, args, kwargs, func, graph)
         for param, (augmented, line) in sorted(effects.writes.items()):
             atoms = [bound[param]] if bound is not None and param in bound else args + list(kwargs.values())
@@ -513,6 +523,14 @@ def _call_writes(graph, node, seen=frozenset()):
                 writes.append(_Write(atom, f"{prim.__name__} changes its parameter {param!r} in place",
                                      augmented=augmented, line=line))
     return writes
+
+
+def _hashable(obj):
+    try:
+        hash(obj)
+    except TypeError:
+        return False
+    return True
 
 
 def _is_ufunc_at(prim):
@@ -552,12 +570,12 @@ class Effects:
         self.writes, self.result = writes, frozenset(result)
 
 
-_EFFECTS = weakref.WeakKeyDictionary()      # function -> (its __code__, Effects or None)
+_EFFECTS = weakref.WeakKeyDictionary()      # function -> (its __code__, Effects)
 
 
 def callee_effects(fn, seen=frozenset()):
-    """The :class:`Effects` of the user function ``fn`` (None if srcad cannot
-    read it).  A recursive call is assumed to return any of its arguments."""
+    """The :class:`Effects` of the user function ``fn`` (``_Unreadable`` if srcad
+    cannot read it).  A recursive call is assumed to return any of its arguments."""
     fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
     cached = _EFFECTS.get(fn)
@@ -580,10 +598,13 @@ def _compute_effects(fn, seen):
     from srcad.normalize import normalize, param_names
     try:
         parsed = parse.parse_function(fn)
+    except SrcadError as error:
+        return _Unreadable(error)
+    try:
         anf = normalize(parsed, callee=True)
         graph = GraphBuilder(parsed, anf).build(param_names(anf))
-    except SrcadError:
-        return None
+    except SrcadError as error:
+        return _syntactic_effects(parsed, seen) or _Unreadable(error)
     analysis = _Analysis(graph, seen)
     end = analysis.points_to(graph.body, {p: _pair([_Param(p)], []) for p in graph.params})
     result = set()
@@ -645,6 +666,55 @@ def _stmt_names(expr):
 
 class _Recursive(Effects):
     pass
+
+
+class _Unreadable(Effects):
+    """A function srcad cannot read or differentiate: ``error`` says why."""
+
+    def __init__(self, error):
+        super().__init__({}, ())
+        self.error = error
+
+
+class _Opaque(Effects):
+    """A function srcad does not differentiate (``**kwargs``, ...) that provably
+    writes nothing: its result may still be any of its arguments."""
+
+
+def _syntactic_effects(parsed, seen):
+    """Effects of a function srcad reads but does not normalize (a decorator's
+    ``wrapper(*args, **kwargs)``): ``_Opaque`` with no writes when its body has
+    no subscript or attribute store, no ``op=``, no ``out=``, no method call
+    and no call of anything but functions without writes (its own callees,
+    read the same way, and NumPy or builtin functions with rules); else None."""
+    from srcad.graph import GraphBuilder
+    namespace = parsed.namespace
+    body = getattr(parsed.node, "body", [])
+    for node in (n for stmt in (body if isinstance(body, list) else [body]) for n in gast.walk(stmt)):
+        if isinstance(node, gast.AugAssign) or (
+                isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Store)):
+            return None
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)) and node is not parsed.node:
+            return None
+        if not isinstance(node, gast.Call):
+            continue
+        if any(kw.arg == "out" for kw in node.keywords):
+            return None
+        target = GraphBuilder._resolve_static(namespace, node.func)
+        if _is_user(target):
+            effects = callee_effects(target, seen)
+            if isinstance(effects, _Unreadable) or effects.writes:
+                return None
+        elif target is None or not _known(target) or (_hashable(target) and (
+                target in _FIRST_ARGUMENT_WRITERS or target in _POSITIONAL_OUT)) \
+                or (isinstance(target, np.ufunc) and len(node.args) > target.nin):
+            return None
+    return _Opaque({}, ())
+
+
+def _is_user(obj):
+    from srcad.graph import _is_user_function
+    return _is_user_function(obj)
 
 
 _RECURSIVE = _Recursive({}, ())

@@ -63,8 +63,8 @@ class NotAnArray:
     makes one on a parameter) that another live name may see.
 
     On a float or NumPy scalar ``v += 1.0`` makes a new value, which is what
-    the derivative computes; on an array it writes in place, which the other
-    name would see and the derivative would not.  Which one it is shows only
+    the derivative computes; on an array (or a list) it writes in place, which
+    the other name would see and the derivative would not.  Which one it is shows only
     when the function runs, so the alias analysis (srcad/alias.py) leaves this
     guard in the forward sweep instead of refusing every such line: it raises
     the refusal, with the user's line, when ``v`` is an array."""
@@ -72,8 +72,11 @@ class NotAnArray:
     def __init__(self, error):
         self.error = error
 
+    #: values that ``op=`` cannot change in place (it makes a new one)
+    IMMUTABLE = (int, float, complex, np.generic, tuple, str, bytes)
+
     def __call__(self, value):
-        if isinstance(value, np.ndarray):
+        if not isinstance(value, self.IMMUTABLE):        # an array, a list (+= extends it), ...
             error = self.error
             raise type(error)(error.message, filename=error.filename, lineno=error.lineno,
                               col=error.col, source_line=error.source_line, hint=error.hint)

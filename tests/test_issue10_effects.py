@@ -559,3 +559,18 @@ def test_a_refusal_counts_as_documented_only_on_its_line_with_its_message():
     call = "this call may write into 'buf2' in place (h0 changes its parameter 'p0' ...)"
     assert documented(recorded, call, "t3 = h0(buf2)")
     assert not documented(recorded, call, "view1[0] = 2.0")                 # not its kind
+
+
+def list_extended_through_an_alias(x):
+    a = [x, 2.0]
+    b = a
+    b += [x * 3.0]  # <- refused here
+    return sum(a) * x
+
+
+def test_op_assign_on_a_list_alias_is_refused():
+    """``+=`` extends a list in place (the alias sees it), like an array."""
+    assert list_extended_through_an_alias(1.5) != (1.5 + 2.0) * 1.5
+    with pytest.raises(srcad.NonDifferentiableError) as info:
+        srcad.grad(list_extended_through_an_alias)(1.5)
+    assert info.value.lineno == _marked_line(list_extended_through_an_alias)

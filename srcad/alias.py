@@ -192,7 +192,9 @@ class _Analysis:
         if rules.registry.returns_view_of_all(prim) and not copies:
             atoms = list(args) + list(node.kwargs.values())
             return _pair(set().union(*map(direct, atoms)), set().union(*map(held, atoms)))
-        if prim in SEQUENCE_OPERATORS:        # (a,) + (b,): a new tuple of the same elements
+        if prim in SEQUENCE_OPERATORS and not any(_float_constant(a) for a in args):
+            # (a,) + (b,): a new tuple of the same elements (not v * 1.0: no
+            # sequence is added to or repeated by a float)
             return _pair({node}, set().union(*map(held, args)))
         if node.kind == "usercall" or not _known(prim):
             # anything may come back: an argument, a view of one, a container of
@@ -523,6 +525,10 @@ def _call_writes(graph, node, seen=frozenset()):
                 writes.append(_Write(atom, f"{prim.__name__} changes its parameter {param!r} in place",
                                      augmented=augmented, line=line))
     return writes
+
+
+def _float_constant(atom):
+    return isinstance(atom, gast.Constant) and isinstance(atom.value, (float, complex))
 
 
 def _hashable(obj):

@@ -464,8 +464,6 @@ MUTATING_METHODS = {"fill", "sort", "partition", "put", "itemset", "resize", "se
                     "pop", "popitem", "update", "setdefault", "__setitem__", "__delitem__",
                     "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__",
                     "__ipow__", "__imatmul__", "__imod__"}
-#: methods of lists and dicts that arrays lack and that change nothing
-_PURE_METHODS = {"index", "count", "copy", "get", "keys", "values", "items"}
 
 
 class _Write:
@@ -501,8 +499,7 @@ def _call_writes(graph, node, seen=frozenset()):
     func = call.func
     if isinstance(func, gast.Attribute) and _is_local(func.value):
         method = func.attr
-        known = getattr(np.ndarray, method, None) is not None or method in _PURE_METHODS
-        if method in MUTATING_METHODS or not known:
+        if method in MUTATING_METHODS:
             writes.append(_Write(func.value, f".{method}() changes {gast_text(func.value)!r}"))
         return writes
     prim = GraphBuilder._resolve_static(graph.parsed.namespace, func)

@@ -574,3 +574,22 @@ def test_op_assign_on_a_list_alias_is_refused():
     with pytest.raises(srcad.NonDifferentiableError) as info:
         srcad.grad(list_extended_through_an_alias)(1.5)
     assert info.value.lineno == _marked_line(list_extended_through_an_alias)
+
+
+def aliased_then_augmented(p):
+    a = p
+    p += 1.0
+    return np.sum(a * p)
+
+
+def calls_aliased_then_augmented(x):
+    return aliased_then_augmented(x * 2.0) * 3.0
+
+
+def test_the_guard_works_inside_a_callee():
+    f = calls_aliased_then_augmented
+    assert_close(srcad.grad(f)(1.5), numerical_grad(f, (1.5,), 0))
+    assert_close(srcad.jvp(f)(1.5, 1.0)[1], numerical_grad(f, (1.5,), 0))
+    with pytest.raises(srcad.NonDifferentiableError, match="may share memory") as info:
+        srcad.grad(f)(X.copy())
+    assert info.value.source_line.strip() == "p += 1.0"

@@ -25,6 +25,17 @@ writes the new array, not ``x``.  Liveness is computed on the structured graph
 not read again after the write.  Reads made by the reverse sweep do not count:
 the reverse sweep restores every overwritten part before it reads a value, so
 a view sees what it saw in the forward sweep.
+
+An ``op=`` is in place on arrays and lists but makes a new value on floats
+and NumPy scalars; where a conflicting one may be either, it is not refused
+here but guarded (``node.srcad_guards``: ``not_an_array(v)`` in the forward
+sweep, ``runtime.NotAnArray``), which refuses it when it runs on an array.
+
+Calls (``check_calls``): a user function srcad can read is analysed the same
+way (``callee_effects``: which parameters it writes into, which its result may
+be), so its result aliases only what it can return, and a call that writes
+into an argument -- the callee's writes, ``out=``, ``np.copyto``, mutating
+methods -- is refused on the call's line when the write matters.
 """
 
 import operator
@@ -58,7 +69,7 @@ def check_writes(graph):
     writes = [n for n in graph.nodes if _written(n) is not None]
     if not writes:
         return
-    analysis = _analysis_of(graph, fresh=True)    # the rules attached since may bind callees
+    analysis = _analysis_of(graph)
     generated = getattr(graph.parsed.func, "srcad_mode", None) is not None
     for node in writes:
         analysis.check(node, conflicts=not generated)
@@ -88,14 +99,12 @@ def check_calls(graph):
         analysis.check_call(node, writes)
 
 
-def _analysis_of(graph, fresh=False):
+def _analysis_of(graph):
     """The points-to state and liveness of ``graph``."""
-    analysis = getattr(graph, "srcad_alias", None)
-    if analysis is None or fresh:
-        analysis = graph.srcad_alias = _Analysis(graph)
-        analysis.points_to(graph.body, {p: _pair([_Param(p)], []) for p in graph.params})
-        if getattr(graph.parsed.func, "srcad_mode", None) is None:
-            analysis.liveness(graph.body, _live_names(graph.output), None)
+    analysis = _Analysis(graph)
+    analysis.points_to(graph.body, {p: _pair([_Param(p)], []) for p in graph.params})
+    if getattr(graph.parsed.func, "srcad_mode", None) is None:
+        analysis.liveness(graph.body, _live_names(graph.output), None)
     return analysis
 
 
@@ -218,7 +227,7 @@ class _Analysis:
             return None
         if not effects.result:
             return []
-        bound = _bind_params(prim, list(node.args), dict(node.kwargs), None, self.graph)
+        bound = _bind_params(prim, list(node.args), dict(node.kwargs))
         if bound is None:
             return None
         return [bound[p] for p in effects.result if p in bound] or []
@@ -515,7 +524,7 @@ def _call_writes(graph, node, seen=frozenset()):
             write = _Write(None, "", unknown=True)
             write.error = effects.error
             return writes + [write]
-        bound = _bind_params(prim, args, kwargs, func, graph)
+        bound = _bind_params(prim, args, kwargs)
         for param, (augmented, line) in sorted(effects.writes.items()):
             atoms = [bound[param]] if bound is not None and param in bound else args + list(kwargs.values())
             for atom in atoms:
@@ -540,7 +549,7 @@ def _is_ufunc_at(prim):
     return getattr(prim, "__name__", None) == "at" and isinstance(getattr(prim, "__self__", None), np.ufunc)
 
 
-def _bind_params(fn, args, kwargs, func, graph):
+def _bind_params(fn, args, kwargs):
     """``param -> atom`` of a call of the user function ``fn`` (None if it does not bind)."""
     import inspect
     target = getattr(fn, "__func__", fn)

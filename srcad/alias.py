@@ -223,6 +223,7 @@ class _Analysis:
         if not _is_user_function(prim):
             return None
         effects = callee_effects(prim, self.seen)
+        _merge_facts(self.graph, effects)
         if isinstance(effects, (_Recursive, _Opaque, _Unreadable)):
             return None
         if not effects.result:
@@ -520,6 +521,7 @@ def _call_writes(graph, node, seen=frozenset()):
         writes.append(_Write(args[0], "it writes into its first argument"))
     elif _is_user_function(prim) and not any(isinstance(a, gast.Starred) for a in args):
         effects = callee_effects(prim, seen)
+        _merge_facts(graph, effects)
         if isinstance(effects, _Unreadable):    # refused when used, and see check_call
             write = _Write(None, "", unknown=True)
             write.error = effects.error
@@ -580,27 +582,66 @@ class Effects:
 
     def __init__(self, writes, result):
         self.writes, self.result = writes, frozenset(result)
+        self.facts, self.deps = None, []        # what it relied on (see callee_effects)
 
 
-_EFFECTS = weakref.WeakKeyDictionary()      # function -> (its __code__, Effects)
+_EFFECTS = weakref.WeakKeyDictionary()      # function -> its Effects
+_USED = []          # a stack: the Effects each computation under way relied on
 
 
 def callee_effects(fn, seen=frozenset()):
     """The :class:`Effects` of the user function ``fn`` (``_Unreadable`` if srcad
-    cannot read it).  A recursive call is assumed to return any of its arguments."""
+    cannot read it).  A recursive call is assumed to return any of its arguments.
+
+    Cached on the function while what it relied on holds (its code, the names
+    it resolved, the effects of its own callees: ``caches.Facts``), so a
+    rebinding of a callee's callee is seen.  The facts are also handed to the
+    computation under way (``_USED``), whose caller merges them into its own."""
     fn = getattr(fn, "__func__", fn)
-    code = getattr(fn, "__code__", None)
-    cached = _EFFECTS.get(fn)
-    if cached is not None and cached[0] is code:
-        return cached[1]
-    if fn in seen:
-        return _RECURSIVE
-    effects = _compute_effects(fn, seen | {fn})
-    try:
-        _EFFECTS[fn] = (code, effects)
-    except TypeError:
-        pass
+    effects = _EFFECTS.get(fn)
+    if effects is None or not _current(effects):
+        if fn in seen:
+            return _RECURSIVE
+        _USED.append([])
+        try:
+            effects = _compute_effects(fn, seen | {fn})
+        finally:
+            effects_used = _USED.pop()
+        effects.deps = effects_used
+        try:
+            _EFFECTS[fn] = effects
+        except TypeError:
+            pass
+    if _USED:
+        _USED[-1].append(effects)
     return effects
+
+
+def _current(effects, seen=None):
+    seen = set() if seen is None else seen
+    if id(effects) in seen:
+        return True
+    seen.add(id(effects))
+    facts = getattr(effects, "facts", None)
+    return (facts is None or facts.hold()) and all(_current(d, seen) for d in effects.deps)
+
+
+def _merge_facts(graph, effects, seen=None):
+    """Make ``graph``'s derivative rely on what ``effects`` relied on (checked
+    when it is looked up again; no guard in the generated code: path None)."""
+    seen = set() if seen is None else seen
+    if id(effects) in seen:
+        return
+    seen.add(id(effects))
+    facts = getattr(effects, "facts", None)
+    mine = graph.parsed.namespace.facts
+    for kind, holder, name, key, _ in (facts.items if facts is not None else ()):
+        marker = (kind, id(holder), name)
+        if marker not in mine._seen:
+            mine._seen.add(marker)
+            mine.items.append((kind, holder, name, key, None))
+    for dep in effects.deps:
+        _merge_facts(graph, dep, seen)
 
 
 def _compute_effects(fn, seen):
@@ -608,15 +649,17 @@ def _compute_effects(fn, seen):
     from srcad.errors import SrcadError
     from srcad.graph import GraphBuilder
     from srcad.normalize import normalize, param_names
+    from srcad import caches
     try:
         parsed = parse.parse_function(fn)
     except SrcadError as error:
-        return _Unreadable(error)
+        return _with_facts(_Unreadable(error), caches.record_function(caches.Facts(), fn))
+    facts = caches.record_function(parsed.namespace.facts, fn)
     try:
         anf = normalize(parsed, callee=True)
         graph = GraphBuilder(parsed, anf).build(param_names(anf))
     except SrcadError as error:
-        return _syntactic_effects(parsed, seen) or _Unreadable(error)
+        return _with_facts(_syntactic_effects(parsed, seen) or _Unreadable(error), facts)
     analysis = _Analysis(graph, seen)
     end = analysis.points_to(graph.body, {p: _pair([_Param(p)], []) for p in graph.params})
     result = set()
@@ -643,7 +686,12 @@ def _compute_effects(fn, seen):
             wrote(objects, node, write.augmented)
     lines = {p: (aug, f"line {lineno}: `{graph.line_text(lineno)}`" if lineno else "")
              for p, (aug, lineno) in writes.items()}
-    return Effects(lines, result)
+    return _with_facts(Effects(lines, result), facts)
+
+
+def _with_facts(effects, facts):
+    effects.facts = facts
+    return effects
 
 
 def _guard(node, name, error):

@@ -593,3 +593,39 @@ def test_the_guard_works_inside_a_callee():
     with pytest.raises(srcad.NonDifferentiableError, match="may share memory") as info:
         srcad.grad(f)(X.copy())
     assert info.value.source_line.strip() == "p += 1.0"
+
+
+def _pure_leaf(p):
+    return np.sum(p)
+
+
+def _writing_leaf(p):
+    p[0] = 0.0
+    return 1.0
+
+
+def _middle(p):
+    return leaf(p) * 2.0
+
+
+leaf = _pure_leaf
+
+
+def calls_the_middle(x):
+    a = x * 1.0
+    t = _middle(a)
+    return np.sum(a * x)
+
+
+def test_rebinding_a_callees_callee_to_a_writer_is_seen():
+    """What a callee writes depends on its own callees: after ``leaf`` is
+    rebound to a function that writes, the cached derivative is not reused."""
+    global leaf
+    try:
+        assert_close(srcad.grad(calls_the_middle)(X.copy()), numerical_grad(calls_the_middle, (X,), 0))
+        leaf = _writing_leaf
+        with pytest.raises(srcad.NonDifferentiableError, match="_middle changes its parameter"):
+            srcad.grad(calls_the_middle)(X.copy())
+    finally:
+        leaf = _pure_leaf
+    assert_close(srcad.grad(calls_the_middle)(X.copy()), numerical_grad(calls_the_middle, (X,), 0))

@@ -356,7 +356,10 @@ class _Analysis:
         shown = self.user_name(old)
         augmented = getattr(node.stmt, "srcad_augmented", None) is not None
         params = sorted(o.name for o in objects if isinstance(o, _Param))
-        if params and not augmented:
+        if params and not augmented and conflicts:
+            # (generated code writes only where the first derivative's check let
+            # the user's code write, and restores what it overwrote: a write into
+            # a value unpacked from a callee's ``saved`` is srcad's own; F23)
             raise source.error(
                 NonDifferentiableError,
                 f"this line updates {shown!r} in place, which is (or may share memory "

@@ -629,3 +629,27 @@ def test_rebinding_a_callees_callee_to_a_writer_is_seen():
     finally:
         leaf = _pure_leaf
     assert_close(srcad.grad(calls_the_middle)(X.copy()), numerical_grad(calls_the_middle, (X,), 0))
+
+
+# -- F23: an in-place update in a callee under hvp/hessian ------------------------------
+
+def scales_its_first_entry(p):
+    v = p * 1.0
+    v[0] *= np.sum(p * p)
+    return np.sum(np.tanh(v))
+
+
+def calls_scales_its_first_entry(x):
+    return scales_its_first_entry(x)
+
+
+def test_hvp_through_an_in_place_update_in_a_callee():
+    """The generated reverse half writes into values it unpacked from the
+    callee's saved tuple (restoring them): srcad's own write, not refused."""
+    f, x, v = calls_scales_its_first_entry, np.array([0.3, -0.5, 0.8]), np.ones(3)
+    eps = 1e-4
+    expected = (numerical_grad(f, (x + eps * v,), 0) - numerical_grad(f, (x - eps * v,), 0)) / (2 * eps)
+    before = x.copy()
+    assert_close(srcad.hvp(f)(x, v), expected, rtol=1e-4, atol=1e-6)
+    assert_close(srcad.hessian(f)(x) @ v, expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(x, before)

@@ -25,6 +25,17 @@ writes the new array, not ``x``.  Liveness is computed on the structured graph
 not read again after the write.  Reads made by the reverse sweep do not count:
 the reverse sweep restores every overwritten part before it reads a value, so
 a view sees what it saw in the forward sweep.
+
+An ``op=`` is in place on arrays and lists but makes a new value on floats
+and NumPy scalars; where a conflicting one may be either, it is not refused
+here but guarded (``node.srcad_guards``: ``not_an_array(v)`` in the forward
+sweep, ``runtime.NotAnArray``), which refuses it when it runs on an array.
+
+Calls (``check_calls``): a user function srcad can read is analysed the same
+way (``callee_effects``: which parameters it writes into, which its result may
+be), so its result aliases only what it can return, and a call that writes
+into an argument -- the callee's writes, ``out=``, ``np.copyto``, mutating
+methods -- is refused on the call's line when the write matters.
 """
 
 import operator
@@ -66,7 +77,7 @@ def check_writes(graph):
         # together would only give false refusals (an argument "held" by a
         # popped value, the split's own `saved`).
         return
-    analysis = _analysis_of(graph, fresh=True)    # the rules attached since may bind callees
+    analysis = _analysis_of(graph)
     for node in writes:
         analysis.check(node)
 
@@ -95,16 +106,14 @@ def check_calls(graph):
         analysis.check_call(node, writes)
 
 
-def _analysis_of(graph, fresh=False):
+def _analysis_of(graph):
     """The points-to state and liveness of ``graph``."""
-    analysis = getattr(graph, "srcad_alias", None)
-    if analysis is None or fresh:
-        analysis = graph.srcad_alias = _Analysis(graph)
-        own = getattr(graph.parsed.func, "srcad_saved", None)   # a split's saved values: srcad's own
-        analysis.points_to(graph.body, {p: _pair([_Param(p)] if p != own else [], [])
-                                        for p in graph.params})
-        if getattr(graph.parsed.func, "srcad_mode", None) is None:
-            analysis.liveness(graph.body, _live_names(graph.output), None)
+    analysis = _Analysis(graph)
+    own = getattr(graph.parsed.func, "srcad_saved", None)   # a split's saved values: srcad's own
+    analysis.points_to(graph.body, {p: _pair([_Param(p)] if p != own else [], [])
+                                    for p in graph.params})
+    if getattr(graph.parsed.func, "srcad_mode", None) is None:
+        analysis.liveness(graph.body, _live_names(graph.output), None)
     return analysis
 
 
@@ -207,7 +216,9 @@ class _Analysis:
         if rules.registry.returns_view_of_all(prim) and not copies:
             atoms = list(args) + list(node.kwargs.values())
             return _pair(set().union(*map(direct, atoms)), set().union(*map(held, atoms)))
-        if prim in SEQUENCE_OPERATORS:        # (a,) + (b,): a new tuple of the same elements
+        if prim in SEQUENCE_OPERATORS and not any(_float_constant(a) for a in args):
+            # (a,) + (b,): a new tuple of the same elements (not v * 1.0: no
+            # sequence is added to or repeated by a float)
             return _pair({node}, set().union(*map(held, args)))
         if node.kind == "usercall" or not _known(prim):
             # anything may come back: an argument, a view of one, a container of
@@ -227,11 +238,12 @@ class _Analysis:
         if not _is_user_function(prim):
             return None
         effects = callee_effects(prim, self.seen)
-        if effects is None or isinstance(effects, _Recursive):
+        _merge_facts(self.graph, effects)
+        if isinstance(effects, (_Recursive, _Opaque, _Unreadable)):
             return None
         if not effects.result:
             return []
-        bound = _bind_params(prim, list(node.args), dict(node.kwargs), None, self.graph)
+        bound = _bind_params(prim, list(node.args), dict(node.kwargs))
         if bound is None:
             return None
         return [bound[p] for p in effects.result if p in bound] or []
@@ -273,6 +285,15 @@ class _Analysis:
         state = self.before.get(node, {})
         touched = any(n in graph.varied for n in _stmt_names(call))
         for write in writes:
+            if write.unknown:
+                # a call whose result is used is transformed, which refuses what
+                # srcad cannot read; an unused one would silently drop its writes:
+                # refused for the same reason
+                if touched and node.target is not None and node.target not in graph.useful:
+                    e = write.error
+                    raise type(e)(e.message, filename=e.filename, lineno=e.lineno, col=e.col,
+                                  source_line=e.source_line, hint=e.hint)
+                continue
             names = _atom_names(write.atom)
             shown = self.user_name(names[0]) if names else gast_text(write.atom)
             objects = set().union(*(state.get(n, _NOTHING)[0] for n in names))
@@ -350,7 +371,10 @@ class _Analysis:
         shown = self.user_name(old)
         augmented = getattr(node.stmt, "srcad_augmented", None) is not None
         params = sorted(o.name for o in objects if isinstance(o, _Param))
-        if params and not augmented:
+        if params and not augmented and conflicts:
+            # (generated code writes only where the first derivative's check let
+            # the user's code write, and restores what it overwrote: a write into
+            # a value unpacked from a callee's ``saved`` is srcad's own; F23)
             raise source.error(
                 NonDifferentiableError,
                 f"this line updates {shown!r} in place, which is (or may share memory "
@@ -461,12 +485,18 @@ def _join(*states):
 #: NumPy functions that write into their first argument
 _FIRST_ARGUMENT_WRITERS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal,
                            np.put_along_axis, np.random.shuffle}
+_FIRST_ARGUMENT_WRITERS |= {operator.setitem, operator.delitem, operator.iadd, operator.isub,
+                            operator.imul, operator.itruediv, operator.ifloordiv, operator.ipow,
+                            operator.imatmul, operator.imod}
+#: functions whose positional argument at this index (and after) is ``out``
+_POSITIONAL_OUT = {np.dot: 2, np.clip: 3, np.cumsum: 3, np.cumprod: 3, np.take: 3,
+                   np.choose: 2, np.around: 2, np.round: 2}
 #: methods of arrays, lists and dicts that change the object they are called on
 MUTATING_METHODS = {"fill", "sort", "partition", "put", "itemset", "resize", "setfield",
                     "byteswap", "append", "extend", "insert", "remove", "reverse", "clear",
-                    "pop", "popitem", "update", "setdefault"}
-#: methods of lists and dicts that arrays lack and that change nothing
-_PURE_METHODS = {"index", "count", "copy", "get", "keys", "values", "items"}
+                    "pop", "popitem", "update", "setdefault", "__setitem__", "__delitem__",
+                    "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__",
+                    "__ipow__", "__imatmul__", "__imod__"}
 
 
 class _Write:
@@ -474,8 +504,9 @@ class _Write:
     whether the write is only an ``op=`` on a parameter of a user function (in
     place on arrays, a new value on floats), and the callee line that writes."""
 
-    def __init__(self, atom, how, augmented=False, line=None):
+    def __init__(self, atom, how, augmented=False, line=None, unknown=False):
         self.atom, self.how, self.augmented, self.line = atom, how, augmented, line
+        self.unknown = unknown
 
 
 def _call_of(node):
@@ -501,18 +532,24 @@ def _call_writes(graph, node, seen=frozenset()):
     func = call.func
     if isinstance(func, gast.Attribute) and _is_local(func.value):
         method = func.attr
-        known = getattr(np.ndarray, method, None) is not None or method in _PURE_METHODS
-        if method in MUTATING_METHODS or not known:
+        if method in MUTATING_METHODS:
             writes.append(_Write(func.value, f".{method}() changes {gast_text(func.value)!r}"))
         return writes
     prim = GraphBuilder._resolve_static(graph.parsed.namespace, func)
-    if (prim in _FIRST_ARGUMENT_WRITERS or _is_ufunc_at(prim)) and args:
+    first_out = prim.nin if isinstance(prim, np.ufunc) else _POSITIONAL_OUT.get(prim) \
+        if _hashable(prim) else None
+    if first_out is not None and len(args) > first_out:           # np.add(a, b, out)
+        writes.extend(_Write(a, "its out= argument") for a in args[first_out:])
+    if _hashable(prim) and (prim in _FIRST_ARGUMENT_WRITERS or _is_ufunc_at(prim)) and args:
         writes.append(_Write(args[0], "it writes into its first argument"))
     elif _is_user_function(prim) and not any(isinstance(a, gast.Starred) for a in args):
         effects = callee_effects(prim, seen)
-        if effects is None:
-            return writes
-        bound = _bind_params(prim, args, kwargs, func, graph)
+        _merge_facts(graph, effects)
+        if isinstance(effects, _Unreadable):    # refused when used, and see check_call
+            write = _Write(None, "", unknown=True)
+            write.error = effects.error
+            return writes + [write]
+        bound = _bind_params(prim, args, kwargs)
         for param, (augmented, line) in sorted(effects.writes.items()):
             atoms = [bound[param]] if bound is not None and param in bound else args + list(kwargs.values())
             for atom in atoms:
@@ -521,11 +558,23 @@ def _call_writes(graph, node, seen=frozenset()):
     return writes
 
 
+def _float_constant(atom):
+    return isinstance(atom, gast.Constant) and isinstance(atom.value, (float, complex))
+
+
+def _hashable(obj):
+    try:
+        hash(obj)
+    except TypeError:
+        return False
+    return True
+
+
 def _is_ufunc_at(prim):
     return getattr(prim, "__name__", None) == "at" and isinstance(getattr(prim, "__self__", None), np.ufunc)
 
 
-def _bind_params(fn, args, kwargs, func, graph):
+def _bind_params(fn, args, kwargs):
     """``param -> atom`` of a call of the user function ``fn`` (None if it does not bind)."""
     import inspect
     target = getattr(fn, "__func__", fn)
@@ -556,27 +605,66 @@ class Effects:
 
     def __init__(self, writes, result):
         self.writes, self.result = writes, frozenset(result)
+        self.facts, self.deps = None, []        # what it relied on (see callee_effects)
 
 
-_EFFECTS = weakref.WeakKeyDictionary()      # function -> (its __code__, Effects or None)
+_EFFECTS = weakref.WeakKeyDictionary()      # function -> its Effects
+_USED = []          # a stack: the Effects each computation under way relied on
 
 
 def callee_effects(fn, seen=frozenset()):
-    """The :class:`Effects` of the user function ``fn`` (None if srcad cannot
-    read it).  A recursive call is assumed to return any of its arguments."""
+    """The :class:`Effects` of the user function ``fn`` (``_Unreadable`` if srcad
+    cannot read it).  A recursive call is assumed to return any of its arguments.
+
+    Cached on the function while what it relied on holds (its code, the names
+    it resolved, the effects of its own callees: ``caches.Facts``), so a
+    rebinding of a callee's callee is seen.  The facts are also handed to the
+    computation under way (``_USED``), whose caller merges them into its own."""
     fn = getattr(fn, "__func__", fn)
-    code = getattr(fn, "__code__", None)
-    cached = _EFFECTS.get(fn)
-    if cached is not None and cached[0] is code:
-        return cached[1]
-    if fn in seen:
-        return _RECURSIVE
-    effects = _compute_effects(fn, seen | {fn})
-    try:
-        _EFFECTS[fn] = (code, effects)
-    except TypeError:
-        pass
+    effects = _EFFECTS.get(fn)
+    if effects is None or not _current(effects):
+        if fn in seen:
+            return _RECURSIVE
+        _USED.append([])
+        try:
+            effects = _compute_effects(fn, seen | {fn})
+        finally:
+            effects_used = _USED.pop()
+        effects.deps = effects_used
+        try:
+            _EFFECTS[fn] = effects
+        except TypeError:
+            pass
+    if _USED:
+        _USED[-1].append(effects)
     return effects
+
+
+def _current(effects, seen=None):
+    seen = set() if seen is None else seen
+    if id(effects) in seen:
+        return True
+    seen.add(id(effects))
+    facts = getattr(effects, "facts", None)
+    return (facts is None or facts.hold()) and all(_current(d, seen) for d in effects.deps)
+
+
+def _merge_facts(graph, effects, seen=None):
+    """Make ``graph``'s derivative rely on what ``effects`` relied on (checked
+    when it is looked up again; no guard in the generated code: path None)."""
+    seen = set() if seen is None else seen
+    if id(effects) in seen:
+        return
+    seen.add(id(effects))
+    facts = getattr(effects, "facts", None)
+    mine = graph.parsed.namespace.facts
+    for kind, holder, name, key, _ in (facts.items if facts is not None else ()):
+        marker = (kind, id(holder), name)
+        if marker not in mine._seen:
+            mine._seen.add(marker)
+            mine.items.append((kind, holder, name, key, None))
+    for dep in effects.deps:
+        _merge_facts(graph, dep, seen)
 
 
 def _compute_effects(fn, seen):
@@ -584,12 +672,17 @@ def _compute_effects(fn, seen):
     from srcad.errors import SrcadError
     from srcad.graph import GraphBuilder
     from srcad.normalize import normalize, param_names
+    from srcad import caches
     try:
         parsed = parse.parse_function(fn)
+    except SrcadError as error:
+        return _with_facts(_Unreadable(error), caches.record_function(caches.Facts(), fn))
+    facts = caches.record_function(parsed.namespace.facts, fn)
+    try:
         anf = normalize(parsed, callee=True)
         graph = GraphBuilder(parsed, anf).build(param_names(anf))
-    except SrcadError:
-        return None
+    except SrcadError as error:
+        return _with_facts(_syntactic_effects(parsed, seen) or _Unreadable(error), facts)
     analysis = _Analysis(graph, seen)
     end = analysis.points_to(graph.body, {p: _pair([_Param(p)], []) for p in graph.params})
     result = set()
@@ -616,7 +709,12 @@ def _compute_effects(fn, seen):
             wrote(objects, node, write.augmented)
     lines = {p: (aug, f"line {lineno}: `{graph.line_text(lineno)}`" if lineno else "")
              for p, (aug, lineno) in writes.items()}
-    return Effects(lines, result)
+    return _with_facts(Effects(lines, result), facts)
+
+
+def _with_facts(effects, facts):
+    effects.facts = facts
+    return effects
 
 
 def _guard(node, name, error):
@@ -651,6 +749,55 @@ def _stmt_names(expr):
 
 class _Recursive(Effects):
     pass
+
+
+class _Unreadable(Effects):
+    """A function srcad cannot read or differentiate: ``error`` says why."""
+
+    def __init__(self, error):
+        super().__init__({}, ())
+        self.error = error
+
+
+class _Opaque(Effects):
+    """A function srcad does not differentiate (``**kwargs``, ...) that provably
+    writes nothing: its result may still be any of its arguments."""
+
+
+def _syntactic_effects(parsed, seen):
+    """Effects of a function srcad reads but does not normalize (a decorator's
+    ``wrapper(*args, **kwargs)``): ``_Opaque`` with no writes when its body has
+    no subscript or attribute store, no ``op=``, no ``out=``, no method call
+    and no call of anything but functions without writes (its own callees,
+    read the same way, and NumPy or builtin functions with rules); else None."""
+    from srcad.graph import GraphBuilder
+    namespace = parsed.namespace
+    body = getattr(parsed.node, "body", [])
+    for node in (n for stmt in (body if isinstance(body, list) else [body]) for n in gast.walk(stmt)):
+        if isinstance(node, gast.AugAssign) or (
+                isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(node.ctx, gast.Store)):
+            return None
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)) and node is not parsed.node:
+            return None
+        if not isinstance(node, gast.Call):
+            continue
+        if any(kw.arg == "out" for kw in node.keywords):
+            return None
+        target = GraphBuilder._resolve_static(namespace, node.func)
+        if _is_user(target):
+            effects = callee_effects(target, seen)
+            if isinstance(effects, _Unreadable) or effects.writes:
+                return None
+        elif target is None or not _known(target) or (_hashable(target) and (
+                target in _FIRST_ARGUMENT_WRITERS or target in _POSITIONAL_OUT)) \
+                or (isinstance(target, np.ufunc) and len(node.args) > target.nin):
+            return None
+    return _Opaque({}, ())
+
+
+def _is_user(obj):
+    from srcad.graph import _is_user_function
+    return _is_user_function(obj)
 
 
 _RECURSIVE = _Recursive({}, ())

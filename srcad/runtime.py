@@ -27,8 +27,9 @@ def stop_gradient(x):
 
 def setitem(x, index, value):
     """The primitive of ``x[index] = value`` (an in-place update of ``x``).
-    (On the tangent of a list, an immutable :class:`Adjoints`, a copy.)"""
-    if isinstance(x, Adjoints):
+    (On the tangent of a list, an immutable :class:`Adjoints`, a copy; a
+    user's tuple still raises, as it does in Python.)"""
+    if isinstance(x, Adjoints):           # the tangent of a list (rules build Adjoints)
         return x.replace(index, value)
     x[index] = value
     return x
@@ -66,8 +67,8 @@ class NotAnArray:
     makes one on a parameter) that another live name may see.
 
     On a float or NumPy scalar ``v += 1.0`` makes a new value, which is what
-    the derivative computes; on an array it writes in place, which the other
-    name would see and the derivative would not.  Which one it is shows only
+    the derivative computes; on an array (or a list) it writes in place, which
+    the other name would see and the derivative would not.  Which one it is shows only
     when the function runs, so the alias analysis (srcad/alias.py) leaves this
     guard in the forward sweep instead of refusing every such line: it raises
     the refusal, with the user's line, when ``v`` is an array."""
@@ -75,8 +76,11 @@ class NotAnArray:
     def __init__(self, error):
         self.error = error
 
+    #: values that ``op=`` cannot change in place (it makes a new one)
+    IMMUTABLE = (int, float, complex, np.generic, tuple, str, bytes)
+
     def __call__(self, value):
-        if isinstance(value, np.ndarray):
+        if not isinstance(value, self.IMMUTABLE):        # an array, a list (+= extends it), ...
             error = self.error
             raise type(error)(error.message, filename=error.filename, lineno=error.lineno,
                               col=error.col, source_line=error.source_line, hint=error.hint)

@@ -30,19 +30,67 @@ README.md's "What srcad differentiates" lists:
                        rebinds it and checks again)
 ``input_view_write``   a write through a view of a parameter (README: an
                        error; srcad must refuse it, never modify the input)
+``call_effect``        calls that write into an argument (a helper that
+                       writes into its parameter, directly, through a view
+                       or with ``op=``; ``out=``; ``.sort()``/``.fill()``),
+                       on arrays that carry derivatives (README: refused)
+                       and on constant buffers (differentiated); helpers
+                       with an integer loop bound; a helper's fresh result
+                       next to ``+=`` on a float (F24, F26)
 =====================  ==================================================
+
+Where README says a construct is refused, the family records the line it
+emits and the kind of refusal (``Families.document``); a refusal counts as
+"refused as documented" in ``benchmarks/fuzz_long.py`` only when it is on
+such a line with that kind's message (``DOCUMENTED_REFUSALS``).
 
 Hessians through branches and loops are not a family: every program's
 ``hvp`` (and, for small inputs, ``hessian``) is checked.
 """
 
+import re
+
 STATEMENT_FAMILIES = ("swap", "alias", "param_reshape", "concat", "container_mutation",
-                      "dict_overwrite", "where", "decorator", "rebind", "input_view_write")
+                      "dict_overwrite", "where", "decorator", "rebind", "input_view_write",
+                      "call_effect")
 
 # families where a clean SrcadError is an acceptable answer (issue 10 allows
 # "track it correctly or refuse it clearly"; for input_view_write it is the
 # only right answer)
-REFUSAL_OK = frozenset({"alias", "container_mutation", "decorator", "input_view_write"})
+REFUSAL_OK = frozenset({"alias", "container_mutation", "decorator", "input_view_write",
+                        "call_effect"})
+
+#: the refusals README.md documents ("In-place updates" and "Calls that write
+#: into their arguments"), by kind: the message each must start with (or contain)
+DOCUMENTED_REFUSALS = {
+    # a write another live name, view or container sees (also op= on an array)
+    "alias": re.compile(r"^this line updates '[^']+' in place \((an element or slice assignment|"
+                        r"an augmented assignment|a list append)\), but .+ may share memory with "
+                        r"it and is read again"),
+    # L[0][0] = v, d['w'][0] = v
+    "element write": re.compile(r"^srcad does not differentiate a write into an element of '[^']+'"),
+    # a call that writes into an argument that carries a derivative
+    "call effect": re.compile(r"^this call (may write into|updates) '[^']+' in place"),
+    # a call made as a statement, on a value that carries a derivative
+    "statement call": re.compile(r"^srcad cannot follow the side effect of [\w.]+\(\.\.\.\) on a "
+                                 r"value that depends on"),
+    # a write into (a view of) a parameter: the caller's data must not change
+    "input": re.compile(r"which is \(or may share memory with\) the argument '[^']+': the "
+                        r"caller's data must not change"),
+}
+
+
+def documented(refusals, message, line):
+    """Is a refusal with ``message`` on source ``line`` one that README
+    documents and the program really makes there?  ``refusals``: the
+    (kind, line) pairs the generator recorded."""
+    line = (line or "").strip()
+    if any(text == line and DOCUMENTED_REFUSALS[kind].search(message) for kind, text in refusals):
+        return True
+    # a call of a helper that writes into its parameter on a documented line
+    # (a family emitted in the helper): refused at the call, quoting that line
+    return bool(DOCUMENTED_REFUSALS["call effect"].search(message)) and any(
+        kind in ("input", "alias") and f"`{text}`" in message for kind, text in refusals)
 
 DECORATORS = '''
 def twice(fn):
@@ -67,7 +115,18 @@ class Families:
         self.feature(name)
         getattr(self, "family_" + name)(loop_index)
 
+    def document(self, kind, line):
+        """Record that README says srcad refuses ``line`` (just emitted) with a
+        ``kind`` refusal of DOCUMENTED_REFUSALS, when it refuses it."""
+        self.root.__dict__.setdefault("documented", []).append((kind, line.strip()))
+
     # -- helpers shared by the families ---------------------------------------
+    def _emit_refusable(self, kind, line):
+        """Emit ``line``, which README says is refused (``kind``) where it writes
+        memory another live name, or the caller, sees."""
+        self.emit(line)
+        self.document(kind, line)
+
     def _distinct(self, k, names=None):
         """``k`` distinct variable names (fewer if there are fewer)."""
         pool = list(self.vars if names is None else names)
@@ -174,27 +233,27 @@ class Families:
         if kind == "rows" and shape == (2, 3):
             row = self.fresh("row")
             self.emit(f"for {row} in {buf}:")
-            self.emit(f"    {row}[0] = {row}[1] * {self._const()} + {self._value_for(())}")
+            self._emit_refusable("alias", f"    {row}[0] = {row}[1] * {self._const()} + {self._value_for(())}")
         elif kind == "row" and shape == (2, 3):
             self.emit(f"{view} = {buf}[0]")
-            self.emit(f"{view}[1] = {self._value_for(())}")
+            self._emit_refusable("alias", f"{view}[1] = {self._value_for(())}")
         elif kind == "reshape":
             self.emit(f"{view} = {buf}.reshape(-1)")
-            self.emit(f"{view}[0] = {self._value_for(())}")
+            self._emit_refusable("alias", f"{view}[0] = {self._value_for(())}")
         elif kind == "transpose" and shape == (2, 3):
             self.emit(f"{view} = {buf}.T")
-            self.emit(f"{view}[0] = {self._value_for((2,))}")
+            self._emit_refusable("alias", f"{view}[0] = {self._value_for((2,))}")
         elif kind in ("slice", "augmented"):
             self.emit(f"{view} = {buf}[1:]")
             if kind == "augmented":
-                self.emit(f"{view} *= {self._const()}")
+                self._emit_refusable("alias", f"{view} *= {self._const()}")
             else:
-                self.emit(f"{view}[0] = {self._value_for(())}")
+                self._emit_refusable("alias", f"{view}[0] = {self._value_for(())}")
         else:
             kind = "name"
             self.emit(f"{view} = {buf}")
             index, element = self._index_for(shape)
-            self.emit(f"{view}[{index}] = {self._value_for(element)}")
+            self._emit_refusable("alias", f"{view}[{index}] = {self._value_for(element)}")
             self.vars[view] = shape
         self.feature("alias/" + kind)
 
@@ -294,7 +353,8 @@ class Families:
             ref = f"{box}['w']"
         index, element = self._index_for(shape)
         target = ref if kind.startswith("through") else buf
-        self.emit(f"{target}[{index}] = {self._value_for(element)}")
+        self._emit_refusable("element write" if kind.startswith("through") else "alias",
+                             f"{target}[{index}] = {self._value_for(element)}")
         self.emit(f"{name} = np.sum({ref} * {self._const()}) + np.sum({buf})")
         self.vars[name] = ()
         self.feature("container_mutation/" + kind)
@@ -455,5 +515,116 @@ class Families:
             element = (2,)
         else:
             element = (3,)
-        self.emit(f"{view}[0] = {self._value_for(element)}")
+        line = f"{view}[0] = {self._value_for(element)}"
+        self._emit_refusable("input", line)
+        self.document("alias", line)        # when the parameter now names a local
         self.feature("input_view_write/" + form.format("x"))
+
+    def family_call_effect(self, loop_index=None):
+        """Calls that write into their arguments, and calls that must not be taken to.
+
+        Refused (README): a helper that writes into its parameter (directly, or
+        through a view), ``out=`` and ``.sort()``/``.fill()`` on an array that
+        carries a derivative, and a helper's ``p += ...`` on an array argument
+        read again.  Differentiated: the same writes into a constant buffer,
+        ``p += ...`` on a float argument, a helper with an integer loop bound,
+        ``+=`` on a float next to a helper's fresh result (F26)."""
+        helpers = self.allow_helpers and self.depth < 2
+        kinds = ["out", "method", "constant buffer"]
+        if helpers:
+            kinds += ["writes", "writes via view", "augments", "int bound", "fresh result"]
+        kind = self.c.choice(kinds)
+        if kind == "augments" and self.c.chance(50):
+            kind = "augments a float"
+        source = self.pick_var(()) if kind in ("augments a float", "fresh result") \
+            else self._array_var()
+        if source is None:
+            return self.assign(loop_index)
+        shape = self.vars[source]
+        buf, name = self.fresh("buf"), self.fresh()
+        if kind in ("writes", "writes via view", "augments", "augments a float"):
+            helper = self._writing_helper(kind)
+            self.emit(f"{buf} = {source} * 1.0")
+            statement = self.c.chance(30) and kind != "augments a float"   # README: a call
+            line = f"{helper}({buf})" if statement else f"{self.fresh('t')} = {helper}({buf})"
+            if kind == "augments a float":
+                self.emit(line)                     # p += ... on a float: a new value
+            else:
+                self._emit_refusable("call effect", line)
+                if statement:
+                    self.document("statement call", line)
+            self.emit(f"{name} = np.sum({buf} * {self._const()})")
+            self.vars[buf], self.vars[name] = shape, ()
+        elif kind == "out":
+            self.emit(f"{buf} = np.zeros({shape})")
+            fn = self.c.choice(["np.multiply({}, {}, out={})", "np.add({}, {}, out={})"])
+            call = fn.format(source, self._const(), buf)
+            line = call if self.c.chance(50) else f"{self.fresh('t')} = {call}"
+            self._emit_refusable("call effect", line)
+            self.emit(f"{name} = {buf} * {self._const()}")
+            self.vars[name] = shape
+        elif kind == "method":
+            self.emit(f"{buf} = {source} * 1.0")
+            method = self.c.choice(["sort()", f"fill({self._const()})"])
+            self._emit_refusable("call effect", f"{buf}.{method}")
+            self.emit(f"{name} = {buf} * {self._const()}")
+            self.vars[name] = shape
+        elif kind == "constant buffer":
+            self.emit(f"{buf} = np.ones({shape})")
+            how = self.c.choice(["out", "fill", "helper"] if helpers else ["out", "fill"])
+            if how == "out":
+                self.emit(f"np.multiply({buf}, {self._const()}, out={buf})")
+            elif how == "fill":
+                self.emit(f"{buf}.fill({self._const()})")
+            else:
+                self.emit(f"{self._writing_helper('writes')}({buf})")
+            self.emit(f"{name} = {source} * {buf}")
+            self.vars[name] = shape
+        elif kind == "int bound":
+            helper = self._int_bound_helper()
+            self.emit(f"{name} = {helper}({source}, {self.c.integer(0, 3)})")
+            self.vars[name] = shape
+        else:                                       # fresh result next to += on a float
+            helper = self._fresh_result_helper()
+            self.emit(f"{name} = {helper}({source})")
+            self.emit(f"{source} += np.cos({name})")
+            self.vars[name] = ()
+        self.feature("call_effect/" + kind)
+
+    def _helper_name(self):
+        return f"h{next(self.root._helpers)}"
+
+    def _writing_helper(self, kind):
+        """A helper that writes into its parameter (or ``p += ...`` on it)."""
+        name, c = self._helper_name(), self._const()
+        if kind == "writes":
+            body = f"    p0[0] = {c}\n"
+        elif kind == "writes via view":
+            view = self.c.choice(["p0[1:]", "np.flip(p0)", "p0.reshape(-1)"])
+            body = f"    v = {view}\n    v[0] = {c}\n"
+        else:
+            body = f"    p0 += {c}\n"
+        ret = "    return np.sum(p0 * p0) * 0.5\n" if self.c.chance(70) else ""
+        self.root.helper_texts.append((name, f"def {name}(p0):\n{body}{ret}"))
+        return name
+
+    def _int_bound_helper(self):
+        """A helper whose integer parameter is a loop bound (constant at the call)."""
+        name = self._helper_name()
+        self.root.helper_texts.append((name, (
+            f"def {name}(p0, n, scale=1.0):\n"
+            f"    s = p0 * 0.0\n"
+            f"    for i in range(n):\n"
+            f"        s = s + np.tanh(p0 * {self._const()}) * (i + 1)\n"
+            f"    return s * scale\n")))
+        return name
+
+    def _fresh_result_helper(self):
+        """A helper whose result is a new value (or its own argument, a float here)."""
+        name = self._helper_name()
+        body = self.c.choice([f"    v = np.where(p0 > 0, np.ones(3), p0 * {self._const()})\n"
+                              f"    return v[0]\n",
+                              f"    return p0 * {self._const()}\n",
+                              "    return p0\n"])
+        self.root.helper_texts.append((name, f"def {name}(p0):\n{body}"))
+        return name

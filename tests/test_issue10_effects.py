@@ -116,6 +116,24 @@ def ufunc_at(x):
     return np.sum(a * a)
 
 
+def positional_out(x):
+    a = x * 1.0
+    t = np.add(x, 1.0, a)  # <- refused here
+    return np.sum(a)
+
+
+def dot_positional_out(x):
+    a = np.zeros(2)
+    t = np.dot(np.ones((2, 3)), x, a)  # <- refused here
+    return np.sum(a * a)
+
+
+def dunder_iadd(x):
+    a = x * 1.0
+    t = a.__iadd__(x)  # <- refused here
+    return np.sum(a)
+
+
 def list_extend(x):
     L = [x * 1.0]
     t = L.extend([x * 2.0])  # <- refused here
@@ -142,6 +160,9 @@ WITHOUT_THE_WRITE = {
     sort_method_with_unused_result: lambda x: np.sum(x[::-1] * np.arange(3.0)),
     ufunc_at: lambda x: np.sum(x * x),
     list_extend: lambda x: np.sum(x),
+    positional_out: lambda x: np.sum(x),
+    dot_positional_out: lambda x: 0.0,
+    dunder_iadd: lambda x: np.sum(x),
     written_argument_is_the_callers_parameter: lambda x: np.sum(x * x),
 }
 WRITING_CALLS = list(WITHOUT_THE_WRITE)
@@ -417,7 +438,12 @@ def the_array_way(x):
 
 @pytest.mark.parametrize("f", [the_list_way, the_dict_way, the_array_way], ids=lambda f: f.__name__)
 def test_what_the_hint_says_to_write_works(f):
-    assert_close(srcad.grad(f)(X.copy()), numerical_grad(f, (X,), 0))
+    expected = numerical_grad(f, (X,), 0)
+    assert_close(srcad.grad(f)(X.copy()), expected)
+    direction = np.array([0.3, -0.2, 0.5])
+    value, tangent = srcad.jvp(f)(X.copy(), direction)      # L[0] = item in forward mode
+    assert value == f(X.copy())
+    assert_close(tangent, np.dot(expected, direction), rtol=1e-5)
 
 
 # -- item 2 (F26): op= next to an alias is refused only where it writes in place -------
@@ -464,3 +490,166 @@ def test_op_assign_next_to_an_alias_of_an_array_is_refused_when_it_runs(f, mode)
     np.testing.assert_array_equal(x, X)
     assert info.value.lineno == _marked_line(f)
     assert "in place" in info.value.message and "read again" in info.value.message
+
+
+def unreadable_writer(p, **options):
+    p[0] = 0.0
+    return 1.0
+
+
+def unused_result_of_an_unreadable_callee(x):
+    a = x * 1.0
+    t = unreadable_writer(a)
+    return np.sum(a)
+
+
+def harmless_wrapper(*args, **kwargs):
+    return 2.0 * bump_free(*args, **kwargs)
+
+
+def bump_free(p):
+    return np.sum(p * p)
+
+
+def unused_result_of_a_harmless_wrapper(x):
+    a = x * 1.0
+    t = harmless_wrapper(a)
+    return np.sum(a * x)
+
+
+def test_an_unused_call_srcad_cannot_read_is_refused_for_its_own_reason():
+    """srcad does not differentiate a **kwargs function (refused when its
+    result is used); with its result unused, its writes would be silently
+    dropped, so it is refused with the same error."""
+    assert unused_result_of_an_unreadable_callee(X.copy()) != np.sum(X)
+    for mode in ("grad", "jvp"):
+        with pytest.raises(srcad.SrcadError) as info:
+            d = getattr(srcad, mode)(unused_result_of_an_unreadable_callee)
+            d(X.copy()) if mode == "grad" else d(X.copy(), np.ones(3))
+        assert "**kwargs" in info.value.message
+        lines, first = inspect.getsourcelines(unreadable_writer)
+        assert first <= info.value.lineno < first + len(lines)
+
+
+def test_an_unused_call_of_a_wrapper_that_writes_nothing_is_differentiated():
+    f = unused_result_of_a_harmless_wrapper
+    assert_close(srcad.grad(f)(X.copy()), numerical_grad(f, (X,), 0))
+
+
+# -- the fuzzer: call_effect family and the "refused as documented" classification -----
+
+def test_the_call_effect_family_makes_each_of_its_variants():
+    from test_fuzz import RandomChoices, generate
+    seen = set()
+    for seed in range(80):
+        seen |= generate(RandomChoices(seed), focus="call_effect").features
+    for kind in ("writes", "writes via view", "augments", "augments a float", "out", "method",
+                 "constant buffer", "int bound", "fresh result"):
+        assert "call_effect/" + kind in seen, kind
+
+
+def test_a_refusal_counts_as_documented_only_on_its_line_with_its_message():
+    from fuzz_families import documented
+    recorded = [("alias", "view1[0] = 2.0"), ("call effect", "t3 = h0(buf2)")]
+    alias = ("this line updates 'view1' in place (an element or slice assignment), but 'buf0' "
+             "may share memory with it and is read again at line 9: srcad cannot follow ...")
+    assert documented(recorded, alias, "    view1[0] = 2.0\n")
+    assert not documented(recorded, alias, "view1[1] = 2.0")                 # another line
+    assert not documented(recorded, "srcad has no derivative rule for f", "view1[0] = 2.0")
+    call = "this call may write into 'buf2' in place (h0 changes its parameter 'p0' ...)"
+    assert documented(recorded, call, "t3 = h0(buf2)")
+    assert not documented(recorded, call, "view1[0] = 2.0")                 # not its kind
+
+
+def list_extended_through_an_alias(x):
+    a = [x, 2.0]
+    b = a
+    b += [x * 3.0]  # <- refused here
+    return sum(a) * x
+
+
+def test_op_assign_on_a_list_alias_is_refused():
+    """``+=`` extends a list in place (the alias sees it), like an array."""
+    assert list_extended_through_an_alias(1.5) != (1.5 + 2.0) * 1.5
+    with pytest.raises(srcad.NonDifferentiableError) as info:
+        srcad.grad(list_extended_through_an_alias)(1.5)
+    assert info.value.lineno == _marked_line(list_extended_through_an_alias)
+
+
+def aliased_then_augmented(p):
+    a = p
+    p += 1.0
+    return np.sum(a * p)
+
+
+def calls_aliased_then_augmented(x):
+    return aliased_then_augmented(x * 2.0) * 3.0
+
+
+def test_the_guard_works_inside_a_callee():
+    f = calls_aliased_then_augmented
+    assert_close(srcad.grad(f)(1.5), numerical_grad(f, (1.5,), 0))
+    assert_close(srcad.jvp(f)(1.5, 1.0)[1], numerical_grad(f, (1.5,), 0))
+    with pytest.raises(srcad.NonDifferentiableError, match="may share memory") as info:
+        srcad.grad(f)(X.copy())
+    assert info.value.source_line.strip() == "p += 1.0"
+
+
+def _pure_leaf(p):
+    return np.sum(p)
+
+
+def _writing_leaf(p):
+    p[0] = 0.0
+    return 1.0
+
+
+def _middle(p):
+    return leaf(p) * 2.0
+
+
+leaf = _pure_leaf
+
+
+def calls_the_middle(x):
+    a = x * 1.0
+    t = _middle(a)
+    return np.sum(a * x)
+
+
+def test_rebinding_a_callees_callee_to_a_writer_is_seen():
+    """What a callee writes depends on its own callees: after ``leaf`` is
+    rebound to a function that writes, the cached derivative is not reused."""
+    global leaf
+    try:
+        assert_close(srcad.grad(calls_the_middle)(X.copy()), numerical_grad(calls_the_middle, (X,), 0))
+        leaf = _writing_leaf
+        with pytest.raises(srcad.NonDifferentiableError, match="_middle changes its parameter"):
+            srcad.grad(calls_the_middle)(X.copy())
+    finally:
+        leaf = _pure_leaf
+    assert_close(srcad.grad(calls_the_middle)(X.copy()), numerical_grad(calls_the_middle, (X,), 0))
+
+
+# -- F23: an in-place update in a callee under hvp/hessian ------------------------------
+
+def scales_its_first_entry(p):
+    v = p * 1.0
+    v[0] *= np.sum(p * p)
+    return np.sum(np.tanh(v))
+
+
+def calls_scales_its_first_entry(x):
+    return scales_its_first_entry(x)
+
+
+def test_hvp_through_an_in_place_update_in_a_callee():
+    """The generated reverse half writes into values it unpacked from the
+    callee's saved tuple (restoring them): srcad's own write, not refused."""
+    f, x, v = calls_scales_its_first_entry, np.array([0.3, -0.5, 0.8]), np.ones(3)
+    eps = 1e-4
+    expected = (numerical_grad(f, (x + eps * v,), 0) - numerical_grad(f, (x - eps * v,), 0)) / (2 * eps)
+    before = x.copy()
+    assert_close(srcad.hvp(f)(x, v), expected, rtol=1e-4, atol=1e-6)
+    assert_close(srcad.hessian(f)(x) @ v, expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(x, before)

@@ -319,6 +319,8 @@ class _Analysis:
                 continue
             if not (touched or any(n in graph.varied for n in names)):
                 continue
+            if _outward(graph, write.atom):
+                continue
             params = sorted(o.name for o in objects if isinstance(o, _Param))
             if params:
                 raise source.error(
@@ -551,7 +553,7 @@ def _call_writes(graph, node, seen=frozenset()):
             return writes + [write]
         bound = _bind_params(prim, args, kwargs)
         for param, (augmented, line) in sorted(effects.writes.items()):
-            atoms = [bound[param]] if bound is not None and param in bound else args + list(kwargs.values())
+            atoms = _written_atoms(prim, func, param, bound, args + list(kwargs.values()))
             for atom in atoms:
                 writes.append(_Write(atom, f"{prim.__name__} changes its parameter {param!r} in place",
                                      augmented=augmented, line=line))
@@ -572,6 +574,35 @@ def _hashable(obj):
 
 def _is_ufunc_at(prim):
     return getattr(prim, "__name__", None) == "at" and isinstance(getattr(prim, "__self__", None), np.ufunc)
+
+
+def _outward(graph, atom):
+    """A write into a global or closure object that the function reads only as
+    the receiver of call statements (``RECORDER.record(loss)``, ``ax.plot(x)``):
+    the effect leaves the function, and nothing it changes flows back into the
+    differentiated result (docs/conventions.md: such calls must not change the
+    values passed to them)."""
+    from srcad.graph import _only_receiver
+    return (isinstance(atom, gast.Name) and not getattr(atom, "srcad_local", False)
+            and _only_receiver(graph, atom.id))
+
+
+def _written_atoms(prim, func, param, bound, every):
+    """The atoms of a call that the callee ``prim``'s write into its parameter
+    ``param`` may change: the argument bound to it; for a bound method's
+    ``self``, the object before the dot (``recorder.record(loss)`` writes into
+    ``recorder``, not into ``loss``); nothing for a parameter the call leaves at
+    its default; every argument when the call does not bind (``every``)."""
+    import inspect
+    if bound is None:
+        return every
+    if param in bound:
+        return [bound[param]]
+    target = getattr(prim, "__func__", prim)
+    first = next(iter(inspect.signature(target, follow_wrapped=False).parameters), None)
+    if inspect.ismethod(prim) and param == first and isinstance(func, gast.Attribute):
+        return [func.value]
+    return []
 
 
 def _bind_params(fn, args, kwargs):

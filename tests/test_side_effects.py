@@ -107,7 +107,7 @@ def copies_into_a_buffer(x):
 
 @pytest.mark.parametrize("f", [reads_its_log_back, copies_into_a_buffer], ids=lambda f: f.__name__)
 def test_effects_whose_data_comes_back_are_refused(f):
-    with pytest.raises(srcad.NonDifferentiableError, match="side effect"):
+    with pytest.raises(srcad.NonDifferentiableError, match="side effect|writes into its first argument"):
         srcad.grad(f)(np.ones(2))
 
 

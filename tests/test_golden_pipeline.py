@@ -152,9 +152,8 @@ def grad_while_halving(x, dout=1.0):
     # while x > 1.0:
     for _ in range(trips):
         # x = x * 0.5
-        dmul_x = dx
         x = x_stack.pop()
-        dx = unbroadcast(dmul_x * 0.5, x)
+        dx = unbroadcast(dx * 0.5, x)
     return like(dx, x)
 '''
 
@@ -168,10 +167,10 @@ def grad_for_break(x, n, ds=1.0):
     trips = 0
     for i in range(n):
         trips = trips + 1
-        mul_x_stack.push(mul_x)
+        mul_x_stack.push(shape_of(mul_x))
         mul_x = x * i
         add_s = s + mul_x
-        s_stack.push(s)
+        s_stack.push(shape_of(s))
         s = add_s
         gt_s = s > 10.0
         if gt_s:
@@ -186,7 +185,8 @@ def grad_for_break(x, n, ds=1.0):
         # s = s + x * i
         dadd_s = ds
         s = s_stack.pop()
-        ds = unbroadcast(dadd_s, s)
+        if i != 0:
+            ds = unbroadcast(dadd_s, s)
         dmul_x = unbroadcast(dadd_s, mul_x)
         dx = dx + unbroadcast(dmul_x * i, x)
         mul_x = mul_x_stack.pop()
@@ -218,7 +218,7 @@ def reverse_square_plus(saved, dout):
     # return a * a + b
     dmul_a = unbroadcast(dout, mul_a)
     da = dmul_a * a
-    da = da + dmul_a * a
+    da = da + da
     return da
 '''
 
@@ -246,7 +246,7 @@ def grad_setitem_loop(x, dout=1.0):
         y_sub = y[sub_i]
         x_i_stack.push(x_i)
         x_i = x[i]
-        mul_y_stack.push(mul_y)
+        mul_y_stack.push(shape_of(mul_y))
         mul_y = y_sub * x_i
         y_stack.push(np.copy(y[i]))
         y[i] = mul_y
@@ -254,20 +254,24 @@ def grad_setitem_loop(x, dout=1.0):
     # return np.sum(y)
     dy = repeat_to(dout, y, None, False)
     dx = zeros_like(x)
+    dx = owned(dx)
     # for i in range(1, 3):
     for i in reversed(range(1, 3)):
         # y[i] = y[i - 1] * x[i]
         dmul_y = unbroadcast(dy[i], mul_y)
-        dy = without(dy, i)
+        if i != 1:
+            dy = without(dy, i)
         y[i] = y_stack.pop()
         dy_sub = unbroadcast(dmul_y * x_i, y_sub)
         dx_i = unbroadcast(dmul_y * y_sub, x_i)
         mul_y = mul_y_stack.pop()
-        dx = dx + scatter_add(dx_i, x, i)
+        dx = add_into(dx, dx_i, x, i)
         x_i = x_i_stack.pop()
-        dy = dy + scatter_add(dy_sub, y, sub_i)
+        if i != 1:
+            dy = add_at(dy, dy_sub, y, sub_i)
         y_sub = y_sub_stack.pop()
         sub_i = sub_i_stack.pop()
+    dx = released(dx)
     return like(dx, x)
 '''
 
@@ -288,33 +292,38 @@ def grad_append_loop(x, n, dtotal=1.0):
     for i_2 in range(len_values):
         v_stack.push(v)
         v = values[i_2]
-        sin_v_stack.push(sin_v)
+        sin_v_stack.push(shape_of(sin_v))
         sin_v = np.sin(v)
         add_total = total + sin_v
-        total_stack.push(total)
+        total_stack.push(shape_of(total))
         total = add_total
     if type(total) is not float:
         check_scalar(total)
         check_inputs(x)
     # reverse sweep
     dvalues = zeros_like(values)
+    dvalues = owned(dvalues)
     # for v in values:
     for i_2 in reversed(range(len_values)):
         # total = total + np.sin(v)
         dadd_total = dtotal
         total = total_stack.pop()
-        dtotal = unbroadcast(dadd_total, total)
+        if i_2 != 0:
+            dtotal = unbroadcast(dadd_total, total)
         dsin_v = unbroadcast(dadd_total, sin_v)
         dv = dsin_v * np.cos(v)
         sin_v = sin_v_stack.pop()
-        dvalues = dvalues + scatter_add(dv, values, i_2)
+        dvalues = add_into(dvalues, dv, values, i_2)
         v = v_stack.pop()
+    dvalues = released(dvalues)
     dx = zeros_like(x)
+    dvalues = owned(dvalues)
     # for i in range(n):
     for i in reversed(range(n)):
         # values.append(x * i)
         dmul_x = dvalues[-1]
-        dvalues = Adjoints(dvalues[:-1])
+        if i != 0:
+            dvalues = drop_last(dvalues)
         values.pop()
         dx = dx + unbroadcast(dmul_x * i, x)
     return like(dx, x)
@@ -343,31 +352,34 @@ def grad_dict_items(params, dtotal=1.0):
         v = params[k]
         mul_v_stack.push(mul_v)
         mul_v = v * v
-        sum_v_stack.push(sum_v)
+        sum_v_stack.push(shape_of(sum_v))
         sum_v = np.sum(mul_v)
         add_total = total + sum_v
-        total_stack.push(total)
+        total_stack.push(shape_of(total))
         total = add_total
     if type(total) is not float:
         check_scalar(total)
         check_inputs(params)
     # reverse sweep
     dparams = zeros_like(params)
+    dparams = owned(dparams)
     # for k, v in params.items():
     for i in reversed(range(len_keys_params)):
         # total = total + np.sum(v * v)
         dadd_total = dtotal
         total = total_stack.pop()
-        dtotal = unbroadcast(dadd_total, total)
+        if i != 0:
+            dtotal = unbroadcast(dadd_total, total)
         dsum_v = unbroadcast(dadd_total, sum_v)
         dmul_v = repeat_to(dsum_v, mul_v, None, False)
         sum_v = sum_v_stack.pop()
         dv = dmul_v * v
-        dv = dv + dmul_v * v
+        dv = dv + dv
         mul_v = mul_v_stack.pop()
-        dparams = dparams + scatter_add(dv, params, k)
+        dparams = add_into(dparams, dv, params, k)
         v = v_stack.pop()
         k = k_stack.pop()
+    dparams = released(dparams)
     return like(dparams, params)
 '''
 
@@ -399,13 +411,9 @@ def jvp_grad_cubic_loop(x, dout, x_dot):
         mul_dmul_x_dot = dmul_x_dot * x + dmul_x * x_dot
         dx = unbroadcast(mul_dmul_x, x)
         dx_dot = unbroadcast(mul_dmul_x_dot, x)
-        # dx = dx + unbroadcast(dmul_x * x, x)  # <- {file}:{line}: x = x * x
-        mul_dmul_x_2 = dmul_x * x
-        mul_dmul_x_2_dot = dmul_x_dot * x + dmul_x * x_dot
-        unbroadcast_x = unbroadcast(mul_dmul_x_2, x)
-        unbroadcast_x_dot = unbroadcast(mul_dmul_x_2_dot, x)
-        add_dx = dx + unbroadcast_x
-        add_dx_dot = dx_dot + unbroadcast_x_dot
+        # dx = dx + dx  # <- {file}:{line}: x = x * x
+        add_dx = dx + dx
+        add_dx_dot = dx_dot + dx_dot
         dx = add_dx
         dx_dot = add_dx_dot
     out = like(dx, x)

@@ -127,7 +127,8 @@ def grad_rnn_loss(Wh, Wx, xs, h0, dout=1.0):
         matmul_Wx = matmul_Wx_stack.pop()
         dmatmul_Wh_rows.push(dmatmul_Wh)
         h_rows.push(h)
-        dh = matmul_adjoint_y(dmatmul_Wh, Wh, h)
+        if i != 0:
+            dh = matmul_adjoint_y(dmatmul_Wh, Wh, h)
         matmul_Wh = matmul_Wh_stack.pop()
         x = x_stack.pop()
     dWh = matmul_adjoint_x_rows(dmatmul_Wh_rows, Wh, h_rows)

@@ -957,16 +957,8 @@ def test_random_programs_with_helper_calls(fuzz_dir, program, seed):
 # of another type than their input, "augmented_scalar" refusals of ``+=``.  Fixed on main and removed: structure,
 # decorator (refused cleanly), alias and container_mutation (refused cleanly),
 # where, rebind, input_view_write.  Reproducers (F-numbers: /work/findings/fuzz.md):
-KNOWN_BROKEN = {
-    # F24: a callee writes through a view of its argument (np.flip(p0)[0] = ...) and the
-    # caller never reads its result -> grad: modified input (test_family[mix], seed 0, which
-    # "swap" sheltered before); the alias branch fixes F24: drop this entry with that fix
-    "input_view_write",
-    # a = h(x); x += np.cos(a) with x a float -> refused "updates 'x' in place (an augmented
-    # assignment), but 'a' may share memory with it" (F26; any family: the base generator
-    # writes += on scalars)
-    "augmented_scalar",
-}
+KNOWN_BROKEN = set()        # every family is guarded: F24 (input_view_write) and F26
+                            # (augmented_scalar) were fixed with the alias analysis of calls
 
 PROGRAMS_PER_FAMILY = 5
 

@@ -40,6 +40,7 @@ import gast
 import numpy as np
 
 from srcad.passes.defaults import DropDefaults
+from srcad.passes.negation import without_minus as _without_minus
 from srcad.passes.fold import _number, fold_term
 from srcad.passes.unbroadcast import drop_broadcasts
 from srcad.errors import SrcadError
@@ -433,17 +434,6 @@ def _sum(terms):
         total = gast.BinOp(left=total, op=gast.Sub() if positive is not None else gast.Add(),
                            right=positive if positive is not None else term)
     return total
-
-
-def _without_minus(expr):
-    """``a * b`` for ``-a * b`` (a product or quotient whose first factor is negated)."""
-    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
-        return expr.operand
-    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div, gast.MatMult)):
-        left = _without_minus(expr.left)
-        if left is not None:
-            return gast.BinOp(left=left, op=expr.op, right=expr.right)
-    return None
 
 
 def _plain_slices(expr, np_name):

@@ -88,12 +88,12 @@ def _leading(expr):
     return expr
 
 
-def _without_minus(expr):
+def without_minus(expr):
     """``a * b`` for ``-a * b`` (a product or quotient whose first factor is negated), else None."""
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
         return expr.operand
     if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div, gast.MatMult)):
-        left = _without_minus(expr.left)
+        left = without_minus(expr.left)
         if left is not None:
             return gast.BinOp(left=left, op=expr.op, right=expr.right)
     return None
@@ -106,10 +106,10 @@ class _Subtract(gast.NodeTransformer):
         self.generic_visit(node)
         if not isinstance(node.op, gast.Add):
             return node
-        right = _without_minus(node.right)
+        right = without_minus(node.right)
         if right is not None:
             return gast.BinOp(left=node.left, op=gast.Sub(), right=right)
-        left = _without_minus(node.left)
+        left = without_minus(node.left)
         if left is not None:
             return gast.BinOp(left=node.right, op=gast.Sub(), right=left)
         return node

@@ -85,7 +85,9 @@ def test_a_namespace_name_assigned_twice_is_left_alone():
 
 
 def test_xp_promote_returns_its_argument_so_writing_to_it_is_refused():
-    from scipy._lib._array_api import xp_promote
+    xp_promote = pytest.importorskip("scipy._lib._array_api").__dict__.get("xp_promote")
+    if xp_promote is None:
+        pytest.skip("this SciPy has no xp_promote")
 
     def f(x):
         xp = array_namespace(x)

@@ -30,6 +30,10 @@ def _load_scipy_rules():
     import importlib.util
     if importlib.util.find_spec("scipy.special") is not None:
         from srcad.rules import scipy_special, scipy_stats, scipy_other, scipy_integrate  # noqa: F401
+        try:                          # xp_promote: a private helper of recent SciPy releases
+            from srcad.rules import scipy_array_api  # noqa: F401
+        except ImportError:
+            pass
 
 
 # SciPy is optional, and slow to import: its rules load at the first look-up

@@ -362,6 +362,16 @@ def astype_tangent(a_dot, ans, a, dtype, order="K", casting="unsafe", subok=True
     return a_dot * cast_factor(dtype) + zeros_like(ans)
 
 
+if hasattr(np, "astype"):             # NumPy 2.1's array-API cast (SciPy's xp.astype(x, dtype))
+    @adjoint(np.astype)
+    def astype_function(g, ans, x, dtype, *, copy=True, device=None):
+        return unbroadcast(g * cast_factor(dtype), x)
+
+    @tangent(np.astype)
+    def astype_function_tangent(x_dot, ans, x, dtype, *, copy=True, device=None):
+        return x_dot * cast_factor(dtype) + zeros_like(ans)
+
+
 nondifferentiable(np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
                   np.uint64, np.intp, np.bool_)
 

@@ -377,3 +377,30 @@ def test_dead_numpy_statements_are_still_dropped():
         unused = np.exp(x) * 2.0
         return np.sum(x * 3.0)
     assert "np.exp" not in srcad.grad(f).source
+
+
+# -- a swap whose adjoint is a chain of copies (fuzz seed 131, after the copy-propagation pass) --
+
+def swap_then_loop_on_the_other(x, y):
+    y, x = x, y
+    n0 = 0
+    while n0 < 1:
+        n0 = n0 + 1
+        y = y * (-1.3) + np.sum(x)
+    v1 = np.multiply(y, y)
+    return np.sum(x)
+
+
+def swap_chain_of_copies(a, b, c):
+    a, b = b, a
+    c, a = a, c
+    return np.sum(c * 2.0) + np.sum(b)
+
+
+@pytest.mark.parametrize("f, n", [(swap_then_loop_on_the_other, 2), (swap_chain_of_copies, 3)])
+def test_adjoints_that_are_chains_of_copies(f, n):
+    rng = np.random.default_rng(131)
+    args = [rng.standard_normal(3) for _ in range(n)]
+    grads = srcad.grad(f, wrt=tuple(range(n)))(*args)
+    for i in range(n):
+        assert_close(grads[i], numerical_grad(f, args, i))

@@ -23,6 +23,16 @@ keeps the name ``a``)::
     a = np.sin(x)
     return a * a
 
+A chain of copies ends with one name::
+
+    >>> demo(propagate_copies, '''
+    ... d1 = g * 2.0
+    ... d2 = d1
+    ... d3 = d2
+    ... return d3''')
+    d3 = g * 2.0
+    return d3
+
 A copy whose source is rebound before a read stays::
 
     >>> demo(propagate_copies, '''
@@ -55,7 +65,7 @@ def propagate_copies(body):
             last = block.last_use(i, a, {b}, loads)
             if last is None:
                 continue
-            source = _definition(stmts, i, b, stores, loads)
+            source = _definition(stmts, i, b, stores, loads, dropped)
             if source is not None:                 # b = e; a = b  ->  a = e: keep the user's name
                 source.targets[0].id = a
                 stores[b] = loads[b] = 0
@@ -71,13 +81,16 @@ def propagate_copies(body):
     return body
 
 
-def _definition(stmts, i, b, stores, loads):
+def _definition(stmts, i, b, stores, loads, dropped):
     """The statement ``b = e`` before ``stmts[i]`` (``a = b``) in the same block,
-    when ``b`` is bound there only and read by the copy only."""
+    when ``b`` is bound there only and read by the copy only.  Copies already
+    dropped are not definitions: in ``d1 = e; d2 = d1; d3 = d2`` the first
+    copy renames ``d1 = e`` to ``d2 = e``, which the second then renames."""
     if stores[b] != 1 or loads[b] != 1:
         return None
-    for stmt in reversed(stmts[:i]):
-        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+    for j in range(i - 1, -1, -1):
+        stmt = stmts[j]
+        if j not in dropped and isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == b:
             return stmt
     return None

@@ -545,6 +545,7 @@ def _call_writes(graph, node, seen=frozenset()):
     if _hashable(prim) and (prim in _FIRST_ARGUMENT_WRITERS or _is_ufunc_at(prim)) and args:
         writes.append(_Write(args[0], "it writes into its first argument"))
     elif _is_user_function(prim) and not any(isinstance(a, gast.Starred) for a in args):
+        prim = _at_this_call(graph, prim, node)
         effects = callee_effects(prim, seen)
         _merge_facts(graph, effects)
         if isinstance(effects, _Unreadable):    # refused when used, and see check_call
@@ -574,6 +575,27 @@ def _hashable(obj):
 
 def _is_ufunc_at(prim):
     return getattr(prim, "__name__", None) == "at" and isinstance(getattr(prim, "__self__", None), np.ufunc)
+
+
+def _at_this_call(graph, prim, node):
+    """A variadic user function (a decorator's ``wrapper(*args, **kwargs)``) as
+    this call specialises it (srcad/calls.py: named parameters for the call's
+    arguments), so that what it writes can be read; else ``prim`` itself."""
+    from srcad.calls import is_variadic
+    from srcad.graph import _bound_self, _specialised_callee
+    from srcad.errors import SrcadError
+    if not is_variadic(getattr(prim, "__func__", prim)) or not hasattr(node, "kwargs"):
+        return prim
+    had = hasattr(node, "bound_self")      # set when rules are attached, after this check
+    try:
+        if not had:
+            node.bound_self = _bound_self(graph, node)
+        return _specialised_callee(graph, prim, node)
+    except (SrcadError, TypeError, ValueError):
+        return prim
+    finally:
+        if not had:
+            del node.bound_self
 
 
 def _outward(graph, atom):

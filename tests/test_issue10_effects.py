@@ -12,6 +12,8 @@ Expected values are central finite differences (tests/helpers.py).
 
 import inspect
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -517,18 +519,19 @@ def unused_result_of_a_harmless_wrapper(x):
     return np.sum(a * x)
 
 
-def test_an_unused_call_srcad_cannot_read_is_refused_for_its_own_reason():
-    """srcad does not differentiate a **kwargs function (refused when its
-    result is used); with its result unused, its writes would be silently
-    dropped, so it is refused with the same error."""
+def test_an_unused_call_of_a_kwargs_function_that_writes_is_refused_with_its_write():
+    """A **kwargs function is read as the call specialises it (srcad/calls.py);
+    with its result unused, its write into the caller's array would be silently
+    dropped, so the call is refused, naming the callee's line that writes."""
     assert unused_result_of_an_unreadable_callee(X.copy()) != np.sum(X)
     for mode in ("grad", "jvp"):
         with pytest.raises(srcad.SrcadError) as info:
             d = getattr(srcad, mode)(unused_result_of_an_unreadable_callee)
             d(X.copy()) if mode == "grad" else d(X.copy(), np.ones(3))
-        assert "**kwargs" in info.value.message
-        lines, first = inspect.getsourcelines(unreadable_writer)
-        assert first <= info.value.lineno < first + len(lines)
+        assert "changes its parameter 'p' in place" in info.value.message
+        assert "p[0] = 0.0" in info.value.message           # the callee's line, quoted
+        lines, first = inspect.getsourcelines(unused_result_of_an_unreadable_callee)
+        assert first <= info.value.lineno < first + len(lines)   # the caret on the call
 
 
 def test_an_unused_call_of_a_wrapper_that_writes_nothing_is_differentiated():
@@ -653,3 +656,36 @@ def test_hvp_through_an_in_place_update_in_a_callee():
     assert_close(srcad.hvp(f)(x, v), expected, rtol=1e-4, atol=1e-6)
     assert_close(srcad.hessian(f)(x) @ v, expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(x, before)
+
+
+# -- a decorated helper whose result is unused: its wrapper is read at the call's shape ----
+
+def _twice(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return 2.0 * fn(*args, **kwargs)
+    return wrapper
+
+
+def _bumps(p):
+    p += np.cos(p)                    # op= on a float: a new value, not a write
+    return p
+
+
+@_twice
+def _decorated(p, scale=1.0):
+    if p > 0.2:
+        _bumps(p)
+    return p * scale
+
+
+def unused_decorated_result(x):
+    v = _decorated(x)
+    w = _decorated(v)                 # w is never read
+    return v * v
+
+
+def test_unused_result_of_a_decorated_helper_is_read_through_its_wrapper():
+    x = 0.3
+    assert srcad.grad(unused_decorated_result)(x) == pytest.approx(
+        (unused_decorated_result(x + 1e-6) - unused_decorated_result(x - 1e-6)) / 2e-6, rel=1e-6)

@@ -25,16 +25,30 @@ def drop_unbroadcast(expr, node, shape_class, unbroadcast_name):
     result_class = shape_class.get(node.target)
     if result_class is None:
         return expr
+    return _drop(expr, unbroadcast_name, shape_class, result_class)
 
-    class Drop(gast.NodeTransformer):
-        def visit_Call(self, call):
-            self.generic_visit(call)
-            if (isinstance(call.func, gast.Name) and call.func.id == unbroadcast_name
-                    and len(call.args) == 2 and class_of(call.args[1], shape_class) == result_class):
-                return call.args[0]
-            return call
 
-    return Drop().visit(expr)
+def _drop(expr, name, shape_class, result_class):
+    """``expr`` with each ``name(e, x)`` whose ``x`` is of ``result_class``
+    replaced by ``e``, innermost first (one recursive walk: this runs once per
+    rule term, so it builds no transformer)."""
+    if isinstance(expr, gast.Call):
+        expr.args = [_drop(a, name, shape_class, result_class) for a in expr.args]
+        for kw in expr.keywords:
+            kw.value = _drop(kw.value, name, shape_class, result_class)
+        if (isinstance(expr.func, gast.Name) and expr.func.id == name and len(expr.args) == 2
+                and class_of(expr.args[1], shape_class) == result_class):
+            return expr.args[0]
+        expr.func = _drop(expr.func, name, shape_class, result_class)
+        return expr
+    if isinstance(expr, gast.AST):
+        for field, value in gast.iter_fields(expr):
+            if isinstance(value, gast.AST):
+                setattr(expr, field, _drop(value, name, shape_class, result_class))
+            elif isinstance(value, list):
+                setattr(expr, field, [_drop(v, name, shape_class, result_class)
+                                      if isinstance(v, gast.AST) else v for v in value])
+    return expr
 
 
 def drop_broadcasts(node, outs, atoms, shape_class, bname):

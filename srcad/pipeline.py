@@ -17,7 +17,7 @@ below, so the order of the stages is written here and nowhere else::
                 aux.split_aux          (has_aux) the returned pair split first
                 graph.analyze          rules, activity (varied and useful)
                 graph.infer_shape_classes   where unbroadcast is not needed
-                optimize.mark_may_raise     dead code that may raise is kept
+                passes.may_raise.mark_may_raise   dead code that may raise is kept
     generator   reverse.ReverseGenerator    grad, value_and_grad, vjp, split
                 forward.ForwardGenerator    jvp (and so Jacobians, Hessians)
     clean-up    passes.PASSES, in order, on every generated function's body
@@ -28,7 +28,8 @@ the user keeps (``caches.py``), ``check_finite`` (``debug.py``) and the
 attributes of the function handed back.
 """
 
-from srcad import codegen, optimize, passes
+from srcad import codegen, passes
+from srcad.passes.may_raise import mark_may_raise
 from srcad.calls import rewrite_function_values
 from srcad.forward import ForwardGenerator
 from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
@@ -121,7 +122,7 @@ def clean_up(*fdefs, gen=None, forward=False):
 def reverse(graph, mode, splitter):
     """Reverse mode on an analyzed graph: ``(fdef, seed name, generator)``
     for ``grad``, ``value_and_grad`` or ``vjp``, cleaned up."""
-    optimize.mark_may_raise(graph)
+    mark_may_raise(graph)
     gen = ReverseGenerator(graph, mode, splitter)
     fdef, seed = gen.generate()
     clean_up(fdef, gen=gen)
@@ -131,7 +132,7 @@ def reverse(graph, mode, splitter):
 def split(graph, splitter, own):
     """The forward and reverse halves of a called function:
     ``(forward fdef, reverse fdef, generator)``, cleaned up."""
-    optimize.mark_may_raise(graph)
+    mark_may_raise(graph)
     gen = ReverseGenerator(graph, "split", splitter, own)
     fdef, rdef = gen.generate_split()
     clean_up(fdef, rdef, gen=gen)
@@ -140,7 +141,7 @@ def split(graph, splitter, own):
 
 def tangent(graph, callee):
     """Forward mode on an analyzed graph: ``(fdef, generator)``, cleaned up."""
-    optimize.mark_may_raise(graph)
+    mark_may_raise(graph)
     gen = ForwardGenerator(graph, callee)
     fdef = gen.generate()
     clean_up(fdef, forward=True)

@@ -38,7 +38,9 @@ import operator
 import gast
 import numpy as np
 
-from srcad import optimize, passes
+from srcad import passes
+from srcad.passes.dead_code import live_in
+from srcad.passes.unbroadcast import drop_unbroadcast
 from srcad.errors import SrcadError
 from srcad.graph import (DICT_READS, SCALAR, Branch, IndexAtom, Loop, Node, atom_names,
                          readonly_effect, varied_from)
@@ -242,7 +244,7 @@ class ReverseGenerator:
         graph = self.graph
         setup, forward, reverse, result, seed = self.sweeps()
         available = set(graph.params) | _stored(setup + forward)
-        kept = sorted(optimize.live_in(reverse + [gast.Return(value=result)]) & available)
+        kept = sorted(live_in(reverse + [gast.Return(value=result)]) & available)
         self.constant_saved = _constant_saved(graph, kept, self.stacks)
         saved = self.names.fresh("saved")
         pack = gast.Tuple(elts=[name(v) for v in kept], ctx=gast.Load())
@@ -680,7 +682,7 @@ class ReverseGenerator:
         # contributions read dx first, then dx becomes the old x's adjoint.
         order = sorted(wanted.items(), key=lambda kv: (_is_name(kv[1], node.target), kv[0]))
         for index, atom in order:
-            expr = optimize.drop_unbroadcast(outs[index], node, self.graph.shape_class,
+            expr = drop_unbroadcast(outs[index], node, self.graph.shape_class,
                                              unbroadcast_name)
             if not tmpl.rule.__module__.startswith("srcad."):
                 expr = call(self.ref(checked, "checked"), expr, _copy(atom),

@@ -261,18 +261,14 @@ def adjoint_graph(graph, splitter):
     """The :class:`AdjointGraph` of an analyzed ``graph`` (fresh: the reverse
     sweep is generated from it, as ``grad`` would)."""
     from srcad.aux import refuse_tuple_output
-    from srcad.graph import SCALAR, infer_shape_classes
-    from srcad.pipeline import reverse
+    from srcad.pipeline import assume_scalar_output, reverse
     mode = "grad"
     try:
         refuse_tuple_output(graph)
     except SrcadError:
         mode = "vjp"                       # a tuple output: its VJP's reverse sweep
-    if mode == "grad":                     # as api._generate does for grad
-        out = graph.output
-        graph.scalar_output_proven = (getattr(out, "id", None) is not None
-                                      and graph.shape_class.get(out.id) == SCALAR)
-        infer_shape_classes(graph, scalar_output=True)
+    if mode == "grad":                     # as grad does (pipeline.build)
+        assume_scalar_output(graph)
     fdef, seed, gen = reverse(graph, mode, splitter)
     parsed = graph.parsed
     span = (getattr(parsed.node, "lineno", None), getattr(parsed.node, "end_lineno", None))

@@ -86,11 +86,17 @@ def build(parsed, anf, wrt, wrt_is_tuple=False, prepare=None, forward=False,
         prepare(graph)
     analyze(graph, forward=forward)
     if scalar_output:
-        out = graph.output
-        graph.scalar_output_proven = (getattr(out, "id", None) is not None
-                                      and graph.shape_class.get(out.id) == SCALAR)
-        infer_shape_classes(graph, scalar_output=True)
+        assume_scalar_output(graph)
     return graph
+
+
+def assume_scalar_output(graph):
+    """For ``grad``: record whether the output is provably a scalar (then no
+    ``check_scalar``), and let the shape classes use that it is one."""
+    out = graph.output
+    graph.scalar_output_proven = (getattr(out, "id", None) is not None
+                                  and graph.shape_class.get(out.id) == SCALAR)
+    infer_shape_classes(graph, scalar_output=True)
 
 
 def graph_of(func, wrt, wrt_is_tuple=False, callee=False, **options):

@@ -783,7 +783,8 @@ class ReverseGenerator:
             later = _reads(stmts[pos + 1:])
             comment = out.pop() if out and isinstance(out[-1], Comment) else None
             for d in owned_names:
-                out.append(assign(d, call(self.ref(owned, "owned"), name(d))))
+                if not _still_owned(out, d, self.refs._names.get(id(released))):
+                    out.append(assign(d, call(self.ref(owned, "owned"), name(d))))
             if comment is not None:
                 out.append(comment)
             _rewrite_accumulations(stmt.body, owned_names, *names,
@@ -800,6 +801,29 @@ class ReverseGenerator:
 
     def _expression(self, atom):
         return rule_argument(atom, self.ref)
+
+
+def _still_owned(out, d, released_name):
+    """Whether ``d`` is still the private list a previous reversed loop owned:
+    its ``d = released(d)`` is the last statement of ``out`` that touches ``d``.
+    That release is then dropped, and the next loop needs no ``owned(d)``
+    (``dv = released(dv); dx = zeros_like(x); dv = owned(dv)`` between two loops)."""
+    if released_name is None:
+        return False
+    for j in range(len(out) - 1, -1, -1):
+        stmt = out[j]
+        if not isinstance(stmt, gast.AST):
+            continue
+        value = getattr(stmt, "value", None)
+        if (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == d
+                and isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
+                and value.func.id == released_name):
+            del out[j]
+            return True
+        if any(n.id == d for n in name_nodes(stmt)):
+            return False
+    return False
 
 
 def rule_argument(atom, ref):

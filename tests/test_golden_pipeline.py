@@ -315,9 +315,7 @@ def grad_append_loop(x, n, dtotal=1.0):
         sin_v = sin_v_stack.pop()
         dvalues = add_into(dvalues, dv, values, i_2)
         v = v_stack.pop()
-    dvalues = released(dvalues)
     dx = zeros_like(x)
-    dvalues = owned(dvalues)
     # for i in range(n):
     for i in reversed(range(n)):
         # values.append(x * i)

@@ -234,7 +234,7 @@ def _code_only(line):
 
 def _code(node):
     """Generated code as ``srcad grad`` prints it (codegen's printer needs no locations)."""
-    return codegen._Printer([], []).visit(gast.gast_to_ast(node)).strip()
+    return codegen._Printer([], []).visit(codegen.to_ast(node)).strip()
 
 
 def _steps(items, callees=False):
@@ -260,6 +260,7 @@ def _shorten(text, width=60):
 def adjoint_graph(graph, splitter):
     """The :class:`AdjointGraph` of an analyzed ``graph`` (fresh: the reverse
     sweep is generated from it, as ``grad`` would)."""
+    from srcad import api
     from srcad.aux import refuse_tuple_output
     from srcad.pipeline import assume_scalar_output, reverse
     mode = "grad"
@@ -271,7 +272,7 @@ def adjoint_graph(graph, splitter):
         assume_scalar_output(graph)
     fdef, seed, gen = reverse(graph, mode, splitter)
     parsed = graph.parsed
-    span = (getattr(parsed.node, "lineno", None), getattr(parsed.node, "end_lineno", None))
+    span = api._span(parsed)
     origins = codegen.Origins(fdef, parsed.source, span=span).walk(fdef.body)
     ret = next((s for s in reversed(fdef.body) if isinstance(s, gast.Return)), None)
     context = _Context(depth_of(getattr(graph, "expand", 0)), [parsed.func], [0], [fdef])
@@ -324,7 +325,7 @@ def _callee_sweep(gen, step, context):
         fdef, rdef, inner_gen = split_of(inner, api.split, None)
     except SrcadError:
         return None
-    span = (getattr(parsed.node, "lineno", None), getattr(parsed.node, "end_lineno", None))
+    span = api._span(parsed)
     origins = codegen.Origins(rdef, parsed.source, context=[fdef], span=span).walk(rdef.body, reverse=True)
     seed = rdef.args.args[-1].id
     context.counter[0] += 1
@@ -394,13 +395,14 @@ class _Builder:
     def _step(self, stmt, origin):
         if _is_pop(stmt, self.stacks):    # a restore of a saved value: not drawn
             return None
-        stored = [n.id for n in name_nodes(stmt) if type(n.ctx) is gast.Store]
+        nodes = name_nodes(stmt)
+        stored = [n.id for n in nodes if type(n.ctx) is gast.Store]
         targets = [n for n in dict.fromkeys(stored) if n not in self.primal]
         if not targets:                   # a restore of a forward value, a stack push
             return None
         self.adjoints.update(targets)
         known = self.adjoints | {self.seed}
-        reads = [n for n in dict.fromkeys(n.id for n in name_nodes(stmt) if type(n.ctx) is gast.Load)
+        reads = [n for n in dict.fromkeys(n.id for n in nodes if type(n.ctx) is gast.Load)
                  if n in known]
         self.context.counter[0] += 1
         if not reads and _is_zeros(stmt):  # an adjoint started at zero for a loop or branch
@@ -432,7 +434,6 @@ class _Builder:
                     if merged == state:
                         break
                     state = merged
-                state = _merge(entry, end)
                 i += 1
             else:                         # a branch: its sides (if, else) start alike
                 sides = [item]

@@ -51,18 +51,14 @@ def callee_of(graph, node, stack):
 
 
 def _build_callee(graph, node, callee):
-    from srcad import parse
-    from srcad.graph import GraphBuilder, _bind_call, _bound_self, _carries_derivative, analyze
-    from srcad.normalize import normalize
+    from srcad import pipeline
+    from srcad.graph import _bind_call, _bound_self, _carries_derivative
     try:
         if not hasattr(node, "bound_self"):
             node.bound_self = _bound_self(graph, node)
         arguments = getattr(node, "arguments", None) or _bind_call(graph.parsed.source, callee, node)
         wrt = [p for p, atom in arguments.items() if _carries_derivative(graph, atom)]
-        parsed = parse.parse_function(callee)
-        inner = GraphBuilder(parsed, normalize(parsed, callee=True)).build(wrt)
-        inner.wrt_is_tuple = len(wrt) > 1
-        analyze(inner)
+        _, inner = pipeline.graph_of(callee, wrt, len(wrt) > 1, callee=True)
     except SrcadError:                 # a callee srcad cannot read stays one box
         return None
     inner.expand = graph.expand

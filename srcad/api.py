@@ -164,7 +164,6 @@ def _generate(f, wrt, mode, check_finite=False, has_aux=False, again=None):
     fn.graph = graph
     fn.__signature__ = _own_signature(fn)
     display.attach(fn)
-    fn.srcad_mode = mode
     calls.inherit_known(fn, f)
     fn.srcad_facts, fn.srcad_depends, fn.srcad_guard = facts, gen.callees, guard
     return fn
@@ -433,14 +432,22 @@ def _grad_by_tangents(f, wrt):
         bound.apply_defaults()                 # the tangent follows every parameter
         args = bound.args
         x = args[index]
-        value = f(*args)
+        out = np.zeros(np.shape(x))
+        checked = False
+        for idx, e in _basis(x):
+            value, tangent = push(*args, e)      # the value comes with each tangent
+            if not checked:
+                check(value)
+                checked = True
+            out[idx] = np.sum(tangent)
+        if not checked:                          # no element: f still runs once
+            check(f(*args))
+        return dout * (float(out) if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else out)
+
+    def check(value):
         if np.size(value) != 1:
             raise SrcadError(f"srcad.grad needs a scalar output, but {f.__name__} returned shape "
                              f"{np.shape(value)}", hint="use srcad.jacobian or srcad.vjp")
-        out = np.zeros(np.shape(x))
-        for idx, e in _basis(x):
-            out[idx] = np.sum(push(*args, e)[1])
-        return dout * (float(out) if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else out)
 
     grad_of_gradient.source = push.source
     grad_of_gradient.__wrapped__ = f

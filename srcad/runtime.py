@@ -353,10 +353,7 @@ def add_into(d, g, x, index):
         d[index] = _plus(list.__getitem__(d, index), g)
         return d
     if type(d) is _OwnedArray and np.can_cast(np.result_type(g), d.dtype) and d.shape == np.shape(x):
-        if _is_basic_index(index):
-            d[index] += g
-        else:
-            np.add.at(d, index, g)
+        _add_at_index(d, index, g)
         return d
     return add_at(released(d), g, x, index)
 
@@ -381,7 +378,6 @@ def readonly(x):
     if isinstance(x, tuple):
         return type(x)(*map(readonly, x)) if hasattr(x, "_fields") else tuple(map(readonly, x))
     if isinstance(x, (list, dict)) or (hasattr(x, "__dict__") and not callable(x)):
-        from srcad.errors import NonDifferentiableError
         raise NonDifferentiableError(
             f"srcad cannot hand a {type(x).__name__} that carries derivatives to a function "
             "called for its effect: it could be changed there",
@@ -403,10 +399,7 @@ def add_at(dx, g, x, index):
         return dx.replace(index, _plus(tuple.__getitem__(dx, index), g))
     if type(dx) is np.ndarray and type(x) is np.ndarray and dx.shape == x.shape:
         out = np.array(dx, dtype=np.result_type(dx, np.asarray(g), float))
-        if _is_basic_index(index):
-            out[index] += g
-        else:
-            np.add.at(out, index, g)
+        _add_at_index(out, index, g)
         return out
     return dx + scatter_add(g, x, index)
 
@@ -564,6 +557,15 @@ class _Missing:
 MISSING = _Missing()
 
 
+def _add_at_index(out, index, g):
+    """``out[index] += g`` in place, with repeated indices adding up
+    (``np.add.at``) where the index is not a basic one."""
+    if _is_basic_index(index):
+        out[index] += g
+    else:
+        np.add.at(out, index, g)
+
+
 def _is_basic_index(index):
     """True for ints, slices, None and Ellipsis: no position can repeat."""
     parts = index if isinstance(index, tuple) else (index,)
@@ -585,10 +587,7 @@ def scatter_add(g, x, index):
         return Adjoints(out)
     # np.asarray: result_type would read a tuple g (an Adjoints) as a dtype spec
     out = np.zeros(np.shape(x), dtype=np.result_type(np.asarray(g), float))
-    if _is_basic_index(index):
-        out[index] = g
-    else:
-        np.add.at(out, index, g)
+    _add_at_index(out, index, g)
     return out
 
 
@@ -859,9 +858,9 @@ def dot_adjoint_b(g, a, b):
         return a.T @ g
     if na == 0 or nb == 0:
         return unbroadcast(g * a, b)
-    lead = list(range(np.ndim(a) - 1))                  # the axes a contributed
+    lead = list(range(na - 1))                          # the axes a contributed
     gb = np.tensordot(a, g, axes=(lead, lead))          # (k,) + b's other axes
-    return gb if np.ndim(b) == 1 else np.moveaxis(gb, 0, -2)
+    return gb if nb == 1 else np.moveaxis(gb, 0, -2)
 
 
 def inner_adjoint_a(g, a, b):

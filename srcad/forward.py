@@ -46,7 +46,8 @@ from srcad.passes.unbroadcast import drop_broadcasts
 from srcad.errors import SrcadError
 from srcad.graph import Branch, Loop, Node, readonly_effect
 from srcad.normalize import NameAllocator, all_names, assigned_names
-from srcad.reverse import Comment, References, _identifier, assign, call, name, rule_argument, store
+from srcad.reverse import (Comment, References, _identifier, assign, call, guard_statements, name,
+                           rule_argument, store)
 from srcad.rules.template import Default, clone
 from srcad.runtime import Stack, broadcast_like, readonly, restore_entry, without, zeros_like
 
@@ -117,7 +118,7 @@ class ForwardGenerator:
             if isinstance(group, list):
                 stmts = []
                 for node in group:
-                    stmts.extend(self.guards(node))
+                    stmts.extend(guard_statements(node, self.ref))
                     stmts.extend(self.node(node))
                 if len(group) > 1 and len(stmts) > len(group):
                     out.append(Comment(self.graph.source_text(group[0])))
@@ -129,12 +130,6 @@ class ForwardGenerator:
             else:
                 out.append(group.stmt)                   # break / continue
         return out
-
-    def guards(self, node):
-        """``not_an_array(v)`` before an ``op=`` that is right only on floats
-        (``alias.py`` attaches them; ``runtime.NotAnArray``)."""
-        return [gast.Expr(value=call(self.ref(guard, "not_an_array"), name(v)))
-                for v, guard in getattr(node, "srcad_guards", ())]
 
     def branch(self, branch):
         before = set(self.defined)
@@ -322,7 +317,7 @@ class ForwardGenerator:
         """Cosmetics on an inlined term: ``t[np.s_[1:]]`` -> ``t[1:]``, constant
         arithmetic folded (``x ** np.where(2, 2 - 1, 1.0)`` -> ``x``), keyword
         arguments equal to the callee's defaults dropped (``np.sum(t)``)."""
-        expr = _plain_slices(expr, self.refs._names.get(id(np)))
+        expr = _plain_slices(expr, self.refs.name_of(np))
         expr = fold_term(expr)
         return DropDefaults(self._resolve).visit(expr)
 
@@ -342,7 +337,7 @@ class ForwardGenerator:
     def _drop_broadcasts(self, node, outs, atoms):
         """See :func:`srcad.passes.unbroadcast.drop_broadcasts`."""
         return drop_broadcasts(node, outs, atoms, self.graph.shape_class,
-                               self.refs._names.get(id(broadcast_like)))
+                               self.refs.name_of(broadcast_like))
 
     # -- calls of user functions ------------------------------------------------------
     def call_node(self, node):

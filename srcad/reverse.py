@@ -300,7 +300,7 @@ class ReverseGenerator:
 
     def _pass_context(self):
         """What the clean-up passes that add code need: helper names, fresh names."""
-        return passes.Context(name_of=lambda obj: self.refs._names.get(id(obj)),
+        return passes.Context(name_of=self.refs.name_of,
                               ref=lambda obj, wanted: self.refs(wanted, obj), fresh=self.names.fresh,
                               shape_class=getattr(self.graph, "shape_class", None))
 
@@ -364,7 +364,7 @@ class ReverseGenerator:
         out = []
         for item in items:
             if isinstance(item, Node):
-                out.extend(self.guards(item))
+                out.extend(guard_statements(item, self.ref))
                 if item.target is not None and item not in self.initial:
                     out.append(Save(item.target, self._item_index(item)))
                 if item.kind == "usercall" and item.active:
@@ -393,12 +393,6 @@ class ReverseGenerator:
             else:
                 out.append(_copy(item.stmt))
         return out
-
-    def guards(self, node):
-        """``not_an_array(v)`` before an ``op=`` that is right only on floats
-        (``alias.py`` attaches them; ``runtime.NotAnArray``)."""
-        return [gast.Expr(value=call(self.ref(guard, "not_an_array"), name(v)))
-                for v, guard in getattr(node, "srcad_guards", ())]
 
     def _item_index(self, node):
         """For ``x[i] = v``: the index expression, since only ``x[i]`` is overwritten."""
@@ -540,7 +534,6 @@ class ReverseGenerator:
         reversed_loop = gast.For(target=self._reverse_target(loop), iter=self._reverse_iter(loop),
                                  body=body, orelse=[], type_comment=None)
         reversed_loop.srcad_reverse = True    # its header cannot raise: the forward loop ran it
-        reversed_loop.srcad_reversed = True       # for _own_accumulators
         first = _first_index(loop)
         if first is not None:          # for skip_dead_last_adjoints
             reversed_loop.srcad_last = (loop.target, first, {self.adjoint(v) for v in entry})
@@ -745,7 +738,7 @@ class ReverseGenerator:
         instead of O(len)); None for any other contribution."""
         if not (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name)
                 and len(expr.args) == 3 and not expr.keywords
-                and expr.func.id == self.refs._names.get(id(scatter_add))):
+                and expr.func.id == self.refs.name_of(scatter_add)):
             return None
         index = expr.args[2]
         if isinstance(index, gast.Constant) and isinstance(index.value, str):
@@ -764,7 +757,7 @@ class ReverseGenerator:
         (``add_into``, ``drop_last``) and turned back after it
         (``dL = released(dL)``, where read later).  Per element read, O(1).
         """
-        names = (self.refs._names.get(id(add_at)), self.refs._names.get(id(Adjoints)))
+        names = (self.refs.name_of(add_at), self.refs.name_of(Adjoints))
         if names == (None, None):
             return stmts
         out = []
@@ -773,7 +766,7 @@ class ReverseGenerator:
                 if isinstance(stmt, (gast.If, gast.For, gast.While)):
                     setattr(stmt, field, self._own_accumulators(
                         getattr(stmt, field), nested or isinstance(stmt, (gast.For, gast.While))))
-            if not (isinstance(stmt, gast.For) and getattr(stmt, "srcad_reversed", False)):
+            if not (isinstance(stmt, gast.For) and getattr(stmt, "srcad_reverse", False)):
                 out.append(stmt)
                 continue
             owned_names = _accumulated_only(stmt.body, *names)
@@ -783,7 +776,7 @@ class ReverseGenerator:
             later = _reads(stmts[pos + 1:])
             comment = out.pop() if out and isinstance(out[-1], Comment) else None
             for d in owned_names:
-                if not _still_owned(out, d, self.refs._names.get(id(released))):
+                if not _still_owned(out, d, self.refs.name_of(released)):
                     out.append(assign(d, call(self.ref(owned, "owned"), name(d))))
             if comment is not None:
                 out.append(comment)
@@ -824,6 +817,13 @@ def _still_owned(out, d, released_name):
         if any(n.id == d for n in name_nodes(stmt)):
             return False
     return False
+
+
+def guard_statements(node, ref):
+    """``not_an_array(v)`` before an ``op=`` that is right only on floats
+    (``alias.py`` attaches them; ``runtime.NotAnArray``); both generators emit them."""
+    return [gast.Expr(value=call(ref(guard, "not_an_array"), name(v)))
+            for v, guard in getattr(node, "srcad_guards", ())]
 
 
 def rule_argument(atom, ref):
@@ -1066,7 +1066,7 @@ def _constant_saved(graph, kept, stacks):
     derivative for its condition.  So is the stack of such a value (``stacks``:
     value -> its stack), which holds only constants: ``k = k_stack.pop()`` of a
     dict's key.  The saved values of nested calls are never in this set."""
-    values = {n.target for n in graph.nodes if n.target is not None}
+    values = _targets(graph)
     varied = varied_from(graph, graph.params)
     constant = {v for v in values if v not in varied}
     constant |= {stack for v, stack in stacks.items() if v in constant}

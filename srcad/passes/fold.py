@@ -51,7 +51,7 @@ class Fold(gast.NodeTransformer):
 
 def fold_term(expr):
     """One inlined rule term, folded (a term is part of a sum: ``e ** 1`` may go)."""
-    return Fold().visit(expr)
+    return Fold().visit(expr) if _foldable(expr) else expr     # most terms hold nothing to fold
 
 
 def fold_body(body):

@@ -368,18 +368,16 @@ class _ValueRewriter(gast.NodeTransformer):
         self.stored = {n.id for n in name_nodes(parsed.node) if isinstance(n.ctx, (gast.Store, gast.Param))}
         self.stored |= {n.name for n in gast.walk(parsed.node)          # nested defs: not globals
                         if isinstance(n, gast.FunctionDef) and n is not parsed.node}
-        self.taken = {n.id for n in name_nodes(parsed.node)} | set(parsed.func.__code__.co_names)
+        from srcad.normalize import NameAllocator        # normalize runs after this pass
+        self.names = NameAllocator({n.id for n in name_nodes(parsed.node)}
+                                   | set(parsed.func.__code__.co_names))
         self.local_partials = {}
         self.helper_name = None
 
     # -- names ---------------------------------------------------------------
     def fresh(self, base):
-        name, i = base, 1
-        while name in self.taken:
-            i += 1
-            name = f"{base}_{i}"
-        self.taken.add(name)
-        return name
+        """A new name (normalize's allocator: never a keyword, builtin or taken name)."""
+        return self.names.fresh(base)
 
     def builtin(self, expr, obj):
         """True when ``expr`` is a name bound to the builtin ``obj`` (not shadowed)."""

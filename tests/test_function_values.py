@@ -302,3 +302,20 @@ def test_scipy_minimize_with_a_partial():
                                method="trust-exact")
     assert result.success
     assert_close(numerical_grad(f, (result.x,), 0), np.zeros(3), atol=1e-6)
+
+
+# -- a lambda passed to a function is hoisted under a name that is not a keyword --------------
+
+def _apply(fn, x):
+    return fn() * x + fn() * x * x
+
+
+def calls_with_a_constant_lambda(x):
+    return _apply(lambda: 2.0, x)
+
+
+def test_a_lambda_without_parameters_is_hoisted_under_a_valid_name():
+    x = 3.0
+    expected = (calls_with_a_constant_lambda(x + 1e-6) - calls_with_a_constant_lambda(x - 1e-6)) / 2e-6
+    assert srcad.grad(calls_with_a_constant_lambda)(x) == pytest.approx(expected, rel=1e-6)
+    assert srcad.jvp(calls_with_a_constant_lambda)(x, 1.0)[1] == pytest.approx(expected, rel=1e-6)

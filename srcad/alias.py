@@ -108,12 +108,9 @@ def check_calls(graph):
 
 def _analysis_of(graph):
     """The points-to state and liveness of ``graph``."""
-    analysis = _Analysis(graph)
-    own = getattr(graph.parsed.func, "srcad_saved", None)   # a split's saved values: srcad's own
-    analysis.points_to(graph.body, {p: _pair([_Param(p)] if p != own else [], [])
-                                    for p in graph.params})
-    if getattr(graph.parsed.func, "srcad_mode", None) is None:
-        analysis.liveness(graph.body, _live_names(graph.output), None)
+    analysis = _Analysis(graph)       # (only for the user's code: generated code is not checked)
+    analysis.points_to(graph.body, {p: _pair([_Param(p)], []) for p in graph.params})
+    analysis.liveness(graph.body, _live_names(graph.output), None)
     return analysis
 
 
@@ -365,24 +362,21 @@ class _Analysis:
         return live
 
     # -- the check ---------------------------------------------------------------
-    def check(self, node, conflicts=True):
-        graph, source = self.graph, self.graph.parsed.source
+    def check(self, node):
+        source = self.graph.parsed.source
         old = _written(node)
         state = self.before.get(node, {})
         objects = state.get(old, _NOTHING)[0]
         shown = self.user_name(old)
         augmented = getattr(node.stmt, "srcad_augmented", None) is not None
         params = sorted(o.name for o in objects if isinstance(o, _Param))
-        if params and not augmented and conflicts:
-            # (generated code writes only where the first derivative's check let
-            # the user's code write, and restores what it overwrote: a write into
-            # a value unpacked from a callee's ``saved`` is srcad's own; F23)
+        if params and not augmented:
             raise source.error(
                 NonDifferentiableError,
                 f"this line updates {shown!r} in place, which is (or may share memory "
                 f"with) the argument {params[0]!r}: the caller's data must not change", node.stmt,
                 hint=f"work on a copy: {shown} = {shown}.copy() before this line")
-        if not conflicts or (augmented and self.not_array(objects)):
+        if augmented and self.not_array(objects):
             return                      # op= on a float or NumPy scalar makes a new value
         for other in sorted(self.after_live.get(node, ()), key=str):
             direct, held = state.get(other, _NOTHING)

@@ -38,7 +38,7 @@ from srcad.lift import lift
 from srcad.namespaces import resolve_namespaces
 from srcad.normalize import Normalizer, fence, name_allocator
 from srcad.parse import parse_function
-from srcad.reverse import ReverseGenerator, skip_dead_last_adjoints
+from srcad.reverse import ReverseGenerator
 from srcad.structure import structure
 from srcad.trees import parameters
 
@@ -110,18 +110,13 @@ def graph_of(func, wrt, wrt_is_tuple=False, callee=False, **options):
 # -- generators and clean-up -------------------------------------------------------
 def clean_up(*fdefs, gen=None, forward=False):
     """Run the clean-up passes on each generated function, in place: all of
-    :data:`srcad.passes.PASSES` on reverse code, then the reverse generator
-    ``gen`` lets reversed loops own their list adjoints (in-place
-    accumulation) and drops, in a reversed loop's last iteration, adjoints
-    nothing reads; dead code only on forward code."""
+    :data:`srcad.passes.PASSES` on reverse code (those that add code with the
+    reverse generator ``gen``'s names), dead code only on forward code."""
     for fdef in fdefs:
         if forward:
             fdef.body = passes.dead_code.eliminate_dead_code(fdef.body)
             continue
         fdef.body = passes.clean(fdef.body, gen._pass_context() if gen is not None else None)
-        if gen is not None:
-            fdef.body = gen._own_accumulators(fdef.body)
-        skip_dead_last_adjoints(fdef.body)
     return fdefs
 
 

@@ -48,9 +48,9 @@ from srcad.normalize import NameAllocator
 from srcad.rules.template import clone
 from srcad.builders import assign, call, is_local as _is_local, name, store
 from srcad.trees import loaded, name_nodes, stored, walk
-from srcad.runtime import (Adjoints, Stack, add_at, add_into, check_inputs, check_scalar, checked, drop_last,
-                           identity, like, list_append, owned, readonly, released, restore_entry,
-                           scatter_add, snapshot, saved_entry, setitem, unbroadcast, zeros_like)
+from srcad.runtime import (Stack, add_at, check_inputs, check_scalar, checked, identity, like, list_append,
+                           readonly, restore_entry, scatter_add, snapshot, saved_entry, setitem, unbroadcast,
+                           zeros_like)
 
 MODES = ("grad", "value_and_grad", "vjp")
 
@@ -535,7 +535,7 @@ class ReverseGenerator:
                                  body=body, orelse=[], type_comment=None)
         reversed_loop.srcad_reverse = True    # its header cannot raise: the forward loop ran it
         first = _first_index(loop)
-        if first is not None:          # for skip_dead_last_adjoints
+        if first is not None:          # for passes/last_adjoint.py
             reversed_loop.srcad_last = (loop.target, first, {self.adjoint(v) for v in entry})
         return inits + [comment, reversed_loop] + after
 
@@ -745,78 +745,11 @@ class ReverseGenerator:
             return None                  # a dict's entry: dd + scatter_add(...) adds one entry already
         return call(self.ref(add_at, "add_at"), name(d), *expr.args)
 
-    def _own_accumulators(self, stmts, nested=False):
-        """Let reversed loops accumulate list (and array) adjoints in place.
-
-        In a reversed loop, ``dL = add_at(dL, g, L, i)`` (a read ``L[i]``) and
-        ``dL = Adjoints(dL[:-1])`` (an ``L.append``) each copy the T
-        references of a T-long list adjoint.  Where the body touches ``dL`` in
-        no other way than these and reads of ``dL[-1]``, nothing but those
-        statements can see ``dL`` during the loop: it becomes a private copy
-        before the loop (``dL = owned(dL)``), is updated in place
-        (``add_into``, ``drop_last``) and turned back after it
-        (``dL = released(dL)``, where read later).  Per element read, O(1).
-        """
-        names = (self.refs.name_of(add_at), self.refs.name_of(Adjoints))
-        if names == (None, None):
-            return stmts
-        out = []
-        for pos, stmt in enumerate(stmts):
-            for field in ("body", "orelse"):
-                if isinstance(stmt, (gast.If, gast.For, gast.While)):
-                    setattr(stmt, field, self._own_accumulators(
-                        getattr(stmt, field), nested or isinstance(stmt, (gast.For, gast.While))))
-            if not (isinstance(stmt, gast.For) and getattr(stmt, "srcad_reverse", False)):
-                out.append(stmt)
-                continue
-            owned_names = _accumulated_only(stmt.body, *names)
-            if not owned_names:
-                out.append(stmt)
-                continue
-            later = _reads(stmts[pos + 1:])
-            comment = out.pop() if out and isinstance(out[-1], Comment) else None
-            for d in owned_names:
-                if not _still_owned(out, d, self.refs.name_of(released)):
-                    out.append(assign(d, call(self.ref(owned, "owned"), name(d))))
-            if comment is not None:
-                out.append(comment)
-            _rewrite_accumulations(stmt.body, owned_names, *names,
-                                   lambda: self.ref(add_into, "add_into"),
-                                   lambda: self.ref(drop_last, "drop_last"))
-            out.append(stmt)
-            for d in owned_names:
-                if nested or d in later:
-                    out.append(assign(d, call(self.ref(released, "released"), name(d))))
-        return out
-
     def _varied(self, atom):
         return any(n in self.graph.varied for n in atom_names(atom))
 
     def _expression(self, atom):
         return rule_argument(atom, self.ref)
-
-
-def _still_owned(out, d, released_name):
-    """Whether ``d`` is still the private list a previous reversed loop owned:
-    its ``d = released(d)`` is the last statement of ``out`` that touches ``d``.
-    That release is then dropped, and the next loop needs no ``owned(d)``
-    (``dv = released(dv); dx = zeros_like(x); dv = owned(dv)`` between two loops)."""
-    if released_name is None:
-        return False
-    for j in range(len(out) - 1, -1, -1):
-        stmt = out[j]
-        if not isinstance(stmt, gast.AST):
-            continue
-        value = getattr(stmt, "value", None)
-        if (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == d
-                and isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
-                and value.func.id == released_name):
-            del out[j]
-            return True
-        if any(n.id == d for n in name_nodes(stmt)):
-            return False
-    return False
 
 
 def guard_statements(node, ref):
@@ -871,77 +804,6 @@ def _reads(stmts):
     return loaded([s for s in stmts if isinstance(s, gast.AST)])
 
 
-def _is_minus_one(node):
-    if isinstance(node, gast.Constant):
-        return node.value == -1 and type(node.value) is int
-    return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) and \
-        isinstance(node.operand, gast.Constant) and node.operand.value == 1 and type(node.operand.value) is int
-
-
-def _accumulation(stmt, add_name, adjoints_name):
-    """``("add", d)`` for ``d = add_at(d, g, x, i)`` (d not in g, x, i),
-    ``("drop", d)`` for ``d = Adjoints(d[:-1])``, else None."""
-    if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Call)
-            and isinstance(stmt.value.func, gast.Name) and not stmt.value.keywords):
-        return None
-    d, value = stmt.targets[0].id, stmt.value
-    args = value.args
-    if value.func.id == add_name and len(args) == 4 and isinstance(args[0], gast.Name) \
-            and args[0].id == d and d not in loaded(args[1:]):
-        return "add", d
-    if value.func.id == adjoints_name and len(args) == 1 and isinstance(args[0], gast.Subscript) \
-            and isinstance(args[0].value, gast.Name) and args[0].value.id == d \
-            and isinstance(args[0].slice, gast.Slice) and args[0].slice.lower is None \
-            and args[0].slice.step is None and args[0].slice.upper is not None \
-            and _is_minus_one(args[0].slice.upper):
-        return "drop", d
-    return None
-
-
-def _last_reads(tree, d):
-    """The number of ``d[-1]`` reads in ``tree``."""
-    return sum(1 for n in gast.walk(tree) if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
-               and n.value.id == d and type(n.ctx) is gast.Load and _is_minus_one(n.slice))
-
-
-def _accumulated_only(body, add_name, adjoints_name):
-    """The adjoints a loop body only accumulates into, drops the last entry of,
-    or reads the last entry of (each statement at the top of the body)."""
-    kinds = {}
-    for stmt in body:
-        if isinstance(stmt, gast.AST):
-            acc = _accumulation(stmt, add_name, adjoints_name)
-            if acc is not None:
-                kinds.setdefault(acc[1], set()).add(acc[0])
-    found = []
-    for d, seen in sorted(kinds.items()):
-        ok = True
-        for stmt in body:
-            if not isinstance(stmt, gast.AST) or _accumulation(stmt, add_name, adjoints_name) is not None \
-                    and _accumulation(stmt, add_name, adjoints_name)[1] == d:
-                continue
-            uses = sum(1 for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == d)
-            if uses and (uses != _last_reads(stmt, d) or "drop" not in seen or d in stored([stmt])):
-                ok = False
-                break
-        if ok:
-            found.append(d)
-    return found
-
-
-def _rewrite_accumulations(body, names, add_name, adjoints_name, add_into_ref, drop_ref):
-    """``add_at`` -> ``add_into`` and ``Adjoints(d[:-1])`` -> ``drop_last(d)`` for ``names``."""
-    for stmt in body:
-        acc = _accumulation(stmt, add_name, adjoints_name) if isinstance(stmt, gast.AST) else None
-        if acc is None or acc[1] not in names:
-            continue
-        if acc[0] == "add":
-            stmt.value = gast.Call(func=add_into_ref(), args=stmt.value.args, keywords=[])
-        else:
-            stmt.value = gast.Call(func=drop_ref(), args=[name(acc[1])], keywords=[])
-
-
 def _first_index(loop):
     """The index of a range loop's first iteration (its reversal's last), or None."""
     it = loop.stmt.iter if loop.kind == "for" else None
@@ -952,49 +814,6 @@ def _first_index(loop):
         return gast.Constant(value=0, kind=None)
     start = it.args[0]
     return _copy(start) if isinstance(start, (gast.Name, gast.Constant)) else None
-
-
-def skip_dead_last_adjoints(body):
-    """Skip, in a reversed loop's last iteration, the adjoints nothing reads.
-
-    A loop-carried variable (an MLP's ``inputs = np.tanh(...)`` over the
-    layers) gets an adjoint in every reversed iteration for the iteration
-    before it; in the last one (the first layer) that adjoint belongs to the
-    value the loop started from, and when nothing after the loop reads it (the
-    data, not a ``wrt``) computing it is pure waste: for an MLP it is the
-    largest matrix product of the gradient.  Its assignments after their last
-    reader in the body run under ``if i != first:``.  Only loops at the top of
-    the reverse sweep, whose adjoint is assigned there by plain statements;
-    ``body`` is a whole function body, after dead-code elimination.
-    """
-    for pos, stmt in enumerate(body):
-        info = getattr(stmt, "srcad_last", None)
-        if not isinstance(stmt, gast.For) or info is None:
-            continue
-        target, first, carried = info
-        live = _reads(body[pos + 1:])
-        for d in sorted(carried - live):
-            _guard_after_last_read(stmt.body, d, target, first)
-
-
-def _guard_after_last_read(body, d, target, first):
-    """Wrap the plain assignments of ``d`` after its last other reader in ``if``."""
-    def assigns(s):
-        return isinstance(s, gast.Assign) and len(s.targets) == 1 and \
-            isinstance(s.targets[0], gast.Name) and s.targets[0].id == d
-    last = -1
-    for j, s in enumerate(body):
-        if not isinstance(s, gast.AST):
-            continue
-        if not assigns(s) and d in loaded([s]):
-            last = j
-    later = [j for j in range(last + 1, len(body)) if isinstance(body[j], gast.AST)
-             and d in stored([body[j]])]
-    if not later or any(not assigns(body[j]) for j in later):
-        return
-    test = gast.Compare(left=name(target), ops=[gast.NotEq()], comparators=[first])
-    for j in later:
-        body[j] = gast.If(test=_copy(test), body=[body[j]], orelse=[])
 
 
 def _prune(stmts):

@@ -311,7 +311,7 @@ class _Owned(list):
     ``owned(d)`` makes it (a copy) before the loop, ``add_into`` and
     ``drop_last`` update it in the loop, ``released`` turns it back into an
     :class:`Adjoints` after it.  The generator uses them only where the loop
-    body reads the adjoint in no other way (``reverse._own_accumulators``), so
+    body reads the adjoint in no other way (``passes/owned.py``), so
     nothing else ever sees the list change: each read of an element of a
     T-long list costs O(1), not a copy of T references.
     """

@@ -22,7 +22,8 @@ Each module's docstring shows its before/after as a doctest (run by
 
 import gast
 
-from srcad.passes import accumulate, copies, dead_code, defaults, fanout, fold, negation, repeat, shapes, unbroadcast
+from srcad.passes import (accumulate, copies, dead_code, defaults, fanout, fold, last_adjoint, negation, owned,
+                          repeat, shapes, unbroadcast)
 
 #: rewrites of one inlined term, in the order the generators apply them
 TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadcast,
@@ -34,13 +35,16 @@ TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadca
 #: then let broadcasting spread the cotangents of reductions (``repeat_to``),
 #: (propagating the copies that leaves); hoist weight accumulations out of
 #: reversed loops, save only the shape of what the reverse sweep reads for its
-#: shape, and drop what no one reads
+#: shape, and drop what no one reads; last, let reversed loops own the list
+#: adjoints they only accumulate into, and skip, in a reversed loop's last
+#: iteration, the adjoints nothing after it reads
 PASSES = (fold.fold_body, copies.propagate_copies, negation.fold_negations, fanout.merge_fan_out,
           repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes,
-          dead_code.eliminate_dead_code)
+          dead_code.eliminate_dead_code, owned.own_accumulators, last_adjoint.skip_dead_last_adjoints)
 
 #: the passes that name helpers or make new names: they take a :class:`Context`
-_NEED_CONTEXT = {repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes}
+_NEED_CONTEXT = {repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes,
+                 owned.own_accumulators}
 
 
 class Context:

@@ -97,6 +97,17 @@ def simple(stmt):
     return None
 
 
+def assigned_call(stmt, target, func_name):
+    """The call of ``target = func_name(...)`` when ``stmt`` is one, else None."""
+    value = getattr(stmt, "value", None)
+    if (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == target
+            and isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
+            and value.func.id == func_name):
+        return value
+    return None
+
+
 def load(id_):
     return gast.Name(id=id_, ctx=gast.Load(), annotation=None, type_comment=None)
 

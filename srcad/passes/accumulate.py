@@ -43,7 +43,7 @@ in place (a stored row must not change later).
 
 import gast
 
-from srcad.passes._blocks import all_nodes, blocks, counts, load
+from srcad.passes._blocks import all_nodes, assigned_call, blocks, counts, load
 from srcad.runtime import Stack, matmul_adjoint_x, matmul_adjoint_x_rows, matmul_adjoint_y, \
     matmul_adjoint_y_rows, zeros_like
 from srcad.trees import loaded, stored
@@ -164,11 +164,8 @@ def _drop_zero_starts(stmts, i, after, zeros_name):
             prev = stmts[k]
             if not isinstance(prev, gast.AST):
                 continue
-            value = getattr(prev, "value", None)
-            if (isinstance(prev, gast.Assign) and len(prev.targets) == 1
-                    and isinstance(prev.targets[0], gast.Name) and prev.targets[0].id == target
-                    and isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
-                    and value.func.id == zeros_name and len(value.args) == 1 and not value.keywords
+            value = assigned_call(prev, target, zeros_name)
+            if (value is not None and len(value.args) == 1 and not value.keywords
                     and isinstance(value.args[0], gast.Name) and value.args[0].id == weight.id):
                 del stmts[k]
                 dropped += 1

@@ -324,22 +324,25 @@ def build_parser() -> argparse.ArgumentParser:
     wrt_help = ("parameters to differentiate with respect to: a name or index, or a comma-separated "
                 "list (x,W), which gives a tuple of gradients")
 
-    p = sub.add_parser("grad", help="print the generated derivative code",
-                       description="Print the source srcad generates for FUNCTION (its callees "
-                                   "included), highlighted on a terminal when Pygments is installed.")
-    p.add_argument("target", metavar="FILE.py:FUNCTION", help=target_help)
-    p.add_argument("--wrt", "--argnums", metavar="PARAMS", help=wrt_help + " (default: 0)")
+    def command(name, wrt_default, **options):
+        """A subcommand of FILE.py:FUNCTION with its --wrt (all three have both)."""
+        p = sub.add_parser(name, **options)
+        p.add_argument("target", metavar="FILE.py:FUNCTION", help=target_help)
+        p.add_argument("--wrt", "--argnums", metavar="PARAMS", help=f"{wrt_help} (default: {wrt_default})")
+        return p
+
+    p = command("grad", "0", help="print the generated derivative code",
+                description="Print the source srcad generates for FUNCTION (its callees "
+                            "included), highlighted on a terminal when Pygments is installed.")
     p.add_argument("--mode", choices=MODES, default="grad", help="which transform (default: grad)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="syntax highlighting (default: auto, on a terminal; NO_COLOR disables it)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=cmd_grad)
 
-    p = sub.add_parser("graph", help="write the computational graph (text, DOT, SVG, PNG)",
-                       description="Write FUNCTION's computational graph.  svg and png need "
-                                   "Graphviz's `dot` program on PATH.")
-    p.add_argument("target", metavar="FILE.py:FUNCTION", help=target_help)
-    p.add_argument("--wrt", "--argnums", metavar="PARAMS", help=wrt_help + " (default: every parameter)")
+    p = command("graph", "every parameter", help="write the computational graph (text, DOT, SVG, PNG)",
+                description="Write FUNCTION's computational graph.  svg and png need "
+                            "Graphviz's `dot` program on PATH.")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--sweep", choices=("forward", "reverse"), default="forward",
                    help="forward: the function's graph; reverse: the adjoint graph, the reverse "
@@ -350,21 +353,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=cmd_graph)
 
-    p = sub.add_parser("check", help="check the gradient against central finite differences",
-                       description="Run srcad.check_grad on FUNCTION at the given arguments and "
-                                   "print the largest error per parameter (exit status 1 on a "
-                                   "mismatch).",
-                       epilog="--args is read as the inside of a call: Python expressions, "
-                              "positional or name=value, with np and seeded randn(*shape), "
-                              "rand(*shape), zeros(*shape), ones(*shape) available:\n"
-                              "  --args '1.0, 3.0, -3.0'\n"
-                              "  --args 'x=randn(3), W=randn(3, 4)'\n"
-                              "  --args 'np.linspace(0, 1, 5), {\"w\": ones(5)}'",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("target", metavar="FILE.py:FUNCTION", help=target_help)
+    p = command("check", "every float or float-array argument",
+                help="check the gradient against central finite differences",
+                description="Run srcad.check_grad on FUNCTION at the given arguments and "
+                            "print the largest error per parameter (exit status 1 on a "
+                            "mismatch).",
+                epilog="--args is read as the inside of a call: Python expressions, "
+                       "positional or name=value, with np and seeded randn(*shape), "
+                       "rand(*shape), zeros(*shape), ones(*shape) available:\n"
+                       "  --args '1.0, 3.0, -3.0'\n"
+                       "  --args 'x=randn(3), W=randn(3, 4)'\n"
+                       "  --args 'np.linspace(0, 1, 5), {\"w\": ones(5)}'",
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--args", required=True, metavar="ARGS", help="the point to check at (see below)")
-    p.add_argument("--wrt", "--argnums", metavar="PARAMS",
-                   help=wrt_help + " (default: every float or float-array argument)")
     p.add_argument("--seed", type=int, default=0, help="seed of randn/rand (default: 0)")
     p.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (default: 1e-6)")
     p.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance (default: 1e-5)")

@@ -186,10 +186,7 @@ class Normalizer:
     # -- statements --------------------------------------------------------
     def statement(self, stmt):
         kind = type(stmt)
-        if kind in UNSUPPORTED_STATEMENTS:
-            what, hint = UNSUPPORTED_STATEMENTS[kind]
-            raise self.source.error(UnsupportedSyntaxError,
-                                    f"srcad cannot differentiate {what}", stmt, hint=hint)
+        self._refuse(UNSUPPORTED_STATEMENTS, stmt)
         method = getattr(self, "visit_" + kind.__name__, None)
         if method is None:
             raise self.source.error(
@@ -1031,11 +1028,15 @@ class Normalizer:
         return self._call_builtin("dict", [self.atom(pairs)], e)
 
     def _refuse_expression(self, expr):
-        kind = type(expr)
-        if kind in UNSUPPORTED_EXPRESSIONS:
-            what, hint = UNSUPPORTED_EXPRESSIONS[kind]
+        self._refuse(UNSUPPORTED_EXPRESSIONS, expr)
+
+    def _refuse(self, unsupported, node):
+        """A located error for a statement or expression srcad refuses
+        (``unsupported`` maps its type to what it is and a hint)."""
+        if type(node) in unsupported:
+            what, hint = unsupported[type(node)]
             raise self.source.error(UnsupportedSyntaxError,
-                                    f"srcad cannot differentiate {what}", expr, hint=hint)
+                                    f"srcad cannot differentiate {what}", node, hint=hint)
 
     def _read(self, name):
         if getattr(name, "srcad_resolved", False):

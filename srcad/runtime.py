@@ -720,15 +720,7 @@ def matmul_adjoint_x_rows(gs, x, ys):
     if not gs:
         return zeros_like(x)
     if _ndim(x) == 2 and _stackable(gs, ys):
-        total = None
-        for k in range(0, len(gs), ROWS_PER_MATMUL):
-            g, y = gs[k:k + ROWS_PER_MATMUL], ys[k:k + ROWS_PER_MATMUL]
-            if _ndim(gs[0]) == 1:             # vectors: G.T @ Y
-                term = np.array(g).T @ np.array(y)
-            else:                             # matrices side by side: G @ Y.T
-                term = np.concatenate(g, axis=-1) @ np.concatenate(y, axis=-1).T
-            total = term if total is None else total + term
-        return total
+        return _sum_of_products(gs, ys, side_by_side=True)
     total = matmul_adjoint_x(gs[0], x, ys[0])
     for g, y in zip(gs[1:], ys[1:]):
         total = total + matmul_adjoint_x(g, x, y)
@@ -741,15 +733,7 @@ def matmul_adjoint_y_rows(gs, xs, y):
     if not gs:
         return zeros_like(y)
     if _ndim(y) == 2 and _stackable(xs, gs):
-        total = None
-        for k in range(0, len(gs), ROWS_PER_MATMUL):
-            x, g = xs[k:k + ROWS_PER_MATMUL], gs[k:k + ROWS_PER_MATMUL]
-            if _ndim(gs[0]) == 1:             # vectors: X.T @ G
-                term = np.array(x).T @ np.array(g)
-            else:                             # matrices stacked row-wise
-                term = np.concatenate(x, axis=0).T @ np.concatenate(g, axis=0)
-            total = term if total is None else total + term
-        return total
+        return _sum_of_products(xs, gs, side_by_side=False)
     total = matmul_adjoint_y(gs[0], xs[0], y)
     for g, x in zip(gs[1:], xs[1:]):
         total = total + matmul_adjoint_y(g, x, y)
@@ -758,6 +742,24 @@ def matmul_adjoint_y_rows(gs, xs, y):
 
 #: rows stacked per matmul by the rows helpers (a bound on their extra memory)
 ROWS_PER_MATMUL = 128
+
+
+def _sum_of_products(lefts, rights, side_by_side):
+    """The rows helpers' contraction, :data:`ROWS_PER_MATMUL` rows per matmul:
+    vectors give ``A.T @ B`` (a sum of outer products); matrices are put side
+    by side (``A @ B.T``: the adjoint of a left operand) or stacked row-wise
+    (``A.T @ B``: of a right operand)."""
+    total = None
+    for k in range(0, len(lefts), ROWS_PER_MATMUL):
+        a, b = lefts[k:k + ROWS_PER_MATMUL], rights[k:k + ROWS_PER_MATMUL]
+        if _ndim(a[0]) == 1:
+            term = np.array(a).T @ np.array(b)
+        elif side_by_side:
+            term = np.concatenate(a, axis=-1) @ np.concatenate(b, axis=-1).T
+        else:
+            term = np.concatenate(a, axis=0).T @ np.concatenate(b, axis=0)
+        total = term if total is None else total + term
+    return total
 
 
 def _stackable(first, second):

@@ -97,6 +97,20 @@ def simple(stmt):
     return None
 
 
+def simple_assignments(body):
+    """``(stmts, block, i, target, value, dropped)`` for each ``name = value``
+    of each block of ``body``: the rewriting passes' loop.  A pass that folds
+    ``stmts[i]`` into its readers adds ``i`` to ``dropped``; the block's dropped
+    statements are removed once the pass has seen its last one."""
+    for stmts in blocks(body):
+        block, dropped = Block(stmts), set()
+        for i, stmt in enumerate(stmts):
+            pair = simple(stmt)
+            if pair is not None:
+                yield stmts, block, i, pair[0], pair[1], dropped
+        stmts[:] = [s for i, s in enumerate(stmts) if i not in dropped]
+
+
 def assigned_call(stmt, target, func_name):
     """The call of ``target = func_name(...)`` when ``stmt`` is one, else None."""
     value = getattr(stmt, "value", None)

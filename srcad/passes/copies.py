@@ -46,38 +46,30 @@ A copy whose source is rebound before a read stays::
 
 import gast
 
-from srcad.passes._blocks import Block, blocks, counts, load, simple
+from srcad.passes._blocks import counts, load, simple_assignments
 
 
 def propagate_copies(body):
     """``body`` with its name-to-name copies propagated (in place)."""
     stores, loads = counts(body)
-    for stmts in blocks(body):
-        block = Block(stmts)
-        dropped = set()
-        for i, stmt in enumerate(stmts):
-            pair = simple(stmt)
-            if pair is None or not isinstance(pair[1], gast.Name) or pair[0] == pair[1].id:
-                continue
-            a, b = pair[0], pair[1].id
-            if stores[a] != 1:
-                continue
-            last = block.last_use(i, a, {b}, loads)
-            if last is None:
-                continue
-            source = _definition(stmts, i, b, stores, loads, dropped)
-            if source is not None:                 # b = e; a = b  ->  a = e: keep the user's name
-                source.targets[0].id = a
-                stores[b] = loads[b] = 0
-                dropped.add(i)
-                continue
-            moved = block.rename(sorted(block.reads[a]), a, lambda: load(b), loads)
-            block.reads[b].update(moved)
-            block.reads[b][i] -= 1
-            loads[b] += sum(moved.values()) - 1
-            stores[a] = 0
+    for stmts, block, i, a, value, dropped in simple_assignments(body):
+        if not isinstance(value, gast.Name) or a == value.id or stores[a] != 1:
+            continue
+        b = value.id
+        if block.last_use(i, a, {b}, loads) is None:
+            continue
+        source = _definition(stmts, i, b, stores, loads, dropped)
+        if source is not None:                 # b = e; a = b  ->  a = e: keep the user's name
+            source.targets[0].id = a
+            stores[b] = loads[b] = 0
             dropped.add(i)
-        stmts[:] = [s for i, s in enumerate(stmts) if i not in dropped]
+            continue
+        moved = block.rename(sorted(block.reads[a]), a, lambda: load(b), loads)
+        block.reads[b].update(moved)
+        block.reads[b][i] -= 1
+        loads[b] += sum(moved.values()) - 1
+        stores[a] = 0
+        dropped.add(i)
     return body
 
 

@@ -23,7 +23,7 @@ and in an expression, ``a + -b`` is ``a - b``::
 
 import gast
 
-from srcad.passes._blocks import Block, all_nodes, blocks, counts, load, simple
+from srcad.passes._blocks import all_nodes, blocks, counts, load, simple_assignments
 
 
 def fold_negations(body):
@@ -31,27 +31,23 @@ def fold_negations(body):
     if not any(type(n) is gast.UnaryOp and type(n.op) is gast.USub for n in all_nodes(body)):
         return body
     stores, loads = counts(body)
-    for stmts in blocks(body):
-        block = Block(stmts)
-        dropped = set()
-        for i, stmt in enumerate(stmts):
-            pair = simple(stmt)
-            if pair is None or not _negated_name(pair[1]) or stores[pair[0]] != 1:
-                continue
-            t, e = pair[0], pair[1].operand.id
-            if t == e or block.last_use(i, t, {e}, loads) is None:
-                continue
-            uses = sorted(block.reads[t])
-            if not all(_only_in_sums(stmts[j], t) for j in uses):
-                continue
-            moved = block.rename(uses, t, lambda: gast.UnaryOp(op=gast.USub(), operand=load(e)), loads)
-            for j in uses:
-                stmts[j] = _Subtract().visit(stmts[j])
-            block.reads[e].update(moved)
-            loads[e] += sum(moved.values()) - 1
-            stores[t] = 0
-            dropped.add(i)
-        stmts[:] = [s for i, s in enumerate(stmts) if i not in dropped]
+    for stmts, block, i, t, value, dropped in simple_assignments(body):
+        if not _negated_name(value) or stores[t] != 1:
+            continue
+        e = value.operand.id
+        if t == e or block.last_use(i, t, {e}, loads) is None:
+            continue
+        uses = sorted(block.reads[t])
+        if not all(_only_in_sums(stmts[j], t) for j in uses):
+            continue
+        moved = block.rename(uses, t, lambda: gast.UnaryOp(op=gast.USub(), operand=load(e)), loads)
+        for j in uses:
+            stmts[j] = _Subtract().visit(stmts[j])
+        block.reads[e].update(moved)
+        loads[e] += sum(moved.values()) - 1
+        stores[t] = 0
+        dropped.add(i)
+    for stmts in blocks(body):                 # a statement is in one block: any order will do
         for i, stmt in enumerate(stmts):
             if isinstance(stmt, (gast.Assign, gast.Return, gast.Expr)) and any(
                     type(n) is gast.UnaryOp and type(n.op) is gast.USub for n in all_nodes([stmt])):

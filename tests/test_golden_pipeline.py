@@ -7,7 +7,7 @@ called function; the saves of ``x[i] = v`` and of ``L.append(v)``; the loop
 over ``d.items()``; the twin stacks of tangents in the code ``hessian``
 differentiates; ``check_finite``'s checks; and the output of the front end
 (fence, lift, structure, A-normal form) and of the structuring pass alone,
-including the Before/After examples in normalize.py's and structure.py's
+including the Before/After examples in normalize/__init__.py's and structure.py's
 docstrings, so that those cannot drift from what srcad does.
 
 Each expected string was written by reading the generated code (see

@@ -46,7 +46,8 @@ from srcad.passes.unbroadcast import drop_broadcasts
 from srcad.errors import SrcadError
 from srcad.graph import Branch, Loop, Node, readonly_effect
 from srcad.normalize import NameAllocator, all_names, assigned_names
-from srcad.reverse import (Comment, References, _identifier, assign, call, guard_statements, name,
+from srcad.reverse.support import _identifier
+from srcad.reverse import (Comment, References, assign, call, guard_statements, name,
                            rule_argument, store)
 from srcad.rules.template import Default, clone
 from srcad.runtime import Stack, broadcast_like, readonly, restore_entry, without, zeros_like

@@ -626,7 +626,7 @@ def _saved_constants(graph):
     """In the reverse half of a split (differentiated again), the nodes that
     unpack a saved value its forward half computed without a derivative
     (``gt_p = saved[0]`` of ``gt_p = p > 0.5``; ``srcad_constant``, see
-    ``reverse._constant_saved``): constants, though ``saved`` is varied."""
+    ``reverse.splits._constant_saved``): constants, though ``saved`` is varied."""
     names = getattr(graph.parsed.func, "srcad_constant", None)
     own = getattr(graph.parsed.func, "srcad_saved", None)
     if not names:

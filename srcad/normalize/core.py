@@ -7,7 +7,8 @@ import gast
 
 from srcad.errors import UnsupportedSyntaxError
 from srcad.trees import name_nodes, stored, walk
-from srcad.normalize.fence import UNSUPPORTED_EXPRESSIONS, UNSUPPORTED_STATEMENTS, _refused_target, check_signature, refuse
+from srcad.normalize.fence import (UNSUPPORTED_EXPRESSIONS, UNSUPPORTED_STATEMENTS, _refused_target,
+                                   check_signature, refuse)
 from srcad.normalize.names import OPERATOR_NAMES, _first_local, assigned_names, param_names
 from srcad.normalize.containers import Containers
 from srcad.normalize.loops import Loops

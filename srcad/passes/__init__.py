@@ -1,6 +1,6 @@
 """Clean-up passes on generated code, one per module, in one ordered list.
 
-The generators (``reverse.py``, ``forward.py``) write correct but literal
+The generators (``reverse/``, ``forward.py``) write correct but literal
 code: one statement per rule output, seeds multiplied in, copies such as
 ``dx = dp``.  The passes here make it short without changing what it
 computes.  Two kinds:

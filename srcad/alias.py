@@ -44,6 +44,7 @@ import weakref
 import gast
 import numpy as np
 
+from srcad.ir import Kind
 import srcad.rules as rules
 from srcad.errors import NonDifferentiableError
 from srcad.runtime import identity, list_append, setitem
@@ -121,7 +122,7 @@ def gast_text(expr):
 
 def _written(node):
     """The name whose *old* value an in-place statement overwrites, or None."""
-    if node.primitive in (setitem, list_append) and node.kind != "usercall":
+    if node.primitive in (setitem, list_append) and node.kind != Kind.USERCALL:
         return node.args[0].id
     return getattr(node.stmt, "srcad_augmented", None)
 
@@ -182,21 +183,21 @@ class _Analysis:
             return set().union(*(direct(a) | held(a) for a in atoms))
 
         prim, args = node.primitive, node.args
-        if node.kind == "const":
+        if node.kind == Kind.CONST:
             return _NOTHING
-        if node.kind == "pack":
+        if node.kind == Kind.PACK:
             return _pair({node}, every(args))
         if prim is setitem:                   # a list or dict now holds the value too
             return _pair(direct(args[0]), held(args[0]) | every(args[2:]))
-        if prim is list_append or node.kind == "push":
+        if prim is list_append or node.kind == Kind.PUSH:
             return _pair(direct(args[0]), held(args[0]) | every(args[1:]))
         out = node.kwargs.get("out")
         if out is not None:
             return _pair(direct(out), held(out))
-        if prim is operator.getitem or node.kind == "pop" or prim in _DICT_READS:
+        if prim is operator.getitem or node.kind == Kind.POP or prim in _DICT_READS:
             # a view of an array, or an element of a container
             return _pair(direct(args[0]) | held(args[0]), held(args[0]))
-        if prim in CONTAINER_COPIES and node.kind == "call":
+        if prim in CONTAINER_COPIES and node.kind == Kind.CALL:
             # the copy holds the argument's elements, not the argument itself when that
             # is a container built here (an array's rows are views of it: it stays)
             if not args:
@@ -217,7 +218,7 @@ class _Analysis:
             # (a,) + (b,): a new tuple of the same elements (not v * 1.0: no
             # sequence is added to or repeated by a float)
             return _pair({node}, set().union(*map(held, args)))
-        if node.kind == "usercall" or not _known(prim):
+        if node.kind == Kind.USERCALL or not _known(prim):
             # anything may come back: an argument, a view of one, a container of
             # them -- unless srcad reads the function and finds which can
             atoms = self.returned_arguments(node)
@@ -258,12 +259,12 @@ class _Analysis:
                 continue
             visiting.add(obj)
             prim = obj.primitive
-            if obj.kind == "const" or prim in (float, int, len, bool) \
+            if obj.kind == Kind.CONST or prim in (float, int, len, bool) \
                     or getattr(prim, "__module__", None) == "math":
                 continue
             if _full_reduction(obj) and "out" not in obj.kwargs:
                 continue
-            if obj.kind in ("op", "call") and _elementwise(prim) and not obj.kwargs:
+            if obj.kind in (Kind.OP, Kind.CALL) and _elementwise(prim) and not obj.kwargs:
                 state = self.before.get(obj, {})
                 operands = set().union(*(state.get(n, _NOTHING)[0]
                                          for a in obj.args for n in _atom_names(a)))
@@ -439,7 +440,7 @@ _DICT_READS = {getattr(dict, m) for m in ("get", "keys", "values", "items")}
 
 def _is_container(obj):
     """An abstract object that is a tuple, list or dict made in the function."""
-    return not isinstance(obj, _Param) and (obj.kind == "pack" or obj.primitive in CONTAINER_COPIES)
+    return not isinstance(obj, _Param) and (obj.kind == Kind.PACK or obj.primitive in CONTAINER_COPIES)
 
 
 def _known(prim):
@@ -507,7 +508,7 @@ class _Write:
 
 def _call_of(node):
     """The ``gast.Call`` a node (an assignment or an expression statement) makes."""
-    if node.kind not in ("call", "usercall", "effect"):
+    if node.kind not in (Kind.CALL, Kind.USERCALL, Kind.EFFECT):
         return None
     value = getattr(node.stmt, "value", None)
     return value if isinstance(value, gast.Call) else None

@@ -18,6 +18,7 @@ by ``grad`` and ``value_and_grad`` with a hint to pass it.
 
 import gast
 
+from srcad.ir import Kind
 from srcad.errors import NonScalarOutputError, SrcadError
 
 
@@ -37,7 +38,7 @@ def refuse_tuple_output(graph):
     output = graph.output
     if isinstance(output, gast.Name):
         definitions = [n for n in graph.nodes if n.target == output.id]
-        if definitions and all(n.kind == "pack" and isinstance(n.stmt.value, gast.Tuple)
+        if definitions and all(n.kind == Kind.PACK and isinstance(n.stmt.value, gast.Tuple)
                                for n in definitions):
             output = definitions[-1].stmt.value
     if isinstance(output, gast.Tuple):
@@ -58,7 +59,7 @@ def _returned_pair(graph):
     if not isinstance(output, gast.Name):
         return None
     definitions = [n for n in graph.nodes if n.target == output.id]
-    if len(definitions) != 1 or definitions[0].kind != "pack" or definitions[0] not in graph.body:
+    if len(definitions) != 1 or definitions[0].kind != Kind.PACK or definitions[0] not in graph.body:
         return None
     pack = definitions[0]
     if pack.keys is not None or len(pack.args) != 2 or not isinstance(pack.stmt.value, gast.Tuple):

@@ -45,6 +45,7 @@ from srcad.passes.fold import _number, fold_term
 from srcad.passes.unbroadcast import drop_broadcasts
 from srcad.errors import SrcadError
 from srcad.graph import Branch, Loop, Node, readonly_effect
+from srcad.ir import Kind
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.reverse.support import _identifier
 from srcad.reverse import (Comment, References, assign, call, guard_statements, name,
@@ -154,13 +155,13 @@ class ForwardGenerator:
 
     def node(self, node):
         kind, target = node.kind, node.target
-        if kind == "stack":
+        if kind == Kind.STACK:
             out = [node.stmt]
             if self.needed(target):        # its twin, which a callee's saved values may carry
                 out.append(assign(self.tangent(target), call(self.ref(Stack, "Stack"))))
                 self.defined.add(target)      # the twin stack, e.g. packed into saved values
             return out
-        if kind == "push":
+        if kind == Kind.PUSH:
             out = [node.stmt]
             if self.needed(target):
                 value = node.args[1]
@@ -168,11 +169,11 @@ class ForwardGenerator:
                 push = gast.Attribute(value=name(self.tangent(target)), attr="push", ctx=gast.Load())
                 out.append(gast.Expr(value=call(push, pushed)))
             return out
-        if kind == "usercall" and node.active:
+        if kind == Kind.USERCALL and node.active:
             return self.call_node(node)
-        if kind == "pop":
+        if kind == Kind.POP:
             return self.pop_node(node)
-        if kind in ("unappend", "restore"):
+        if kind in (Kind.UNAPPEND, Kind.RESTORE):
             return self.undo_node(node)
         if getattr(node, "readonly", None):      # an effect on values with derivatives
             return [readonly_effect(node, lambda: self.ref(readonly, "readonly"))]
@@ -187,7 +188,7 @@ class ForwardGenerator:
         self.defined.discard(target)
         if self.needed(target):
             value = getattr(node.stmt, "value", None)
-            if node.kind == "const" and _number(value):
+            if node.kind == Kind.CONST and _number(value):
                 out.append(assign(self.tangent(target), gast.Constant(value=0.0, kind=None)))
             else:
                 out.append(self._zeros(target))
@@ -225,11 +226,11 @@ class ForwardGenerator:
         node.stmt.srcad_effect = True
         target, out = node.target, [node.stmt]
         tangent = self.tangent_of(node.args[0])
-        old = self.tangent_of(node.args[2]) if node.kind == "restore" else None
+        old = self.tangent_of(node.args[2]) if node.kind == Kind.RESTORE else None
         if tangent is None and old is None:
             self.defined.discard(target)
             return out + ([self._zeros(target)] if self.needed(target) else [])
-        if node.kind == "unappend":
+        if node.kind == Kind.UNAPPEND:
             value = gast.Subscript(value=tangent, slice=gast.Slice(
                 lower=None, upper=gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=1, kind=None)),
                 step=None), ctx=gast.Load())
@@ -282,7 +283,7 @@ class ForwardGenerator:
     def tangent_expression(self, node, out):
         """The tangent of ``node``'s result (appending rule temporaries to
         ``out``), or None when every contribution is zero."""
-        if node.kind == "pack":
+        if node.kind == Kind.PACK:
             return self.tangent_of(node.stmt.value)
         tmpl = node.rule
         tangents = self.input_tangents(node)
@@ -304,9 +305,9 @@ class ForwardGenerator:
         """The arguments of ``node`` whose tangent may be nonzero, as
         ``{key: tangent expression}``: keyed by rule output index, by element
         position (a tuple or list literal), or by callee parameter."""
-        if node.kind == "pack":
+        if node.kind == Kind.PACK:
             tangents = ((i, self.tangent_of(a, defined)) for i, a in enumerate(node.args))
-        elif node.kind == "usercall":
+        elif node.kind == Kind.USERCALL:
             tangents = ((p, self.tangent_of(node.binding[p], defined)) for p in node.callee_wrt)
         else:
             tmpl = node.rule
@@ -372,21 +373,21 @@ class ForwardGenerator:
 
     # -- which tangents may be nonzero (dataflow, no code) ---------------------------
     def _nonzero(self, node, defined):
-        if node.kind == "stack":
+        if node.kind == Kind.STACK:
             return self.needed(node.target)
-        if node.kind == "pop":
+        if node.kind == Kind.POP:
             return node.args[0].id in defined and (node.active or self.needed(node.target))
-        if node.kind in ("unappend", "restore"):
+        if node.kind in (Kind.UNAPPEND, Kind.RESTORE):
             return node.active and any(self.tangent_of(a, defined) is not None
                                        for a in node.args[::2])
-        if not node.active or node.kind == "push":
+        if not node.active or node.kind == Kind.PUSH:
             return False
         return bool(self.input_tangents(node, defined))
 
     def _flow(self, items, defined):
         for item in items:
             if isinstance(item, Node):
-                if item.target is not None and item.kind != "push":
+                if item.target is not None and item.kind != Kind.PUSH:
                     if self._nonzero(item, defined):
                         defined.add(item.target)
                     else:
@@ -451,7 +452,7 @@ def mark_stacks(graph):
     ``s.push(v)``, ``v = s.pop()``) so that activity analysis sees values flow
     through them: a push becomes a node that updates ``s`` from ``v``."""
     stacks = {n.target for n in graph.nodes
-              if n.kind == "call" and n.primitive is Stack and not n.args and not n.kwargs}
+              if n.kind == Kind.CALL and n.primitive is Stack and not n.args and not n.kwargs}
     if getattr(graph.parsed.func, "srcad_mode", None) is not None:
         _mark_undos(graph)
         # generated code: a reverse function gets its stacks from its saved values
@@ -460,17 +461,16 @@ def mark_stacks(graph):
         return graph
     for node in graph.nodes:
         if node.target in stacks and node.primitive is Stack:
-            node.kind = "stack"
+            node.refine(Kind.STACK)
             continue
         stack = _receiver(node.stmt)
         if stack not in stacks:
             continue
         name_ = node.stmt.value.func.value
         if isinstance(node.stmt, gast.Expr):                  # s.push(v)
-            node.kind, node.target, node.args = "push", stack, [name_, node.stmt.value.args[0]]
+            node.refine(Kind.PUSH, target=stack, args=[name_, node.stmt.value.args[0]])
         else:                                                  # v = s.pop()
-            node.kind, node.args = "pop", [name_]
-        node._inputs = None
+            node.refine(Kind.POP, args=[name_])
     return graph
 
 
@@ -482,7 +482,7 @@ def _mark_undos(graph):
     ``restore``), so activity analysis sees the container change and
     :meth:`ForwardGenerator.undo_node` keeps its tangent in step."""
     for node in graph.nodes:
-        if node.kind != "effect":
+        if node.kind != Kind.EFFECT:
             continue
         value = node.stmt.value if isinstance(node.stmt, gast.Expr) else None
         if not isinstance(value, gast.Call) or value.keywords:
@@ -490,15 +490,14 @@ def _mark_undos(graph):
         func = value.func
         if (isinstance(func, gast.Attribute) and func.attr == "pop" and not value.args
                 and isinstance(func.value, gast.Name) and getattr(func.value, "srcad_local", False)):
-            node.kind, node.target, node.args = "unappend", func.value.id, [func.value]
+            node.refine(Kind.UNAPPEND, target=func.value.id, args=[func.value])
         elif (len(value.args) == 3 and isinstance(value.args[0], gast.Name)
               and getattr(value.args[0], "srcad_local", False)
               and _resolve_static(graph, func) is restore_entry):
-            node.kind, node.target, node.args = "restore", value.args[0].id, list(value.args)
+            node.refine(Kind.RESTORE, target=value.args[0].id, args=list(value.args))
         else:
             continue
-        node.label = node.kind
-        node._inputs = None
+        node.label = node.kind.value
 
 
 def _resolve_static(graph, func):

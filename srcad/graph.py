@@ -27,6 +27,7 @@ import numpy as np
 import srcad.rules as rules
 from srcad import alias
 from srcad.builders import is_local as _is_local
+from srcad.ir import REFINEMENTS, Kind
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError, UnsupportedSyntaxError
 from srcad.normalize import param_names
 from srcad.parse import is_library_function
@@ -72,7 +73,7 @@ class Node:
     def __init__(self, stmt, target, kind, primitive, args, kwargs, label):
         self.stmt = stmt                # the A-normal-form statement (forward sweep)
         self.target = target            # output name, or None for effects
-        self.kind = kind                # 'call', 'op', 'copy', 'const', 'pack', 'effect'
+        self.kind = Kind(kind)          # what it does (see Kind)
         self.primitive = primitive      # the resolved callable, or None if unknown
         self.args = args                # positional atoms (gast expressions)
         self.kwargs = kwargs            # keyword atoms
@@ -103,6 +104,18 @@ class Node:
         later = [repr(k.value) if isinstance(k, gast.Constant) else None for k in self.keys]
         return [(k, e) for i, (k, e) in enumerate(zip(self.keys, self.args))
                 if later[i] is None or later[i] not in later[i + 1:]]
+
+    def refine(self, kind, **facts):
+        """Turn this node into the more particular ``kind`` an analysis has
+        recognised (one of :data:`REFINEMENTS` of its kind), setting ``facts``
+        (target, args, callee, ...) with it; its inputs are read afresh."""
+        kind = Kind(kind)
+        if kind not in REFINEMENTS.get(self.kind, ()):
+            raise RuntimeError(f"internal error: a {self.kind.value} node cannot become a {kind.value} one")
+        self.kind = kind
+        for key, value in facts.items():
+            setattr(self, key, value)
+        self._inputs = None
 
     def __repr__(self):
         return f"Node({self.target} = {self.label}({', '.join(self.inputs)}))"
@@ -270,13 +283,13 @@ class GraphBuilder:
             sub = stmt.targets[0]
             base = gast.Name(id=sub.value.id, ctx=gast.Load(), annotation=None, type_comment=None)
             base.srcad_local = True
-            return Node(stmt, sub.value.id, "op", setitem, [base, IndexAtom(sub.slice), stmt.value],
+            return Node(stmt, sub.value.id, Kind.OP, setitem, [base, IndexAtom(sub.slice), stmt.value],
                         {}, "setitem")
         if _is_append(stmt):
             call = stmt.value
             base = gast.Name(id=call.func.value.id, ctx=gast.Load(), annotation=None, type_comment=None)
             base.srcad_local = True
-            return Node(stmt, base.id, "op", list_append, [base, call.args[0]], {}, "append")
+            return Node(stmt, base.id, Kind.OP, list_append, [base, call.args[0]], {}, "append")
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0].id
             kind, prim, args, kwargs, label = self.classify(stmt.value)
@@ -284,21 +297,21 @@ class GraphBuilder:
             if isinstance(stmt.value, gast.Dict):
                 node.keys = stmt.value.keys
             return node
-        return Node(stmt, None, "effect", None, [], {}, type(stmt).__name__.lower())
+        return Node(stmt, None, Kind.EFFECT, None, [], {}, type(stmt).__name__.lower())
 
     def classify(self, e):
         """(kind, primitive, args, kwargs, label) of a right-hand side."""
         if isinstance(e, gast.Name) and e.id in self.locals:
-            return "copy", identity, [e], {}, "copy"
+            return Kind.COPY, identity, [e], {}, "copy"
         if isinstance(e, gast.BinOp):
             prim = BINARY[type(e.op)]
-            return "op", prim, [e.left, e.right], {}, prim.__name__
+            return Kind.OP, prim, [e.left, e.right], {}, prim.__name__
         if isinstance(e, gast.UnaryOp):
             prim = UNARY[type(e.op)]
-            return "op", prim, [e.operand], {}, prim.__name__
+            return Kind.OP, prim, [e.operand], {}, prim.__name__
         if isinstance(e, gast.Compare):
             prim = COMPARE[type(e.ops[0])]
-            return "op", prim, [e.left] + list(e.comparators), {}, prim.__name__
+            return Kind.OP, prim, [e.left] + list(e.comparators), {}, prim.__name__
         if isinstance(e, gast.Subscript):
             concat = self._index_concatenation(e)
             if concat is not None:
@@ -307,16 +320,16 @@ class GraphBuilder:
                 helper = self._indexing_helper(e)
                 if helper is not None:
                     return helper
-            return "op", operator.getitem, [e.value, IndexAtom(e.slice)], {}, "getitem"
+            return Kind.OP, operator.getitem, [e.value, IndexAtom(e.slice)], {}, "getitem"
         if isinstance(e, gast.Attribute):
             return self._attribute(e)
         if isinstance(e, (gast.Tuple, gast.List)):
-            return "pack", None, list(e.elts), {}, type(e).__name__.lower()
+            return Kind.PACK, None, list(e.elts), {}, type(e).__name__.lower()
         if isinstance(e, gast.Dict):
-            return "pack", None, list(e.values), {}, "dict"
+            return Kind.PACK, None, list(e.values), {}, "dict"
         if isinstance(e, gast.Call):
             return self._call(e)
-        return "const", None, [], {}, "constant"
+        return Kind.CONST, None, [], {}, "constant"
 
     def _index_concatenation(self, e):
         """``np.r_[x, y]`` and ``np.c_[...]`` build an array from their index:
@@ -329,7 +342,7 @@ class GraphBuilder:
         items = list(e.slice.elts) if isinstance(e.slice, gast.Tuple) else [e.slice]
         if prim is None or any(isinstance(i, gast.Slice) for i in items):
             return None
-        return "call", prim, items, {}, f"{gast_text(e.value)}[...]"
+        return Kind.CALL, prim, items, {}, f"{gast_text(e.value)}[...]"
 
     def _indexing_helper(self, e):
         """``np.mgrid[0:3]``, ``np.r_[0:3, x]``, ``obj[x]`` on a global object
@@ -343,15 +356,15 @@ class GraphBuilder:
         items = list(e.slice.elts) if isinstance(e.slice, gast.Tuple) else [e.slice]
         parts = [p for i in items for p in ((i.lower, i.upper, i.step) if isinstance(i, gast.Slice) else (i,))
                  if p is not None]
-        return "call", None, parts, {}, f"{gast_text(e.value)}[...]"
+        return Kind.CALL, None, parts, {}, f"{gast_text(e.value)}[...]"
 
     def _attribute(self, e):
         if e.attr in CONSTANT_ATTRIBUTES:
-            return "op", np.shape, [e.value], {}, f".{e.attr}"
+            return Kind.OP, np.shape, [e.value], {}, f".{e.attr}"
         prim = ATTRIBUTE_PRIMITIVES.get(e.attr)
         if prim is None and _is_local(e.value) and not hasattr(np.ndarray, e.attr):
             return _object_attribute(e)
-        return "op", prim, [e.value], {}, f".{e.attr}"
+        return Kind.OP, prim, [e.value], {}, f".{e.attr}"
 
     def _call(self, e):
         func = e.func
@@ -360,14 +373,14 @@ class GraphBuilder:
             method = self._method_of_local(func)
             if method is not None:          # self.layer(x): the class's own function
                 e.srcad_self_call = True
-                return "call", method, [func.value] + list(e.args), kwargs, f".{func.attr}"
+                return Kind.CALL, method, [func.value] + list(e.args), kwargs, f".{func.attr}"
             prim = getattr(np.ndarray, func.attr, None)   # a method of an array
             if prim is None and func.attr in DICT_METHODS:
                 prim = getattr(dict, func.attr)
-            return "call", prim, [func.value] + list(e.args), kwargs, f".{func.attr}"
+            return Kind.CALL, prim, [func.value] + list(e.args), kwargs, f".{func.attr}"
         label = gast_text(func)
         prim = self._resolve(func)
-        return "call", prim, list(e.args), kwargs, label
+        return Kind.CALL, prim, list(e.args), kwargs, label
 
     def _resolve(self, expr):
         known = getattr(self.parsed.func, "srcad_known", None)
@@ -508,7 +521,7 @@ def _object_attribute(e):
     namedtuple or an attribute of a dataclass or object (srcad/objects.py),
     whose adjoint goes back to that attribute."""
     from srcad.objects import attribute
-    return "op", attribute, [e.value, gast.Constant(value=e.attr, kind=None)], {}, "getattr"
+    return Kind.OP, attribute, [e.value, gast.Constant(value=e.attr, kind=None)], {}, "getattr"
 
 
 def _is_append(stmt):
@@ -596,9 +609,9 @@ def analyze(graph, forward=False):
     for node in graph.nodes:
         node.active = (node.target in useful and not _constant_result(node) and node not in constants
                        and any(n in varied for a in _diff_atoms(node) for n in atom_names(a)))
-        if node.active and node.kind not in ("pack", "push", "pop", "unappend", "restore"):
+        if node.active and node.kind not in (Kind.PACK, Kind.PUSH, Kind.POP, Kind.UNAPPEND, Kind.RESTORE):
             _attach_rule(graph, node, forward)
-        elif node.kind == "effect":
+        elif node.kind == Kind.EFFECT:
             _check_effect(graph, node, varied)
     alias.check_writes(graph)
     infer_shape_classes(graph)
@@ -809,7 +822,7 @@ def readonly_effect(node, wrap):
 
 
 def _diff_atoms(node):
-    if node.kind == "op" and node.primitive is operator.getitem:
+    if node.kind == Kind.OP and node.primitive is operator.getitem:
         return node.args[:1]            # the index carries no derivative
     if node.primitive is setitem:
         return [node.args[0], node.args[2]]
@@ -817,7 +830,7 @@ def _diff_atoms(node):
 
 
 def _constant_result(node):
-    if node.kind == "const":
+    if node.kind == Kind.CONST:
         return True
     prim = node.primitive
     return prim is not None and (rules.is_nondifferentiable(prim) or prim is np.shape)
@@ -829,7 +842,7 @@ def _attach_rule(graph, node, forward=False):
     _refuse_unknown_spread(graph, node)
     lookup = rules.lookup_tangent if forward else rules.lookup
     rule = lookup(node.primitive) if node.primitive is not None else None
-    if rule is None and node.kind == "call" and _is_user_function(node.primitive):
+    if rule is None and node.kind == Kind.CALL and _is_user_function(node.primitive):
         _refuse_first_order_helper(graph, node)
         _attach_callee(graph, node)
         return
@@ -846,7 +859,7 @@ def _attach_rule(graph, node, forward=False):
             library = " (a helper of a derivative rule, which srcad does not differentiate again)"
         hint = (f"register one with {how}, or mark it non-differentiable with "
                 f"srcad.nondifferentiable(...) if its result carries no derivative")
-        if node.primitive is None and node.kind == "call" and node.label.startswith("."):
+        if node.primitive is None and node.kind == Kind.CALL and node.label.startswith("."):
             what = f"the method {node.label} of a value computed in this function"
             hint = ("srcad knows the methods of NumPy arrays; call a function that has a rule "
                     "instead (for a frozen SciPy distribution, the distribution's own method: "
@@ -901,7 +914,7 @@ def _refuse_unknown_callee(graph, node):
     the code runs (``g = make(3.0)``, a parameter reassigned in a branch),
     which srcad cannot read when it transforms."""
     func = getattr(node.stmt.value, "func", None)
-    if node.kind != "call" or node.primitive is not None or not isinstance(func, gast.Name) \
+    if node.kind != Kind.CALL or node.primitive is not None or not isinstance(func, gast.Name) \
             or not getattr(func, "srcad_local", False):
         return
     name = func.id
@@ -979,11 +992,8 @@ def _attach_callee(graph, node):
                 f"srcad cannot yet differentiate {callee.__qualname__} through its "
                 f"**{param} parameter", node.stmt.value,
                 hint="give the function named parameters for the differentiated values")
-    node.kind = "usercall"
-    node.callee = callee
-    node.arguments = arguments
-    node.callee_wrt = tuple(active)
-    node.binding = {p: arguments[p] for p in active}
+    node.refine(Kind.USERCALL, callee=callee, arguments=arguments, callee_wrt=tuple(active),
+                binding={p: arguments[p] for p in active})
 
 
 def _specialised_callee(graph, callee, node):

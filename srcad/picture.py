@@ -17,6 +17,7 @@ import re
 
 import gast
 
+from srcad.ir import Kind
 from srcad.errors import SrcadError
 
 #: how deep ``expand=True`` goes (a guard; recursion already stops at the first repeat)
@@ -39,7 +40,7 @@ def callee_of(graph, node, stack):
     that is to be expanded, else None.  ``stack``: the functions being drawn."""
     from srcad.graph import _is_user_function
     prim = node.primitive
-    if node.kind not in ("call", "usercall") or prim is None or not _is_user_function(prim):
+    if node.kind not in (Kind.CALL, Kind.USERCALL) or prim is None or not _is_user_function(prim):
         return None
     callee = getattr(prim, "__func__", prim)
     if callee in stack or len(stack) > depth_of(getattr(graph, "expand", 0)):
@@ -96,7 +97,7 @@ def _text_items(graph, items, out, indent, stack):
     from srcad.graph import Branch, Loop, Node, _call_args, _loop_header
     for item in items:
         if isinstance(item, Node):
-            if item.kind == "effect":
+            if item.kind == Kind.EFFECT:
                 continue
             mark = "*" if item.active else " "
             out.append(f" {mark} {indent}{item.target} = {item.label}({', '.join(_call_args(item))})"
@@ -170,7 +171,7 @@ def _dot_items(graph, items, d, pad, ns, stack):
     from srcad.graph import Branch, Loop, Node, _loop_header
     for item in items:
         if isinstance(item, Node):
-            if item.target is None or item.kind == "effect":
+            if item.target is None or item.kind == Kind.EFFECT:
                 continue
             expanded = callee_of(graph, item, stack)
             if expanded is None:

@@ -27,6 +27,7 @@ import operator
 
 import gast
 
+from srcad.ir import Kind
 from srcad.runtime import list_append, seq_add, seq_mul, setitem
 
 #: calls whose result is always a list or a tuple
@@ -56,7 +57,7 @@ def mark_sequence_ops(nodes, fdef, generated=False):
                 known.discard(name)
                 changed = True
     for node in nodes:
-        if node.kind == "op" and node.primitive in (operator.add, operator.mul) \
+        if node.kind == Kind.OP and node.primitive in (operator.add, operator.mul) \
                 and any(_is_sequence(a, known) for a in node.args):
             node.primitive = seq_add if node.primitive is operator.add else seq_mul
             node.label = "concatenate" if node.primitive is seq_add else "repeat"
@@ -79,11 +80,11 @@ def _is_sequence(atom, known):
 
 def _gives_sequence(node, known):
     """True when ``node`` always produces a tuple or list, given ``known``."""
-    if node.kind == "pack":
+    if node.kind == Kind.PACK:
         return node.keys is None and node.label in ("tuple", "list")
-    if node.kind == "copy":
+    if node.kind == Kind.COPY:
         return _is_sequence(node.args[0], known)
-    if node.kind == "call":
+    if node.kind == Kind.CALL:
         return node.primitive in SEQUENCE_CALLS
     if node.primitive in (list_append, setitem):
         return _is_sequence(node.args[0], known)

@@ -21,6 +21,7 @@ pass keeps those::
 import builtins
 import operator
 
+from srcad.ir import Kind
 import gast
 import numpy as np
 
@@ -79,7 +80,7 @@ def _numpy_valued(graph):
     found = set()
     for node in graph.nodes:
         prim = node.primitive
-        if node.target is None or defs.get(node.target) != 1 or node.kind == "usercall":
+        if node.target is None or defs.get(node.target) != 1 or node.kind == Kind.USERCALL:
             continue
         if isinstance(prim, np.ufunc) or any(prim is p for p in _NUMPY_RESULTS) or (
                 prim in _ARITHMETIC and any(getattr(a, "id", None) in found for a in node.args)):
@@ -90,13 +91,13 @@ def _numpy_valued(graph):
 def may_raise(node, numpy_valued=frozenset()):
     """True when the primitive of ``node`` may raise for some values of its
     arguments (``numpy_valued``: names known to hold NumPy values)."""
-    if node.kind in ("const", "copy", "pack", "stack", "push", "pop"):
+    if node.kind in (Kind.CONST, Kind.COPY, Kind.PACK, Kind.STACK, Kind.PUSH, Kind.POP):
         return False
-    if node.kind == "usercall":
+    if node.kind == Kind.USERCALL:
         return True
     prim = node.primitive
     if prim is None:
-        return node.kind == "call"               # an unknown callable; attributes are reads
+        return node.kind == Kind.CALL               # an unknown callable; attributes are reads
     if prim is operator.getitem:
         return True
     if prim in _DIVIDING and any(getattr(a, "id", None) in numpy_valued for a in node.args):

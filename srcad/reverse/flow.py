@@ -6,6 +6,7 @@ import copy
 
 import gast
 
+from srcad.ir import Kind
 from srcad.graph import Branch, Loop, Node, readonly_effect
 from srcad.builders import assign, call, name, store
 from srcad.runtime import list_append, readonly, setitem
@@ -25,7 +26,7 @@ class ControlFlow:
                 out.extend(guard_statements(item, self.ref))
                 if item.target is not None and item not in self.initial:
                     out.append(Save(item.target, self._item_index(item)))
-                if item.kind == "usercall" and item.active:
+                if item.kind == Kind.USERCALL and item.active:
                     out.extend(self.forward_call(item))
                     continue
                 if getattr(item, "readonly", None):    # an effect on values with derivatives

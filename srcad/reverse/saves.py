@@ -7,6 +7,7 @@ import operator
 import gast
 import numpy as np
 
+from srcad.ir import Kind
 from srcad.graph import DICT_READS, Branch, Loop, atom_names
 from srcad.builders import assign, call, is_local as _is_local, name
 from srcad.trees import loaded
@@ -23,7 +24,7 @@ class Saves:
         of its names, and snapshotted (``snapshot``) where it reads a list or
         array updated in place, whose updates the reverse sweep undoes."""
         names, todo = set(), list(atom_names(atom))
-        packs = {n.target: n for n in self.graph.nodes if n.kind == "pack"}
+        packs = {n.target: n for n in self.graph.nodes if n.kind == Kind.PACK}
         while todo:                        # the names inside containers it holds, too
             found = todo.pop()
             if found not in names:
@@ -203,7 +204,7 @@ def _may_be_keyed(graph, param, names_are_keys=True):
         seen.add((current, holder))
         for node in graph.nodes:
             first = node.args[0] if node.args else None
-            if node.kind == "pack" and any(_is_name(a, current) for a in node.args):
+            if node.kind == Kind.PACK and any(_is_name(a, current) for a in node.args):
                 holders.append(node.target)          # param may come back out of it
             elif not _is_name(first, current):
                 continue

@@ -4,6 +4,7 @@ over containers, scattered into entries)."""
 
 import gast
 
+from srcad.ir import Kind
 from srcad.passes.unbroadcast import drop_unbroadcast
 from srcad.graph import atom_names
 from srcad.builders import assign, call, name, store
@@ -16,7 +17,7 @@ class Statements:
 
     def reverse_node(self, node):
         g, ans = name(self.adjoint(node.target)), name(node.target)
-        if node.kind == "pack":
+        if node.kind == Kind.PACK:
             stmts = []
             for key, elt in node.parts():
                 if self._varied(elt):
@@ -24,7 +25,7 @@ class Statements:
                     stmts.append(self.contribute(elt.id, index))
             self.defined.discard(node.target)
             return stmts
-        if node.kind == "usercall":
+        if node.kind == Kind.USERCALL:
             stmts = self.reverse_call(node, g)
             self.defined.discard(node.target)
             return stmts

@@ -44,7 +44,7 @@ import weakref
 import gast
 import numpy as np
 
-from srcad.ir import Kind
+from srcad.ir import Kind, Visitor
 import srcad.rules as rules
 from srcad.errors import NonDifferentiableError
 from srcad.runtime import identity, list_append, setitem
@@ -133,7 +133,7 @@ def _live_names(atom):
     return {n.id for n in name_nodes(atom) if getattr(n, "srcad_local", False)}
 
 
-class _Analysis:
+class _Analysis(Visitor):
     def __init__(self, graph, seen=frozenset()):
         self.graph = graph
         self.seen = seen            # the callees whose effects are being computed
@@ -143,30 +143,36 @@ class _Analysis:
 
     # -- points-to (forward) -------------------------------------------------------
     def points_to(self, items, state, jumps=None):
-        """The state after ``items``; records the state before every node."""
-        from srcad.graph import Branch, Jump, Loop, Node
+        """The state after ``items``; records the state before every node.
+        ``jumps`` collects the states at ``break``/``continue`` in a loop body."""
         for item in items:
-            if isinstance(item, Node):
-                self.before[item] = _join(self.before.get(item, {}), state)
-                if item.target is not None:
-                    state = dict(state)
-                    state[item.target] = self.value(item, state)
-            elif isinstance(item, Branch):
-                state = _join(self.points_to(item.body, state, jumps),
-                              self.points_to(item.orelse, state, jumps))
-            elif isinstance(item, Loop):
-                head = state
-                while True:
-                    inner = []
-                    end = self.points_to(item.body, head, inner)
-                    new = _join(head, end, *inner)
-                    if new == head:
-                        break
-                    head = new
-                state = head
-            elif isinstance(item, Jump):
-                if jumps is not None:
-                    jumps.append(state)
+            state = self.visit("points_to", item, state, jumps)
+        return state
+
+    def points_to_node(self, node, state, jumps):
+        self.before[node] = _join(self.before.get(node, {}), state)
+        if node.target is None:
+            return state
+        state = dict(state)
+        state[node.target] = self.value(node, state)
+        return state
+
+    def points_to_branch(self, branch, state, jumps):
+        return _join(self.points_to(branch.body, state, jumps), self.points_to(branch.orelse, state, jumps))
+
+    def points_to_loop(self, loop, state, jumps):
+        head = state
+        while True:
+            inner = []
+            end = self.points_to(loop.body, head, inner)
+            new = _join(head, end, *inner)
+            if new == head:
+                return head
+            head = new
+
+    def points_to_jump(self, jump, state, jumps):
+        if jumps is not None:
+            jumps.append(state)
         return state
 
     def value(self, node, state):
@@ -337,30 +343,33 @@ class _Analysis:
         """Names live before ``items`` given those live after; records the names
         live right after every node.  ``loop`` is (live after the loop, live at
         its head) inside a loop body, for ``break`` and ``continue``."""
-        from srcad.graph import Branch, Jump, Loop, Node
         live = set(live)
         for item in reversed(items):
-            if isinstance(item, Node):
-                self.after_live[item] = self.after_live.get(item, set()) | live
-                if item.target is not None:
-                    live.discard(item.target)
-                live |= set(item.inputs)
-            elif isinstance(item, Branch):
-                live = (self.liveness(item.body, live, loop) | self.liveness(item.orelse, live, loop)
-                        | _live_names(item.test))
-            elif isinstance(item, Loop):
-                header = _live_names(item.stmt.iter if item.kind == "for" else item.stmt.test)
-                head = live | header
-                while True:
-                    body = self.liveness(item.body, head, (live, head))
-                    new = live | header | body
-                    if new <= head:
-                        break
-                    head = head | new
-                live = head
-            elif isinstance(item, Jump):
-                live = set(loop[0]) | set(loop[1]) if loop is not None else live
+            live = self.visit("liveness", item, live, loop)
         return live
+
+    def liveness_node(self, node, live, loop):
+        self.after_live[node] = self.after_live.get(node, set()) | live
+        if node.target is not None:
+            live.discard(node.target)
+        return live | set(node.inputs)
+
+    def liveness_branch(self, branch, live, loop):
+        return (self.liveness(branch.body, live, loop) | self.liveness(branch.orelse, live, loop)
+                | _live_names(branch.test))
+
+    def liveness_loop(self, item, live, loop):
+        header = _live_names(item.stmt.iter if item.kind == "for" else item.stmt.test)
+        head = live | header
+        while True:
+            body = self.liveness(item.body, head, (live, head))
+            new = live | header | body
+            if new <= head:
+                return head
+            head = head | new
+
+    def liveness_jump(self, jump, live, loop):
+        return set(loop[0]) | set(loop[1]) if loop is not None else live
 
     # -- the check ---------------------------------------------------------------
     def check(self, node):

@@ -44,8 +44,8 @@ from srcad.passes.negation import without_minus as _without_minus
 from srcad.passes.fold import _number, fold_term
 from srcad.passes.unbroadcast import drop_broadcasts
 from srcad.errors import SrcadError
-from srcad.graph import Branch, Loop, Node, readonly_effect
-from srcad.ir import Kind
+from srcad.graph import Node, readonly_effect
+from srcad.ir import Kind, Visitor
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.reverse.support import _identifier
 from srcad.reverse import (Comment, References, assign, call, guard_statements, name,
@@ -54,7 +54,7 @@ from srcad.rules.template import Default, clone
 from srcad.runtime import Stack, broadcast_like, readonly, restore_entry, without, zeros_like
 
 
-class ForwardGenerator:
+class ForwardGenerator(Visitor):
     """Builds the gast FunctionDef of a Jacobian-vector product."""
 
     def __init__(self, graph, callee=None):
@@ -115,33 +115,31 @@ class ForwardGenerator:
 
     # -- statements ----------------------------------------------------------------
     def items(self, items):
+        """The tangent code of ``items``: each line's nodes together, under a
+        comment with the line when it becomes more than one statement per node."""
         out = []
         for group in _line_groups(items):
-            if isinstance(group, list):
-                stmts = []
-                for node in group:
-                    stmts.extend(guard_statements(node, self.ref))
-                    stmts.extend(self.node(node))
-                if len(group) > 1 and len(stmts) > len(group):
-                    out.append(Comment(self.graph.source_text(group[0])))
-                out.extend(stmts)
-            elif isinstance(group, Branch):
-                out.append(self.branch(group))
-            elif isinstance(group, Loop):
-                out.append(self.loop(group))
-            else:
-                out.append(group.stmt)                   # break / continue
+            if not isinstance(group, list):
+                out.extend(self.visit("tangent", group))
+                continue
+            stmts = []
+            for node in group:
+                stmts.extend(guard_statements(node, self.ref))
+                stmts.extend(self.tangent_node(node))
+            if len(group) > 1 and len(stmts) > len(group):
+                out.append(Comment(self.graph.source_text(group[0])))
+            out.extend(stmts)
         return out
 
-    def branch(self, branch):
+    def tangent_branch(self, branch):
         before = set(self.defined)
         body = self.items(branch.body)
         after_body, self.defined = self.defined, before
         orelse = self.items(branch.orelse)
         self.defined |= after_body
-        return gast.If(test=clone(branch.test), body=body, orelse=orelse)
+        return [gast.If(test=clone(branch.test), body=body, orelse=orelse)]
 
-    def loop(self, loop):
+    def tangent_loop(self, loop):
         """The loop as written; tangents that the body makes nonzero are nonzero
         at its head from the first iteration on (a fixpoint)."""
         entry = self._loop_entry(loop, self.defined)
@@ -151,9 +149,12 @@ class ForwardGenerator:
         new = gast.For(target=clone(loop.stmt.target), iter=clone(loop.stmt.iter), body=body,
                        orelse=[], type_comment=None) if loop.kind == "for" else \
             gast.While(test=clone(loop.stmt.test), body=body, orelse=[])
-        return gast.copy_location(new, loop.stmt)
+        return [gast.copy_location(new, loop.stmt)]
 
-    def node(self, node):
+    def tangent_jump(self, jump):
+        return [jump.stmt]                   # break / continue
+
+    def tangent_node(self, node):
         kind, target = node.kind, node.target
         if kind == Kind.STACK:
             out = [node.stmt]
@@ -386,16 +387,24 @@ class ForwardGenerator:
 
     def _flow(self, items, defined):
         for item in items:
-            if isinstance(item, Node):
-                if item.target is not None and item.kind != Kind.PUSH:
-                    if self._nonzero(item, defined):
-                        defined.add(item.target)
-                    else:
-                        defined.discard(item.target)
-            elif isinstance(item, Branch):
-                defined = self._flow(item.body, set(defined)) | self._flow(item.orelse, set(defined))
-            elif isinstance(item, Loop):
-                defined = self._loop_entry(item, defined)
+            defined = self.visit("flow", item, defined)
+        return defined
+
+    def flow_node(self, node, defined):
+        if node.target is not None and node.kind != Kind.PUSH:
+            if self._nonzero(node, defined):
+                defined.add(node.target)
+            else:
+                defined.discard(node.target)
+        return defined
+
+    def flow_branch(self, branch, defined):
+        return self._flow(branch.body, set(defined)) | self._flow(branch.orelse, set(defined))
+
+    def flow_loop(self, loop, defined):
+        return self._loop_entry(loop, defined)
+
+    def flow_jump(self, jump, defined):
         return defined
 
     def _loop_entry(self, loop, defined):

@@ -27,7 +27,7 @@ import numpy as np
 import srcad.rules as rules
 from srcad import alias
 from srcad.builders import is_local as _is_local
-from srcad.ir import REFINEMENTS, Kind
+from srcad.ir import Branch, Jump, Kind, Loop, Node, walk  # noqa: F401  (re-exported: the graph's items)
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError, UnsupportedSyntaxError
 from srcad.normalize import param_names
 from srcad.parse import is_library_function
@@ -65,60 +65,6 @@ CONTAINER_TYPES = (np.ndarray, list, tuple, dict, str, bytes, range, type(None))
 DICT_METHODS = {"get", "keys", "values", "items"}
 #: their primitives: reading a value through one marks it as a dict
 DICT_READS = {getattr(dict, method) for method in DICT_METHODS}
-
-
-class Node:
-    """One primitive application ``target = primitive(*args, **kwargs)``."""
-
-    def __init__(self, stmt, target, kind, primitive, args, kwargs, label):
-        self.stmt = stmt                # the A-normal-form statement (forward sweep)
-        self.target = target            # output name, or None for effects
-        self.kind = Kind(kind)          # what it does (see Kind)
-        self.primitive = primitive      # the resolved callable, or None if unknown
-        self.args = args                # positional atoms (gast expressions)
-        self.kwargs = kwargs            # keyword atoms
-        self.label = label              # printable name of the primitive
-        self.lineno = getattr(stmt, "lineno", None)
-        self.end_lineno = getattr(stmt, "end_lineno", self.lineno)
-        self.active = False
-        self.rule = None                # the Template of an active node
-        self.binding = None             # parameter name -> atom, for the rule
-        self.keys = None                # the key atoms of a dict literal
-        self._inputs = None
-
-    @property
-    def inputs(self):
-        """Local names this node reads."""
-        if self._inputs is None:
-            self._inputs = [n.id for n in name_nodes(self.stmt)
-                            if type(n.ctx) is gast.Load and getattr(n, "srcad_local", False)]
-        return self._inputs
-
-    def parts(self):
-        """``(index, element)`` pairs of a tuple, list or dict literal: the index
-        reads the element back out of the result (and out of its adjoint).
-        A dict entry whose constant key a later entry repeats is left out: the
-        later value overwrote it."""
-        if self.keys is None:
-            return [(gast.Constant(value=i, kind=None), e) for i, e in enumerate(self.args)]
-        later = [repr(k.value) if isinstance(k, gast.Constant) else None for k in self.keys]
-        return [(k, e) for i, (k, e) in enumerate(zip(self.keys, self.args))
-                if later[i] is None or later[i] not in later[i + 1:]]
-
-    def refine(self, kind, **facts):
-        """Turn this node into the more particular ``kind`` an analysis has
-        recognised (one of :data:`REFINEMENTS` of its kind), setting ``facts``
-        (target, args, callee, ...) with it; its inputs are read afresh."""
-        kind = Kind(kind)
-        if kind not in REFINEMENTS.get(self.kind, ()):
-            raise RuntimeError(f"internal error: a {self.kind.value} node cannot become a {kind.value} one")
-        self.kind = kind
-        for key, value in facts.items():
-            setattr(self, key, value)
-        self._inputs = None
-
-    def __repr__(self):
-        return f"Node({self.target} = {self.label}({', '.join(self.inputs)}))"
 
 
 class Graph:
@@ -532,41 +478,6 @@ def _is_append(stmt):
             and _is_local(value.func.value) and len(value.args) == 1 and not value.keywords)
 
 
-class Branch:
-    """``if test: body else: orelse``; the reverse sweep re-tests ``test``."""
-
-    def __init__(self, stmt, body, orelse):
-        self.stmt, self.test, self.body, self.orelse = stmt, stmt.test, body, orelse
-        self.lineno = stmt.lineno
-
-
-class Loop:
-    """A ``for i in range(...)`` or ``while test`` loop of the normalized code."""
-
-    def __init__(self, stmt, body):
-        self.stmt, self.body = stmt, body
-        self.lineno = stmt.lineno
-        self.kind = "for" if isinstance(stmt, gast.For) else "while"
-        self.target = stmt.target.id if self.kind == "for" else None
-        self.has_break = _has_own_break(body)
-
-
-class Jump:
-    """``break`` or ``continue``: the end of a branch after normalization."""
-
-    def __init__(self, stmt):
-        self.stmt = stmt
-
-
-def _has_own_break(items):
-    for item in items:
-        if isinstance(item, Jump) and isinstance(item.stmt, gast.Break):
-            return True
-        if isinstance(item, Branch) and (_has_own_break(item.body) or _has_own_break(item.orelse)):
-            return True
-    return False
-
-
 class IndexAtom:
     """The index of a subscript, kept as syntax (it may contain slices)."""
 
@@ -675,26 +586,19 @@ def _check_integer_uses(graph):
     def varied(atom):
         return isinstance(atom, gast.AST) and any(n in graph.varied for n in atom_names(atom))
 
-    def walk(items):
-        for item in items:
-            if isinstance(item, Loop):
-                it = item.stmt.iter if item.kind == "for" else None
-                if isinstance(it, gast.Call) and GraphBuilder._resolve_static(
-                        graph.parsed.namespace, it.func) is range:
-                    for arg in it.args:
-                        if varied(arg):
-                            refuse(arg, "this range bound", it)
-                walk(item.body)
-            elif isinstance(item, Branch):
-                walk(item.body)
-                walk(item.orelse)
-            elif isinstance(item, Node):
-                for position, name in INTEGER_ARGUMENTS.get(item.primitive, ()):
-                    atom = item.kwargs.get(name, item.args[position] if position < len(item.args) else None)
-                    if varied(atom):
-                        refuse(atom, f"the {name} argument of {item.label}", item.stmt.value)
-
-    walk(graph.body)
+    for item in walk(graph.body):
+        if isinstance(item, Loop):
+            it = item.stmt.iter if item.kind == "for" else None
+            if isinstance(it, gast.Call) and GraphBuilder._resolve_static(
+                    graph.parsed.namespace, it.func) is range:
+                for arg in it.args:
+                    if varied(arg):
+                        refuse(arg, "this range bound", it)
+        elif isinstance(item, Node):
+            for position, name in INTEGER_ARGUMENTS.get(item.primitive, ()):
+                atom = item.kwargs.get(name, item.args[position] if position < len(item.args) else None)
+                if varied(atom):
+                    refuse(atom, f"the {name} argument of {item.label}", item.stmt.value)
 
 
 #: calls whose only effect is output or a check: harmless on values that carry

@@ -17,7 +17,7 @@ import re
 
 import gast
 
-from srcad.ir import Kind
+from srcad.ir import Kind, Visitor
 from srcad.errors import SrcadError
 
 #: how deep ``expand=True`` goes (a guard; recursion already stops at the first repeat)
@@ -86,45 +86,56 @@ def _argument_text(atom):
 
 def text(graph):
     """The printable form: one line per primitive, blocks indented."""
-    out = [f"graph {graph.name}({', '.join(graph.params)}) wrt {', '.join(graph.wrt)}"]
-    _text_items(graph, getattr(graph, "body", graph.nodes), out, "", [graph.parsed.func])
-    out.append(f"   return {_gast_text(graph.output)}")
-    out.append("(* = active: depends on wrt and reaches the output)")
-    return "\n".join(out)
+    picture = _Text([f"graph {graph.name}({', '.join(graph.params)}) wrt {', '.join(graph.wrt)}"])
+    picture.items(graph, getattr(graph, "body", graph.nodes), "", [graph.parsed.func])
+    picture.out.append(f"   return {_gast_text(graph.output)}")
+    picture.out.append("(* = active: depends on wrt and reaches the output)")
+    return "\n".join(picture.out)
 
 
-def _text_items(graph, items, out, indent, stack):
-    from srcad.graph import Branch, Loop, Node, _call_args, _loop_header
-    for item in items:
-        if isinstance(item, Node):
-            if item.kind == Kind.EFFECT:
-                continue
-            mark = "*" if item.active else " "
-            out.append(f" {mark} {indent}{item.target} = {item.label}({', '.join(_call_args(item))})"
-                       f"    # line {item.lineno}: {graph.source_text(item)}")
-            expanded = callee_of(graph, item, stack)
-            if expanded is not None:
-                _text_callee(expanded, out, indent + "    ", stack)
-        elif isinstance(item, Branch):
-            out.append(f"   {indent}if {_gast_text(item.test)}:")
-            _text_items(graph, item.body, out, indent + "    ", stack)
-            if item.orelse:
-                out.append(f"   {indent}else:")
-                _text_items(graph, item.orelse, out, indent + "    ", stack)
-        elif isinstance(item, Loop):
-            out.append(f"   {indent}{_loop_header(item)}:")
-            _text_items(graph, item.body, out, indent + "    ", stack)
-        else:
-            out.append(f"   {indent}{type(item.stmt).__name__.lower()}")
+class _Text(Visitor):
+    """The text form's lines, one stage method per kind of item."""
 
+    def __init__(self, out):
+        self.out = out
 
-def _text_callee(expanded, out, indent, stack):
-    inner, arguments = expanded
-    bound = ", ".join(f"{p}={_argument_text(a)}" for p, a in arguments.items())
-    func = inner.parsed.func
-    out.append(f"   {indent}in {func.__qualname__}({bound}):")
-    _text_items(inner, getattr(inner, "body", inner.nodes), out, indent + "    ", stack + [func])
-    out.append(f"   {indent}    return {_gast_text(inner.output)}")
+    def items(self, graph, items, indent, stack):
+        for item in items:
+            self.visit("text", item, graph, indent, stack)
+
+    def text_node(self, node, graph, indent, stack):
+        from srcad.graph import _call_args
+        if node.kind == Kind.EFFECT:
+            return
+        mark = "*" if node.active else " "
+        self.out.append(f" {mark} {indent}{node.target} = {node.label}({', '.join(_call_args(node))})"
+                        f"    # line {node.lineno}: {graph.source_text(node)}")
+        expanded = callee_of(graph, node, stack)
+        if expanded is not None:
+            self.callee(expanded, indent + "    ", stack)
+
+    def text_branch(self, branch, graph, indent, stack):
+        self.out.append(f"   {indent}if {_gast_text(branch.test)}:")
+        self.items(graph, branch.body, indent + "    ", stack)
+        if branch.orelse:
+            self.out.append(f"   {indent}else:")
+            self.items(graph, branch.orelse, indent + "    ", stack)
+
+    def text_loop(self, loop, graph, indent, stack):
+        from srcad.graph import _loop_header
+        self.out.append(f"   {indent}{_loop_header(loop)}:")
+        self.items(graph, loop.body, indent + "    ", stack)
+
+    def text_jump(self, jump, graph, indent, stack):
+        self.out.append(f"   {indent}{type(jump.stmt).__name__.lower()}")
+
+    def callee(self, expanded, indent, stack):
+        inner, arguments = expanded
+        bound = ", ".join(f"{p}={_argument_text(a)}" for p, a in arguments.items())
+        func = inner.parsed.func
+        self.out.append(f"   {indent}in {func.__qualname__}({bound}):")
+        self.items(inner, getattr(inner, "body", inner.nodes), indent + "    ", stack + [func])
+        self.out.append(f"   {indent}    return {_gast_text(inner.output)}")
 
 
 def _gast_text(expr):
@@ -134,8 +145,9 @@ def _gast_text(expr):
 
 # -- DOT ------------------------------------------------------------------------------
 
-class _Dot:
-    """One DOT drawing: its lines and a counter for the ids of boxes and clusters."""
+class _Dot(Visitor):
+    """One DOT drawing: its lines and a counter for the ids of boxes and
+    clusters; one stage method per kind of item."""
 
     def __init__(self):
         self.lines = []
@@ -145,6 +157,30 @@ class _Dot:
     def fresh(self, base):
         self.count += 1
         return f"{base}{self.count}"
+
+    def dot_node(self, node, graph, pad, ns, stack):
+        if node.target is None or node.kind == Kind.EFFECT:
+            return
+        expanded = callee_of(graph, node, stack)
+        if expanded is None:
+            _dot_node(graph, node, self, pad, ns)
+        else:
+            _dot_callee(graph, node, expanded, self, pad, ns, stack)
+
+    def dot_branch(self, branch, graph, pad, ns, stack):
+        test = graph.line_text(branch.lineno).rstrip(":") or f"if {_gast_text(branch.test)}"
+        for label, part in ((test, branch.body), ("else", branch.orelse)):
+            if part:
+                _dot_cluster(graph, label, part, self, pad, ns, stack, "dashed")
+
+    def dot_loop(self, loop, graph, pad, ns, stack):
+        from srcad.graph import _loop_header
+        header = graph.line_text(loop.lineno).rstrip(":") or _loop_header(loop)
+        counter = [loop.target] if loop.kind == "for" else []   # the loop's counter lives in it
+        _dot_cluster(graph, header, loop.body, self, pad, ns, stack, "rounded", counter)
+
+    def dot_jump(self, jump, graph, pad, ns, stack):
+        pass                     # a break or continue draws nothing
 
 
 def dot(graph):
@@ -168,25 +204,8 @@ def dot(graph):
 
 def _dot_items(graph, items, d, pad, ns, stack):
     """Draw ``items``; ``ns`` prefixes the value ids of a callee's drawing."""
-    from srcad.graph import Branch, Loop, Node, _loop_header
     for item in items:
-        if isinstance(item, Node):
-            if item.target is None or item.kind == Kind.EFFECT:
-                continue
-            expanded = callee_of(graph, item, stack)
-            if expanded is None:
-                _dot_node(graph, item, d, pad, ns)
-            else:
-                _dot_callee(graph, item, expanded, d, pad, ns, stack)
-        elif isinstance(item, Branch):
-            test = graph.line_text(item.lineno).rstrip(":") or f"if {_gast_text(item.test)}"
-            for label, part in ((test, item.body), ("else", item.orelse)):
-                if part:
-                    _dot_cluster(graph, label, part, d, pad, ns, stack, "dashed")
-        elif isinstance(item, Loop):
-            header = graph.line_text(item.lineno).rstrip(":") or _loop_header(item)
-            counter = [item.target] if item.kind == "for" else []   # the loop's counter lives in it
-            _dot_cluster(graph, header, item.body, d, pad, ns, stack, "rounded", counter)
+        d.visit("dot", item, graph, pad, ns, stack)
 
 
 def _dot_cluster(graph, label, items, d, pad, ns, stack, style, values=()):

@@ -172,7 +172,7 @@ _OWN_SCOPES = (gast.FunctionDef, gast.Lambda)
 def _may_leave_loop(stmts):
     """True when ``stmts`` may leave the loop they are in: a ``break`` or a
     ``return`` of their own (in branches too), or a loop that returns.
-    (graph._has_own_break asks the same of the graph's items, after this
+    (ir._has_own_break asks the same of the graph's items, after this
     pass has turned returns in loops into breaks.)"""
     for stmt in stmts:
         if isinstance(stmt, gast.Break) or isinstance(stmt, gast.Return):

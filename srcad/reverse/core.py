@@ -6,7 +6,8 @@ import gast
 
 from srcad import passes
 from srcad.errors import SrcadError
-from srcad.graph import SCALAR, Branch, Loop, Node
+from srcad.graph import SCALAR, Node
+from srcad.ir import walk
 from srcad.normalize import NameAllocator
 from srcad.builders import assign, call, is_local as _is_local, name
 from srcad.trees import name_nodes
@@ -195,21 +196,11 @@ class ReverseGenerator(ControlFlow, Splits, Saves, Statements):
 def _initial_defs(graph):
     """Nodes that bind a name for the first time, at the top level of the
     function, before any redefinition: nothing is overwritten there."""
-    seen = set(graph.params)
+    seen, top = set(graph.params), set(map(id, graph.body))
     initial = set()
-
-    def walk(items, top):
-        for item in items:
-            if isinstance(item, Node):
-                if item.target is not None and item.target not in seen:
-                    if top:
-                        initial.add(item)
-                    seen.add(item.target)
-            elif isinstance(item, Branch):
-                walk(item.body, False)
-                walk(item.orelse, False)
-            elif isinstance(item, Loop):
-                walk(item.body, False)
-
-    walk(graph.body, True)
+    for item in walk(graph.body):
+        if isinstance(item, Node) and item.target is not None and item.target not in seen:
+            if id(item) in top:
+                initial.add(item)
+            seen.add(item.target)
     return initial

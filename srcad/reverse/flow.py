@@ -6,14 +6,14 @@ import copy
 
 import gast
 
-from srcad.ir import Kind
-from srcad.graph import Branch, Loop, Node, readonly_effect
+from srcad.ir import Kind, Visitor
+from srcad.graph import readonly_effect
 from srcad.builders import assign, call, name, store
 from srcad.runtime import list_append, readonly, setitem
 from srcad.reverse.support import APPEND, Comment, Restore, Save, _copy, guard_statements
 
 
-class ControlFlow:
+class ControlFlow(Visitor):
     """The :class:`~srcad.reverse.core.ReverseGenerator`'s control flow: item lists, branches, loops."""
 
     # -- the forward sweep -------------------------------------------------------
@@ -22,36 +22,39 @@ class ControlFlow:
         and a trip counter in loops whose iterations cannot be recounted."""
         out = []
         for item in items:
-            if isinstance(item, Node):
-                out.extend(guard_statements(item, self.ref))
-                if item.target is not None and item not in self.initial:
-                    out.append(Save(item.target, self._item_index(item)))
-                if item.kind == Kind.USERCALL and item.active:
-                    out.extend(self.forward_call(item))
-                    continue
-                if getattr(item, "readonly", None):    # an effect on values with derivatives
-                    out.append(readonly_effect(item, lambda: self.ref(readonly, "readonly")))
-                    continue
-                out.append(item.stmt)                # shared with the graph, never mutated
-            elif isinstance(item, Branch):
-                out.append(gast.If(test=_copy(item.test), body=self.forward_items(item.body, in_loop),
-                                   orelse=self.forward_items(item.orelse, in_loop)))
-            elif isinstance(item, Loop):
-                body = self.forward_items(item.body, True)
-                if self._needs_trips(item):
-                    trips = self._trips[item] = self.names.fresh("trips")
-                    if in_loop:                # a count per outer iteration: saved like a value
-                        out.append(Save(trips))
-                        self._trips_saved.add(item)
-                    out.append(assign(trips, gast.Constant(value=0, kind=None)))
-                    body.insert(0, assign(trips, gast.BinOp(left=name(trips), op=gast.Add(),
-                                                            right=gast.Constant(value=1, kind=None))))
-                loop = copy.copy(item.stmt)          # the header; the body is new
-                loop.body = body
-                out.append(loop)
-            else:
-                out.append(_copy(item.stmt))
+            out.extend(self.visit("forward", item, in_loop))
         return out
+
+    def forward_node(self, node, in_loop):
+        out = guard_statements(node, self.ref)
+        if node.target is not None and node not in self.initial:
+            out.append(Save(node.target, self._item_index(node)))
+        if node.kind == Kind.USERCALL and node.active:
+            return out + self.forward_call(node)
+        if getattr(node, "readonly", None):    # an effect on values with derivatives
+            return out + [readonly_effect(node, lambda: self.ref(readonly, "readonly"))]
+        return out + [node.stmt]                 # shared with the graph, never mutated
+
+    def forward_branch(self, branch, in_loop):
+        return [gast.If(test=_copy(branch.test), body=self.forward_items(branch.body, in_loop),
+                        orelse=self.forward_items(branch.orelse, in_loop))]
+
+    def forward_loop(self, loop, in_loop):
+        out, body = [], self.forward_items(loop.body, True)
+        if self._needs_trips(loop):
+            trips = self._trips[loop] = self.names.fresh("trips")
+            if in_loop:                # a count per outer iteration: saved like a value
+                out.append(Save(trips))
+                self._trips_saved.add(loop)
+            out.append(assign(trips, gast.Constant(value=0, kind=None)))
+            body.insert(0, assign(trips, gast.BinOp(left=name(trips), op=gast.Add(),
+                                                    right=gast.Constant(value=1, kind=None))))
+        header = copy.copy(loop.stmt)          # the header; the body is new
+        header.body = body
+        return out + [header]
+
+    def forward_jump(self, jump, in_loop):
+        return [_copy(jump.stmt)]
 
     def _item_index(self, node):
         """For ``x[i] = v``: the index expression, since only ``x[i]`` is overwritten."""
@@ -69,38 +72,36 @@ class ControlFlow:
     def reverse_items(self, items, context=None):
         """The reverse of a block; ``context`` is the enclosing branch or loop
         comment, not repeated inside it."""
-        out, last_line = [], None
-        context_text = context.text if context is not None else None
+        out, lines = [], _LineComments(self.graph, context)
         for item in reversed(items):
-            if isinstance(item, Node):
-                stmts = []
-                if item.target is not None and item.target in self.defined:
-                    if item.active:
-                        stmts = self.reverse_node(item)
-                    else:
-                        self.defined.discard(item.target)   # a new value: its old adjoint ends
-                if stmts and (item.lineno, item.end_lineno) != last_line:
-                    text = self.graph.source_text(item)
-                    if text != context_text:
-                        out.append(Comment(text, lineno=item.lineno))
-                    last_line = (item.lineno, item.end_lineno)
-                out.extend(stmts)
-                if item.target is not None and item not in self.initial:
-                    out.append(Restore(item.target, self._item_index(item)))
-                    if item in self._saved:
-                        out.append(Restore(self._saved[item]))
-            elif isinstance(item, Branch):
-                out.extend(self.reverse_branch(item))
-                last_line = None
-            elif isinstance(item, Loop):
-                out.extend(self.reverse_loop(item))
-                last_line = None
+            out.extend(self.visit("reverse", item, lines))
         return out
 
-    def reverse_branch(self, branch):
+    def reverse_node(self, node, lines):
+        """The node's adjoint statements under a comment with its user line
+        (once for a line's nodes), then the restores of what it overwrote."""
+        stmts = []
+        if node.target is not None and node.target in self.defined:
+            if node.active:
+                stmts = self.node_adjoint(node)
+                stmts = lines.comment(node) + stmts if stmts else stmts
+            else:
+                self.defined.discard(node.target)   # a new value: its old adjoint ends
+        if node.target is not None and node not in self.initial:
+            stmts.append(Restore(node.target, self._item_index(node)))
+            if node in self._saved:
+                stmts.append(Restore(self._saved[node]))
+        return stmts
+
+    def reverse_jump(self, jump, lines):
+        return []                # the trip count says which iterations ran
+
+    def reverse_branch(self, branch, lines=None):
         """Re-test the condition (restored to its forward value) and reverse
         the branch that ran; an adjoint defined on one side only gets zeros
         on the other, so both sides leave the same adjoints defined."""
+        if lines is not None:
+            lines.last = None
         before = set(self.defined)
         comment = Comment(self.graph.line_text(branch.lineno), lineno=branch.lineno)
         body = self.reverse_items(branch.body, comment)
@@ -119,7 +120,7 @@ class ControlFlow:
             test, body, orelse = gast.UnaryOp(op=gast.Not(), operand=test), orelse, []
         return [comment, gast.If(test=test, body=body, orelse=orelse)]
 
-    def reverse_loop(self, loop):
+    def reverse_loop(self, loop, lines=None):
         """Replay the iterations backwards.  Adjoints that the body accumulates
         (shared weights) start as zeros before the loop; adjoints the body
         ends are re-zeroed at its end, so every iteration starts alike.
@@ -132,6 +133,8 @@ class ControlFlow:
         body is generated a bounded number of times however deep it is
         nested (plain trials would cost 2^depth).
         """
+        if lines is not None:
+            lines.last = None
         key = (id(loop), frozenset(self.defined))
         if self._trial and key in self._loop_exits:
             self.defined = set(self._loop_exits[key])        # only its effect matters here
@@ -186,6 +189,22 @@ class ControlFlow:
             iterable = gast.Subscript(value=iterable, slice=gast.Slice(
                 lower=None, upper=name(self._trips[loop]), step=None), ctx=gast.Load())
         return call(name("reversed"), iterable)
+
+
+class _LineComments:
+    """The comments of a reversed block: a node's user line above its adjoint,
+    once for consecutive nodes of one line, never the enclosing ``context``."""
+
+    def __init__(self, graph, context):
+        self.graph, self.last = graph, None
+        self.context = context.text if context is not None else None
+
+    def comment(self, node):
+        if (node.lineno, node.end_lineno) == self.last:
+            return []
+        self.last = (node.lineno, node.end_lineno)
+        text = self.graph.source_text(node)
+        return [Comment(text, lineno=node.lineno)] if text != self.context else []
 
 
 def _has_code(stmts):

@@ -7,8 +7,8 @@ import operator
 import gast
 import numpy as np
 
-from srcad.ir import Kind
-from srcad.graph import DICT_READS, Branch, Loop, atom_names
+from srcad.ir import Kind, walk
+from srcad.graph import DICT_READS, Loop, atom_names
 from srcad.builders import assign, call, is_local as _is_local, name
 from srcad.trees import loaded
 from srcad.runtime import Stack, identity, list_append, restore_entry, snapshot, saved_entry, setitem
@@ -177,15 +177,7 @@ def _loop_indices(graph):
     """The counters of the graph's for loops (computed once per graph)."""
     found = getattr(graph, "loop_indices", None)
     if found is None:
-        found = graph.loop_indices = set()
-        todo = list(graph.body)
-        while todo:
-            item = todo.pop()
-            if isinstance(item, Loop):
-                found.add(item.target)
-                todo.extend(item.body)
-            elif isinstance(item, Branch):
-                todo.extend(item.body + item.orelse)
+        found = graph.loop_indices = {item.target for item in walk(graph.body) if isinstance(item, Loop)}
     return found
 
 

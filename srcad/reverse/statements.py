@@ -15,7 +15,8 @@ from srcad.reverse.support import _copy, _is_name, rule_argument
 class Statements:
     """The :class:`~srcad.reverse.core.ReverseGenerator`'s primitives: rules inlined, adjoints contributed."""
 
-    def reverse_node(self, node):
+    def node_adjoint(self, node):
+        """The statements that add ``node``'s contributions to its arguments' adjoints."""
         g, ans = name(self.adjoint(node.target)), name(node.target)
         if node.kind == Kind.PACK:
             stmts = []

@@ -846,8 +846,8 @@ def dot_adjoint_a(g, a, b):
         return g @ b.T
     if na == 0 or nb == 0:
         return unbroadcast(g * b, a)
-    if nb == 1:
-        return np.multiply.outer(g, b)
+    if nb == 1:                                   # g has a's leading axes (none for a vector)
+        return g * b if na == 1 else np.multiply.outer(g, b)
     g_axes = list(range(na - 1, na - 1 + nb - 1))      # the axes b contributed
     b_axes = list(range(nb - 2)) + [nb - 1]             # all but b's summed axis
     return np.tensordot(g, b, axes=(g_axes, b_axes))
@@ -860,6 +860,8 @@ def dot_adjoint_b(g, a, b):
         return a.T @ g
     if na == 0 or nb == 0:
         return unbroadcast(g * a, b)
+    if na == 1 and nb <= 2:                       # a vector: a 0-d g, or g of b's last axis
+        return g * a if nb == 1 else np.multiply.outer(a, g)
     lead = list(range(na - 1))                          # the axes a contributed
     gb = np.tensordot(a, g, axes=(lead, lead))          # (k,) + b's other axes
     return gb if nb == 1 else np.moveaxis(gb, 0, -2)

@@ -32,7 +32,7 @@ from srcad import codegen, passes
 from srcad.passes.may_raise import mark_may_raise
 from srcad.calls import rewrite_function_values
 from srcad.forward import ForwardGenerator
-from srcad.graph import SCALAR, GraphBuilder, analyze, infer_shape_classes
+from srcad.graph import SCALAR, GraphBuilder, Node, analyze, infer_shape_classes
 from srcad.generators import is_generator, materialize
 from srcad.lift import lift
 from srcad.namespaces import resolve_namespaces
@@ -137,6 +137,8 @@ def split(graph, splitter, own):
     gen = ReverseGenerator(graph, "split", splitter, own)
     fdef, rdef = gen.generate_split()
     clean_up(fdef, rdef, gen=gen)
+    made_by = {n.target: n.primitive for n in graph.body if isinstance(n, Node) and n.target}
+    passes.split_saves.trim_saves(fdef, rdef, gen._pass_context(), made_by)
     return fdef, rdef, gen
 
 

@@ -211,7 +211,7 @@ def grad_calls_helper(x, y, dout=1.0):
 def forward_square_plus(a, b):
     mul_a = a * a
     out = mul_a + b
-    return (out, (a, mul_a))
+    return (out, (a, shape_of(mul_a)))
 
 def reverse_square_plus(saved, dout):
     a, mul_a = saved
@@ -348,7 +348,7 @@ def grad_dict_items(params, dtotal=1.0):
         k = keys_params[i]
         v_stack.push(v)
         v = params[k]
-        mul_v_stack.push(mul_v)
+        mul_v_stack.push(shape_of(mul_v))
         mul_v = v * v
         sum_v_stack.push(shape_of(sum_v))
         sum_v = np.sum(mul_v)

@@ -16,6 +16,10 @@ computes.  Two kinds:
   of :data:`PASSES` (:func:`clean` runs them); :mod:`~srcad.passes.may_raise`
   marks, before generation, what dead-code elimination must keep.
 
+* one **pair pass**, :mod:`~srcad.passes.split_saves`, runs on a called
+  function's forward and reverse halves together, after their clean-up
+  (``pipeline.split``): it trims what the one hands the other.
+
 Each module's docstring shows its before/after as a doctest (run by
 ``tests/test_doctests.py``), with :func:`demo`.
 """
@@ -23,7 +27,7 @@ Each module's docstring shows its before/after as a doctest (run by
 import gast
 
 from srcad.passes import (accumulate, copies, dead_code, defaults, fanout, fold, last_adjoint, negation, owned,
-                          repeat, shapes, unbroadcast)
+                          repeat, shapes, split_saves, unbroadcast)
 
 #: rewrites of one inlined term, in the order the generators apply them
 TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadcast,
@@ -70,7 +74,17 @@ def clean(body, context=None):
 def demo(run, source):
     """Print ``source`` (statements) after the pass ``run``: the doctests' helper."""
     body = gast.parse(source).body
-    body = run(body)
+    _print(run(body))
+
+
+def demo_pair(run, forward, reverse):
+    """Print a split callee's two halves (function definitions) after the pair
+    pass ``run`` (with the default :class:`Context`)."""
+    fdef, rdef = gast.parse(forward).body[0], gast.parse(reverse).body[0]
+    _print(list(run(fdef, rdef, Context())))
+
+
+def _print(body):
     module = gast.Module(body=[s for s in body if isinstance(s, gast.AST)], type_ignores=[])
     for node in gast.walk(module):                  # statements a pass made have no line
         if "lineno" in getattr(node, "_attributes", ()) and not hasattr(node, "lineno"):

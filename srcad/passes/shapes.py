@@ -35,7 +35,7 @@ and the reverse sweep of one function, split at that header.)
 import gast
 
 from srcad.passes._blocks import all_nodes, load
-from srcad.runtime import Stack, shape_of, unbroadcast
+from srcad.runtime import Stack, reduced_count, repeat_to, shape_of, unbroadcast
 
 
 def push_shapes(body, context=None):
@@ -45,12 +45,12 @@ def push_shapes(body, context=None):
     start = _reverse_start(body)
     if start is None:
         return body
-    ub = context.name_of(unbroadcast)
+    readers = shape_readers(context)
     forward, reverse = body[:start], body[start:]
     pushes = _pushes(forward)
     pops = _pops(reverse)
     for stack, (var, calls) in pushes.items():
-        if pops.get(stack) != var or ub is None or not _shape_reads_only(reverse, var, ub):
+        if pops.get(stack) != var or not shape_reads_only(reverse, var, readers):
             continue
         helper = context.ref(shape_of, "shape_of")
         for call in calls:
@@ -112,14 +112,28 @@ def _pops(reverse):
     return {s: v for s, v in found.items() if s not in bad}
 
 
-def _shape_reads_only(reverse, var, ub):
-    """Every read of ``var`` in the reverse sweep is the second argument of ``unbroadcast``."""
+#: the runtime helpers that read an argument only for its shape: helper ->
+#: the argument's position (each reads it with ``np.shape``, which a
+#: :class:`srcad.runtime.Shape` answers)
+SHAPE_READERS = ((unbroadcast, 1), (repeat_to, 1), (reduced_count, 0))
+
+
+def shape_readers(context):
+    """helper name in generated code -> the position of its shape-only argument."""
+    return {context.name_of(helper): position for helper, position in SHAPE_READERS
+            if context.name_of(helper) is not None}
+
+
+def shape_reads_only(stmts, var, readers):
+    """Every read of ``var`` in ``stmts`` is a shape-only argument of one of
+    ``readers`` (as :func:`shape_readers` gives them)."""
     reads = shape_reads = 0
-    for node in _walk(reverse):
+    for node in all_nodes(stmts):
         if isinstance(node, gast.Name) and node.id == var and type(node.ctx) is gast.Load:
             reads += 1
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == ub \
-                and len(node.args) == 2 and isinstance(node.args[1], gast.Name) \
-                and node.args[1].id == var:
-            shape_reads += 1
+        elif isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in readers:
+            position = readers[node.func.id]
+            arg = node.args[position] if len(node.args) > position else None
+            if isinstance(arg, gast.Name) and arg.id == var:
+                shape_reads += 1
     return reads == shape_reads

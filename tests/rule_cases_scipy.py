@@ -43,6 +43,8 @@ BINARY_SHAPES = [(None, None), ((), ()), ((3,), (3,)), ((3, 2), (3, 2)),
 
 def _special_cases():
     from scipy import special as sp
+
+    from srcad.rules.scipy_special import logsumexp_float64
     unary = [
         (sp.expit, real), (sp.log_expit, real), (sp.logit, interval(0.05, 0.95)),
         (sp.erf, real), (sp.erfc, real), (sp.erfinv, unit), (sp.erfcinv, interval(0.1, 1.9)),
@@ -82,14 +84,16 @@ def _special_cases():
             case(sp.multigammaln, above_one(shape) + 0.5, d, tag=f"{fmt(shape)}-d{d}",
                  name="special.multigammaln")
 
+    # logsumexp_float64: what generated forward sweeps call for it (same rules)
+    for lse, name in ((sp.logsumexp, "special.logsumexp"), (logsumexp_float64, "logsumexp_float64")):
+        for shape in UNARY_SHAPES:
+            case(lse, real(shape), tag=fmt(shape), name=name)
+        x = real((3, 2))
+        for kwargs in [{"axis": 0}, {"axis": -1}, {"axis": 1, "keepdims": True}, {"axis": (0, 1)},
+                       {"keepdims": True}]:
+            case(lse, x, tag="(3,2)", name=name, **kwargs)
+        case(lse, real((2, 3, 2)), (0, 2), tag="(2,3,2)", name=name)
     name = "special.logsumexp"
-    for shape in UNARY_SHAPES:
-        case(sp.logsumexp, real(shape), tag=fmt(shape), name=name)
-    x = real((3, 2))
-    for kwargs in [{"axis": 0}, {"axis": -1}, {"axis": 1, "keepdims": True}, {"axis": (0, 1)},
-                   {"keepdims": True}]:
-        case(sp.logsumexp, x, tag="(3,2)", name=name, **kwargs)
-    case(sp.logsumexp, real((2, 3, 2)), (0, 2), tag="(2,3,2)", name=name)
     # weights b: positional (a, axis, b) so that both are differentiated
     for sa, sb, axis in [((3,), (3,), None), ((3, 2), (3, 2), 0), ((3, 2), (2,), -1),
                          ((3, 2), (3, 1), None), ((), (), None), ((3,), (), 0), ((2,), (3, 2), 0)]:

@@ -516,3 +516,34 @@ def test_second_derivatives_through_signal_and_linalg(f, x):
 def test_a_second_derivative_of_odeint_is_refused_not_guessed():
     with pytest.raises(srcad.UnknownPrimitiveError, match="odeint_adjoint.*helper of a derivative rule"):
         srcad.hessian(decay_loss, wrt=1)(np.array([1.0, 2.0]), 0.7, np.array([0.0, 1.0, 2.0, 3.0]))
+
+
+# -- the faster logsumexp generated forward sweeps call -------------------------------
+def test_generated_code_computes_logsumexp_as_scipy_does():
+    """logsumexp_float64 (registry.computed_by) gives SciPy's values to rounding
+    on what it computes, and SciPy's exactly (the same types too) on what it
+    hands to SciPy: weights, signs, other dtypes, empty and non-finite input."""
+    from srcad.rules.scipy_special import logsumexp_float64
+    rng = np.random.default_rng(3)
+    for shape in [(), (5,), (3, 4), (2, 3, 4)]:
+        a = rng.standard_normal(shape) * 30
+        axes = [None] + list(range(-len(shape), len(shape))) + ([(0, len(shape) - 1)] if len(shape) > 1 else [])
+        for axis in axes:
+            for keepdims in (False, True):
+                ours = logsumexp_float64(a, axis=axis, keepdims=keepdims)
+                theirs = special.logsumexp(a, axis=axis, keepdims=keepdims)
+                assert type(ours) is type(theirs) and np.shape(ours) == np.shape(theirs)
+                np.testing.assert_allclose(ours, theirs, rtol=1e-14, atol=0)
+    handed_over = [(np.array([1.0, -np.inf]),), (np.full(3, -np.inf),), (np.array([np.inf, 1.0]),),
+                   (np.array([np.nan, 1.0]),), (np.zeros((0, 3)), 0), (np.ones(3, np.float32),),
+                   ([1.0, 2.0],), (np.arange(4),), (np.ones(3), None, np.arange(3.0))]
+    with np.errstate(all="ignore"):
+        for args in handed_over:
+            ours, theirs = logsumexp_float64(*args), special.logsumexp(*args)
+            assert type(ours) is type(theirs)
+            np.testing.assert_array_equal(ours, theirs)
+
+
+def test_forward_sweeps_call_the_faster_logsumexp():
+    source = srcad.grad(lse_rows).source
+    assert "logsumexp_float64(X, axis=1)" in source

@@ -59,6 +59,9 @@ VIEWS = set()
 #: primitives whose result may share memory with any of their arguments
 #: (``max(a, b)`` returns one of them)
 VIEWS_OF_ALL = set()
+#: primitive -> a faster function of the same values that generated forward
+#: sweeps call instead (declared with :func:`computed_by`)
+FASTER = {}
 
 
 def key(obj):
@@ -127,6 +130,16 @@ def views(*primitives, every_argument=False):
     return primitives[0] if len(primitives) == 1 else primitives
 
 
+def computed_by(primitive, implementation):
+    """Declare that generated code may compute ``primitive`` with
+    ``implementation``: a function of the same signature that returns the
+    same values (to rounding), faster, and calls ``primitive`` itself for any
+    argument it does not handle.  ``implementation`` must carry the
+    primitive's rules too, since generated code is differentiated again."""
+    FASTER[key(primitive)] = implementation
+    return implementation
+
+
 #: (module name, loader) of rule tables for an optional library, loaded the
 #: first time a look-up happens while that library is imported (see
 #: :func:`load_with`)
@@ -170,6 +183,11 @@ def returns_view(primitive):
 def returns_view_of_all(primitive):
     """True when ``primitive`` was declared with ``views(..., every_argument=True)``."""
     return _key_now(primitive) in VIEWS_OF_ALL
+
+
+def faster(primitive):
+    """The function declared with :func:`computed_by` for ``primitive``, or None."""
+    return FASTER.get(_key_now(primitive))
 
 
 def lookup(primitive):

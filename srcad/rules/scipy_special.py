@@ -20,7 +20,7 @@ Conventions at points where the derivative does not exist or is not finite:
 import numpy as np
 from scipy import special
 
-from srcad.rules.registry import adjoint, nondifferentiable, tangent
+from srcad.rules.registry import adjoint, computed_by, nondifferentiable, tangent
 from srcad.runtime import UnsupportedArgumentError, unbroadcast
 
 TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
@@ -64,7 +64,31 @@ def weighted(x, w):
 
 # --- log-sum-exp and softmax ----------------------------------------------------------
 
-@adjoint(special.logsumexp)
+def logsumexp_float64(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """``scipy.special.logsumexp`` of a float64 array, as generated forward
+    sweeps compute it: the max-shifted sum in four NumPy calls.  SciPy's own
+    goes through its array-API layer and costs several times more on the
+    small arrays of a model's inner loop (autograd's own logsumexp is the
+    same four calls).  Whatever this does not cover -- weights, signs, other
+    dtypes, empty arrays, an infinite or NaN maximum -- is SciPy's."""
+    if (b is not None or return_sign or type(a) is not np.ndarray or a.dtype != np.float64
+            or a.size == 0):
+        return special.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
+    m = np.max(a, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        return special.logsumexp(a, axis=axis, keepdims=keepdims)
+    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True))
+    out += m
+    if keepdims:
+        return out
+    out = np.squeeze(out, axis=axis)
+    return out[()] if out.ndim == 0 else out
+
+
+computed_by(special.logsumexp, logsumexp_float64)
+
+
+@adjoint(special.logsumexp, logsumexp_float64)
 def logsumexp(g, ans, a, axis=None, b=None, keepdims=False, return_sign=False):
     """ans = log sum(b exp(a)): d/da = b exp(a - ans), d/db = exp(a - ans)."""
     share = logsumexp_share(a, ans, axis, b, keepdims, return_sign)
@@ -72,7 +96,7 @@ def logsumexp(g, ans, a, axis=None, b=None, keepdims=False, return_sign=False):
     return unbroadcast(weighted(spread, b), a), None, unbroadcast(spread, b)
 
 
-@tangent(special.logsumexp)
+@tangent(special.logsumexp, logsumexp_float64)
 def logsumexp_tangent(a_dot, axis_dot, b_dot, ans, a, axis=None, b=None, keepdims=False,
                       return_sign=False):
     share = logsumexp_share(a, ans, axis, b, keepdims, return_sign)

@@ -706,6 +706,23 @@ def shape_of(v):
     return Shape(v.shape) if type(v) is np.ndarray else v
 
 
+def dot_self_adjoint(g, x):
+    """``dot_adjoint_a(g, x, x) + dot_adjoint_b(g, x, x)``: the cotangent of
+    ``x`` in ``np.dot(x, x)`` (an L2 penalty).  For a vector the two terms are
+    the same product ``g * x``, so it is made once (one array, not three)."""
+    if np.ndim(x) == 1:
+        return (g + g) * x
+    return dot_adjoint_a(g, x, x) + dot_adjoint_b(g, x, x)
+
+
+def matmul_self_adjoint(g, x):
+    """``matmul_adjoint_x(g, x, x) + matmul_adjoint_y(g, x, x)``: the same for
+    ``x @ x``."""
+    if np.ndim(x) == 1:
+        return (g + g) * x
+    return matmul_adjoint_x(g, x, x) + matmul_adjoint_y(g, x, x)
+
+
 def matmul_adjoint_x_rows(gs, x, ys):
     """``sum(matmul_adjoint_x(g, x, y) for g, y in zip(gs, ys))``, a few matmuls.
 

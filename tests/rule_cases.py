@@ -584,6 +584,12 @@ _product_cases(rt.matmul_adjoint_x, np.matmul, MATMUL_SHAPES, 2)
 _product_cases(rt.matmul_adjoint_y, np.matmul, MATMUL_SHAPES, 1)
 _product_cases(rt.dot_adjoint_a, np.dot, DOT_SHAPES, 2)
 _product_cases(rt.dot_adjoint_b, np.dot, DOT_SHAPES, 1)
+for shape in [(3,), (3, 3), (2, 3, 3), ()]:             # np.dot(x, x): both cotangents at once
+    x = real(shape)
+    case(rt.dot_self_adjoint, real(np.shape(np.dot(x, x))), x, diff=(0, 1), tag=str(shape).replace(" ", ""))
+for shape in [(3,), (3, 3), (2, 3, 3)]:
+    x = real(shape)
+    case(rt.matmul_self_adjoint, real(np.shape(x @ x)), x, diff=(0, 1), tag=str(shape).replace(" ", ""))
 INNER_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (2, 3)), ((2, 3), (4, 3)), ((), (3,)),
                 ((2, 2, 3), (2, 3)), ((2, 3), ())]
 _product_cases(rt.inner_adjoint_a, np.inner, INNER_SHAPES, 2)

@@ -35,7 +35,8 @@ TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadca
 
 #: rewrites of a whole generated body, in order: fold constants (``x **
 #: np.where(2, 2 - 1, 1.0)`` is ``x``), propagate copies (``dx = dp``), fold
-#: negations into subtractions, read a repeated fan-out term from the first;
+#: negations into subtractions, read a repeated fan-out term from the first
+#: (and make the two cotangents of ``np.dot(x, x)`` in one helper);
 #: then let broadcasting spread the cotangents of reductions (``repeat_to``),
 #: (propagating the copies that leaves); hoist weight accumulations out of
 #: reversed loops, save only the shape of what the reverse sweep reads for its
@@ -43,11 +44,12 @@ TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadca
 #: adjoints they only accumulate into, and skip, in a reversed loop's last
 #: iteration, the adjoints nothing after it reads
 PASSES = (fold.fold_body, copies.propagate_copies, negation.fold_negations, fanout.merge_fan_out,
+          fanout.merge_self_products,
           repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes,
           dead_code.eliminate_dead_code, owned.own_accumulators, last_adjoint.skip_dead_last_adjoints)
 
 #: the passes that name helpers or make new names: they take a :class:`Context`
-_NEED_CONTEXT = {repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes,
+_NEED_CONTEXT = {fanout.merge_self_products, repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes,
                  owned.own_accumulators}
 
 

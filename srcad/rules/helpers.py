@@ -26,7 +26,7 @@ from srcad.runtime import (Adjoints, add_at, add_into, drop_last, owned, readonl
                            dict_adjoint, dict_tangent,
                            dot_adjoint_a, saved_entry, values_of,
                            dot_adjoint_b, inner_adjoint_a, inner_adjoint_b, inverse_permutation,
-                           matmul_adjoint_x, matmul_adjoint_y, norm_divisor, shape_of, packed, prod_others,
+                           matmul_adjoint_x, matmul_adjoint_y, norm_divisor, dot_self_adjoint, matmul_self_adjoint, shape_of, packed, prod_others,
                            prod_others_tangent, reduced_count, repeat_to, scatter_add,
                            solve_is_vector, spread, unarray, unbroadcast, unconcatenate, unhstack,
                            unstack, unvstack, within, without, zeros_like)
@@ -171,6 +171,30 @@ def dot_adjoint_b_(g, ans, cotangent, a, b):
 @tangent(dot_adjoint_b)
 def dot_adjoint_b_tangent(cotangent_dot, a_dot, b_dot, ans, cotangent, a, b):
     return dot_adjoint_b(cotangent_dot, a, b), dot_adjoint_b(cotangent, a_dot, b), zeros_like(ans)
+
+
+# x @ x and np.dot(x, x): the two cotangents at once; their rules are the sums
+# of the two helpers' rules with both operands x
+@adjoint(matmul_self_adjoint)
+def matmul_self_adjoint_(g, ans, cotangent, x):
+    return g @ x + x @ g, matmul_adjoint_y(cotangent, g, x) + matmul_adjoint_x(cotangent, x, g)
+
+
+@tangent(matmul_self_adjoint)
+def matmul_self_adjoint_tangent(cotangent_dot, x_dot, ans, cotangent, x):
+    return (matmul_self_adjoint(cotangent_dot, x),
+            matmul_adjoint_x(cotangent, x, x_dot) + matmul_adjoint_y(cotangent, x_dot, x))
+
+
+@adjoint(dot_self_adjoint)
+def dot_self_adjoint_(g, ans, cotangent, x):
+    return np.dot(g, x) + np.dot(x, g), dot_adjoint_b(cotangent, g, x) + dot_adjoint_a(cotangent, x, g)
+
+
+@tangent(dot_self_adjoint)
+def dot_self_adjoint_tangent(cotangent_dot, x_dot, ans, cotangent, x):
+    return (dot_self_adjoint(cotangent_dot, x),
+            dot_adjoint_a(cotangent, x, x_dot) + dot_adjoint_b(cotangent, x_dot, x))
 
 
 @adjoint(inner_adjoint_a)

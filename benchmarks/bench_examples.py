@@ -159,6 +159,29 @@ def time_interleaved(fns, samples, target=0.02):
     return {key: float(np.median(v)) for key, v in times.items()}
 
 
+def peak_memory(fn):
+    """Peak bytes traced during one call (after a warm-up call)."""
+    import tracemalloc
+    fn()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def page_faults(fn, calls=10):
+    """Minor page faults per call: memory the C allocator gave back to the OS
+    and takes again (see benchmarks/README.md); Linux and macOS only."""
+    import resource
+    fn()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        fn()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repo", default=os.environ.get("AUTOGRAD_REPO"))
@@ -166,6 +189,8 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--sweep", action="store_true", help="RNN/LSTM time per step over T")
     parser.add_argument("--lengths", type=int, nargs="*", default=[15, 60, 240, 1000])
+    parser.add_argument("--memory", action="store_true",
+                        help="peak memory (tracemalloc) and page faults per call instead of times")
     parser.add_argument("--list-sweep", action="store_true",
                         help="an RNN over a plain list of T inputs, per step (no checkout needed)")
     args = parser.parse_args(argv)
@@ -191,6 +216,16 @@ def main(argv=None):
                 t = time_interleaved(fns, max(3, args.samples // 3), target=0.05)
                 print(f"{case:6} {steps:6d} {1e6 * t['srcad'] / steps:10.1f}µs "
                       f"{1e6 * t['autograd'] / steps:12.1f}µs {t['autograd'] / t['srcad']:15.2f}")
+        return 0
+    if args.memory:
+        print(f"{'case':6} {'':10} {'forward':>10} {'srcad':>10} {'autograd':>10}")
+        for case in cases:
+            with contextlib.redirect_stdout(io.StringIO()):
+                fns = build(roots, case, None)
+            peaks = {k: peak_memory(fn) for k, fn in fns.items()}
+            faults = {k: page_faults(fn) for k, fn in fns.items()}
+            print(f"{case:6} {'peak':10} " + " ".join(f"{peaks[k] / 1e6:8.2f}MB" for k in fns))
+            print(f"{'':6} {'faults':10} " + " ".join(f"{faults[k]:10.0f}" for k in fns))
         return 0
     print(f"{'case':6} {'forward':>10} {'srcad':>10} {'autograd':>10} {'srcad÷fwd':>10} "
           f"{'autograd÷fwd':>13} {'autograd÷srcad':>15}")

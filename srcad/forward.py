@@ -44,7 +44,7 @@ from srcad.passes.negation import without_minus as _without_minus
 from srcad.passes.fold import _number, fold_term
 from srcad.passes.unbroadcast import drop_broadcasts
 from srcad.errors import SrcadError
-from srcad.graph import Node, readonly_effect
+from srcad.graph import Node, readonly_effect, statement_of
 from srcad.ir import Kind, Visitor
 from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.reverse.support import _identifier
@@ -178,7 +178,7 @@ class ForwardGenerator(Visitor):
             return self.undo_node(node)
         if getattr(node, "readonly", None):      # an effect on values with derivatives
             return [readonly_effect(node, lambda: self.ref(readonly, "readonly"))]
-        out = [node.stmt]
+        out = [statement_of(node, self.ref)]
         if target is None:
             return out
         expr = self.tangent_expression(node, out) if node.active else None

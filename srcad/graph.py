@@ -1131,3 +1131,16 @@ def _full_reduction(node):
         return False
     extra = len(node.args) > 1 or any(k in node.kwargs for k in ("axis", "keepdims"))
     return not extra
+
+
+def statement_of(node, ref):
+    """The forward statement of ``node`` as generated code writes it: the
+    graph's own (shared, never mutated), or a copy calling the faster function
+    its primitive is declared :func:`~srcad.rules.registry.computed_by`
+    (``ref(obj, wanted)`` names that function in generated code)."""
+    fast = rules.registry.faster(node.primitive) if node.primitive is not None else None
+    if fast is None or not isinstance(node.stmt, gast.Assign) or not isinstance(node.stmt.value, gast.Call):
+        return node.stmt
+    stmt = clone(node.stmt)
+    stmt.value.func = ref(fast, fast.__name__)
+    return stmt

@@ -547,3 +547,13 @@ def test_generated_code_computes_logsumexp_as_scipy_does():
 def test_forward_sweeps_call_the_faster_logsumexp():
     source = srcad.grad(lse_rows).source
     assert "logsumexp_float64(X, axis=1)" in source
+
+
+def test_tangent_code_calls_the_faster_logsumexp_too():
+    jvp = srcad.jvp(lse_rows)
+    assert "logsumexp_float64(X, axis=1)" in jvp.source
+    X, V = np.random.default_rng(5).standard_normal((2, 3, 4))
+    value, tangent = jvp(X, V)
+    eps = 1e-6
+    assert_close(value, lse_rows(X))
+    assert_close(tangent, (lse_rows(X + eps * V) - lse_rows(X - eps * V)) / (2 * eps), rtol=1e-6)

@@ -7,10 +7,9 @@ import copy
 import gast
 
 from srcad.ir import Kind, Visitor
-from srcad.graph import readonly_effect
+from srcad.graph import readonly_effect, statement_of
 from srcad.builders import assign, call, name, store
 from srcad.runtime import list_append, readonly, setitem
-from srcad.rules.registry import faster
 from srcad.reverse.support import APPEND, Comment, Restore, Save, _copy, guard_statements
 
 
@@ -34,19 +33,7 @@ class ControlFlow(Visitor):
             return out + self.forward_call(node)
         if getattr(node, "readonly", None):    # an effect on values with derivatives
             return out + [readonly_effect(node, lambda: self.ref(readonly, "readonly"))]
-        return out + [self._computed_faster(node)]
-
-    def _computed_faster(self, node):
-        """The node's statement (shared with the graph, never mutated), or a
-        copy calling the faster function its primitive is declared
-        :func:`~srcad.rules.registry.computed_by`."""
-        fast = faster(node.primitive) if node.primitive is not None else None
-        value = getattr(node.stmt, "value", None)
-        if fast is None or not isinstance(node.stmt, gast.Assign) or not isinstance(value, gast.Call):
-            return node.stmt
-        stmt = _copy(node.stmt)
-        stmt.value.func = self.ref(fast, fast.__name__)
-        return stmt
+        return out + [statement_of(node, self.ref)]
 
     def forward_branch(self, branch, in_loop):
         return [gast.If(test=_copy(branch.test), body=self.forward_items(branch.body, in_loop),

@@ -34,6 +34,11 @@ def derivative(f, wrt, mode, check_finite=False, has_aux=False):
     ``has_aux``: ``f`` returns ``(value, aux)``; the derivative is of
     ``value`` and ``aux`` comes back alongside, as in JAX.
     """
+    with _collector_paused():            # from the first read of f's body on
+        return _derivative(f, wrt, mode, check_finite, has_aux)
+
+
+def _derivative(f, wrt, mode, check_finite, has_aux):
     if isinstance(f, functools.partial) and inspect.isfunction(_innermost(f)):
         return calls.partial_derivative(f, wrt, mode,
                                         lambda g, w: derivative(g, w, mode, check_finite, has_aux))
@@ -70,9 +75,8 @@ def derivative(f, wrt, mode, check_finite=False, has_aux=False):
                 return derivative(target, wrt, mode, check_finite, has_aux)(*args, **kwargs)
 
             fn_cell = [None]
-            with _collector_paused():
-                found = per_function[key] = fn_cell[0] = _generate(
-                    target, wrt, mode, check_finite, has_aux, again=again)
+            found = per_function[key] = fn_cell[0] = _generate(
+                target, wrt, mode, check_finite, has_aux, again=again)
     if inspect.ismethod(f):
         return found.__get__(f.__self__)
     return found

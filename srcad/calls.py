@@ -69,7 +69,7 @@ def forwards_varargs(func):
         table = caches.table(func, "specialised")
         found = table.get("forwards")
         if found is None or found[0] is not func.__code__:
-            node = parse.parse_function(func).node
+            node = parse.read_function(func)
             star = node.args.vararg.id if node.args.vararg is not None else None
             spreads = any(isinstance(n, gast.Starred) and isinstance(n.value, gast.Name)
                           and n.value.id == star for n in gast.walk(node))
@@ -109,7 +109,7 @@ def _unassigned(func, known):
     assigned one may hold another function by the time it is called)."""
     if not known:
         return known
-    stored = {n.id for n in name_nodes(parse.parse_function(func).node)
+    stored = {n.id for n in name_nodes(parse.read_function(func))
               if isinstance(n.ctx, gast.Store)}
     return {k: v for k, v in known.items() if k not in stored}
 
@@ -224,7 +224,7 @@ def called_parameters(func):
         found = table.get("called")
         if found is None or found[0] is not func.__code__:
             try:
-                node = parse.parse_function(func).node
+                node = parse.read_function(func)
             except SrcadError:
                 called = frozenset()
             else:

@@ -20,6 +20,8 @@ import site
 import sys
 import sysconfig
 import textwrap
+import threading
+import weakref
 
 import gast
 
@@ -161,7 +163,44 @@ class ParsedFunction:
 
 
 def parse_function(func):
-    """Parse ``func`` into a :class:`ParsedFunction`."""
+    """Parse ``func`` into a :class:`ParsedFunction`: its own tree, which the
+    caller may rewrite (the tree :func:`read_function` kept, if it kept one)."""
+    with _kept_lock:
+        kept = _kept[0]
+        if kept is not None and kept[0]() is func and kept[1] is func.__code__:
+            _kept[0] = None
+        else:
+            kept = None
+    node, source = kept[2:] if kept is not None else _read_tree(func, copy.deepcopy)
+    return ParsedFunction(func, node, source, Namespace(func))
+
+
+#: the one tree :func:`read_function` parsed last, for the next parse of its
+#: function: ``(weak reference to the function, its code, tree, Source)``
+_kept = [None]
+_kept_lock = threading.Lock()
+
+
+def read_function(func):
+    """``func``'s gast FunctionDef for a caller that only reads it and must
+    not change it (which parameters the body calls, srcad/calls.py).
+
+    ``srcad.grad(f)`` asks that before it parses ``f`` for the pipeline, and
+    reading, parsing and locating a long function's source costs a tenth of
+    its transformation: so the tree is kept for the next
+    :func:`parse_function` of ``func``, which takes it (once) instead of
+    parsing again.  A nested function's stored tree is handed out as it is.
+    """
+    node, source = _read_tree(func, lambda tree: tree)
+    if getattr(func, "srcad_nested", None) is None:
+        with _kept_lock:
+            _kept[0] = (weakref.ref(func), func.__code__, node, source)
+    return node
+
+
+def _read_tree(func, copy_nested):
+    """``(gast FunctionDef, Source)`` of ``func``; ``copy_nested`` copies the
+    stored tree of a function lifted from another (srcad/lift.py)."""
     # No inspect.unwrap: a decorator made with functools.wraps sets __wrapped__
     # to the function it wraps, but the name calls the wrapper, which is what
     # must be differentiated (its closure holds the wrapped function, a callee).
@@ -181,8 +220,7 @@ def parse_function(func):
     nested = getattr(func, "srcad_nested", None)
     if nested is not None:               # lifted from an enclosing function (srcad/lift.py)
         node, parent = nested
-        return ParsedFunction(func, copy.deepcopy(node), Source(parent.filename, func.__name__),
-                              Namespace(func))
+        return copy_nested(node), Source(parent.filename, func.__name__)
     code = func.__code__
     filename = code.co_filename
     source = Source(filename, func.__name__)
@@ -221,7 +259,7 @@ def parse_function(func):
     guard = getattr(func, "srcad_guard", None)
     if guard is not None:            # generated code: its entry guard is not part of it
         node.body = [stmt for stmt in node.body if not _is_guard(stmt, guard)]
-    return ParsedFunction(func, node, source, Namespace(func))
+    return node, source
 
 
 def _is_guard(stmt, name):

@@ -147,28 +147,8 @@ class Template:
         return prelude, outs
 
     def _substitute(self, tree, subst, renamed, reference):
-        """A copy of the rule's ``tree`` for one call site, made in one walk:
-        the rule's locals ``renamed``, its parameters replaced by (copies of)
-        the call site's expressions ``subst``, and the other names it reads
-        turned into ``reference``\ s to the rule module's globals, in the
-        order they appear (which decides the names references get)."""
-        def copy(node):
-            if type(node) is gast.Name:
-                ident = node.id
-                if ident in renamed:
-                    return _copy_node(node, clone, id=renamed[ident])
-                if type(node.ctx) is gast.Load:
-                    if ident in subst:
-                        return clone(subst[ident])
-                    return _copy_node(node, clone, id=reference(ident, self._global(ident)))
-                return clone(node)
-            if type(node) is list:
-                return [copy(item) for item in node]
-            if not isinstance(node, gast.AST):
-                return node
-            return _copy_node(node, copy)
-
-        return copy(tree)
+        """A copy of the rule's ``tree`` for one call site (:class:`_Substitution`)."""
+        return _Substitution(self, subst, renamed, reference).copy(tree)
 
     def _global(self, name):
         if name in self.globals:
@@ -177,6 +157,38 @@ class Template:
             return getattr(builtins, name)
         raise RuleError(f"derivative rule {self.name} uses the name {name!r}, "
                         "which is neither a parameter nor defined in its module")
+
+
+class _Substitution:
+    """A copy of a rule's tree for one call site, made in one walk: the rule's
+    locals ``renamed``, its parameters replaced by (copies of) the call site's
+    expressions ``subst``, and the other names it reads turned into
+    ``reference``\ s to the rule module's globals, in the order they appear
+    (which decides the names references get).
+
+    An object rather than a closure that calls itself: such a closure is a
+    reference cycle, one per inlined term, that only the cyclic garbage
+    collector frees (tens of thousands of cells on a long function).
+    """
+
+    def __init__(self, template, subst, renamed, reference):
+        self.template, self.subst, self.renamed, self.reference = template, subst, renamed, reference
+
+    def copy(self, node):
+        if type(node) is gast.Name:
+            ident = node.id
+            if ident in self.renamed:
+                return _copy_node(node, clone, id=self.renamed[ident])
+            if type(node.ctx) is gast.Load:
+                if ident in self.subst:
+                    return clone(self.subst[ident])
+                return _copy_node(node, clone, id=self.reference(ident, self.template._global(ident)))
+            return clone(node)
+        if type(node) is list:
+            return [self.copy(item) for item in node]
+        if not isinstance(node, gast.AST):
+            return node
+        return _copy_node(node, self.copy)
 
 
 class Default:

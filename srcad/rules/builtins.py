@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from srcad.rules.families import unary
+from srcad.rules.families import elementwise, unary
 from srcad.rules.numpy import SHARED_WITH_MATH
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import real_sign
@@ -34,16 +34,10 @@ unary(globals(), [(name, getattr(math, name), reverse.replace("xp.", "math."))
 ])
 
 
-@adjoint(math.atan2)
+@elementwise(math.atan2)
 def atan2(g, ans, y, x):
     squared_radius = np.float64(x * x + y * y)
     return g * x / squared_radius, -g * y / squared_radius
-
-
-@tangent(math.atan2)
-def atan2_tangent(y_dot, x_dot, ans, y, x):
-    squared_radius = np.float64(x * x + y * y)
-    return y_dot * x / squared_radius, -x_dot * y / squared_radius
 
 
 @adjoint(math.log)
@@ -86,28 +80,16 @@ def hypot_tangent(x_dot, y_dot, ans, x, y):
 views(max, min, every_argument=True)     # one of the arguments itself
 
 
-@adjoint(max)
+@elementwise(max)
 def builtin_max(g, ans, x, y):
     x_share = (x > y) + 0.5 * (x == y)
     return g * x_share, g * (1.0 - x_share)
 
 
-@tangent(max)
-def builtin_max_tangent(x_dot, y_dot, ans, x, y):
-    x_share = (x > y) + 0.5 * (x == y)
-    return x_dot * x_share, y_dot * (1.0 - x_share)
-
-
-@adjoint(min)
+@elementwise(min)
 def builtin_min(g, ans, x, y):
     x_share = (x < y) + 0.5 * (x == y)
     return g * x_share, g * (1.0 - x_share)
-
-
-@tangent(min)
-def builtin_min_tangent(x_dot, y_dot, ans, x, y):
-    x_share = (x < y) + 0.5 * (x == y)
-    return x_dot * x_share, y_dot * (1.0 - x_share)
 
 
 nondifferentiable(

@@ -10,10 +10,12 @@ does, and is named after that module) and registers the text with
 :mod:`linecache`, where ``inspect.getsource`` finds it.  The text is what the
 rule would be written out as, so the generated code is the same.
 
-- :func:`elementwise`: a decorator over a reverse rule that is linear in ``g``
-  through a diagonal (elementwise) Jacobian, ``unbroadcast(g * f'(x), x)``.
-  Its forward rule is the same formula with the tangent in place of ``g``:
-  registered too, named ``<rule>_tangent``.  With ``rename`` it also serves a
+- :func:`elementwise`: a decorator over a reverse rule that applies to ``g``
+  a symmetric Jacobian (its own transpose): a diagonal one, as in
+  ``unbroadcast(g * f'(x), x)`` for an elementwise function, or a mask or an
+  involution (``tril``, ``swapaxes``, the identity).  Its forward rule is the
+  same formula with the tangent in place of ``g``: registered too, named
+  ``<rule>_tangent``.  With ``rename`` it also serves a
   rule that hands ``g`` to a helper whose forward counterpart takes the
   tangent in the same place (``eigh_adjoint(g, ans, UPLO)`` and
   ``eigh_tangent(a_dot, ans, UPLO)``).
@@ -63,9 +65,10 @@ def elementwise(*primitives, rename=None, tangent_name=None):
     """Register the decorated reverse rule for ``primitives``, and the forward rule
     derived from it (:func:`derived_tangent`) as theirs.
 
-    For a rule that is linear in ``g`` through a diagonal Jacobian (an
-    elementwise function; in general a rule whose every output is ``g``'s
-    place in a linear map its forward rule applies to the tangent)::
+    For a rule whose Jacobian is its own transpose, so that the reverse rule's
+    formula applied to a tangent in place of ``g`` is the forward rule (an
+    elementwise function's Jacobian is diagonal; a mask's too; an involution
+    such as ``swapaxes`` is a symmetric permutation)::
 
         @elementwise(np.arctan2)
         def arctan2(g, ans, x1, x2):

@@ -27,7 +27,7 @@ Conventions at points where the derivative does not exist:
 
 import numpy as np
 
-from srcad.rules.families import unary
+from srcad.rules.families import elementwise, unary
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (broadcast_like, dot_adjoint_a, dot_adjoint_b, inner_adjoint_a,
                            inner_adjoint_b, inverse_permutation, packed, prod_others, reduced_count,
@@ -86,17 +86,12 @@ def square_tangent(x_dot, ans, x):
 
 
 # --- elementwise, two arguments ------------------------------------------------
+# (each forward rule is derived from the reverse one: families.elementwise)
 
-@adjoint(np.arctan2)
+@elementwise(np.arctan2)
 def arctan2(g, ans, x1, x2):
     squared_radius = np.square(x1) + np.square(x2)
     return unbroadcast(g * x2 / squared_radius, x1), unbroadcast(-g * x1 / squared_radius, x2)
-
-
-@tangent(np.arctan2)
-def arctan2_tangent(x1_dot, x2_dot, ans, x1, x2):
-    squared_radius = np.square(x1) + np.square(x2)
-    return x1_dot * x2 / squared_radius, -x2_dot * x1 / squared_radius
 
 
 @adjoint(np.hypot)
@@ -111,74 +106,40 @@ def hypot_tangent(x1_dot, x2_dot, ans, x1, x2):
     return x1_dot * x1 / divisor, x2_dot * x2 / divisor
 
 
-@adjoint(np.logaddexp)
+@elementwise(np.logaddexp)
 def logaddexp(g, ans, x1, x2):
     return unbroadcast(g * np.exp(x1 - ans), x1), unbroadcast(g * np.exp(x2 - ans), x2)
 
 
-@tangent(np.logaddexp)
-def logaddexp_tangent(x1_dot, x2_dot, ans, x1, x2):
-    return x1_dot * np.exp(x1 - ans), x2_dot * np.exp(x2 - ans)
-
-
-@adjoint(np.logaddexp2)
+@elementwise(np.logaddexp2)
 def logaddexp2(g, ans, x1, x2):
     return unbroadcast(g * np.exp2(x1 - ans), x1), unbroadcast(g * np.exp2(x2 - ans), x2)
 
 
-@tangent(np.logaddexp2)
-def logaddexp2_tangent(x1_dot, x2_dot, ans, x1, x2):
-    return x1_dot * np.exp2(x1 - ans), x2_dot * np.exp2(x2 - ans)
-
-
-@adjoint(np.maximum)
+@elementwise(np.maximum)
 def maximum(g, ans, x1, x2):
     x1_share = (x1 > x2) + 0.5 * (x1 == x2)
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
 
 
-@tangent(np.maximum)
-def maximum_tangent(x1_dot, x2_dot, ans, x1, x2):
-    x1_share = (x1 > x2) + 0.5 * (x1 == x2)
-    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
-
-
-@adjoint(np.minimum)
+@elementwise(np.minimum)
 def minimum(g, ans, x1, x2):
     x1_share = (x1 < x2) + 0.5 * (x1 == x2)
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
 
 
-@tangent(np.minimum)
-def minimum_tangent(x1_dot, x2_dot, ans, x1, x2):
-    x1_share = (x1 < x2) + 0.5 * (x1 == x2)
-    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
-
-
-@adjoint(np.fmax)
+@elementwise(np.fmax)
 def fmax(g, ans, x1, x2):
     """As maximum, except that a nan operand loses."""
     x1_share = (x1 > x2) + 0.5 * (x1 == x2) + (np.isnan(x2) & ~np.isnan(x1))
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
 
 
-@tangent(np.fmax)
-def fmax_tangent(x1_dot, x2_dot, ans, x1, x2):
-    x1_share = (x1 > x2) + 0.5 * (x1 == x2) + (np.isnan(x2) & ~np.isnan(x1))
-    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
-
-
-@adjoint(np.fmin)
+@elementwise(np.fmin)
 def fmin(g, ans, x1, x2):
     """As minimum, except that a nan operand loses."""
     x1_share = (x1 < x2) + 0.5 * (x1 == x2) + (np.isnan(x2) & ~np.isnan(x1))
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
-
-
-@tangent(np.fmin)
-def fmin_tangent(x1_dot, x2_dot, ans, x1, x2):
-    x1_share = (x1 < x2) + 0.5 * (x1 == x2) + (np.isnan(x2) & ~np.isnan(x1))
-    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
 
 
 @adjoint(np.where)

@@ -15,160 +15,29 @@ import math
 
 import numpy as np
 
+from srcad.rules.families import elementwise, unary
+from srcad.rules.numpy import SHARED_WITH_MATH
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import real_sign
 
 
-@adjoint(math.sin)
-def sin(g, ans, x):
-    return g * math.cos(x)
+# the one-argument functions math shares with NumPy: one table of derivatives
+# serves both (srcad.rules.numpy.SHARED_WITH_MATH), each rule in its module
+unary(globals(), [(name, getattr(math, name), reverse.replace("xp.", "math."))
+                  for _, name, reverse in SHARED_WITH_MATH] + [
+    ("sqrt",          math.sqrt,          "g / (2.0 * np.float64(ans))"),
+    ("erf",           math.erf,           "g * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)"),
+    ("erfc",          math.erfc,          "-g * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)"),
+    # real_sign refuses a Python complex: |z| is real, so nothing else would
+    ("builtin_abs",   (abs, math.fabs),   "g * real_sign(x)"),
+    ("builtin_float", float,              "g"),
+])
 
 
-@tangent(math.sin)
-def sin_tangent(x_dot, ans, x):
-    return x_dot * math.cos(x)
-
-
-@adjoint(math.cos)
-def cos(g, ans, x):
-    return -g * math.sin(x)
-
-
-@tangent(math.cos)
-def cos_tangent(x_dot, ans, x):
-    return -x_dot * math.sin(x)
-
-
-@adjoint(math.tan)
-def tan(g, ans, x):
-    return g * (1.0 + ans * ans)
-
-
-@tangent(math.tan)
-def tan_tangent(x_dot, ans, x):
-    return x_dot * (1.0 + ans * ans)
-
-
-@adjoint(math.asin)
-def asin(g, ans, x):
-    return g / np.sqrt(1.0 - x * x)
-
-
-@tangent(math.asin)
-def asin_tangent(x_dot, ans, x):
-    return x_dot / np.sqrt(1.0 - x * x)
-
-
-@adjoint(math.acos)
-def acos(g, ans, x):
-    return -g / np.sqrt(1.0 - x * x)
-
-
-@tangent(math.acos)
-def acos_tangent(x_dot, ans, x):
-    return -x_dot / np.sqrt(1.0 - x * x)
-
-
-@adjoint(math.atan)
-def atan(g, ans, x):
-    return g / (1.0 + x * x)
-
-
-@tangent(math.atan)
-def atan_tangent(x_dot, ans, x):
-    return x_dot / (1.0 + x * x)
-
-
-@adjoint(math.atan2)
+@elementwise(math.atan2)
 def atan2(g, ans, y, x):
     squared_radius = np.float64(x * x + y * y)
     return g * x / squared_radius, -g * y / squared_radius
-
-
-@tangent(math.atan2)
-def atan2_tangent(y_dot, x_dot, ans, y, x):
-    squared_radius = np.float64(x * x + y * y)
-    return y_dot * x / squared_radius, -x_dot * y / squared_radius
-
-
-@adjoint(math.sinh)
-def sinh(g, ans, x):
-    return g * math.cosh(x)
-
-
-@tangent(math.sinh)
-def sinh_tangent(x_dot, ans, x):
-    return x_dot * math.cosh(x)
-
-
-@adjoint(math.cosh)
-def cosh(g, ans, x):
-    return g * math.sinh(x)
-
-
-@tangent(math.cosh)
-def cosh_tangent(x_dot, ans, x):
-    return x_dot * math.sinh(x)
-
-
-@adjoint(math.tanh)
-def tanh(g, ans, x):
-    return g * (1.0 - ans * ans)
-
-
-@tangent(math.tanh)
-def tanh_tangent(x_dot, ans, x):
-    return x_dot * (1.0 - ans * ans)
-
-
-@adjoint(math.asinh)
-def asinh(g, ans, x):
-    return g / math.sqrt(x * x + 1.0)
-
-
-@tangent(math.asinh)
-def asinh_tangent(x_dot, ans, x):
-    return x_dot / math.sqrt(x * x + 1.0)
-
-
-@adjoint(math.acosh)
-def acosh(g, ans, x):
-    return g / np.sqrt((x - 1.0) * (x + 1.0))
-
-
-@tangent(math.acosh)
-def acosh_tangent(x_dot, ans, x):
-    return x_dot / np.sqrt((x - 1.0) * (x + 1.0))
-
-
-@adjoint(math.atanh)
-def atanh(g, ans, x):
-    return g / (1.0 - x * x)
-
-
-@tangent(math.atanh)
-def atanh_tangent(x_dot, ans, x):
-    return x_dot / (1.0 - x * x)
-
-
-@adjoint(math.exp)
-def exp(g, ans, x):
-    return g * ans
-
-
-@tangent(math.exp)
-def exp_tangent(x_dot, ans, x):
-    return x_dot * ans
-
-
-@adjoint(math.expm1)
-def expm1(g, ans, x):
-    return g * (ans + 1.0)
-
-
-@tangent(math.expm1)
-def expm1_tangent(x_dot, ans, x):
-    return x_dot * (ans + 1.0)
 
 
 @adjoint(math.log)
@@ -180,46 +49,6 @@ def log(g, ans, x, base=math.e):
 @tangent(math.log)
 def log_tangent(x_dot, base_dot, ans, x, base=math.e):
     return x_dot / (x * math.log(base)), -base_dot * ans / (base * math.log(base))
-
-
-@adjoint(math.log1p)
-def log1p(g, ans, x):
-    return g / (1.0 + x)
-
-
-@tangent(math.log1p)
-def log1p_tangent(x_dot, ans, x):
-    return x_dot / (1.0 + x)
-
-
-@adjoint(math.log2)
-def log2(g, ans, x):
-    return g / (x * math.log(2.0))
-
-
-@tangent(math.log2)
-def log2_tangent(x_dot, ans, x):
-    return x_dot / (x * math.log(2.0))
-
-
-@adjoint(math.log10)
-def log10(g, ans, x):
-    return g / (x * math.log(10.0))
-
-
-@tangent(math.log10)
-def log10_tangent(x_dot, ans, x):
-    return x_dot / (x * math.log(10.0))
-
-
-@adjoint(math.sqrt)
-def sqrt(g, ans, x):
-    return g / (2.0 * np.float64(ans))
-
-
-@tangent(math.sqrt)
-def sqrt_tangent(x_dot, ans, x):
-    return x_dot / (2.0 * np.float64(ans))
 
 
 @adjoint(math.pow)
@@ -248,71 +77,19 @@ def hypot_tangent(x_dot, y_dot, ans, x, y):
     return x_dot * x * inverse, y_dot * y * inverse
 
 
-@adjoint(math.erf)
-def erf(g, ans, x):
-    return g * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)
-
-
-@tangent(math.erf)
-def erf_tangent(x_dot, ans, x):
-    return x_dot * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)
-
-
-@adjoint(math.erfc)
-def erfc(g, ans, x):
-    return -g * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)
-
-
-@tangent(math.erfc)
-def erfc_tangent(x_dot, ans, x):
-    return -x_dot * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)
-
-
-@adjoint(abs, math.fabs)
-def builtin_abs(g, ans, x):
-    return g * real_sign(x)           # refuses a Python complex: |z| is real, so nothing else would
-
-
-@tangent(abs, math.fabs)
-def builtin_abs_tangent(x_dot, ans, x):
-    return x_dot * real_sign(x)
-
-
-@adjoint(float)
-def builtin_float(g, ans, x):
-    return g
-
-
-@tangent(float)
-def builtin_float_tangent(x_dot, ans, x):
-    return x_dot
-
-
 views(max, min, every_argument=True)     # one of the arguments itself
 
 
-@adjoint(max)
+@elementwise(max)
 def builtin_max(g, ans, x, y):
     x_share = (x > y) + 0.5 * (x == y)
     return g * x_share, g * (1.0 - x_share)
 
 
-@tangent(max)
-def builtin_max_tangent(x_dot, y_dot, ans, x, y):
-    x_share = (x > y) + 0.5 * (x == y)
-    return x_dot * x_share, y_dot * (1.0 - x_share)
-
-
-@adjoint(min)
+@elementwise(min)
 def builtin_min(g, ans, x, y):
     x_share = (x < y) + 0.5 * (x == y)
     return g * x_share, g * (1.0 - x_share)
-
-
-@tangent(min)
-def builtin_min_tangent(x_dot, y_dot, ans, x, y):
-    x_share = (x < y) + 0.5 * (x == y)
-    return x_dot * x_share, y_dot * (1.0 - x_share)
 
 
 nondifferentiable(

@@ -27,6 +27,7 @@ Conventions at points where the derivative does not exist:
 
 import numpy as np
 
+from srcad.rules.families import elementwise, unary
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (broadcast_like, dot_adjoint_a, dot_adjoint_b, inner_adjoint_a,
                            inner_adjoint_b, inverse_permutation, packed, prod_others, reduced_count,
@@ -36,214 +37,42 @@ from srcad.runtime import (broadcast_like, dot_adjoint_a, dot_adjoint_b, inner_a
 
 # --- elementwise, one argument -------------------------------------------------
 
-@adjoint(np.sin)
-def sin(g, ans, x):
-    return g * np.cos(x)
-
-
-@tangent(np.sin)
-def sin_tangent(x_dot, ans, x):
-    return x_dot * np.cos(x)
-
-
-@adjoint(np.cos)
-def cos(g, ans, x):
-    return -g * np.sin(x)
-
-
-@tangent(np.cos)
-def cos_tangent(x_dot, ans, x):
-    return -x_dot * np.sin(x)
-
-
-@adjoint(np.tan)
-def tan(g, ans, x):
-    return g * (1.0 + ans * ans)
-
-
-@tangent(np.tan)
-def tan_tangent(x_dot, ans, x):
-    return x_dot * (1.0 + ans * ans)
-
-
-@adjoint(np.arcsin)
-def arcsin(g, ans, x):
-    return g / np.sqrt(1.0 - x * x)
-
-
-@tangent(np.arcsin)
-def arcsin_tangent(x_dot, ans, x):
-    return x_dot / np.sqrt(1.0 - x * x)
-
-
-@adjoint(np.arccos)
-def arccos(g, ans, x):
-    return -g / np.sqrt(1.0 - x * x)
-
-
-@tangent(np.arccos)
-def arccos_tangent(x_dot, ans, x):
-    return -x_dot / np.sqrt(1.0 - x * x)
-
-
-@adjoint(np.arctan)
-def arctan(g, ans, x):
-    return g / (1.0 + x * x)
-
-
-@tangent(np.arctan)
-def arctan_tangent(x_dot, ans, x):
-    return x_dot / (1.0 + x * x)
-
-
-@adjoint(np.sinh)
-def sinh(g, ans, x):
-    return g * np.cosh(x)
-
-
-@tangent(np.sinh)
-def sinh_tangent(x_dot, ans, x):
-    return x_dot * np.cosh(x)
-
-
-@adjoint(np.cosh)
-def cosh(g, ans, x):
-    return g * np.sinh(x)
-
-
-@tangent(np.cosh)
-def cosh_tangent(x_dot, ans, x):
-    return x_dot * np.sinh(x)
-
-
-@adjoint(np.tanh)
-def tanh(g, ans, x):
-    return g * (1.0 - ans * ans)
-
-
-@tangent(np.tanh)
-def tanh_tangent(x_dot, ans, x):
-    return x_dot * (1.0 - ans * ans)
-
-
-@adjoint(np.arcsinh)
-def arcsinh(g, ans, x):
-    return g / np.sqrt(x * x + 1.0)
-
-
-@tangent(np.arcsinh)
-def arcsinh_tangent(x_dot, ans, x):
-    return x_dot / np.sqrt(x * x + 1.0)
-
-
-@adjoint(np.arccosh)
-def arccosh(g, ans, x):
-    return g / np.sqrt((x - 1.0) * (x + 1.0))
-
-
-@tangent(np.arccosh)
-def arccosh_tangent(x_dot, ans, x):
-    return x_dot / np.sqrt((x - 1.0) * (x + 1.0))
-
-
-@adjoint(np.arctanh)
-def arctanh(g, ans, x):
-    return g / (1.0 - x * x)
-
-
-@tangent(np.arctanh)
-def arctanh_tangent(x_dot, ans, x):
-    return x_dot / (1.0 - x * x)
-
-
-@adjoint(np.exp)
-def exp(g, ans, x):
-    return g * ans
-
-
-@tangent(np.exp)
-def exp_tangent(x_dot, ans, x):
-    return x_dot * ans
-
-
-@adjoint(np.exp2)
-def exp2(g, ans, x):
-    return g * ans * np.log(2.0)
-
-
-@tangent(np.exp2)
-def exp2_tangent(x_dot, ans, x):
-    return x_dot * ans * np.log(2.0)
-
-
-@adjoint(np.expm1)
-def expm1(g, ans, x):
-    return g * (ans + 1.0)
-
-
-@tangent(np.expm1)
-def expm1_tangent(x_dot, ans, x):
-    return x_dot * (ans + 1.0)
-
-
-@adjoint(np.log)
-def log(g, ans, x):
-    return g / x
-
-
-@tangent(np.log)
-def log_tangent(x_dot, ans, x):
-    return x_dot / x
-
-
-@adjoint(np.log1p)
-def log1p(g, ans, x):
-    return g / (1.0 + x)
-
-
-@tangent(np.log1p)
-def log1p_tangent(x_dot, ans, x):
-    return x_dot / (1.0 + x)
-
-
-@adjoint(np.log2)
-def log2(g, ans, x):
-    return g / (x * np.log(2.0))
-
-
-@tangent(np.log2)
-def log2_tangent(x_dot, ans, x):
-    return x_dot / (x * np.log(2.0))
-
-
-@adjoint(np.log10)
-def log10(g, ans, x):
-    return g / (x * np.log(10.0))
-
-
-@tangent(np.log10)
-def log10_tangent(x_dot, ans, x):
-    return x_dot / (x * np.log(10.0))
-
-
-@adjoint(np.sqrt)
-def sqrt(g, ans, x):
-    return g / (2.0 * ans)
-
-
-@tangent(np.sqrt)
-def sqrt_tangent(x_dot, ans, x):
-    return x_dot / (2.0 * ans)
-
-
-@adjoint(np.cbrt)
-def cbrt(g, ans, x):
-    return g / (3.0 * ans * ans)
-
-
-@tangent(np.cbrt)
-def cbrt_tangent(x_dot, ans, x):
-    return x_dot / (3.0 * ans * ans)
+#: The one-argument functions NumPy shares with ``math``, and their reverse
+#: rule: ``g`` times the derivative.  ``xp`` is the function's own module (``np``
+#: here, ``math`` in :mod:`srcad.rules.builtins`, which is fast on Python
+#: floats); ``np`` is NumPy for both, where a ``math`` function would raise
+#: ZeroDivisionError at a point where the derivative is infinite (``arcsin``
+#: at 1): NumPy divides to ``inf``.
+SHARED_WITH_MATH = [
+    # NumPy      math       g * d/dx
+    ("sin",      "sin",     "g * xp.cos(x)"),
+    ("cos",      "cos",     "-g * xp.sin(x)"),
+    ("tan",      "tan",     "g * (1.0 + ans * ans)"),
+    ("arcsin",   "asin",    "g / np.sqrt(1.0 - x * x)"),
+    ("arccos",   "acos",    "-g / np.sqrt(1.0 - x * x)"),
+    ("arctan",   "atan",    "g / (1.0 + x * x)"),
+    ("sinh",     "sinh",    "g * xp.cosh(x)"),
+    ("cosh",     "cosh",    "g * xp.sinh(x)"),
+    ("tanh",     "tanh",    "g * (1.0 - ans * ans)"),
+    ("arcsinh",  "asinh",   "g / xp.sqrt(x * x + 1.0)"),
+    ("arccosh",  "acosh",   "g / np.sqrt((x - 1.0) * (x + 1.0))"),
+    ("arctanh",  "atanh",   "g / (1.0 - x * x)"),
+    ("exp",      "exp",     "g * ans"),
+    ("expm1",    "expm1",   "g * (ans + 1.0)"),
+    ("log1p",    "log1p",   "g / (1.0 + x)"),
+    ("log2",     "log2",    "g / (x * xp.log(2.0))"),
+    ("log10",    "log10",   "g / (x * xp.log(10.0))"),
+]
+
+unary(globals(), [(name, getattr(np, name), reverse.replace("xp.", "np."))
+                  for name, _, reverse in SHARED_WITH_MATH] + [
+    ("exp2",        np.exp2,                 "g * ans * np.log(2.0)"),
+    ("log",         np.log,                  "g / x"),
+    ("sqrt",        np.sqrt,                 "g / (2.0 * ans)"),
+    ("cbrt",        np.cbrt,                 "g / (3.0 * ans * ans)"),
+    ("absolute",    (np.absolute, np.fabs),  "g * np.sign(x)"),
+    ("reciprocal",  np.reciprocal,           "-g * ans * ans"),
+])
 
 
 @adjoint(np.square)
@@ -256,38 +85,13 @@ def square_tangent(x_dot, ans, x):
     return 2.0 * x * x_dot
 
 
-@adjoint(np.absolute, np.fabs)
-def absolute(g, ans, x):
-    return g * np.sign(x)
-
-
-@tangent(np.absolute, np.fabs)
-def absolute_tangent(x_dot, ans, x):
-    return x_dot * np.sign(x)
-
-
-@adjoint(np.reciprocal)
-def reciprocal(g, ans, x):
-    return -g * ans * ans
-
-
-@tangent(np.reciprocal)
-def reciprocal_tangent(x_dot, ans, x):
-    return -x_dot * ans * ans
-
-
 # --- elementwise, two arguments ------------------------------------------------
+# (each forward rule is derived from the reverse one: families.elementwise)
 
-@adjoint(np.arctan2)
+@elementwise(np.arctan2)
 def arctan2(g, ans, x1, x2):
     squared_radius = np.square(x1) + np.square(x2)
     return unbroadcast(g * x2 / squared_radius, x1), unbroadcast(-g * x1 / squared_radius, x2)
-
-
-@tangent(np.arctan2)
-def arctan2_tangent(x1_dot, x2_dot, ans, x1, x2):
-    squared_radius = np.square(x1) + np.square(x2)
-    return x1_dot * x2 / squared_radius, -x2_dot * x1 / squared_radius
 
 
 @adjoint(np.hypot)
@@ -302,74 +106,40 @@ def hypot_tangent(x1_dot, x2_dot, ans, x1, x2):
     return x1_dot * x1 / divisor, x2_dot * x2 / divisor
 
 
-@adjoint(np.logaddexp)
+@elementwise(np.logaddexp)
 def logaddexp(g, ans, x1, x2):
     return unbroadcast(g * np.exp(x1 - ans), x1), unbroadcast(g * np.exp(x2 - ans), x2)
 
 
-@tangent(np.logaddexp)
-def logaddexp_tangent(x1_dot, x2_dot, ans, x1, x2):
-    return x1_dot * np.exp(x1 - ans), x2_dot * np.exp(x2 - ans)
-
-
-@adjoint(np.logaddexp2)
+@elementwise(np.logaddexp2)
 def logaddexp2(g, ans, x1, x2):
     return unbroadcast(g * np.exp2(x1 - ans), x1), unbroadcast(g * np.exp2(x2 - ans), x2)
 
 
-@tangent(np.logaddexp2)
-def logaddexp2_tangent(x1_dot, x2_dot, ans, x1, x2):
-    return x1_dot * np.exp2(x1 - ans), x2_dot * np.exp2(x2 - ans)
-
-
-@adjoint(np.maximum)
+@elementwise(np.maximum)
 def maximum(g, ans, x1, x2):
     x1_share = (x1 > x2) + 0.5 * (x1 == x2)
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
 
 
-@tangent(np.maximum)
-def maximum_tangent(x1_dot, x2_dot, ans, x1, x2):
-    x1_share = (x1 > x2) + 0.5 * (x1 == x2)
-    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
-
-
-@adjoint(np.minimum)
+@elementwise(np.minimum)
 def minimum(g, ans, x1, x2):
     x1_share = (x1 < x2) + 0.5 * (x1 == x2)
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
 
 
-@tangent(np.minimum)
-def minimum_tangent(x1_dot, x2_dot, ans, x1, x2):
-    x1_share = (x1 < x2) + 0.5 * (x1 == x2)
-    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
-
-
-@adjoint(np.fmax)
+@elementwise(np.fmax)
 def fmax(g, ans, x1, x2):
     """As maximum, except that a nan operand loses."""
     x1_share = (x1 > x2) + 0.5 * (x1 == x2) + (np.isnan(x2) & ~np.isnan(x1))
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
 
 
-@tangent(np.fmax)
-def fmax_tangent(x1_dot, x2_dot, ans, x1, x2):
-    x1_share = (x1 > x2) + 0.5 * (x1 == x2) + (np.isnan(x2) & ~np.isnan(x1))
-    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
-
-
-@adjoint(np.fmin)
+@elementwise(np.fmin)
 def fmin(g, ans, x1, x2):
     """As minimum, except that a nan operand loses."""
     x1_share = (x1 < x2) + 0.5 * (x1 == x2) + (np.isnan(x2) & ~np.isnan(x1))
     return unbroadcast(g * x1_share, x1), unbroadcast(g * (1.0 - x1_share), x2)
-
-
-@tangent(np.fmin)
-def fmin_tangent(x1_dot, x2_dot, ans, x1, x2):
-    x1_share = (x1 < x2) + 0.5 * (x1 == x2) + (np.isnan(x2) & ~np.isnan(x1))
-    return x1_dot * x1_share, x2_dot * (1.0 - x1_share)
 
 
 @adjoint(np.where)

@@ -32,615 +32,127 @@ perturbations every reading agrees).
 Frozen distributions (``norm(0, 1).logpdf``) have no rules.
 """
 
+import string
+
 import numpy as np
 from scipy import special, stats
 
+from srcad.rules.families import family
 from srcad.rules.registry import adjoint, tangent
 from srcad.runtime import UnsupportedArgumentError, broadcast_like, unbroadcast
 
 
-# --- norm: the normal distribution -------------------------------------------
-
-@adjoint(stats.norm.logpdf)
-def norm_logpdf(g, ans, x, loc=0.0, scale=1.0):
-    """log N(x; loc, scale): the score d/dz log N(z; 0, 1) = -z, over scale."""
-    z = (x - loc) / scale
-    score = -z
-    gx = g * score / scale
-    return unbroadcast(gx, x), unbroadcast(-gx, loc), unbroadcast(-(gx * z + g / scale), scale)
-
-
-@tangent(stats.norm.logpdf)
-def norm_logpdf_tangent(x_dot, loc_dot, scale_dot, ans, x, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = -z
-    dx = score / scale
-    return x_dot * dx, -loc_dot * dx, -scale_dot * (dx * z + 1.0 / scale)
-
-
-@adjoint(stats.norm.pdf)
-def norm_pdf(g, ans, x, loc=0.0, scale=1.0):
-    """N(x; loc, scale) = exp(logpdf): the score d/dz log N(z; 0, 1) = -z, over scale."""
-    z = (x - loc) / scale
-    score = -z
-    g_ans = g * ans
-    gx = g_ans * score / scale
-    return unbroadcast(gx, x), unbroadcast(-gx, loc), unbroadcast(-(gx * z + g_ans / scale), scale)
-
-
-@tangent(stats.norm.pdf)
-def norm_pdf_tangent(x_dot, loc_dot, scale_dot, ans, x, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = -z
-    dx = ans * score / scale
-    return x_dot * dx, -loc_dot * dx, -scale_dot * (dx * z + ans / scale)
-
-
-@adjoint(stats.norm.cdf)
-def norm_cdf(g, ans, x, loc=0.0, scale=1.0):
-    """d cdf / dx = pdf; d/dloc = -d/dx, d/dscale = -z d/dx."""
-    gx = g * stats.norm.pdf(x, loc, scale)
-    return unbroadcast(gx, x), unbroadcast(-gx, loc), unbroadcast(-gx * (x - loc) / scale, scale)
-
-
-@tangent(stats.norm.cdf)
-def norm_cdf_tangent(x_dot, loc_dot, scale_dot, ans, x, loc=0.0, scale=1.0):
-    dx = stats.norm.pdf(x, loc, scale)
-    return x_dot * dx, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.norm.sf)
-def norm_sf(g, ans, x, loc=0.0, scale=1.0):
-    """sf = 1 - cdf; d/dloc = -d/dx, d/dscale = -z d/dx."""
-    gx = g * -stats.norm.pdf(x, loc, scale)
-    return unbroadcast(gx, x), unbroadcast(-gx, loc), unbroadcast(-gx * (x - loc) / scale, scale)
-
-
-@tangent(stats.norm.sf)
-def norm_sf_tangent(x_dot, loc_dot, scale_dot, ans, x, loc=0.0, scale=1.0):
-    dx = -stats.norm.pdf(x, loc, scale)
-    return x_dot * dx, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.norm.logcdf)
-def norm_logcdf(g, ans, x, loc=0.0, scale=1.0):
-    """d log cdf / dx = pdf / cdf; d/dloc = -d/dx, d/dscale = -z d/dx."""
-    gx = g * np.exp(stats.norm.logpdf(x, loc, scale) - ans)
-    return unbroadcast(gx, x), unbroadcast(-gx, loc), unbroadcast(-gx * (x - loc) / scale, scale)
-
-
-@tangent(stats.norm.logcdf)
-def norm_logcdf_tangent(x_dot, loc_dot, scale_dot, ans, x, loc=0.0, scale=1.0):
-    dx = np.exp(stats.norm.logpdf(x, loc, scale) - ans)
-    return x_dot * dx, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.norm.logsf)
-def norm_logsf(g, ans, x, loc=0.0, scale=1.0):
-    """d log sf / dx = -pdf / sf; d/dloc = -d/dx, d/dscale = -z d/dx."""
-    gx = g * -np.exp(stats.norm.logpdf(x, loc, scale) - ans)
-    return unbroadcast(gx, x), unbroadcast(-gx, loc), unbroadcast(-gx * (x - loc) / scale, scale)
-
-
-@tangent(stats.norm.logsf)
-def norm_logsf_tangent(x_dot, loc_dot, scale_dot, ans, x, loc=0.0, scale=1.0):
-    dx = -np.exp(stats.norm.logpdf(x, loc, scale) - ans)
-    return x_dot * dx, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.norm.ppf)
-def norm_ppf(g, ans, q, loc=0.0, scale=1.0):
-    """ans = loc + scale ppf(q; 0, 1): d/dq = 1 / pdf(ans); d/dloc = 1, d/dscale = (ans - loc) / scale."""
-    gq = g / stats.norm.pdf(ans, loc, scale)
-    return unbroadcast(gq, q), unbroadcast(g, loc), unbroadcast(g * (ans - loc) / scale, scale)
-
-
-@tangent(stats.norm.ppf)
-def norm_ppf_tangent(q_dot, loc_dot, scale_dot, ans, q, loc=0.0, scale=1.0):
-    return (q_dot / stats.norm.pdf(ans, loc, scale), broadcast_like(loc_dot, ans),
-            scale_dot * (ans - loc) / scale)
-
-
-@adjoint(stats.norm.isf)
-def norm_isf(g, ans, q, loc=0.0, scale=1.0):
-    """isf(q) = ppf(1 - q): d/dq = -1 / pdf(ans); d/dloc = 1, d/dscale = (ans - loc) / scale."""
-    gq = -g / stats.norm.pdf(ans, loc, scale)
-    return unbroadcast(gq, q), unbroadcast(g, loc), unbroadcast(g * (ans - loc) / scale, scale)
-
-
-@tangent(stats.norm.isf)
-def norm_isf_tangent(q_dot, loc_dot, scale_dot, ans, q, loc=0.0, scale=1.0):
-    return (-q_dot / stats.norm.pdf(ans, loc, scale), broadcast_like(loc_dot, ans),
-            scale_dot * (ans - loc) / scale)
-
-
-
-# --- t: Student's t distribution ---------------------------------------------
-
-@adjoint(stats.t.logpdf)
-def t_logpdf(g, ans, x, df, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = -(df + 1.0) * z / (df + z * z)
-    d_df = 0.5 * (special.digamma(0.5 * (df + 1.0)) - special.digamma(0.5 * df) - 1.0 / df
-                  - np.log1p(z * z / df) + (df + 1.0) * z * z / (df * (df + z * z)))
-    gx = g * score / scale
-    return (unbroadcast(gx, x), unbroadcast(g * d_df, df), unbroadcast(-gx, loc),
-            unbroadcast(-(gx * z + g / scale), scale))
-
-
-@tangent(stats.t.logpdf)
-def t_logpdf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = -(df + 1.0) * z / (df + z * z)
-    d_df = 0.5 * (special.digamma(0.5 * (df + 1.0)) - special.digamma(0.5 * df) - 1.0 / df
-                  - np.log1p(z * z / df) + (df + 1.0) * z * z / (df * (df + z * z)))
-    dx = score / scale
-    return x_dot * dx, df_dot * d_df, -loc_dot * dx, -scale_dot * (dx * z + 1.0 / scale)
-
-
-@adjoint(stats.t.pdf)
-def t_pdf(g, ans, x, df, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = -(df + 1.0) * z / (df + z * z)
-    d_df = 0.5 * (special.digamma(0.5 * (df + 1.0)) - special.digamma(0.5 * df) - 1.0 / df
-                  - np.log1p(z * z / df) + (df + 1.0) * z * z / (df * (df + z * z)))
-    g_ans = g * ans
-    gx = g_ans * score / scale
-    return (unbroadcast(gx, x), unbroadcast(g_ans * d_df, df), unbroadcast(-gx, loc),
-            unbroadcast(-(gx * z + g_ans / scale), scale))
-
-
-@tangent(stats.t.pdf)
-def t_pdf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = -(df + 1.0) * z / (df + z * z)
-    d_df = 0.5 * (special.digamma(0.5 * (df + 1.0)) - special.digamma(0.5 * df) - 1.0 / df
-                  - np.log1p(z * z / df) + (df + 1.0) * z * z / (df * (df + z * z)))
-    dx = ans * score / scale
-    return x_dot * dx, df_dot * ans * d_df, -loc_dot * dx, -scale_dot * (dx * z + ans / scale)
-
-
-@adjoint(stats.t.cdf)
-def t_cdf(g, ans, x, df, loc=0.0, scale=1.0):
-    gx = g * stats.t.pdf(x, df, loc, scale)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.t.cdf)
-def t_cdf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    dx = stats.t.pdf(x, df, loc, scale)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.t.sf)
-def t_sf(g, ans, x, df, loc=0.0, scale=1.0):
-    gx = g * -stats.t.pdf(x, df, loc, scale)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.t.sf)
-def t_sf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    dx = -stats.t.pdf(x, df, loc, scale)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.t.logcdf)
-def t_logcdf(g, ans, x, df, loc=0.0, scale=1.0):
-    gx = g * np.exp(stats.t.logpdf(x, df, loc, scale) - ans)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.t.logcdf)
-def t_logcdf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    dx = np.exp(stats.t.logpdf(x, df, loc, scale) - ans)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.t.logsf)
-def t_logsf(g, ans, x, df, loc=0.0, scale=1.0):
-    gx = g * -np.exp(stats.t.logpdf(x, df, loc, scale) - ans)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.t.logsf)
-def t_logsf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    dx = -np.exp(stats.t.logpdf(x, df, loc, scale) - ans)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.t.ppf)
-def t_ppf(g, ans, q, df, loc=0.0, scale=1.0):
-    gq = g / stats.t.pdf(ans, df, loc, scale)
-    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
-            unbroadcast(g * (ans - loc) / scale, scale))
-
-
-@tangent(stats.t.ppf)
-def t_ppf_tangent(q_dot, df_dot, loc_dot, scale_dot, ans, q, df, loc=0.0, scale=1.0):
-    return (q_dot / stats.t.pdf(ans, df, loc, scale), None, broadcast_like(loc_dot, ans),
-            scale_dot * (ans - loc) / scale)
-
-
-@adjoint(stats.t.isf)
-def t_isf(g, ans, q, df, loc=0.0, scale=1.0):
-    gq = -g / stats.t.pdf(ans, df, loc, scale)
-    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
-            unbroadcast(g * (ans - loc) / scale, scale))
-
-
-@tangent(stats.t.isf)
-def t_isf_tangent(q_dot, df_dot, loc_dot, scale_dot, ans, q, df, loc=0.0, scale=1.0):
-    return (-q_dot / stats.t.pdf(ans, df, loc, scale), None, broadcast_like(loc_dot, ans),
-            scale_dot * (ans - loc) / scale)
-
-
-
-# --- gamma: the gamma distribution -------------------------------------------
-
-@adjoint(stats.gamma.logpdf)
-def gamma_logpdf(g, ans, x, a, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (a - 1.0) / z - 1.0
-    d_a = np.log(z) - special.digamma(a)
-    gx = g * score / scale
-    return (unbroadcast(gx, x), unbroadcast(g * d_a, a), unbroadcast(-gx, loc),
-            unbroadcast(-(gx * z + g / scale), scale))
-
-
-@tangent(stats.gamma.logpdf)
-def gamma_logpdf_tangent(x_dot, a_dot, loc_dot, scale_dot, ans, x, a, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (a - 1.0) / z - 1.0
-    d_a = np.log(z) - special.digamma(a)
-    dx = score / scale
-    return x_dot * dx, a_dot * d_a, -loc_dot * dx, -scale_dot * (dx * z + 1.0 / scale)
-
-
-@adjoint(stats.gamma.pdf)
-def gamma_pdf(g, ans, x, a, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (a - 1.0) / z - 1.0
-    d_a = np.log(z) - special.digamma(a)
-    g_ans = g * ans
-    gx = g_ans * score / scale
-    return (unbroadcast(gx, x), unbroadcast(g_ans * d_a, a), unbroadcast(-gx, loc),
-            unbroadcast(-(gx * z + g_ans / scale), scale))
-
-
-@tangent(stats.gamma.pdf)
-def gamma_pdf_tangent(x_dot, a_dot, loc_dot, scale_dot, ans, x, a, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (a - 1.0) / z - 1.0
-    d_a = np.log(z) - special.digamma(a)
-    dx = ans * score / scale
-    return x_dot * dx, a_dot * ans * d_a, -loc_dot * dx, -scale_dot * (dx * z + ans / scale)
-
-
-@adjoint(stats.gamma.cdf)
-def gamma_cdf(g, ans, x, a, loc=0.0, scale=1.0):
-    gx = g * stats.gamma.pdf(x, a, loc, scale)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.gamma.cdf)
-def gamma_cdf_tangent(x_dot, a_dot, loc_dot, scale_dot, ans, x, a, loc=0.0, scale=1.0):
-    dx = stats.gamma.pdf(x, a, loc, scale)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.gamma.sf)
-def gamma_sf(g, ans, x, a, loc=0.0, scale=1.0):
-    gx = g * -stats.gamma.pdf(x, a, loc, scale)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.gamma.sf)
-def gamma_sf_tangent(x_dot, a_dot, loc_dot, scale_dot, ans, x, a, loc=0.0, scale=1.0):
-    dx = -stats.gamma.pdf(x, a, loc, scale)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.gamma.logcdf)
-def gamma_logcdf(g, ans, x, a, loc=0.0, scale=1.0):
-    gx = g * np.exp(stats.gamma.logpdf(x, a, loc, scale) - ans)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.gamma.logcdf)
-def gamma_logcdf_tangent(x_dot, a_dot, loc_dot, scale_dot, ans, x, a, loc=0.0, scale=1.0):
-    dx = np.exp(stats.gamma.logpdf(x, a, loc, scale) - ans)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.gamma.logsf)
-def gamma_logsf(g, ans, x, a, loc=0.0, scale=1.0):
-    gx = g * -np.exp(stats.gamma.logpdf(x, a, loc, scale) - ans)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.gamma.logsf)
-def gamma_logsf_tangent(x_dot, a_dot, loc_dot, scale_dot, ans, x, a, loc=0.0, scale=1.0):
-    dx = -np.exp(stats.gamma.logpdf(x, a, loc, scale) - ans)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.gamma.ppf)
-def gamma_ppf(g, ans, q, a, loc=0.0, scale=1.0):
-    gq = g / stats.gamma.pdf(ans, a, loc, scale)
-    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
-            unbroadcast(g * (ans - loc) / scale, scale))
-
-
-@tangent(stats.gamma.ppf)
-def gamma_ppf_tangent(q_dot, a_dot, loc_dot, scale_dot, ans, q, a, loc=0.0, scale=1.0):
-    return (q_dot / stats.gamma.pdf(ans, a, loc, scale), None, broadcast_like(loc_dot, ans),
-            scale_dot * (ans - loc) / scale)
-
-
-@adjoint(stats.gamma.isf)
-def gamma_isf(g, ans, q, a, loc=0.0, scale=1.0):
-    gq = -g / stats.gamma.pdf(ans, a, loc, scale)
-    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
-            unbroadcast(g * (ans - loc) / scale, scale))
-
-
-@tangent(stats.gamma.isf)
-def gamma_isf_tangent(q_dot, a_dot, loc_dot, scale_dot, ans, q, a, loc=0.0, scale=1.0):
-    return (-q_dot / stats.gamma.pdf(ans, a, loc, scale), None, broadcast_like(loc_dot, ans),
-            scale_dot * (ans - loc) / scale)
-
-
-
-# --- beta: the beta distribution ---------------------------------------------
-
-@adjoint(stats.beta.logpdf)
-def beta_logpdf(g, ans, x, a, b, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (a - 1.0) / z - (b - 1.0) / (1.0 - z)
-    d_a = np.log(z) - special.digamma(a) + special.digamma(a + b)
-    d_b = np.log1p(-z) - special.digamma(b) + special.digamma(a + b)
-    gx = g * score / scale
-    return (unbroadcast(gx, x), unbroadcast(g * d_a, a), unbroadcast(g * d_b, b),
-            unbroadcast(-gx, loc), unbroadcast(-(gx * z + g / scale), scale))
-
-
-@tangent(stats.beta.logpdf)
-def beta_logpdf_tangent(x_dot, a_dot, b_dot, loc_dot, scale_dot, ans, x, a, b, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (a - 1.0) / z - (b - 1.0) / (1.0 - z)
-    d_a = np.log(z) - special.digamma(a) + special.digamma(a + b)
-    d_b = np.log1p(-z) - special.digamma(b) + special.digamma(a + b)
-    dx = score / scale
-    return x_dot * dx, a_dot * d_a, b_dot * d_b, -loc_dot * dx, -scale_dot * (dx * z + 1.0 / scale)
-
-
-@adjoint(stats.beta.pdf)
-def beta_pdf(g, ans, x, a, b, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (a - 1.0) / z - (b - 1.0) / (1.0 - z)
-    d_a = np.log(z) - special.digamma(a) + special.digamma(a + b)
-    d_b = np.log1p(-z) - special.digamma(b) + special.digamma(a + b)
-    g_ans = g * ans
-    gx = g_ans * score / scale
-    return (unbroadcast(gx, x), unbroadcast(g_ans * d_a, a), unbroadcast(g_ans * d_b, b),
-            unbroadcast(-gx, loc), unbroadcast(-(gx * z + g_ans / scale), scale))
-
-
-@tangent(stats.beta.pdf)
-def beta_pdf_tangent(x_dot, a_dot, b_dot, loc_dot, scale_dot, ans, x, a, b, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (a - 1.0) / z - (b - 1.0) / (1.0 - z)
-    d_a = np.log(z) - special.digamma(a) + special.digamma(a + b)
-    d_b = np.log1p(-z) - special.digamma(b) + special.digamma(a + b)
-    dx = ans * score / scale
-    return (x_dot * dx, a_dot * ans * d_a, b_dot * ans * d_b, -loc_dot * dx,
-            -scale_dot * (dx * z + ans / scale))
-
-
-@adjoint(stats.beta.cdf)
-def beta_cdf(g, ans, x, a, b, loc=0.0, scale=1.0):
-    gx = g * stats.beta.pdf(x, a, b, loc, scale)
-    return (unbroadcast(gx, x), None, None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.beta.cdf)
-def beta_cdf_tangent(x_dot, a_dot, b_dot, loc_dot, scale_dot, ans, x, a, b, loc=0.0, scale=1.0):
-    dx = stats.beta.pdf(x, a, b, loc, scale)
-    return x_dot * dx, None, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.beta.sf)
-def beta_sf(g, ans, x, a, b, loc=0.0, scale=1.0):
-    gx = g * -stats.beta.pdf(x, a, b, loc, scale)
-    return (unbroadcast(gx, x), None, None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.beta.sf)
-def beta_sf_tangent(x_dot, a_dot, b_dot, loc_dot, scale_dot, ans, x, a, b, loc=0.0, scale=1.0):
-    dx = -stats.beta.pdf(x, a, b, loc, scale)
-    return x_dot * dx, None, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.beta.logcdf)
-def beta_logcdf(g, ans, x, a, b, loc=0.0, scale=1.0):
-    gx = g * np.exp(stats.beta.logpdf(x, a, b, loc, scale) - ans)
-    return (unbroadcast(gx, x), None, None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.beta.logcdf)
-def beta_logcdf_tangent(x_dot, a_dot, b_dot, loc_dot, scale_dot, ans, x, a, b, loc=0.0, scale=1.0):
-    dx = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - ans)
-    return x_dot * dx, None, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.beta.logsf)
-def beta_logsf(g, ans, x, a, b, loc=0.0, scale=1.0):
-    gx = g * -np.exp(stats.beta.logpdf(x, a, b, loc, scale) - ans)
-    return (unbroadcast(gx, x), None, None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.beta.logsf)
-def beta_logsf_tangent(x_dot, a_dot, b_dot, loc_dot, scale_dot, ans, x, a, b, loc=0.0, scale=1.0):
-    dx = -np.exp(stats.beta.logpdf(x, a, b, loc, scale) - ans)
-    return x_dot * dx, None, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.beta.ppf)
-def beta_ppf(g, ans, q, a, b, loc=0.0, scale=1.0):
-    gq = g / stats.beta.pdf(ans, a, b, loc, scale)
-    return (unbroadcast(gq, q), None, None, unbroadcast(g, loc),
-            unbroadcast(g * (ans - loc) / scale, scale))
-
-
-@tangent(stats.beta.ppf)
-def beta_ppf_tangent(q_dot, a_dot, b_dot, loc_dot, scale_dot, ans, q, a, b, loc=0.0, scale=1.0):
-    return (q_dot / stats.beta.pdf(ans, a, b, loc, scale), None, None, broadcast_like(loc_dot, ans),
-            scale_dot * (ans - loc) / scale)
-
-
-@adjoint(stats.beta.isf)
-def beta_isf(g, ans, q, a, b, loc=0.0, scale=1.0):
-    gq = -g / stats.beta.pdf(ans, a, b, loc, scale)
-    return (unbroadcast(gq, q), None, None, unbroadcast(g, loc),
-            unbroadcast(g * (ans - loc) / scale, scale))
-
-
-@tangent(stats.beta.isf)
-def beta_isf_tangent(q_dot, a_dot, b_dot, loc_dot, scale_dot, ans, q, a, b, loc=0.0, scale=1.0):
-    return (-q_dot / stats.beta.pdf(ans, a, b, loc, scale), None, None, broadcast_like(loc_dot, ans),
-            scale_dot * (ans - loc) / scale)
-
-
-
-# --- chi2: the chi-squared distribution --------------------------------------
-
-@adjoint(stats.chi2.logpdf)
-def chi2_logpdf(g, ans, x, df, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (0.5 * df - 1.0) / z - 0.5
-    d_df = 0.5 * (np.log(0.5 * z) - special.digamma(0.5 * df))
-    gx = g * score / scale
-    return (unbroadcast(gx, x), unbroadcast(g * d_df, df), unbroadcast(-gx, loc),
-            unbroadcast(-(gx * z + g / scale), scale))
-
-
-@tangent(stats.chi2.logpdf)
-def chi2_logpdf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (0.5 * df - 1.0) / z - 0.5
-    d_df = 0.5 * (np.log(0.5 * z) - special.digamma(0.5 * df))
-    dx = score / scale
-    return x_dot * dx, df_dot * d_df, -loc_dot * dx, -scale_dot * (dx * z + 1.0 / scale)
-
-
-@adjoint(stats.chi2.pdf)
-def chi2_pdf(g, ans, x, df, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (0.5 * df - 1.0) / z - 0.5
-    d_df = 0.5 * (np.log(0.5 * z) - special.digamma(0.5 * df))
-    g_ans = g * ans
-    gx = g_ans * score / scale
-    return (unbroadcast(gx, x), unbroadcast(g_ans * d_df, df), unbroadcast(-gx, loc),
-            unbroadcast(-(gx * z + g_ans / scale), scale))
-
-
-@tangent(stats.chi2.pdf)
-def chi2_pdf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    z = (x - loc) / scale
-    score = (0.5 * df - 1.0) / z - 0.5
-    d_df = 0.5 * (np.log(0.5 * z) - special.digamma(0.5 * df))
-    dx = ans * score / scale
-    return x_dot * dx, df_dot * ans * d_df, -loc_dot * dx, -scale_dot * (dx * z + ans / scale)
-
-
-@adjoint(stats.chi2.cdf)
-def chi2_cdf(g, ans, x, df, loc=0.0, scale=1.0):
-    gx = g * stats.chi2.pdf(x, df, loc, scale)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.chi2.cdf)
-def chi2_cdf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    dx = stats.chi2.pdf(x, df, loc, scale)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.chi2.sf)
-def chi2_sf(g, ans, x, df, loc=0.0, scale=1.0):
-    gx = g * -stats.chi2.pdf(x, df, loc, scale)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.chi2.sf)
-def chi2_sf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    dx = -stats.chi2.pdf(x, df, loc, scale)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.chi2.logcdf)
-def chi2_logcdf(g, ans, x, df, loc=0.0, scale=1.0):
-    gx = g * np.exp(stats.chi2.logpdf(x, df, loc, scale) - ans)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.chi2.logcdf)
-def chi2_logcdf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    dx = np.exp(stats.chi2.logpdf(x, df, loc, scale) - ans)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.chi2.logsf)
-def chi2_logsf(g, ans, x, df, loc=0.0, scale=1.0):
-    gx = g * -np.exp(stats.chi2.logpdf(x, df, loc, scale) - ans)
-    return (unbroadcast(gx, x), None, unbroadcast(-gx, loc),
-            unbroadcast(-gx * (x - loc) / scale, scale))
-
-
-@tangent(stats.chi2.logsf)
-def chi2_logsf_tangent(x_dot, df_dot, loc_dot, scale_dot, ans, x, df, loc=0.0, scale=1.0):
-    dx = -np.exp(stats.chi2.logpdf(x, df, loc, scale) - ans)
-    return x_dot * dx, None, -loc_dot * dx, -scale_dot * dx * (x - loc) / scale
-
-
-@adjoint(stats.chi2.ppf)
-def chi2_ppf(g, ans, q, df, loc=0.0, scale=1.0):
-    gq = g / stats.chi2.pdf(ans, df, loc, scale)
-    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
-            unbroadcast(g * (ans - loc) / scale, scale))
-
-
-@tangent(stats.chi2.ppf)
-def chi2_ppf_tangent(q_dot, df_dot, loc_dot, scale_dot, ans, q, df, loc=0.0, scale=1.0):
-    return (q_dot / stats.chi2.pdf(ans, df, loc, scale), None, broadcast_like(loc_dot, ans),
-            scale_dot * (ans - loc) / scale)
-
-
-@adjoint(stats.chi2.isf)
-def chi2_isf(g, ans, q, df, loc=0.0, scale=1.0):
-    gq = -g / stats.chi2.pdf(ans, df, loc, scale)
-    return (unbroadcast(gq, q), None, unbroadcast(g, loc),
-            unbroadcast(g * (ans - loc) / scale, scale))
-
-
-@tangent(stats.chi2.isf)
-def chi2_isf_tangent(q_dot, df_dot, loc_dot, scale_dot, ans, q, df, loc=0.0, scale=1.0):
-    return (-q_dot / stats.chi2.pdf(ans, df, loc, scale), None, broadcast_like(loc_dot, ans),
-            scale_dot * (ans - loc) / scale)
+# --- norm, t, gamma, beta, chi2: location-scale families ---------------------------
+
+#: For each continuous distribution: the score ``d/dz log p(z)`` of its standard
+#: density (loc 0, scale 1) and, for each shape parameter in SciPy's order,
+#: ``d log p / d shape``, in terms of ``z = (x - loc) / scale``.  The rules of
+#: its methods below are written from these.
+LOCATION_SCALE = {
+    "norm":  {"score": "-z"},
+    "t":     {"score": "-(df + 1.0) * z / (df + z * z)",
+              "df": "0.5 * (special.digamma(0.5 * (df + 1.0)) - special.digamma(0.5 * df) - 1.0 / df"
+                    " - np.log1p(z * z / df) + (df + 1.0) * z * z / (df * (df + z * z)))"},
+    "gamma": {"score": "(a - 1.0) / z - 1.0",
+              "a": "np.log(z) - special.digamma(a)"},
+    "beta":  {"score": "(a - 1.0) / z - (b - 1.0) / (1.0 - z)",
+              "a": "np.log(z) - special.digamma(a) + special.digamma(a + b)",
+              "b": "np.log1p(-z) - special.digamma(b) + special.digamma(a + b)"},
+    "chi2":  {"score": "(0.5 * df - 1.0) / z - 0.5",
+              "df": "0.5 * (np.log(0.5 * z) - special.digamma(0.5 * df))"},
+}
+
+
+def _location_scale_rows(methods):
+    """The placeholders of the templates below, for each distribution and each of
+    ``methods`` (dicts of the method's own placeholders, which may use the
+    distribution's: ``$dist``, ``$shapes``...)."""
+    for dist, formulas in LOCATION_SCALE.items():
+        shapes = [p for p in formulas if p != "score"]
+        for method in methods:
+            seed, times_ans = method.get("seed", "g"), method.get("times_ans", "")
+            row = {"dist": dist, "score": formulas["score"], "seed": seed, "times_ans": times_ans,
+                   "shapes": "".join(f"{p}, " for p in shapes),
+                   "shape_dots": "".join(f"{p}_dot, " for p in shapes),
+                   "nones": "None, " * len(shapes),
+                   "shape_terms": "".join(f"\n    d_{p} = {formulas[p]}" for p in shapes),
+                   "shape_grads": "".join(f"unbroadcast({seed} * d_{p}, {p}), " for p in shapes),
+                   "shape_tangents": "".join(f"{p}_dot * {times_ans}d_{p}, " for p in shapes)}
+            yield {**row, **{k: string.Template(v).substitute(row) for k, v in method.items()}}
+
+
+# logpdf and pdf = exp(logpdf), w.r.t. x, the shape parameters, loc and scale:
+# the score over scale for x, minus that for loc, minus z times it (and minus
+# 1 / scale, the log density's own term) for scale; pdf's are ans times logpdf's
+family(globals(), """
+    @adjoint(stats.$dist.$method)
+    def ${dist}_$method(g, ans, x, ${shapes}loc=0.0, scale=1.0):
+        \"\"\"$doc\"\"\"
+        z = (x - loc) / scale
+        score = $score$shape_terms$seed_line
+        gx = $seed * score / scale
+        return (unbroadcast(gx, x), ${shape_grads}unbroadcast(-gx, loc),
+                unbroadcast(-(gx * z + $seed / scale), scale))
+
+
+    @tangent(stats.$dist.$method)
+    def ${dist}_${method}_tangent(x_dot, ${shape_dots}loc_dot, scale_dot, ans, x, ${shapes}loc=0.0, scale=1.0):
+        z = (x - loc) / scale
+        score = $score$shape_terms
+        dx = ${times_ans}score / scale
+        return x_dot * dx, ${shape_tangents}-loc_dot * dx, -scale_dot * (dx * z + $one / scale)
+""", _location_scale_rows([
+    {"method": "logpdf", "seed_line": "", "one": "1.0",
+     "doc": "The log density: d/dx = score / scale, the score d/dz log p(z) being\n"
+            "    $score; d/dloc = -d/dx, d/dscale = -(z d/dx + 1 / scale)."},
+    {"method": "pdf", "doc": "The density exp(logpdf): ans times the derivatives of ${dist}_logpdf.",
+     "seed_line": "\n    g_ans = g * ans", "seed": "g_ans", "times_ans": "ans * ", "one": "ans"},
+]))
+
+
+# cdf, sf and their logs, w.r.t. x, loc and scale (not the shape parameters):
+# w = d/dx, then d/dloc = -w and d/dscale = -z w
+family(globals(), """
+    @adjoint(stats.$dist.$method)
+    def ${dist}_$method(g, ans, x, ${shapes}loc=0.0, scale=1.0):
+        \"\"\"$doc; d/dloc = -d/dx, d/dscale = -z d/dx.\"\"\"
+        gx = g * $w
+        return (unbroadcast(gx, x), ${nones}unbroadcast(-gx, loc),
+                unbroadcast(-gx * (x - loc) / scale, scale))
+
+
+    @tangent(stats.$dist.$method)
+    def ${dist}_${method}_tangent(x_dot, ${shape_dots}loc_dot, scale_dot, ans, x, ${shapes}loc=0.0, scale=1.0):
+        dx = $w
+        return x_dot * dx, ${nones}-loc_dot * dx, -scale_dot * dx * (x - loc) / scale
+""", _location_scale_rows([
+    {"method": "cdf", "doc": "d cdf / dx = pdf", "w": "stats.$dist.pdf(x, ${shapes}loc, scale)"},
+    {"method": "sf", "doc": "sf = 1 - cdf", "w": "-stats.$dist.pdf(x, ${shapes}loc, scale)"},
+    {"method": "logcdf", "doc": "d log cdf / dx = pdf / cdf",
+     "w": "np.exp(stats.$dist.logpdf(x, ${shapes}loc, scale) - ans)"},
+    {"method": "logsf", "doc": "d log sf / dx = -pdf / sf",
+     "w": "-np.exp(stats.$dist.logpdf(x, ${shapes}loc, scale) - ans)"},
+]))
+
+
+# the quantile functions ppf and isf, inverses of cdf and sf, w.r.t. q, loc and scale
+family(globals(), """
+    @adjoint(stats.$dist.$method)
+    def ${dist}_$method(g, ans, q, ${shapes}loc=0.0, scale=1.0):
+        \"\"\"$doc; d/dloc = 1, d/dscale = (ans - loc) / scale.\"\"\"
+        gq = ${sign}g / stats.$dist.pdf(ans, ${shapes}loc, scale)
+        return (unbroadcast(gq, q), ${nones}unbroadcast(g, loc),
+                unbroadcast(g * (ans - loc) / scale, scale))
+
+
+    @tangent(stats.$dist.$method)
+    def ${dist}_${method}_tangent(q_dot, ${shape_dots}loc_dot, scale_dot, ans, q, ${shapes}loc=0.0, scale=1.0):
+        return (${sign}q_dot / stats.$dist.pdf(ans, ${shapes}loc, scale), ${nones}broadcast_like(loc_dot, ans),
+                scale_dot * (ans - loc) / scale)
+""", _location_scale_rows([
+    {"method": "ppf", "doc": "ans = loc + scale ppf(q; 0, 1): d/dq = 1 / pdf(ans)", "sign": ""},
+    {"method": "isf", "doc": "isf(q) = ppf(1 - q): d/dq = -1 / pdf(ans)", "sign": "-"},
+]))
 
 
 # --- poisson: w.r.t. mu (k and loc are integers) -----------------------------------------

@@ -82,8 +82,9 @@ def demo(run, source):
 def demo_pair(run, forward, reverse):
     """Print a split callee's two halves (function definitions) after the pair
     pass ``run`` (with the default :class:`Context`)."""
+    from srcad import codegen                       # (codegen imports the passes)
     fdef, rdef = gast.parse(forward).body[0], gast.parse(reverse).body[0]
-    _print(list(run(fdef, rdef, Context())))
+    print("\n\n".join(codegen.to_source(d).strip() for d in run(fdef, rdef, Context())))
 
 
 def _print(body):

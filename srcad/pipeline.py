@@ -138,7 +138,8 @@ def split(graph, splitter, own):
     fdef, rdef = gen.generate_split()
     clean_up(fdef, rdef, gen=gen)
     made_by = {n.target: n.primitive for n in graph.body if isinstance(n, Node) and n.target}
-    passes.split_saves.trim_saves(fdef, rdef, gen._pass_context(), made_by)
+    for run in passes.PAIR_PASSES:
+        run(fdef, rdef, gen._pass_context(), made_by)
     return fdef, rdef, gen
 
 

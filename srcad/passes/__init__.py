@@ -48,6 +48,10 @@ PASSES = (fold.fold_body, copies.propagate_copies, negation.fold_negations, fano
           repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes,
           dead_code.eliminate_dead_code, owned.own_accumulators, last_adjoint.skip_dead_last_adjoints)
 
+#: passes on a called function's forward and reverse halves together, after
+#: their clean-up: ``run(fdef, rdef, context, made_by)``
+PAIR_PASSES = (split_saves.trim_saves,)
+
 #: the passes that name helpers or make new names: they take a :class:`Context`
 _NEED_CONTEXT = {fanout.merge_self_products, repeat.broadcast_repeats, accumulate.hoist_accumulations, shapes.push_shapes,
                  owned.own_accumulators}

@@ -27,6 +27,21 @@ def all_nodes(stmts):
     return out
 
 
+def writes_in_place(body):
+    """``body`` writes into an object (``x[i] = v``, ``x.a = v``, ``x += v``,
+    or a helper that writes into its argument): a value read later may not be
+    the one read before."""
+    for node in all_nodes(body):
+        if isinstance(node, gast.AugAssign):
+            return True
+        if isinstance(node, (gast.Subscript, gast.Attribute)) and type(node.ctx) is gast.Store:
+            return True
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in (
+                "setitem", "restore_entry", "list_append", "scatter_add"):
+            return True
+    return False
+
+
 def blocks(body):
     """Every statement list in ``body``, ``body`` first (then nested ones)."""
     out = [body]

@@ -43,7 +43,7 @@ in place (a stored row must not change later).
 
 import gast
 
-from srcad.passes._blocks import all_nodes, assigned_call, blocks, counts, load
+from srcad.passes._blocks import all_nodes, assigned_call, blocks, counts, load, writes_in_place
 from srcad.runtime import Stack, matmul_adjoint_x, matmul_adjoint_x_rows, matmul_adjoint_y, \
     matmul_adjoint_y_rows, zeros_like
 from srcad.trees import loaded, stored
@@ -58,7 +58,7 @@ def hoist_accumulations(body, context=None):
         return body
     helpers = {context.name_of(h): h for h in _ROWS}
     helpers.pop(None, None)
-    if not helpers or _writes_in_place(body):       # no matmul adjoints: nothing to hoist
+    if not helpers or writes_in_place(body):       # no matmul adjoints: nothing to hoist
         return body
     stores, _ = counts(body)
     for stmts in blocks(body):
@@ -178,18 +178,6 @@ def _drop_zero_starts(stmts, i, after, zeros_name):
 
 def _base(atom, k):
     return atom.id if isinstance(atom, gast.Name) else ("g" if k == 0 else "y")
-
-
-def _writes_in_place(body):
-    for node in all_nodes(body):
-        if isinstance(node, gast.AugAssign):
-            return True
-        if isinstance(node, (gast.Subscript, gast.Attribute)) and type(node.ctx) is gast.Store:
-            return True
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in (
-                "setitem", "restore_entry", "list_append", "scatter_add"):
-            return True
-    return False
 
 
 def _assign(target, value):

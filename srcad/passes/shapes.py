@@ -34,6 +34,7 @@ and the reverse sweep of one function, split at that header.)
 
 import gast
 
+from srcad.builders import call as call_
 from srcad.passes._blocks import all_nodes, load
 from srcad.runtime import Stack, reduced_count, repeat_to, shape_of, unbroadcast
 
@@ -47,14 +48,14 @@ def push_shapes(body, context=None):
         return body
     readers = shape_readers(context)
     forward, reverse = body[:start], body[start:]
-    pushes = _pushes(forward)
-    pops = _pops(reverse)
+    pushes = loop_pushes(forward)
+    pops = restoring_pops(reverse)
     for stack, (var, calls) in pushes.items():
         if pops.get(stack) != var or not shape_reads_only(reverse, var, readers):
             continue
         helper = context.ref(shape_of, "shape_of")
         for call in calls:
-            call.args = [gast.Call(func=load(helper), args=[call.args[0]], keywords=[])]
+            call.args = [call_(load(helper), call.args[0])]
     return body
 
 
@@ -70,7 +71,7 @@ def _walk(stmts):
     return all_nodes(stmts)
 
 
-def _pushes(forward):
+def loop_pushes(forward):
     """stack -> (the one name pushed onto it, the push calls), for the stacks
     pushed in loops only (outside loops a value is saved once at most)."""
     found, bad = {}, set()
@@ -95,8 +96,9 @@ def _pushes(forward):
     return {s: v for s, v in found.items() if s not in bad}
 
 
-def _pops(reverse):
-    """stack -> the one name its pops restore."""
+def restoring_pops(reverse):
+    """stack -> the one name its pops restore (a stack pushed in ``reverse``
+    too, or popped into other targets, is left out)."""
     found, bad = {}, set()
     for node in _walk(reverse):
         if isinstance(node, gast.Attribute) and node.attr == "push" and isinstance(node.value, gast.Name):

@@ -41,15 +41,16 @@ pass is for the pair, which that pass, seeing one function, cannot join.)
 """
 
 import copy
-from collections import Counter
 
 import gast
 import numpy as np
 
-from srcad.passes._blocks import all_nodes, load
-from srcad.passes.shapes import shape_readers, shape_reads_only
+from srcad.builders import call
+from srcad.passes._blocks import all_nodes, counts, load, writes_in_place
+from srcad.passes.shapes import loop_pushes, restoring_pops, shape_readers, shape_reads_only
 from srcad.reverse.support import Comment
 from srcad.runtime import shape_of
+from srcad.trees import parameters, stored
 
 
 def trim_saves(fdef, rdef, context=None, made_by=None):
@@ -64,7 +65,8 @@ def trim_saves(fdef, rdef, context=None, made_by=None):
     readers = shape_readers(context)
     rest = rdef.body[1:]
     read = {n.id for n in all_nodes(rest) if isinstance(n, gast.Name) and type(n.ctx) is gast.Load}
-    stacks = _restoring_stacks(rest)
+    stacks = restoring_pops(rest)
+    pushes = loop_pushes(fdef.body)
     forward_name = {u.id: p.id for p, u in zip(pack, unpack) if isinstance(p, gast.Name)}
     helper = None
     for k in reversed(range(len(unpack))):
@@ -73,10 +75,10 @@ def trim_saves(fdef, rdef, context=None, made_by=None):
             del pack[k], unpack[k]
         elif isinstance(pack[k], gast.Name) and shape_reads_only(rest, var, readers):
             helper = helper or context.ref(shape_of, "shape_of")
-            pack[k] = _shape_of(helper, pack[k])
-            mine = {forward_name.get(s) for s, v in stacks.items() if v == var}
-            for push in _pushes(fdef.body, mine):
-                push.args = [_shape_of(helper, push.args[0])]
+            pack[k] = call(load(helper), pack[k])
+            for stack in [s for s, v in stacks.items() if v == var]:
+                for push in pushes.get(forward_name.get(stack), (None, []))[1]:
+                    push.args = [call(load(helper), push.args[0])]
     if not unpack:
         del rdef.body[0]
     return fdef, rdef
@@ -88,11 +90,12 @@ def _recompute_copies(fdef, rdef, pack, unpack, made_by):
     of a concatenation are no bigger than it).  Only where the parts cannot
     have changed: ``fdef`` writes into nothing in place, and each part is a
     parameter it never rebinds or a name it binds once."""
-    if not any(made_by.get(getattr(p, "id", None)) in RECOMPUTED for p in pack) or _writes_in_place(fdef):
+    if not any(made_by.get(getattr(p, "id", None)) in RECOMPUTED for p in pack) or writes_in_place(fdef.body):
         return
-    a = fdef.args
-    stores = _stores(fdef.body)
-    params = {p.id for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p is not None}
+    stores, reverse_stores = counts(fdef.body)[0], counts(rdef.body[1:])[0]
+    params = {p.id for p in parameters(fdef.args)}
+    methods_on = {n.func.value.id for n in all_nodes(fdef.body) if isinstance(n, gast.Call)
+                  and isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name)}
     top = {s.targets[0].id: s for s in fdef.body if isinstance(s, gast.Assign) and len(s.targets) == 1
            and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Call)}
     remade = []
@@ -100,10 +103,10 @@ def _recompute_copies(fdef, rdef, pack, unpack, made_by):
         var = getattr(pack[k], "id", None)
         stmt = top.get(var)
         if made_by.get(var) not in RECOMPUTED or stmt is None or stores[var] != 1 \
-                or var != unpack[k].id or stores_of(rdef.body[1:], var):
+                or var != unpack[k].id or reverse_stores[var]:
             continue
         parts = [n.id for n in all_nodes([stmt.value]) if isinstance(n, gast.Name) and n.id in stores.keys() | params]
-        if not all(_unchanged(fdef, p, p in params) and not stores_of(rdef.body[1:], p) for p in parts):
+        if not all(_unchanged(fdef, p, p in params, stores, methods_on) and not reverse_stores[p] for p in parts):
             continue
         del pack[k], unpack[k]
         for part in parts:
@@ -121,38 +124,14 @@ def _recompute_copies(fdef, rdef, pack, unpack, made_by):
 RECOMPUTED = frozenset({np.concatenate, np.hstack, np.vstack, np.stack, np.column_stack, np.dstack})
 
 
-def _unchanged(fdef, var, param):
+def _unchanged(fdef, var, param, stores, methods_on):
     """``var`` keeps one value through ``fdef``: a parameter it never binds, or
-    a name one top-level statement binds; and no method is called on it
-    (``parts.append(x)``)."""
-    if stores_of(fdef.body, var) != (0 if param else 1):
+    a name one top-level statement binds (``stores``: how often ``fdef`` binds
+    each name); and no method is called on it (``parts.append(x)``: ``var``
+    not in ``methods_on``)."""
+    if stores[var] != (0 if param else 1) or var in methods_on:
         return False
-    if not param and not any(isinstance(s, gast.Assign) and stores_of([s], var) for s in fdef.body):
-        return False
-    return not any(isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
-                   and isinstance(n.func.value, gast.Name) and n.func.value.id == var
-                   for n in all_nodes(fdef.body))
-
-
-def _writes_in_place(fdef):
-    """``fdef`` writes into an object (``x[i] = v``, ``x.a = v``, ``x += v``)."""
-    return any(isinstance(n, gast.AugAssign)
-               or (isinstance(n, (gast.Subscript, gast.Attribute)) and type(n.ctx) is gast.Store)
-               for n in all_nodes(fdef.body))
-
-
-def _stores(stmts):
-    """name -> how often ``stmts`` bind it."""
-    out = Counter()
-    for n in all_nodes(stmts):
-        if isinstance(n, gast.Name) and type(n.ctx) is not gast.Load:
-            out[n.id] += 1
-    return out
-
-
-def stores_of(stmts, var):
-    """How often ``stmts`` bind ``var``."""
-    return _stores(stmts)[var]
+    return param or any(isinstance(s, gast.Assign) and var in stored(s) for s in fdef.body)
 
 
 def _handover(fdef, rdef):
@@ -169,39 +148,3 @@ def _handover(fdef, rdef):
     if len(pack) != len(unpack) or not all(isinstance(t, gast.Name) for t in unpack):
         return None
     return pack, unpack
-
-
-def _restoring_stacks(stmts):
-    """stack name -> the one name its pops restore in ``stmts``; a stack
-    pushed there too, or popped into other targets, is left out."""
-    found, bad = {}, set()
-    for node in all_nodes(stmts):
-        if isinstance(node, gast.Attribute) and node.attr == "push" and isinstance(node.value, gast.Name):
-            bad.add(node.value.id)
-        if isinstance(node, gast.Assign) and _is_pop(node.value):
-            stack = node.value.func.value.id
-            if len(node.targets) != 1 or not isinstance(node.targets[0], gast.Name):
-                bad.add(stack)
-            elif found.setdefault(stack, node.targets[0].id) != node.targets[0].id:
-                bad.add(stack)
-        elif _is_pop(node):
-            found.setdefault(node.func.value.id, None)
-    return {s: v for s, v in found.items() if s not in bad and v is not None}
-
-
-def _is_pop(node):
-    return (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
-            and node.func.attr == "pop" and isinstance(node.func.value, gast.Name)
-            and not node.args and not node.keywords)
-
-
-def _pushes(stmts, stacks):
-    """The one-argument ``push`` calls onto ``stacks`` in ``stmts``."""
-    return [node for node in all_nodes(stmts)
-            if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
-            and node.func.attr == "push" and isinstance(node.func.value, gast.Name)
-            and node.func.value.id in stacks and len(node.args) == 1 and not node.keywords]
-
-
-def _shape_of(helper, value):
-    return gast.Call(func=load(helper), args=[value], keywords=[])

@@ -259,6 +259,9 @@ def _read_tree(func, copy_nested):
     guard = getattr(func, "srcad_guard", None)
     if guard is not None:            # generated code: its entry guard is not part of it
         node.body = [stmt for stmt in node.body if not _is_guard(stmt, guard)]
+    floats = getattr(func, "srcad_floats", None)
+    if floats is not None:           # and the call of its copy for floats
+        node.body = [stmt for stmt in node.body if not _calls_floats(stmt, floats)]
     return node, source
 
 
@@ -268,6 +271,16 @@ def _is_guard(stmt, name):
     return (isinstance(stmt, gast.If) and len(body) == 1 and isinstance(body[0], gast.Return)
             and isinstance(body[0].value, gast.Call)
             and getattr(body[0].value.func, "id", None) == name)
+
+
+def _calls_floats(stmt, name):
+    """``if type(x) is float ...: try: return f_floats(x, ...)`` (passes.floats.dispatch)."""
+    body = getattr(stmt, "body", None)
+    if not (isinstance(stmt, gast.If) and len(body) == 1 and isinstance(body[0], gast.Try)):
+        return False
+    attempt = body[0].body[0]
+    return isinstance(attempt, gast.Return) and isinstance(attempt.value, gast.Call) \
+        and getattr(attempt.value.func, "id", None) == name
 
 
 def _source_lines(func):

@@ -21,12 +21,16 @@ below, so the order of the stages is written here and nowhere else::
     generator   reverse.ReverseGenerator    grad, value_and_grad, vjp, split
                 forward.ForwardGenerator    jvp (and so Jacobians, Hessians)
     clean-up    passes.PASSES, in order, on every generated function's body
+    floats      passes.floats.specialise   (grad, value_and_grad, vjp) a copy
+                                       for Python floats, called from the entry
     codegen     codegen.render, codegen.compile_function
 
 ``api.py`` adds what is not a stage: caching, the entry guard of a derivative
 the user keeps (``caches.py``), ``check_finite`` (``debug.py``) and the
 attributes of the function handed back.
 """
+
+import gast
 
 from srcad import codegen, passes
 from srcad.passes.may_raise import mark_may_raise
@@ -40,7 +44,7 @@ from srcad.normalize import Normalizer, fence, name_allocator
 from srcad.parse import parse_function
 from srcad.reverse import ReverseGenerator
 from srcad.structure import structure
-from srcad.trees import parameters
+from srcad.trees import loaded, parameters
 
 #: The clean-up passes are :data:`srcad.passes.PASSES`, run in that order on
 #: the body of every generated reverse-mode function; forward-mode code only
@@ -150,6 +154,36 @@ def tangent(graph, callee):
     fdef = gen.generate()
     clean_up(fdef, forward=True)
     return fdef, gen
+
+
+def floats(fdef, parsed, gen, label, **render_options):
+    """The copy of the reverse function ``fdef`` for Python-float arguments
+    (:mod:`srcad.passes.floats`), compiled, and the call of it put first in
+    ``fdef``: ``(its name, its source)``, or None where there is none."""
+    context = gen._pass_context()
+    spec = passes.floats.specialise(fdef, _resolver(parsed.namespace, gen.refs), context.ref)
+    if spec is None:
+        return None
+    fn, source = emit(spec, parsed, gen.refs.cells, label, **render_options)
+    chosen = context.ref(fn, spec.name)
+    read = loaded(fdef.body)
+    params = [a.id for a in parameters(fdef.args) if a.id in read]
+    passes.floats.dispatch(fdef, chosen, params, context.ref)
+    return chosen, source
+
+
+def _resolver(namespace, refs):
+    """``resolve(expr)``: what a name or attribute of generated code refers to."""
+    def resolve(expr):
+        if isinstance(expr, gast.Name):
+            if expr.id in refs.cells:
+                return refs.cells[expr.id]
+            return namespace.lookup(expr.id, None, record_missing=False)
+        if isinstance(expr, gast.Attribute):
+            base = resolve(expr.value)
+            return getattr(base, expr.attr, None) if base is not None else None
+        return None
+    return resolve
 
 
 # -- codegen ------------------------------------------------------------------------

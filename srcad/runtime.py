@@ -89,6 +89,13 @@ class NotAnArray:
         return f"not_an_array({self.error.message!r})"
 
 
+def float_sign(x):
+    """``np.sign`` of a Python float, as a float and without NumPy: ``-0.0``
+    gives ``0.0`` and nan gives nan, as NumPy does (``math.copysign`` would
+    give ``-1.0`` and ``1.0``).  The float copy of a gradient calls it."""
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else x - x
+
+
 def check_inputs(*values):
     """Refuse the inputs srcad's rules do not differentiate correctly.
 

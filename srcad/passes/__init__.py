@@ -26,8 +26,8 @@ Each module's docstring shows its before/after as a doctest (run by
 
 import gast
 
-from srcad.passes import (accumulate, copies, dead_code, defaults, fanout, fold, last_adjoint, negation, owned,
-                          repeat, shapes, split_saves, unbroadcast)
+from srcad.passes import (accumulate, copies, dead_code, defaults, fanout, floats, fold, last_adjoint, negation,
+                          owned, repeat, shapes, split_saves, unbroadcast)
 
 #: rewrites of one inlined term, in the order the generators apply them
 TERM_PASSES = (fold.fold_term, defaults.DropDefaults, unbroadcast.drop_unbroadcast,

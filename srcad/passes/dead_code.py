@@ -57,6 +57,8 @@ def _dce(stmts, live, counters):
         elif isinstance(stmt, gast.If):
             stmt.body, live_body = _dce(stmt.body, live, counters)
             stmt.orelse, live_else = _dce(stmt.orelse, live, counters)
+            if _empty(stmt.body) and _empty(stmt.orelse) and isinstance(stmt.test, gast.Name):
+                continue                              # if c: pass, for a flag computed before
             live = live_body | live_else | loaded(stmt.test)
         elif isinstance(stmt, (gast.For, gast.While)):
             around = live | loaded(stmt)              # a later iteration may read anything
@@ -72,6 +74,11 @@ def _dce(stmts, live, counters):
         kept.append(stmt)
     kept.reverse()
     return kept, live
+
+
+def _empty(stmts):
+    """No statement in ``stmts`` (comments only, or nothing)."""
+    return not any(isinstance(s, gast.AST) and not isinstance(s, gast.Pass) for s in stmts)
 
 
 class _Lazy:

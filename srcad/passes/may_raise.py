@@ -69,12 +69,12 @@ _ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.neg, operator.
 
 
 def _numpy_valued(graph):
-    """Names bound once to a NumPy array or scalar: results of ufuncs and
+    """Names bound once (and not parameters) to a NumPy array or scalar: results of ufuncs and
     reductions, and arithmetic with such an operand (NumPy's reflected
     operators win over Python's, so ``1.0 / np.float64(0.0)`` is inf, with a
     warning, not ZeroDivisionError)."""
-    defs = {}
-    for node in graph.nodes:
+    defs = {p: 1 for p in graph.params}         # a parameter is a second binding: in a loop,
+    for node in graph.nodes:                    # its first iteration reads the argument
         if node.target is not None:
             defs[node.target] = defs.get(node.target, 0) + 1
     found = set()

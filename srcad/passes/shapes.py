@@ -43,7 +43,7 @@ def push_shapes(body, context=None):
     """``body`` with shape-only saves (in place)."""
     if context is None or context.name_of(Stack) is None:
         return body                                   # no loop stacks
-    start = _reverse_start(body)
+    start = reverse_start(body)
     if start is None:
         return body
     readers = shape_readers(context)
@@ -59,7 +59,8 @@ def push_shapes(body, context=None):
     return body
 
 
-def _reverse_start(body):
+def reverse_start(body):
+    """The index of the ``# reverse sweep`` header in ``body``, or None."""
     for i, stmt in enumerate(body):
         if not isinstance(stmt, gast.AST) and getattr(stmt, "header", False) \
                 and stmt.text == "reverse sweep":

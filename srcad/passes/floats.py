@@ -1,0 +1,639 @@
+"""Python floats: a copy of a gradient specialised for float arguments.
+
+A gradient called with Python floats runs its generic code on NumPy
+scalars: ``np.sin(a)`` on a float costs 85 ns where ``math.sin(a)`` costs
+15, returns an ``np.float64``, and every operation after it is NumPy-scalar
+arithmetic (31 ns a product, where floats take 6).  The helpers that make the
+generic code right for arrays (``unbroadcast``, ``like``, ``repeat_to``,
+``zeros_like``, the loop stacks of shapes, ``check_scalar``) do nothing on
+floats but still cost a call.
+
+:func:`specialise` writes a second function for the case where every
+argument is a Python float, as the generic code would run then: NumPy's
+one-argument math on a number is ``math``'s, and each array helper is what
+it returns on floats.  It does so only when it can prove what every value
+is -- a float, an int (loop counters, ``range`` trips) or ``None`` (a loop
+stack's first entry) -- and when no call can have an effect; anything else
+(a subscript, a method, a call of the user's functions) and it writes
+nothing.  Where ``math`` and NumPy differ they differ by raising:
+``math.log(0.0)`` raises ``ValueError`` where ``np.log`` returns ``-inf``,
+``math.exp(1000.0)`` raises ``OverflowError``, a float division by zero
+raises ``ZeroDivisionError``; the generic function then runs instead and
+gives NumPy's answer (see :func:`dispatch`).  Nothing the copy runs has an
+effect, so running the generic code after it is the same as running it
+alone.
+
+Once the helpers are gone their operands often are too: a stack that only
+held shapes, a forward value computed only to be checked, copies.  The
+gradient of ``for i in range(1000): x = x - 0.01 * np.sin(x) * y``::
+
+    >>> from srcad.passes import demo
+    >>> from srcad.reverse import Comment
+    >>> def run(body):
+    ...     body.insert(7, Comment("reverse sweep", header=True))
+    ...     return specialise_body(body, ["x", "y", "dout"])
+    >>> demo(run, '''
+    ... mul_x_stack = Stack()
+    ... mul_y_stack = Stack()
+    ... x_stack = Stack()
+    ... mul_x = None
+    ... mul_y = None
+    ... check_inputs(x, y)
+    ... for i in range(1000):
+    ...     sin_x = np.sin(x)
+    ...     mul_x_stack.push(mul_x)
+    ...     mul_x = 0.01 * sin_x
+    ...     mul_y_stack.push(shape_of(mul_y))
+    ...     mul_y = mul_x * y
+    ...     sub_x = x - mul_y
+    ...     x_stack.push(x)
+    ...     x = sub_x
+    ... dx = repeat_to(dout, x, None, False)
+    ... dy = zeros_like(y)
+    ... for i in reversed(range(1000)):
+    ...     dsub_x = dx
+    ...     x = x_stack.pop()
+    ...     dx = unbroadcast(dsub_x, x)
+    ...     dmul_y = unbroadcast(-dsub_x, mul_y)
+    ...     dmul_x = unbroadcast(dmul_y * y, mul_x)
+    ...     dy = dy + unbroadcast(dmul_y * mul_x, y)
+    ...     mul_y = mul_y_stack.pop()
+    ...     dsin_x = dmul_x * 0.01
+    ...     mul_x = mul_x_stack.pop()
+    ...     dx = dx + dsin_x * np.cos(x)
+    ... return (like(dx, x), like(dy, y))''')
+    mul_x_stack = []
+    x_stack = []
+    mul_x = None
+    mul_y = None
+    for i in range(1000):
+        sin_x = math.sin(x)
+        mul_x_stack.append(mul_x)
+        mul_x = 0.01 * sin_x
+        mul_y = mul_x * y
+        sub_x = x - mul_y
+        x_stack.append(x)
+        x = sub_x
+    dx = dout
+    dy = 0.0
+    for i in reversed(range(1000)):
+        x = x_stack.pop()
+        dmul_y = -dx
+        dmul_x = dmul_y * y
+        dy = dy + dmul_y * mul_x
+        dsin_x = dmul_x * 0.01
+        mul_x = mul_x_stack.pop()
+        dx = dx + dsin_x * math.cos(x)
+    return (dx, dy)
+"""
+
+import builtins
+import copy
+import math
+
+import gast
+import numpy as np
+
+from srcad import runtime
+from srcad.builders import call, const, name
+from srcad.passes import copies, dead_code, shapes
+from srcad.passes._blocks import all_nodes
+from srcad.trees import stored
+
+FLOAT, INT, NONE = "float", "int", "None"
+
+#: NumPy functions of one or two numbers -> the ``math`` (or builtin)
+#: function that computes the same on Python floats, or raises where NumPy
+#: would return nan or inf
+TO_MATH = {
+    np.sin: math.sin, np.cos: math.cos, np.tan: math.tan, np.arcsin: math.asin, np.arccos: math.acos,
+    np.arctan: math.atan, np.sinh: math.sinh, np.cosh: math.cosh, np.tanh: math.tanh,
+    np.arcsinh: math.asinh, np.arccosh: math.acosh, np.arctanh: math.atanh, np.exp: math.exp,
+    np.expm1: math.expm1, np.log: math.log, np.log1p: math.log1p, np.log2: math.log2,
+    np.log10: math.log10, np.sqrt: math.sqrt, np.arctan2: math.atan2, np.hypot: math.hypot,
+    np.power: math.pow, np.abs: builtins.abs, np.fabs: math.fabs, np.sign: runtime.float_sign,
+}
+
+#: False: no float copies (the tests compare the copies with the generic code)
+ENABLED = True
+
+#: NumPy reductions: of one number, that number (as a float)
+REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin}
+
+#: ``math`` functions (and builtins) allowed as they are: what each returns
+PURE = {**{getattr(math, f): FLOAT for f in (
+    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh",
+    "atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "pow", "hypot", "fabs", "erf",
+    "erfc", "gamma", "lgamma", "copysign", "degrees", "radians", "fmod")},
+        **{getattr(math, f): INT for f in ("floor", "ceil", "trunc", "isnan", "isinf", "isfinite")},
+        builtins.float: FLOAT, builtins.int: INT, builtins.bool: INT}
+
+#: runtime helpers -> what they return on numbers: their first argument
+#: (``first``), it as a float (``float``), or a constant; ``check_inputs``
+#: passes every float and goes
+ON_FLOATS = {runtime.unbroadcast: "first", runtime.shape_of: "first", runtime.check_scalar: "first",
+             runtime.like: "float", runtime.repeat_to: "float", runtime.zeros_like: 0.0,
+             runtime.reduced_count: 1, runtime.check_inputs: None}
+
+#: names the doctests resolve (generated code names them as the generator chose)
+_DEMO_NAMES = {"np": np, "math": math, **{f.__name__: f for f in ON_FLOATS}, "Stack": runtime.Stack,
+               "float": float, "range": range, "reversed": reversed, "type": type}
+
+
+class _Refused(Exception):
+    """Something in the body whose value on floats this pass cannot prove."""
+
+
+def specialise(fdef, resolve, ref):
+    """A copy of the generated function ``fdef`` for Python-float arguments
+    (named ``<name>_floats``), or None when there is nothing to gain or it
+    cannot be proved.  ``resolve(expr)`` is the object a name or an
+    attribute of generated code refers to (or None); ``ref(obj, wanted)``
+    the name generated code uses for ``obj``."""
+    args = fdef.args
+    if not ENABLED or args.vararg is not None or args.kwarg is not None:
+        return None
+    params = [a.id for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)]
+    body = specialise_body(copy.deepcopy(fdef.body), params, resolve, ref)
+    if body is None:
+        return None
+    spec = copy.copy(fdef)
+    spec.name = fdef.name + "_floats"
+    spec.body = body
+    spec.args = copy.deepcopy(args)
+    for a in spec.args.posonlyargs + spec.args.args + spec.args.kwonlyargs:
+        a.ctx = gast.Param()
+    spec.args.defaults, spec.args.kw_defaults = [], [None] * len(spec.args.kwonlyargs)
+    return spec
+
+
+def specialise_body(body, params, resolve=None, ref=None):
+    """``body`` (its statements, in place) on Python-float ``params``, or
+    None (see :func:`specialise`)."""
+    resolve = resolve or _demo_resolve
+    ref = ref or (lambda obj, wanted: wanted)
+    local = stored([s for s in body if isinstance(s, gast.AST)]) | set(params)
+    rewriter = _Rewriter(params, lambda e: None if type(e) is gast.Name and e.id in local else resolve(e), ref)
+    try:
+        rewriter.infer(body)
+        body = rewriter.rewrite(body)
+    except _Refused:
+        return None
+    if not rewriter.gain:
+        return None
+    body = _drop_shape_stacks(body, rewriter.stacks)
+    try:
+        _forget_float_raises(body, rewriter)
+    except _Refused:
+        pass
+    _drop_copies_back(body)
+    body = copies.propagate_copies(body)
+    return dead_code.eliminate_dead_code(body)
+
+
+def dispatch(fdef, spec_name, params, ref):
+    """Put first in ``fdef`` the call of its float copy ``spec_name`` for
+    float arguments ``params``, falling through to the generic code where
+    ``math`` raised (its answer is NumPy's)."""
+    load = lambda n: name(n)  # noqa: E731
+    kind = ref(type, "type")
+    test = gast.Compare(left=call(load(kind), load(params[0])), ops=[gast.Is()] * len(params),
+                        comparators=[call(load(kind), load(p)) for p in params[1:]] + [load(ref(float, "float"))])
+    a = fdef.args
+    spec_call = gast.Call(func=load(spec_name), args=[load(x.id) for x in list(a.posonlyargs) + list(a.args)],
+                          keywords=[gast.keyword(arg=x.id, value=load(x.id)) for x in a.kwonlyargs])
+    errors = gast.Tuple(elts=[load(ref(e, e.__name__)) for e in (ValueError, OverflowError, ZeroDivisionError)],
+                        ctx=gast.Load())
+    attempt = gast.Try(body=[gast.Return(value=spec_call)],
+                       handlers=[gast.ExceptHandler(type=errors, name=None, body=[gast.Pass()])],
+                       orelse=[], finalbody=[])
+    from srcad.reverse import Comment
+    stmt = gast.If(test=test, body=[attempt], orelse=[])
+    stmt.srcad_no_origin = True
+    fdef.body[:0] = [Comment("on Python floats: the same, with math (where math raises, NumPy's answer below)"),
+                     stmt]
+
+
+def _demo_resolve(expr):
+    if isinstance(expr, gast.Name):
+        return _DEMO_NAMES.get(expr.id)
+    if isinstance(expr, gast.Attribute):
+        base = _demo_resolve(expr.value)
+        return getattr(base, expr.attr, None) if base is not None else None
+    return None
+
+
+class _Rewriter:
+    """What every name of a body holds on float parameters (:meth:`infer`),
+    then the body written for those values (:meth:`rewrite`)."""
+
+    def __init__(self, params, resolve, ref):
+        self.kinds = {p: {FLOAT} for p in params}
+        self.resolve, self.ref = resolve, ref
+        self.stacks = {}            # stack name -> kinds of what it holds
+        self.gain = 0               # helper calls and NumPy calls removed
+
+    # -- what each name holds ----------------------------------------------------
+    def infer(self, body):
+        """Bind every name to the kinds it may hold, to a fixpoint (the
+        inference ignores order: a loop's value may come from any iteration)."""
+        while True:
+            before = {n: set(k) for n, k in self.kinds.items()}
+            stacks = {n: set(k) for n, k in self.stacks.items()}
+            self._bind(body)
+            if before == self.kinds and stacks == self.stacks:
+                return
+
+    def _bind(self, stmts):
+        for stmt in stmts:
+            if not isinstance(stmt, gast.AST):
+                continue
+            kind = type(stmt)
+            if kind is gast.Assign:
+                if len(stmt.targets) != 1 or type(stmt.targets[0]) is not gast.Name:
+                    raise _Refused
+                self._join(stmt.targets[0].id, self._value_kinds(stmt.value, stmt.targets[0].id))
+            elif kind is gast.AugAssign:
+                if type(stmt.target) is not gast.Name:
+                    raise _Refused
+                target = stmt.target.id
+                self._join(target, _arithmetic(stmt.op, self.kinds.get(target, set()), self.of(stmt.value)))
+            elif kind is gast.Expr:
+                self._effect(stmt.value)
+            elif kind is gast.For:
+                if type(stmt.target) is not gast.Name:
+                    raise _Refused
+                self._range(stmt.iter)
+                self._join(stmt.target.id, {INT})
+                self._bind(stmt.body), self._bind(stmt.orelse)
+            elif kind in (gast.If, gast.While):
+                if self._type_test(stmt.test) is None:
+                    self.of(stmt.test)
+                self._bind(stmt.body), self._bind(stmt.orelse)
+            elif kind is gast.Return:
+                if stmt.value is not None:
+                    self._returned(stmt.value)
+            elif kind not in (gast.Pass, gast.Break, gast.Continue):
+                raise _Refused
+
+    def _returned(self, value):
+        """A returned value: numbers, or tuples of them (value_and_grad's pair)."""
+        if type(value) is gast.Tuple:
+            for item in value.elts:
+                self._returned(item)
+        else:
+            self.of(value)
+
+    def _join(self, target, kinds):
+        self.kinds.setdefault(target, set()).update(kinds)
+
+    def _value_kinds(self, value, target):
+        """The kinds of an assigned value; a stack's constructor and pops too."""
+        if type(value) is gast.Call and not value.args and not value.keywords:
+            if self.resolve(value.func) is runtime.Stack:
+                self.stacks.setdefault(target, set())
+                return set()
+            stack = self._method(value.func, "pop")
+            if stack is not None:
+                return set(self.stacks.get(stack, ()))
+        return self.of(value)
+
+    def _method(self, func, attr):
+        """The stack whose method ``attr`` ``func`` is, or None."""
+        if type(func) is gast.Attribute and func.attr == attr and type(func.value) is gast.Name \
+                and func.value.id in self.stacks:
+            return func.value.id
+        return None
+
+    def _effect(self, value):
+        """A call made for its effect: a push, or a check that floats pass."""
+        if type(value) is not gast.Call:
+            raise _Refused
+        stack = self._method(value.func, "push")
+        if stack is not None and len(value.args) == 1 and not value.keywords:
+            self.stacks[stack].update(self.of(value.args[0]))
+            return
+        if self.resolve(value.func) not in (runtime.check_inputs, runtime.check_scalar):
+            raise _Refused
+        for arg in value.args:
+            self.of(arg)
+
+    def _range(self, iterator):
+        """A ``range(...)`` or ``reversed(range(...))`` of integers, or refused."""
+        if type(iterator) is gast.Call and self.resolve(iterator.func) is reversed and len(iterator.args) == 1:
+            iterator = iterator.args[0]
+        if type(iterator) is not gast.Call or self.resolve(iterator.func) is not range or iterator.keywords \
+                or any(self.of(a) - {INT} for a in iterator.args):
+            raise _Refused
+
+    def _type_test(self, test):
+        """``(name, negated)`` for ``type(name) is [not] float``, else None."""
+        if type(test) is gast.Compare and len(test.ops) == 1 and type(test.ops[0]) in (gast.Is, gast.IsNot) \
+                and type(test.left) is gast.Call and self.resolve(test.left.func) is type \
+                and len(test.left.args) == 1 and type(test.left.args[0]) is gast.Name \
+                and self.resolve(test.comparators[0]) is float:
+            return test.left.args[0].id, type(test.ops[0]) is gast.IsNot
+        return None
+
+    def of(self, expr):
+        """The kinds ``expr`` may have (an empty set: not known yet)."""
+        kind = type(expr)
+        if kind is gast.Name:
+            if expr.id not in self.kinds:
+                raise _Refused            # a global or a cell: it may change between calls
+            return self.kinds[expr.id]
+        if kind is gast.Constant:
+            value = expr.value
+            if value is None:
+                return {NONE}
+            if type(value) in (bool, int):
+                return {INT}
+            if type(value) is float:
+                return {FLOAT}
+            raise _Refused
+        if kind is gast.BinOp:
+            return _arithmetic(expr.op, self.of(expr.left), self.of(expr.right))
+        if kind is gast.UnaryOp:
+            inner = self.of(expr.operand)
+            return {INT} if type(expr.op) is gast.Not else inner - {NONE}
+        if kind is gast.Compare:
+            for part in [expr.left, *expr.comparators]:
+                self.of(part)
+            return {INT}
+        if kind is gast.BoolOp:
+            return set().union(*(self.of(v) for v in expr.values))
+        if kind is gast.IfExp:
+            self.of(expr.test)
+            return self.of(expr.body) | self.of(expr.orelse)
+        if kind is gast.Call:
+            return self._call_kinds(expr)
+        if kind is gast.Attribute:
+            value = self.resolve(expr)
+            if type(value) is float:       # np.pi, math.e: module constants
+                return {FLOAT}
+        raise _Refused
+
+    def _call_kinds(self, expr):
+        func = self.resolve(expr.func)
+        if expr.keywords or func is None:
+            raise _Refused
+        args = [self.of(a) for a in expr.args]
+        if any(a - {FLOAT, INT, NONE} for a in args):
+            raise _Refused
+        if func in TO_MATH:
+            return {INT} if func is np.abs and all(a <= {INT} for a in args) else {FLOAT}
+        if func in REDUCTIONS and len(args) == 1:
+            return {FLOAT}
+        if func in PURE:
+            return {PURE[func]}
+        if func in (abs, min, max):
+            return set().union(*args) - {NONE}
+        if func in ON_FLOATS:
+            effect = ON_FLOATS[func]
+            if effect == "first":
+                return args[0] if args else set()
+            return {FLOAT} if effect == "float" or type(effect) is float else {INT}
+        raise _Refused
+
+    # -- the body on floats ----------------------------------------------------------
+    def rewrite(self, stmts):
+        out = []
+        for stmt in stmts:
+            if not isinstance(stmt, gast.AST):
+                out.append(stmt)
+                continue
+            kind = type(stmt)
+            if kind in (gast.If, gast.While):
+                test = self._type_test(stmt.test)
+                if test is not None:
+                    held, negated = self.kinds[test[0]], test[1]
+                    if held != {FLOAT}:
+                        raise _Refused
+                    out += self.rewrite(stmt.orelse if negated else stmt.body)
+                    continue
+                stmt.test = self.expr(stmt.test)
+                stmt.body, stmt.orelse = self.rewrite(stmt.body), self.rewrite(stmt.orelse)
+            elif kind is gast.For:
+                stmt.body, stmt.orelse = self.rewrite(stmt.body), self.rewrite(stmt.orelse)
+            elif kind is gast.Expr:
+                if self.resolve(stmt.value.func) in (runtime.check_inputs, runtime.check_scalar):
+                    continue          # (a check on floats costs little: no gain)
+                stmt.value.args = [self.expr(a) for a in stmt.value.args]
+            elif kind in (gast.Assign, gast.AugAssign, gast.Return) and stmt.value is not None:
+                stmt.value = self.expr(stmt.value)
+            out.append(stmt)
+        return out
+
+    def expr(self, node):
+        """``node`` written for the kinds :meth:`infer` found."""
+        kind = type(node)
+        if kind is gast.Call:
+            return self._call(node)
+        if kind is gast.BinOp:
+            node.left, node.right = self.expr(node.left), self.expr(node.right)
+            if type(node.op) is gast.Pow and not _int_constant(node.right) \
+                    and FLOAT in self.of(node.left) | self.of(node.right):
+                # a negative float to a fractional power is complex in Python
+                # (nan in NumPy); math.pow raises ValueError instead
+                return call(self._math("pow"), node.left, node.right)
+            return node
+        for field in node._fields:
+            value = getattr(node, field)
+            if isinstance(value, gast.expr):
+                setattr(node, field, self.expr(value))
+            elif type(value) is list:
+                setattr(node, field, [self.expr(v) if isinstance(v, gast.expr) else v for v in value])
+        return node
+
+    def _call(self, node):
+        if self._method(node.func, "pop") is not None:
+            return node
+        func = self.resolve(node.func)
+        if func is runtime.Stack:
+            return node
+        args = [self.expr(a) for a in node.args]
+        if func in TO_MATH:
+            self.gain += 1
+            target = TO_MATH[func]
+            fname = self._math(target.__name__) if target.__module__ == "math" else \
+                name(self.ref(target, target.__name__))
+            return call(fname, *args)
+        if func in REDUCTIONS:
+            self.gain += 1
+            return self._as_float(args[0])
+        if func in ON_FLOATS:
+            self.gain += 1
+            effect = ON_FLOATS[func]
+            if effect == "first":
+                return args[0]
+            if effect == "float":
+                return self._as_float(args[0])
+            return const(effect)
+        node.args = args
+        return node
+
+    def _math(self, attr):
+        return gast.Attribute(value=name(self.ref(math, "math")), attr=attr, ctx=gast.Load())
+
+    def _as_float(self, node):
+        """``node`` as a Python float: as it is where it is one."""
+        if isinstance(node, gast.Constant) and type(node.value) is float:
+            return node
+        if isinstance(node, gast.Name) and self.kinds.get(node.id) == {FLOAT}:
+            return node
+        return call(name(self.ref(float, "float")), node)
+
+
+def _arithmetic(op, left, right):
+    """The kinds of ``left op right``: ints stay ints, anything with a float
+    is a float, a division is one (``None`` raises: no kind)."""
+    left, right = left - {NONE}, right - {NONE}
+    if not left or not right:
+        return set()
+    kind = type(op)
+    if kind in (gast.BitAnd, gast.BitOr, gast.BitXor, gast.LShift, gast.RShift, gast.MatMult):
+        raise _Refused
+    if kind is gast.Div:
+        return {FLOAT}
+    out = {FLOAT} if FLOAT in left | right else set()
+    if INT in left and INT in right:
+        out |= {INT, FLOAT} if kind is gast.Pow else {INT}
+    return out
+
+
+def _int_constant(node):
+    return type(node) is gast.Constant and type(node.value) is int
+
+
+def _drop_shape_stacks(body, stacks):
+    """Without the stacks whose pops nothing reads any more (they held the
+    shapes ``unbroadcast`` read); the others become lists."""
+    start = shapes.reverse_start(body)
+    if start is None:
+        return body
+    reverse = body[start:]
+    dead = {stack for stack in stacks if _only_names_pushed(body[:start], stack)
+            and not _pushes(reverse, stack) and not _popped_into(reverse, stack) & _loaded_outside_pops(reverse, stack)}
+    body = _without_stacks(body, dead)
+    for node in all_nodes(body):
+        if type(node) is gast.Attribute and node.attr == "push" and type(node.value) is gast.Name \
+                and node.value.id in stacks:
+            node.attr = "append"
+        elif type(node) is gast.Assign and type(node.value) is gast.Call and not node.value.args \
+                and type(node.targets[0]) is gast.Name and node.targets[0].id in stacks \
+                and type(node.value.func) is gast.Name:
+            node.value = gast.List(elts=[], ctx=gast.Load())
+    return body
+
+
+def _push_calls(stmts, stack):
+    return [n for n in all_nodes(stmts) if type(n) is gast.Call and type(n.func) is gast.Attribute
+            and n.func.attr == "push" and type(n.func.value) is gast.Name and n.func.value.id == stack]
+
+
+def _pushes(stmts, stack):
+    return bool(_push_calls(stmts, stack))
+
+
+def _only_names_pushed(stmts, stack):
+    """Every push onto ``stack`` in ``stmts`` pushes a name (it has no effect to keep)."""
+    return all(len(c.args) == 1 and type(c.args[0]) is gast.Name for c in _push_calls(stmts, stack))
+
+
+def _popped_into(stmts, stack):
+    return {n.targets[0].id for n in all_nodes(stmts) if type(n) is gast.Assign and type(n.value) is gast.Call
+            and type(n.value.func) is gast.Attribute and n.value.func.attr == "pop"
+            and type(n.value.func.value) is gast.Name and n.value.func.value.id == stack}
+
+
+def _loaded_outside_pops(stmts, stack):
+    found = set()
+    for node in all_nodes(stmts):
+        if type(node) is gast.Assign and type(node.value) is gast.Call \
+                and type(node.value.func) is gast.Attribute and node.value.func.attr == "pop" \
+                and type(node.value.func.value) is gast.Name and node.value.func.value.id == stack:
+            continue
+        if type(node) is gast.Name and type(node.ctx) is gast.Load:
+            found.add(node.id)
+    return found
+
+
+def _without_stacks(stmts, dead):
+    """``stmts`` without the construction, pushes and pops of the ``dead`` stacks."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.AST):
+            if _uses_stack(stmt, dead):
+                continue
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, _without_stacks(getattr(stmt, field), dead))
+        out.append(stmt)
+    return out
+
+
+def _uses_stack(stmt, dead):
+    if type(stmt) is gast.Assign and type(stmt.targets[0]) is gast.Name and stmt.targets[0].id in dead:
+        return True
+    value = stmt.value if type(stmt) in (gast.Assign, gast.Expr) else None
+    return type(value) is gast.Call and type(value.func) is gast.Attribute \
+        and value.func.attr in ("push", "pop") and type(value.func.value) is gast.Name \
+        and value.func.value.id in dead
+
+
+def _drop_copies_back(stmts):
+    """Without ``b = a`` where ``a = b`` came before it in the same block and
+    neither was bound in between (``dsub_x = dx; dx = unbroadcast(dsub_x, x)``
+    on floats), in place."""
+    copied = {}                                 # a -> b for a live copy a = b
+    keep = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.AST):
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    _drop_copies_back(getattr(stmt, field))
+        pair = _copy_pair(stmt)
+        if pair is not None and copied.get(pair[1]) == pair[0]:
+            continue
+        if isinstance(stmt, gast.AST):
+            bound = stored([stmt])
+            copied = {a: b for a, b in copied.items() if a not in bound and b not in bound}
+            if type(stmt) in (gast.For, gast.While, gast.If):
+                copied = {}
+            if pair is not None:
+                copied[pair[0]] = pair[1]
+        keep.append(stmt)
+    stmts[:] = keep
+
+
+def _copy_pair(stmt):
+    """``(a, b)`` for ``a = b``, else None."""
+    if type(stmt) is gast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is gast.Name \
+            and type(stmt.value) is gast.Name:
+        return stmt.targets[0].id, stmt.value.id
+    return None
+
+
+def _forget_float_raises(body, rewriter):
+    """Unmark ``srcad_may_raise`` on what cannot raise on numbers (``+``, ``-``,
+    ``*``, a name), so dead code can drop it: on floats ``g = p * z`` is
+    computed for nothing."""
+    for node in all_nodes(body):
+        if type(node) is gast.Assign and getattr(node, "srcad_may_raise", False) \
+                and _cannot_raise(node.value, rewriter):
+            node.srcad_may_raise = False
+
+
+def _cannot_raise(expr, rewriter):
+    kind = type(expr)
+    if kind is gast.Name:
+        return True
+    if kind is gast.Constant:
+        return True
+    if kind is gast.BinOp:
+        return type(expr.op) in (gast.Add, gast.Sub, gast.Mult) \
+            and NONE not in rewriter.of(expr.left) | rewriter.of(expr.right) \
+            and _cannot_raise(expr.left, rewriter) and _cannot_raise(expr.right, rewriter)
+    if kind is gast.UnaryOp:
+        return NONE not in rewriter.of(expr.operand) and _cannot_raise(expr.operand, rewriter)
+    return False

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import srcad
 from srcad.passes import floats
@@ -250,6 +250,13 @@ def test_float_copy_equals_the_generic_code(source, x, y):
         d = srcad.grad(f, wrt=(0, 1))
     except srcad.SrcadError:
         return
+    # where one ulp of an argument changes f's value (sin of sinh(710.0)), a
+    # last-bit difference between math and NumPy may change anything
+    base = outcome(f, x, y)
+    for moved in [(np.nextafter(x, math.inf), y), (x, np.nextafter(y, math.inf))]:
+        near = outcome(f, *(float(v) for v in moved))
+        assume(base[0] == near[0] and (base[0] == "raised" or np.allclose(
+            base[1], near[1], rtol=1e-9, atol=1e-12, equal_nan=True)))
     fast, slow = outcome(d, x, y), outcome(generic(f, (0, 1)), x, y)
     assert fast[0] == slow[0], (source, fast, slow)
     if fast[0] == "raised":

@@ -24,6 +24,7 @@ from srcad.errors import (GradientCheckError, NonDifferentiableError, SourceUnav
                           WrtError)
 from srcad.normalize import check_signature, param_names
 from srcad.aux import refuse_tuple_output, split_aux
+from srcad.builders import forwarding_call
 
 _lock = threading.RLock()
 
@@ -208,10 +209,7 @@ def _insert_guard(fdef, guards, refs, again):
                                                          type_comment=None)]))
     name = refs.allocator.fresh("transform_again")
     refs.cells[name] = again
-    args = fdef.args
-    load = lambda n: gast.Name(id=n, ctx=gast.Load(), annotation=None, type_comment=None)  # noqa: E731
-    retry = gast.Call(func=load(name), args=[load(a.id) for a in args.posonlyargs + args.args],
-                      keywords=[gast.keyword(arg=a.id, value=load(a.id)) for a in args.kwonlyargs])
+    retry = forwarding_call(name, fdef.args)
     test = tests[0] if len(tests) == 1 else gast.BoolOp(op=gast.Or(), values=tests)
     stmt = gast.If(test=test, body=[gast.Return(value=retry)], orelse=[])
     stmt.srcad_no_origin = True

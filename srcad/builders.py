@@ -49,6 +49,14 @@ def call(func, *args):
     return make(gast.Call, func=func, args=list(args), keywords=[])
 
 
+def forwarding_call(func, args):
+    """``func(a, b, *, k=k)``: the call of the function named ``func`` that
+    hands on the parameters ``args`` (a ``gast.arguments`` without ``*``/``**``)
+    of the function it is written in."""
+    return make(gast.Call, func=name(func), args=[name(a.id) for a in list(args.posonlyargs) + list(args.args)],
+                keywords=[gast.keyword(arg=a.id, value=name(a.id)) for a in args.kwonlyargs])
+
+
 def is_local(expr):
     """True when ``expr`` is a name of the function's own (the graph builder
     marks them ``srcad_local``), not a global, builtin or closure variable."""

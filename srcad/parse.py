@@ -256,31 +256,23 @@ def _read_tree(func, copy_nested):
     if isinstance(node, gast.Lambda):
         node = lambda_to_def(node)
     node.decorator_list = []
-    guard = getattr(func, "srcad_guard", None)
-    if guard is not None:            # generated code: its entry guard is not part of it
-        node.body = [stmt for stmt in node.body if not _is_guard(stmt, guard)]
-    floats = getattr(func, "srcad_floats", None)
-    if floats is not None:           # and the call of its copy for floats
-        node.body = [stmt for stmt in node.body if not _calls_floats(stmt, floats)]
+    # generated code: its entry guard and the call of its copy for floats are not part of it
+    entries = {getattr(func, "srcad_guard", None), getattr(func, "srcad_floats", None)} - {None}
+    if entries:
+        node.body = [stmt for stmt in node.body if not _enters(stmt, entries)]
     return node, source
 
 
-def _is_guard(stmt, name):
-    """``if h is not h_seen: return transform_again(...)`` (api._insert_guard)."""
+def _enters(stmt, names):
+    """``if ...: return f(...)``, or ``if ...: try: return f(...)``, for an ``f``
+    in ``names``: the entry guard (api._insert_guard) and the call of the
+    float copy (passes.floats.dispatch) of generated code."""
     body = getattr(stmt, "body", None)
-    return (isinstance(stmt, gast.If) and len(body) == 1 and isinstance(body[0], gast.Return)
-            and isinstance(body[0].value, gast.Call)
-            and getattr(body[0].value.func, "id", None) == name)
-
-
-def _calls_floats(stmt, name):
-    """``if type(x) is float ...: try: return f_floats(x, ...)`` (passes.floats.dispatch)."""
-    body = getattr(stmt, "body", None)
-    if not (isinstance(stmt, gast.If) and len(body) == 1 and isinstance(body[0], gast.Try)):
+    if not isinstance(stmt, gast.If) or len(body) != 1:
         return False
-    attempt = body[0].body[0]
-    return isinstance(attempt, gast.Return) and isinstance(attempt.value, gast.Call) \
-        and getattr(attempt.value.func, "id", None) == name
+    first = body[0].body[0] if isinstance(body[0], gast.Try) else body[0]
+    return isinstance(first, gast.Return) and isinstance(first.value, gast.Call) \
+        and getattr(first.value.func, "id", None) in names
 
 
 def _source_lines(func):

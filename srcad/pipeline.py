@@ -30,8 +30,6 @@ the user keeps (``caches.py``), ``check_finite`` (``debug.py``) and the
 attributes of the function handed back.
 """
 
-import gast
-
 from srcad import codegen, passes
 from srcad.passes.may_raise import mark_may_raise
 from srcad.calls import rewrite_function_values
@@ -173,17 +171,10 @@ def floats(fdef, parsed, gen, label, **render_options):
 
 
 def _resolver(namespace, refs):
-    """``resolve(expr)``: what a name or attribute of generated code refers to."""
-    def resolve(expr):
-        if isinstance(expr, gast.Name):
-            if expr.id in refs.cells:
-                return refs.cells[expr.id]
-            return namespace.lookup(expr.id, None, record_missing=False)
-        if isinstance(expr, gast.Attribute):
-            base = resolve(expr.value)
-            return getattr(base, expr.attr, None) if base is not None else None
-        return None
-    return resolve
+    """What a name of generated code refers to: a helper's cell, else the
+    user's namespace (unrecorded: the generator chose these names)."""
+    return passes.floats.resolver(
+        lambda n: refs.cells[n] if n in refs.cells else namespace.lookup(n, None, record_missing=False))
 
 
 # -- codegen ------------------------------------------------------------------------

@@ -95,10 +95,10 @@ import gast
 import numpy as np
 
 from srcad import runtime
-from srcad.builders import call, const, name
+from srcad.builders import call, const, forwarding_call, name
 from srcad.passes import copies, dead_code, shapes
 from srcad.passes._blocks import all_nodes
-from srcad.trees import stored
+from srcad.trees import loaded, parameters, stored
 
 FLOAT, INT, NONE = "float", "int", "None"
 
@@ -153,7 +153,7 @@ def specialise(fdef, resolve, ref):
     args = fdef.args
     if not ENABLED or args.vararg is not None or args.kwarg is not None:
         return None
-    params = [a.id for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)]
+    params = [a.id for a in parameters(args)]
     body = specialise_body(copy.deepcopy(fdef.body), params, resolve, ref)
     if body is None:
         return None
@@ -161,8 +161,6 @@ def specialise(fdef, resolve, ref):
     spec.name = fdef.name + "_floats"
     spec.body = body
     spec.args = copy.deepcopy(args)
-    for a in spec.args.posonlyargs + spec.args.args + spec.args.kwonlyargs:
-        a.ctx = gast.Param()
     spec.args.defaults, spec.args.kw_defaults = [], [None] * len(spec.args.kwonlyargs)
     return spec
 
@@ -170,7 +168,7 @@ def specialise(fdef, resolve, ref):
 def specialise_body(body, params, resolve=None, ref=None):
     """``body`` (its statements, in place) on Python-float ``params``, or
     None (see :func:`specialise`)."""
-    resolve = resolve or _demo_resolve
+    resolve = resolve or resolver(_DEMO_NAMES.get)
     ref = ref or (lambda obj, wanted: wanted)
     local = stored([s for s in body if isinstance(s, gast.AST)]) | set(params)
     rewriter = _Rewriter(params, lambda e: None if type(e) is gast.Name and e.id in local else resolve(e), ref)
@@ -195,14 +193,11 @@ def dispatch(fdef, spec_name, params, ref):
     """Put first in ``fdef`` the call of its float copy ``spec_name`` for
     float arguments ``params``, falling through to the generic code where
     ``math`` raised (its answer is NumPy's)."""
-    load = lambda n: name(n)  # noqa: E731
     kind = ref(type, "type")
-    test = gast.Compare(left=call(load(kind), load(params[0])), ops=[gast.Is()] * len(params),
-                        comparators=[call(load(kind), load(p)) for p in params[1:]] + [load(ref(float, "float"))])
-    a = fdef.args
-    spec_call = gast.Call(func=load(spec_name), args=[load(x.id) for x in list(a.posonlyargs) + list(a.args)],
-                          keywords=[gast.keyword(arg=x.id, value=load(x.id)) for x in a.kwonlyargs])
-    errors = gast.Tuple(elts=[load(ref(e, e.__name__)) for e in (ValueError, OverflowError, ZeroDivisionError)],
+    test = gast.Compare(left=call(name(kind), name(params[0])), ops=[gast.Is()] * len(params),
+                        comparators=[call(name(kind), name(p)) for p in params[1:]] + [name(ref(float, "float"))])
+    spec_call = forwarding_call(spec_name, fdef.args)
+    errors = gast.Tuple(elts=[name(ref(e, e.__name__)) for e in (ValueError, OverflowError, ZeroDivisionError)],
                         ctx=gast.Load())
     attempt = gast.Try(body=[gast.Return(value=spec_call)],
                        handlers=[gast.ExceptHandler(type=errors, name=None, body=[gast.Pass()])],
@@ -214,13 +209,17 @@ def dispatch(fdef, spec_name, params, ref):
                      stmt]
 
 
-def _demo_resolve(expr):
-    if isinstance(expr, gast.Name):
-        return _DEMO_NAMES.get(expr.id)
-    if isinstance(expr, gast.Attribute):
-        base = _demo_resolve(expr.value)
-        return getattr(base, expr.attr, None) if base is not None else None
-    return None
+def resolver(lookup):
+    """``resolve(expr)``: the object a name (``lookup(name)``, None if
+    unbound) or a dotted attribute of generated code refers to, or None."""
+    def resolve(expr):
+        if isinstance(expr, gast.Name):
+            return lookup(expr.id)
+        if isinstance(expr, gast.Attribute):
+            base = resolve(expr.value)
+            return getattr(base, expr.attr, None) if base is not None else None
+        return None
+    return resolve
 
 
 class _Rewriter:
@@ -293,23 +292,21 @@ class _Rewriter:
             if self.resolve(value.func) is runtime.Stack:
                 self.stacks.setdefault(target, set())
                 return set()
-            stack = self._method(value.func, "pop")
+            stack = self._method(value, "pop")
             if stack is not None:
-                return set(self.stacks.get(stack, ()))
+                return set(self.stacks[stack])
         return self.of(value)
 
-    def _method(self, func, attr):
-        """The stack whose method ``attr`` ``func`` is, or None."""
-        if type(func) is gast.Attribute and func.attr == attr and type(func.value) is gast.Name \
-                and func.value.id in self.stacks:
-            return func.value.id
-        return None
+    def _method(self, value, attr):
+        """The stack whose method ``attr`` the call ``value`` calls, or None."""
+        found = _stack_call(value)
+        return found[0] if found is not None and found[1] == attr and found[0] in self.stacks else None
 
     def _effect(self, value):
         """A call made for its effect: a push, or a check that floats pass."""
         if type(value) is not gast.Call:
             raise _Refused
-        stack = self._method(value.func, "push")
+        stack = self._method(value, "push")
         if stack is not None and len(value.args) == 1 and not value.keywords:
             self.stacks[stack].update(self.of(value.args[0]))
             return
@@ -446,7 +443,7 @@ class _Rewriter:
         return node
 
     def _call(self, node):
-        if self._method(node.func, "pop") is not None:
+        if self._method(node, "pop") is not None:
             return node
         func = self.resolve(node.func)
         if func is runtime.Stack:
@@ -507,55 +504,45 @@ def _int_constant(node):
 
 def _drop_shape_stacks(body, stacks):
     """Without the stacks whose pops nothing reads any more (they held the
-    shapes ``unbroadcast`` read); the others become lists."""
+    shapes ``unbroadcast`` read); the others become lists.  A stack goes when
+    the forward sweep pushes names onto it (no effect to keep) and the reverse
+    sweep only pops it, into names it does not read."""
     start = shapes.reverse_start(body)
     if start is None:
         return body
-    reverse = body[start:]
-    dead = {stack for stack in stacks if _only_names_pushed(body[:start], stack)
-            and not _pushes(reverse, stack) and not _popped_into(reverse, stack) & _loaded_outside_pops(reverse, stack)}
+    forward, reverse = body[:start], body[start:]
+    read, dead = loaded(reverse), set(stacks)
+    for node in all_nodes(forward):
+        found = _stack_call(node)
+        if found is not None and found[1] == "push" and not (len(node.args) == 1 and type(node.args[0]) is gast.Name):
+            dead.discard(found[0])
+    for node in all_nodes(reverse):
+        if type(node) is gast.Assign:
+            found = _stack_call(node.value)
+            if found is not None and node.targets[0].id in read:
+                dead.discard(found[0])
+        else:
+            found = _stack_call(node)
+            if found is not None and found[1] == "push":
+                dead.discard(found[0])
     body = _without_stacks(body, dead)
     for node in all_nodes(body):
-        if type(node) is gast.Attribute and node.attr == "push" and type(node.value) is gast.Name \
-                and node.value.id in stacks:
-            node.attr = "append"
-        elif type(node) is gast.Assign and type(node.value) is gast.Call and not node.value.args \
-                and type(node.targets[0]) is gast.Name and node.targets[0].id in stacks \
-                and type(node.value.func) is gast.Name:
-            node.value = gast.List(elts=[], ctx=gast.Load())
+        found = _stack_call(node)
+        if found is not None and found[1] == "push" and found[0] in stacks:
+            node.func.attr = "append"
+        elif type(node) is gast.Assign and type(node.targets[0]) is gast.Name and node.targets[0].id in stacks \
+                and _stack_call(node.value) is None:
+            node.value = gast.List(elts=[], ctx=gast.Load())      # Stack(): a list's methods are faster
     return body
 
 
-def _push_calls(stmts, stack):
-    return [n for n in all_nodes(stmts) if type(n) is gast.Call and type(n.func) is gast.Attribute
-            and n.func.attr == "push" and type(n.func.value) is gast.Name and n.func.value.id == stack]
-
-
-def _pushes(stmts, stack):
-    return bool(_push_calls(stmts, stack))
-
-
-def _only_names_pushed(stmts, stack):
-    """Every push onto ``stack`` in ``stmts`` pushes a name (it has no effect to keep)."""
-    return all(len(c.args) == 1 and type(c.args[0]) is gast.Name for c in _push_calls(stmts, stack))
-
-
-def _popped_into(stmts, stack):
-    return {n.targets[0].id for n in all_nodes(stmts) if type(n) is gast.Assign and type(n.value) is gast.Call
-            and type(n.value.func) is gast.Attribute and n.value.func.attr == "pop"
-            and type(n.value.func.value) is gast.Name and n.value.func.value.id == stack}
-
-
-def _loaded_outside_pops(stmts, stack):
-    found = set()
-    for node in all_nodes(stmts):
-        if type(node) is gast.Assign and type(node.value) is gast.Call \
-                and type(node.value.func) is gast.Attribute and node.value.func.attr == "pop" \
-                and type(node.value.func.value) is gast.Name and node.value.func.value.id == stack:
-            continue
-        if type(node) is gast.Name and type(node.ctx) is gast.Load:
-            found.add(node.id)
-    return found
+def _stack_call(node):
+    """``(stack, "push" or "pop")`` for the call ``s.push(...)`` or ``s.pop()``
+    on a name ``s``, else None."""
+    if type(node) is gast.Call and type(node.func) is gast.Attribute and node.func.attr in ("push", "pop") \
+            and type(node.func.value) is gast.Name:
+        return node.func.value.id, node.func.attr
+    return None
 
 
 def _without_stacks(stmts, dead):
@@ -575,10 +562,8 @@ def _without_stacks(stmts, dead):
 def _uses_stack(stmt, dead):
     if type(stmt) is gast.Assign and type(stmt.targets[0]) is gast.Name and stmt.targets[0].id in dead:
         return True
-    value = stmt.value if type(stmt) in (gast.Assign, gast.Expr) else None
-    return type(value) is gast.Call and type(value.func) is gast.Attribute \
-        and value.func.attr in ("push", "pop") and type(value.func.value) is gast.Name \
-        and value.func.value.id in dead
+    found = _stack_call(stmt.value) if type(stmt) in (gast.Assign, gast.Expr) else None
+    return found is not None and found[0] in dead
 
 
 def _drop_copies_back(stmts):

@@ -37,7 +37,7 @@ import string
 import numpy as np
 from scipy import special, stats
 
-from srcad.rules.families import family
+from srcad.rules.families import elementwise, family
 from srcad.rules.registry import adjoint, tangent
 from srcad.runtime import UnsupportedArgumentError, broadcast_like, unbroadcast
 
@@ -157,66 +157,36 @@ family(globals(), """
 
 # --- poisson: w.r.t. mu (k and loc are integers) -----------------------------------------
 
-@adjoint(stats.poisson.logpmf)
+@elementwise(stats.poisson.logpmf)
 def poisson_logpmf(g, ans, k, mu, loc=0):
     """log p = (k - loc) log mu - mu - log((k - loc)!): d/dmu = (k - loc) / mu - 1."""
     return None, unbroadcast(g * ((k - loc) / mu - 1.0), mu), None
 
 
-@tangent(stats.poisson.logpmf)
-def poisson_logpmf_tangent(k_dot, mu_dot, loc_dot, ans, k, mu, loc=0):
-    return None, mu_dot * ((k - loc) / mu - 1.0), None
-
-
-@adjoint(stats.poisson.pmf)
+@elementwise(stats.poisson.pmf)
 def poisson_pmf(g, ans, k, mu, loc=0):
     return None, unbroadcast(g * ans * ((k - loc) / mu - 1.0), mu), None
 
 
-@tangent(stats.poisson.pmf)
-def poisson_pmf_tangent(k_dot, mu_dot, loc_dot, ans, k, mu, loc=0):
-    return None, mu_dot * ans * ((k - loc) / mu - 1.0), None
-
-
-@adjoint(stats.poisson.cdf)
+@elementwise(stats.poisson.cdf)
 def poisson_cdf(g, ans, k, mu, loc=0):
     """cdf = gammaincc(floor(k - loc) + 1, mu): d/dmu = -pmf(floor(k))."""
     return None, unbroadcast(-g * stats.poisson.pmf(np.floor(k), mu, loc), mu), None
 
 
-@tangent(stats.poisson.cdf)
-def poisson_cdf_tangent(k_dot, mu_dot, loc_dot, ans, k, mu, loc=0):
-    return None, -mu_dot * stats.poisson.pmf(np.floor(k), mu, loc), None
-
-
-@adjoint(stats.poisson.sf)
+@elementwise(stats.poisson.sf)
 def poisson_sf(g, ans, k, mu, loc=0):
     return None, unbroadcast(g * stats.poisson.pmf(np.floor(k), mu, loc), mu), None
 
 
-@tangent(stats.poisson.sf)
-def poisson_sf_tangent(k_dot, mu_dot, loc_dot, ans, k, mu, loc=0):
-    return None, mu_dot * stats.poisson.pmf(np.floor(k), mu, loc), None
-
-
-@adjoint(stats.poisson.logcdf)
+@elementwise(stats.poisson.logcdf)
 def poisson_logcdf(g, ans, k, mu, loc=0):
     return None, unbroadcast(-g * np.exp(stats.poisson.logpmf(np.floor(k), mu, loc) - ans), mu), None
 
 
-@tangent(stats.poisson.logcdf)
-def poisson_logcdf_tangent(k_dot, mu_dot, loc_dot, ans, k, mu, loc=0):
-    return None, -mu_dot * np.exp(stats.poisson.logpmf(np.floor(k), mu, loc) - ans), None
-
-
-@adjoint(stats.poisson.logsf)
+@elementwise(stats.poisson.logsf)
 def poisson_logsf(g, ans, k, mu, loc=0):
     return None, unbroadcast(g * np.exp(stats.poisson.logpmf(np.floor(k), mu, loc) - ans), mu), None
-
-
-@tangent(stats.poisson.logsf)
-def poisson_logsf_tangent(k_dot, mu_dot, loc_dot, ans, k, mu, loc=0):
-    return None, mu_dot * np.exp(stats.poisson.logpmf(np.floor(k), mu, loc) - ans), None
 
 
 # --- dirichlet: x is (K,) or (K, N) points, alpha is (K,) ----------------------------------
@@ -236,28 +206,22 @@ def per_component(terms):
     return np.sum(np.reshape(terms, (np.shape(terms)[0], -1)), axis=1)
 
 
-@adjoint(stats.dirichlet.logpdf)
-def dirichlet_logpdf(g, ans, x, alpha):
-    """log p = sum((alpha - 1) log x) - log B(alpha)."""
-    return g * by_component(alpha - 1.0, x) / x, per_component(g * dirichlet_alpha_terms(x, alpha))
+# pdf = exp(logpdf): its derivatives are ans times logpdf's
+PDF_OF_LOGPDF = [{"method": "logpdf", "seed_line": "", "seed": "g", "times_ans": ""},
+                 {"method": "pdf", "seed_line": "\n    g_ans = g * ans", "seed": "g_ans", "times_ans": "ans * "}]
+
+family(globals(), """
+    @adjoint(stats.dirichlet.$method)
+    def dirichlet_$method(g, ans, x, alpha):
+        \"\"\"log p = sum((alpha - 1) log x) - log B(alpha).\"\"\"$seed_line
+        return $seed * by_component(alpha - 1.0, x) / x, per_component($seed * dirichlet_alpha_terms(x, alpha))
 
 
-@tangent(stats.dirichlet.logpdf)
-def dirichlet_logpdf_tangent(x_dot, alpha_dot, ans, x, alpha):
-    return (np.sum(x_dot * by_component(alpha - 1.0, x) / x, axis=0),
-            np.tensordot(alpha_dot, dirichlet_alpha_terms(x, alpha), 1))
-
-
-@adjoint(stats.dirichlet.pdf)
-def dirichlet_pdf(g, ans, x, alpha):
-    g_ans = g * ans
-    return g_ans * by_component(alpha - 1.0, x) / x, per_component(g_ans * dirichlet_alpha_terms(x, alpha))
-
-
-@tangent(stats.dirichlet.pdf)
-def dirichlet_pdf_tangent(x_dot, alpha_dot, ans, x, alpha):
-    return (ans * np.sum(x_dot * by_component(alpha - 1.0, x) / x, axis=0),
-            ans * np.tensordot(alpha_dot, dirichlet_alpha_terms(x, alpha), 1))
+    @tangent(stats.dirichlet.$method)
+    def dirichlet_${method}_tangent(x_dot, alpha_dot, ans, x, alpha):
+        return (${times_ans}np.sum(x_dot * by_component(alpha - 1.0, x) / x, axis=0),
+                ${times_ans}np.tensordot(alpha_dot, dirichlet_alpha_terms(x, alpha), 1))
+""", PDF_OF_LOGPDF)
 
 
 # --- multivariate_normal: x is (..., d), mean (d,), cov (d, d) -------------------------------
@@ -292,34 +256,21 @@ def mvn_cov_tangent(cov_dot, s, cov):
                   - np.trace(np.linalg.solve(cov, cov_dot)))
 
 
-@adjoint(stats.multivariate_normal.logpdf)
-def multivariate_normal_logpdf(g, ans, x, mean=None, cov=1, allow_singular=False):
-    s = precision_residual(x, mean, cov)
-    return (-weighted_points(g, s), unbroadcast(weighted_points(g, s), mean),
-            mvn_cov_gradient(g, s, cov))
+family(globals(), """
+    @adjoint(stats.multivariate_normal.$method)
+    def multivariate_normal_$method(g, ans, x, mean=None, cov=1, allow_singular=False):
+        s = precision_residual(x, mean, cov)$seed_line
+        return (-weighted_points($seed, s), unbroadcast(weighted_points($seed, s), mean),
+                mvn_cov_gradient($seed, s, cov))
 
 
-@tangent(stats.multivariate_normal.logpdf)
-def multivariate_normal_logpdf_tangent(x_dot, mean_dot, cov_dot, ans, x, mean=None, cov=1,
-                                       allow_singular=False):
-    s = precision_residual(x, mean, cov)
-    return -np.sum(x_dot * s, axis=-1), np.sum(mean_dot * s, axis=-1), mvn_cov_tangent(cov_dot, s, cov)
-
-
-@adjoint(stats.multivariate_normal.pdf)
-def multivariate_normal_pdf(g, ans, x, mean=None, cov=1, allow_singular=False):
-    s = precision_residual(x, mean, cov)
-    g_ans = g * ans
-    return (-weighted_points(g_ans, s), unbroadcast(weighted_points(g_ans, s), mean),
-            mvn_cov_gradient(g_ans, s, cov))
-
-
-@tangent(stats.multivariate_normal.pdf)
-def multivariate_normal_pdf_tangent(x_dot, mean_dot, cov_dot, ans, x, mean=None, cov=1,
-                                    allow_singular=False):
-    s = precision_residual(x, mean, cov)
-    return (-ans * np.sum(x_dot * s, axis=-1), ans * np.sum(mean_dot * s, axis=-1),
-            ans * mvn_cov_tangent(cov_dot, s, cov))
+    @tangent(stats.multivariate_normal.$method)
+    def multivariate_normal_${method}_tangent(x_dot, mean_dot, cov_dot, ans, x, mean=None, cov=1,
+                                              allow_singular=False):
+        s = precision_residual(x, mean, cov)
+        return (-${times_ans}np.sum(x_dot * s, axis=-1), ${times_ans}np.sum(mean_dot * s, axis=-1),
+                ${times_ans}mvn_cov_tangent(cov_dot, s, cov))
+""", PDF_OF_LOGPDF)
 
 
 @adjoint(stats.multivariate_normal.entropy)

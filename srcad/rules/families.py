@@ -96,7 +96,8 @@ def derived_tangent(rule, rename=None, name=None):
     must read ``g``, or it is not ``g``'s image under a linear map).  The
     statements before the ``return`` are kept and must not read ``g``.  Names
     in ``rename`` (helper -> its forward counterpart) are replaced everywhere.
-    The rule is named ``name``, by default ``<rule>_tangent``.
+    The rule is named ``name``, by default ``<rule>_tangent`` (less the
+    trailing underscore of a rule named after its helper, ``check_scalar_``).
     """
     fdef = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0]
     body = fdef.body
@@ -127,7 +128,7 @@ def derived_tangent(rule, rename=None, name=None):
         if not _reads(out, "g"):
             raise fail(f"the output for {param} does not read g")
         new_outputs.append(_Rename({**renames, "g": seed}).visit(out))
-    fdef.name = name or f"{rule.__name__}_tangent"
+    fdef.name = name or f"{rule.__name__.rstrip('_')}_tangent"
     fdef.decorator_list = []
     args = fdef.args
     args.args = [ast.arg(arg=t) for t in tangents] + [ast.arg(arg="ans")] + args.args[2:]
@@ -171,15 +172,18 @@ def _call(func, args):
 
 # --- tables -----------------------------------------------------------------------------
 
-def unary(namespace, rows, parameter="x"):
+def unary(namespace, rows):
     """For each row ``(name, primitives, reverse)`` or ``(name, primitives,
     reverse, docstring)``: the reverse rule ``name(g, ans, x)`` returning the
     expression ``reverse`` (``g`` times the derivative, in terms of ``x`` and
     ``ans``), registered for ``primitives`` (one or a tuple) with its forward
-    rule ``name_tangent`` (:func:`elementwise`).  ``parameter`` names ``x``."""
+    rule ``name_tangent`` (:func:`elementwise`).  A ``name`` written as
+    ``"erfinv(y)"`` or ``"copy(a, order='K')"`` gives the parameters other
+    than ``x``: the first is differentiated, the others are static."""
     for name, primitives, reverse, *doc in rows:
+        name, _, parameters = name.partition("(")
         docstring = f'    """{doc[0]}"""\n' if doc else ""
-        (rule,) = define(namespace, f"def {name}(g, ans, {parameter}):\n{docstring}"
+        (rule,) = define(namespace, f"def {name}(g, ans, {parameters[:-1] or 'x'}):\n{docstring}"
                                     f"    return {reverse}\n")
         elementwise(*(primitives if isinstance(primitives, tuple) else (primitives,)))(rule)
 
@@ -188,7 +192,8 @@ def transposes(namespace, rows):
     """Rules of runtime helpers that are linear in their first argument and read
     the others for their shape, or as constants.
 
-    A row is ``(helper, parameters, reverse)``: ``parameters`` as in a ``def``
+    A row is ``(helper, parameters, reverse)``, or with a docstring for the
+    reverse rule after them: ``parameters`` as in a ``def``
     (``"cotangent, x, index"``), ``reverse`` the reverse rule's outputs,
     the first the helper's transpose applied to ``g``, then ``zeros_like(p)``
     for a parameter read for its shape or ``None`` for one that is not
@@ -198,15 +203,16 @@ def transposes(namespace, rows):
     reverse rule has ``zeros_like`` and ``None``.  The rules are named
     ``<helper>_`` and ``<helper>_tangent``; ``helper`` is the object the rules
     are registered for (its ``__name__`` names them, lower-cased)."""
-    for helper, parameters, reverse in rows:
+    for helper, parameters, reverse, *doc in rows:
         name = helper.__name__.lower()
+        docstring = f'    """{doc[0]}"""\n' if doc else ""
         params = [p.split("=")[0].strip().lstrip("*") for p in parameters.split(",")]
         others = [o.strip() for o in _split_outputs(reverse)[1:]]
         forward = [f"{helper.__name__}({', '.join([params[0] + '_dot'] + params[1:])})"]
         forward += ["None" if o == "None" else "zeros_like(ans)" for o in others]
         tangents = ", ".join(f"{p}_dot" for p in params[:len(forward)])
         reverse_rule, forward_rule = define(namespace, (
-            f"def {name}_(g, ans, {parameters}):\n    return {reverse}\n\n\n"
+            f"def {name}_(g, ans, {parameters}):\n{docstring}    return {reverse}\n\n\n"
             f"def {name}_tangent({tangents}, ans, {parameters}):\n    return {', '.join(forward)}\n"))
         adjoint(helper)(reverse_rule)
         tangent(helper)(forward_rule)

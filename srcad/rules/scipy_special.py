@@ -20,6 +20,7 @@ Conventions at points where the derivative does not exist or is not finite:
 import numpy as np
 from scipy import special
 
+from srcad.rules.families import elementwise, family, unary
 from srcad.rules.registry import adjoint, computed_by, nondifferentiable, tangent
 from srcad.runtime import UnsupportedArgumentError, unbroadcast
 
@@ -126,180 +127,56 @@ def log_softmax_tangent(x_dot, ans, x, axis=None):
     return x_dot - np.sum(np.exp(ans) * x_dot, axis=axis, keepdims=True)
 
 
-# --- logistic -------------------------------------------------------------------------
+# --- one-argument functions: the reverse rule, g times the derivative ------------------
 
-@adjoint(special.expit)
-def expit(g, ans, x):
-    return g * ans * (1.0 - ans)
-
-
-@tangent(special.expit)
-def expit_tangent(x_dot, ans, x):
-    return x_dot * ans * (1.0 - ans)
-
-
-@adjoint(special.log_expit)
-def log_expit(g, ans, x):
-    """d log(expit(x)) = 1 - expit(x) = expit(-x)."""
-    return g * special.expit(-x)
-
-
-@tangent(special.log_expit)
-def log_expit_tangent(x_dot, ans, x):
-    return x_dot * special.expit(-x)
-
-
-@adjoint(special.logit)
-def logit(g, ans, x):
-    return g / (x * (1.0 - x))
-
-
-@tangent(special.logit)
-def logit_tangent(x_dot, ans, x):
-    return x_dot / (x * (1.0 - x))
-
-
-# --- error functions and the normal distribution function ------------------------------
-
-@adjoint(special.erf)
-def erf(g, ans, x):
-    return g * TWO_OVER_SQRT_PI * np.exp(-x * x)
+unary(globals(), [
+    # logistic
+    ("expit",       special.expit,      "g * ans * (1.0 - ans)"),
+    ("log_expit",   special.log_expit,  "g * special.expit(-x)",
+     "d log(expit(x)) = 1 - expit(x) = expit(-x)."),
+    ("logit",       special.logit,      "g / (x * (1.0 - x))"),
+    # error functions and the normal distribution function
+    ("erf",         special.erf,        "g * TWO_OVER_SQRT_PI * np.exp(-x * x)"),
+    ("erfc",        special.erfc,       "-g * TWO_OVER_SQRT_PI * np.exp(-x * x)"),
+    ("erfinv(y)",   special.erfinv,     "g * HALF_SQRT_PI * np.exp(ans * ans)",
+     "The inverse function's derivative: 1 / erf'(ans)."),
+    ("erfcinv(y)",  special.erfcinv,    "-g * HALF_SQRT_PI * np.exp(ans * ans)"),
+    ("ndtr",        special.ndtr,       "g * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)",
+     "The standard normal CDF: its derivative is the density."),
+    ("log_ndtr",    special.log_ndtr,   "g * np.exp(-0.5 * x * x - 0.5 * np.log(2.0 * np.pi) - ans)",
+     "pdf(x) / cdf(x), computed as exp(log pdf - log cdf) so that it stays finite far left."),
+    ("ndtri(y)",    special.ndtri,      "g * np.sqrt(2.0 * np.pi) * np.exp(0.5 * ans * ans)"),
+    # gamma functions
+    ("gamma",       special.gamma,      "g * ans * special.digamma(x)"),
+    ("gammaln",     special.gammaln,    "g * special.digamma(x)",
+     "d log|Gamma(x)| = digamma(x), also where Gamma(x) < 0."),
+    ("digamma",     special.digamma,    "g * special.polygamma(1, x)"),     # also special.psi, the same ufunc
+    ("rgamma",      special.rgamma,     "-g * ans * special.digamma(x)",
+     "d (1 / Gamma(x)) = -digamma(x) / Gamma(x)."),
+    # Bessel functions of orders 0 and 1
+    ("j0",          special.j0,         "-g * special.j1(x)"),
+    ("j1",          special.j1,         "g * 0.5 * (special.j0(x) - special.jv(2, x))"),
+    ("y0",          special.y0,         "-g * special.y1(x)"),
+    ("y1",          special.y1,         "g * 0.5 * (special.y0(x) - special.yn(2, x))"),
+    ("i0",          special.i0,         "g * special.i1(x)"),
+    ("i1",          special.i1,         "g * 0.5 * (special.i0(x) + special.iv(2, x))"),
+])
 
 
-@tangent(special.erf)
-def erf_tangent(x_dot, ans, x):
-    return x_dot * TWO_OVER_SQRT_PI * np.exp(-x * x)
+# --- more arguments (each forward rule derived from the reverse: families.elementwise) ------
 
-
-@adjoint(special.erfc)
-def erfc(g, ans, x):
-    return -g * TWO_OVER_SQRT_PI * np.exp(-x * x)
-
-
-@tangent(special.erfc)
-def erfc_tangent(x_dot, ans, x):
-    return -x_dot * TWO_OVER_SQRT_PI * np.exp(-x * x)
-
-
-@adjoint(special.erfinv)
-def erfinv(g, ans, y):
-    """The inverse function's derivative: 1 / erf'(ans)."""
-    return g * HALF_SQRT_PI * np.exp(ans * ans)
-
-
-@tangent(special.erfinv)
-def erfinv_tangent(y_dot, ans, y):
-    return y_dot * HALF_SQRT_PI * np.exp(ans * ans)
-
-
-@adjoint(special.erfcinv)
-def erfcinv(g, ans, y):
-    return -g * HALF_SQRT_PI * np.exp(ans * ans)
-
-
-@tangent(special.erfcinv)
-def erfcinv_tangent(y_dot, ans, y):
-    return -y_dot * HALF_SQRT_PI * np.exp(ans * ans)
-
-
-@adjoint(special.ndtr)
-def ndtr(g, ans, x):
-    """The standard normal CDF: its derivative is the density."""
-    return g * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
-
-
-@tangent(special.ndtr)
-def ndtr_tangent(x_dot, ans, x):
-    return x_dot * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
-
-
-@adjoint(special.log_ndtr)
-def log_ndtr(g, ans, x):
-    """pdf(x) / cdf(x), computed as exp(log pdf - log cdf) so that it stays finite far left."""
-    return g * np.exp(-0.5 * x * x - 0.5 * np.log(2.0 * np.pi) - ans)
-
-
-@tangent(special.log_ndtr)
-def log_ndtr_tangent(x_dot, ans, x):
-    return x_dot * np.exp(-0.5 * x * x - 0.5 * np.log(2.0 * np.pi) - ans)
-
-
-@adjoint(special.ndtri)
-def ndtri(g, ans, y):
-    return g * np.sqrt(2.0 * np.pi) * np.exp(0.5 * ans * ans)
-
-
-@tangent(special.ndtri)
-def ndtri_tangent(y_dot, ans, y):
-    return y_dot * np.sqrt(2.0 * np.pi) * np.exp(0.5 * ans * ans)
-
-
-# --- gamma and beta functions ---------------------------------------------------------
-
-@adjoint(special.gamma)
-def gamma(g, ans, x):
-    return g * ans * special.digamma(x)
-
-
-@tangent(special.gamma)
-def gamma_tangent(x_dot, ans, x):
-    return x_dot * ans * special.digamma(x)
-
-
-@adjoint(special.gammaln)
-def gammaln(g, ans, x):
-    """d log|Gamma(x)| = digamma(x), also where Gamma(x) < 0."""
-    return g * special.digamma(x)
-
-
-@tangent(special.gammaln)
-def gammaln_tangent(x_dot, ans, x):
-    return x_dot * special.digamma(x)
-
-
-@adjoint(special.digamma)          # also special.psi, the same ufunc
-def digamma(g, ans, x):
-    return g * special.polygamma(1, x)
-
-
-@tangent(special.digamma)
-def digamma_tangent(x_dot, ans, x):
-    return x_dot * special.polygamma(1, x)
-
-
-@adjoint(special.polygamma)
+@elementwise(special.polygamma)
 def polygamma(g, ans, n, x):
     return None, unbroadcast(g * special.polygamma(n + 1, x), x)
 
 
-@tangent(special.polygamma)
-def polygamma_tangent(n_dot, x_dot, ans, n, x):
-    return None, x_dot * special.polygamma(n + 1, x)
-
-
-@adjoint(special.rgamma)
-def rgamma(g, ans, x):
-    """d (1 / Gamma(x)) = -digamma(x) / Gamma(x)."""
-    return -g * ans * special.digamma(x)
-
-
-@tangent(special.rgamma)
-def rgamma_tangent(x_dot, ans, x):
-    return -x_dot * ans * special.digamma(x)
-
-
-@adjoint(special.multigammaln)
+@elementwise(special.multigammaln)
 def multigammaln(g, ans, a, d):
     """log Gamma_d(a) = const + sum_{j<d} gammaln(a - j/2)."""
     return g * np.sum(special.digamma(np.expand_dims(a, -1) - 0.5 * np.arange(d)), axis=-1)
 
 
-@tangent(special.multigammaln)
-def multigammaln_tangent(a_dot, ans, a, d):
-    return a_dot * np.sum(special.digamma(np.expand_dims(a, -1) - 0.5 * np.arange(d)), axis=-1)
-
-
-@adjoint(special.beta)
+@elementwise(special.beta)
 def beta(g, ans, a, b):
     """B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b)."""
     both = special.digamma(a + b)
@@ -307,209 +184,67 @@ def beta(g, ans, a, b):
             unbroadcast(g * ans * (special.digamma(b) - both), b))
 
 
-@tangent(special.beta)
-def beta_tangent(a_dot, b_dot, ans, a, b):
-    both = special.digamma(a + b)
-    return a_dot * ans * (special.digamma(a) - both), b_dot * ans * (special.digamma(b) - both)
-
-
-@adjoint(special.betaln)
+@elementwise(special.betaln)
 def betaln(g, ans, a, b):
     both = special.digamma(a + b)
     return unbroadcast(g * (special.digamma(a) - both), a), unbroadcast(g * (special.digamma(b) - both), b)
 
 
-@tangent(special.betaln)
-def betaln_tangent(a_dot, b_dot, ans, a, b):
-    both = special.digamma(a + b)
-    return a_dot * (special.digamma(a) - both), b_dot * (special.digamma(b) - both)
-
-
-@adjoint(special.gammainc)
+@elementwise(special.gammainc)
 def gammainc(g, ans, a, x):
     """The regularized lower incomplete gamma function: d/dx = x^(a-1) e^-x / Gamma(a)."""
     return None, unbroadcast(g * np.exp((a - 1.0) * np.log(x) - x - special.gammaln(a)), x)
 
 
-@tangent(special.gammainc)
-def gammainc_tangent(a_dot, x_dot, ans, a, x):
-    return None, x_dot * np.exp((a - 1.0) * np.log(x) - x - special.gammaln(a))
-
-
-@adjoint(special.gammaincc)
+@elementwise(special.gammaincc)
 def gammaincc(g, ans, a, x):
     return None, unbroadcast(-g * np.exp((a - 1.0) * np.log(x) - x - special.gammaln(a)), x)
 
 
-@tangent(special.gammaincc)
-def gammaincc_tangent(a_dot, x_dot, ans, a, x):
-    return None, -x_dot * np.exp((a - 1.0) * np.log(x) - x - special.gammaln(a))
-
-
-@adjoint(special.betainc)
+@elementwise(special.betainc)
 def betainc(g, ans, a, b, x):
     """The regularized incomplete beta function: d/dx = x^(a-1) (1-x)^(b-1) / B(a, b)."""
     density = np.exp((a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x) - special.betaln(a, b))
     return None, None, unbroadcast(g * density, x)
 
 
-@tangent(special.betainc)
-def betainc_tangent(a_dot, b_dot, x_dot, ans, a, b, x):
-    density = np.exp((a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x) - special.betaln(a, b))
-    return None, None, x_dot * density
-
-
 # --- x log y ---------------------------------------------------------------------------
 
-@adjoint(special.xlogy)
+@elementwise(special.xlogy)
 def xlogy(g, ans, x, y):
     """x log(y), 0 where x == 0: the derivative w.r.t. y is 0 there too."""
     return (unbroadcast(g * np.log(y), x),
             unbroadcast(g * np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, y)), y))
 
 
-@tangent(special.xlogy)
-def xlogy_tangent(x_dot, y_dot, ans, x, y):
-    return x_dot * np.log(y), y_dot * np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, y))
-
-
-@adjoint(special.xlog1py)
+@elementwise(special.xlog1py)
 def xlog1py(g, ans, x, y):
     """x log(1 + y), 0 where x == 0."""
     return (unbroadcast(g * np.log1p(y), x),
             unbroadcast(g * np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, 1.0 + y)), y))
 
 
-@tangent(special.xlog1py)
-def xlog1py_tangent(x_dot, y_dot, ans, x, y):
-    return x_dot * np.log1p(y), y_dot * np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, 1.0 + y))
-
-
 # --- Bessel functions, w.r.t. the argument x (the order carries no rule) -----------------
 
-@adjoint(special.j0)
-def j0(g, ans, x):
-    return -g * special.j1(x)
+family(globals(), """
+    @elementwise(special.$f)
+    def $f(g, ans, $v, x):
+        \"\"\"$doc\"\"\"
+        return None, unbroadcast(${sign}g * 0.5 * (special.$f($v - 1, x) $op special.$f($v + 1, x)), x)
+""", [
+    {"f": "jv", "v": "v", "sign": "", "op": "-", "doc": "J_v' = (J_{v-1} - J_{v+1}) / 2."},
+    {"f": "yv", "v": "v", "sign": "", "op": "-", "doc": "Y_v' = (Y_{v-1} - Y_{v+1}) / 2."},
+    {"f": "yn", "v": "n", "sign": "", "op": "-", "doc": "Y_n' = (Y_{n-1} - Y_{n+1}) / 2."},
+    {"f": "iv", "v": "v", "sign": "", "op": "+", "doc": "I_v' = (I_{v-1} + I_{v+1}) / 2."},
+    {"f": "kv", "v": "v", "sign": "-", "op": "+", "doc": "K_v' = -(K_{v-1} + K_{v+1}) / 2."},
+])
 
 
-@tangent(special.j0)
-def j0_tangent(x_dot, ans, x):
-    return -x_dot * special.j1(x)
-
-
-@adjoint(special.j1)
-def j1(g, ans, x):
-    return g * 0.5 * (special.j0(x) - special.jv(2, x))
-
-
-@tangent(special.j1)
-def j1_tangent(x_dot, ans, x):
-    return x_dot * 0.5 * (special.j0(x) - special.jv(2, x))
-
-
-@adjoint(special.y0)
-def y0(g, ans, x):
-    return -g * special.y1(x)
-
-
-@tangent(special.y0)
-def y0_tangent(x_dot, ans, x):
-    return -x_dot * special.y1(x)
-
-
-@adjoint(special.y1)
-def y1(g, ans, x):
-    return g * 0.5 * (special.y0(x) - special.yn(2, x))
-
-
-@tangent(special.y1)
-def y1_tangent(x_dot, ans, x):
-    return x_dot * 0.5 * (special.y0(x) - special.yn(2, x))
-
-
-@adjoint(special.i0)
-def i0(g, ans, x):
-    return g * special.i1(x)
-
-
-@tangent(special.i0)
-def i0_tangent(x_dot, ans, x):
-    return x_dot * special.i1(x)
-
-
-@adjoint(special.i1)
-def i1(g, ans, x):
-    return g * 0.5 * (special.i0(x) + special.iv(2, x))
-
-
-@tangent(special.i1)
-def i1_tangent(x_dot, ans, x):
-    return x_dot * 0.5 * (special.i0(x) + special.iv(2, x))
-
-
-@adjoint(special.jv)
-def jv(g, ans, v, x):
-    """J_v' = (J_{v-1} - J_{v+1}) / 2, and the same recurrence for Y_n."""
-    return None, unbroadcast(g * 0.5 * (special.jv(v - 1, x) - special.jv(v + 1, x)), x)
-
-
-@tangent(special.jv)
-def jv_tangent(v_dot, x_dot, ans, v, x):
-    return None, x_dot * 0.5 * (special.jv(v - 1, x) - special.jv(v + 1, x))
-
-
-@adjoint(special.yv)
-def yv(g, ans, v, x):
-    return None, unbroadcast(g * 0.5 * (special.yv(v - 1, x) - special.yv(v + 1, x)), x)
-
-
-@tangent(special.yv)
-def yv_tangent(v_dot, x_dot, ans, v, x):
-    return None, x_dot * 0.5 * (special.yv(v - 1, x) - special.yv(v + 1, x))
-
-
-@adjoint(special.yn)
-def yn(g, ans, n, x):
-    return None, unbroadcast(g * 0.5 * (special.yn(n - 1, x) - special.yn(n + 1, x)), x)
-
-
-@tangent(special.yn)
-def yn_tangent(n_dot, x_dot, ans, n, x):
-    return None, x_dot * 0.5 * (special.yn(n - 1, x) - special.yn(n + 1, x))
-
-
-@adjoint(special.iv)
-def iv(g, ans, v, x):
-    """I_v' = (I_{v-1} + I_{v+1}) / 2."""
-    return None, unbroadcast(g * 0.5 * (special.iv(v - 1, x) + special.iv(v + 1, x)), x)
-
-
-@tangent(special.iv)
-def iv_tangent(v_dot, x_dot, ans, v, x):
-    return None, x_dot * 0.5 * (special.iv(v - 1, x) + special.iv(v + 1, x))
-
-
-@adjoint(special.ive)
+@elementwise(special.ive)
 def ive(g, ans, v, x):
     """ive = iv exp(-|x|): the recurrence of iv, minus sign(x) ive."""
     return None, unbroadcast(g * (0.5 * (special.ive(v - 1, x) + special.ive(v + 1, x))
                                   - np.sign(x) * ans), x)
-
-
-@tangent(special.ive)
-def ive_tangent(v_dot, x_dot, ans, v, x):
-    return None, x_dot * (0.5 * (special.ive(v - 1, x) + special.ive(v + 1, x)) - np.sign(x) * ans)
-
-
-@adjoint(special.kv)
-def kv(g, ans, v, x):
-    """K_v' = -(K_{v-1} + K_{v+1}) / 2."""
-    return None, unbroadcast(-g * 0.5 * (special.kv(v - 1, x) + special.kv(v + 1, x)), x)
-
-
-@tangent(special.kv)
-def kv_tangent(v_dot, x_dot, ans, v, x):
-    return None, -x_dot * 0.5 * (special.kv(v - 1, x) + special.kv(v + 1, x))
 
 
 nondifferentiable(special.gammasgn)

@@ -27,6 +27,7 @@ Conventions at points where the derivative does not exist (see
 
 import numpy as np
 
+from srcad.rules.families import family, unary
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.rules._np_helpers import (as_tangent, c_concat, concat_adjoint, concat_tangent, r_concat, average_weights, cast_factor, convolve_adjoint,
                                      cross_adjoint, cumprod_adjoint, cumprod_tangent, diff_adjoint,
@@ -41,24 +42,30 @@ from srcad.runtime import repeat_to, unbroadcast, unvstack, zeros_like
 
 # --- rearrangements that copy elements ----------------------------------------------
 
-@adjoint(np.repeat)
-def repeat(g, ans, a, repeats, axis=None):
-    return unindex(g, a, index_map(np.repeat, a, repeats, axis))
+# the adjoint scatters g back through the positions the primitive copied from
+# (index_map runs it on the positions); the tangent is the primitive applied to the tangent
+views(np.diag, np.diagonal, np.ndarray.diagonal)   # the diagonal of a 2-d array is a (read-only) view
+
+family(globals(), """
+    @adjoint($primitives)
+    def $f(g, ans, $x, $params):
+        return unindex(g, $x, index_map(np.$f, $x, $args))
 
 
-@tangent(np.repeat)
-def repeat_tangent(a_dot, ans, a, repeats, axis=None):
-    return np.repeat(a_dot, repeats, axis)
-
-
-@adjoint(np.tile)
-def tile(g, ans, A, reps):
-    return unindex(g, A, index_map(np.tile, A, reps))
-
-
-@tangent(np.tile)
-def tile_tangent(A_dot, ans, A, reps):
-    return np.tile(A_dot, reps)
+    @tangent($primitives)
+    def ${f}_tangent(${x}_dot, ans, $x, $params):
+        return np.$f(${x}_dot, $args)$copied
+""", [dict(row, primitives=row.get("primitives", "np." + row["f"]), copied=row.get("copied", ""))
+      for row in [
+    {"f": "repeat", "x": "a", "params": "repeats, axis=None", "args": "repeats, axis"},
+    {"f": "tile", "x": "A", "params": "reps", "args": "reps"},
+    {"f": "diag", "x": "v", "params": "k=0", "args": "k"},
+    {"f": "diagonal", "primitives": "np.diagonal, np.ndarray.diagonal", "x": "a",
+     "params": "offset=0, axis1=0, axis2=1", "args": "offset, axis1, axis2", "copied": " + 0.0"},
+    {"f": "take", "primitives": "np.take, np.ndarray.take", "x": "a",
+     "params": 'indices, axis=None, out=None, mode="raise"', "args": "indices, axis, None, mode"},
+    {"f": "take_along_axis", "x": "arr", "params": "indices, axis=-1", "args": "indices, axis"},
+]])
 
 
 @adjoint(np.pad)
@@ -83,70 +90,18 @@ def roll_tangent(a_dot, ans, a, shift, axis=None):
     return np.roll(a_dot, shift, axis)
 
 
-views(np.diag)                  # the diagonal of a 2-d array is a (read-only) view
+# sorting moves the elements: the cotangent goes back to where each came from
+family(globals(), """
+    @adjoint(np.$f)
+    def $f(g, ans, a, $params):
+        return unindex(g, a, sort_index(a, ans, axis))
 
 
-@adjoint(np.diag)
-def diag(g, ans, v, k=0):
-    return unindex(g, v, index_map(np.diag, v, k))
-
-
-@tangent(np.diag)
-def diag_tangent(v_dot, ans, v, k=0):
-    return np.diag(v_dot, k)
-
-
-views(np.diagonal, np.ndarray.diagonal)
-
-
-@adjoint(np.diagonal, np.ndarray.diagonal)
-def diagonal(g, ans, a, offset=0, axis1=0, axis2=1):
-    return unindex(g, a, index_map(np.diagonal, a, offset, axis1, axis2))
-
-
-@tangent(np.diagonal, np.ndarray.diagonal)
-def diagonal_tangent(a_dot, ans, a, offset=0, axis1=0, axis2=1):
-    return np.diagonal(a_dot, offset, axis1, axis2) + 0.0
-
-
-@adjoint(np.take, np.ndarray.take)
-def take(g, ans, a, indices, axis=None, out=None, mode="raise"):
-    return unindex(g, a, index_map(np.take, a, indices, axis, None, mode))
-
-
-@tangent(np.take, np.ndarray.take)
-def take_tangent(a_dot, ans, a, indices, axis=None, out=None, mode="raise"):
-    return np.take(a_dot, indices, axis, None, mode)
-
-
-@adjoint(np.take_along_axis)
-def take_along_axis(g, ans, arr, indices, axis=-1):
-    return unindex(g, arr, index_map(np.take_along_axis, arr, indices, axis))
-
-
-@tangent(np.take_along_axis)
-def take_along_axis_tangent(arr_dot, ans, arr, indices, axis=-1):
-    return np.take_along_axis(arr_dot, indices, axis)
-
-
-@adjoint(np.sort)
-def sort(g, ans, a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
-    return unindex(g, a, sort_index(a, ans, axis))
-
-
-@tangent(np.sort)
-def sort_tangent(a_dot, ans, a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
-    return gather(a_dot, sort_index(a, ans, axis))
-
-
-@adjoint(np.partition)
-def partition(g, ans, a, kth, axis=-1, kind="introselect", order=None):
-    return unindex(g, a, sort_index(a, ans, axis))
-
-
-@tangent(np.partition)
-def partition_tangent(a_dot, ans, a, kth, axis=-1, kind="introselect", order=None):
-    return gather(a_dot, sort_index(a, ans, axis))
+    @tangent(np.$f)
+    def ${f}_tangent(a_dot, ans, a, $params):
+        return gather(a_dot, sort_index(a, ans, axis))
+""", [{"f": "sort", "params": "axis=-1, kind=None, order=None, *, stable=None, descending=False"},
+      {"f": "partition", "params": 'kth, axis=-1, kind="introselect", order=None'}])
 
 
 # --- views: flips, rotations, axes ------------------------------------------------------
@@ -154,24 +109,17 @@ def partition_tangent(a_dot, ans, a, kth, axis=-1, kind="introselect", order=Non
 views(np.flipud, np.fliplr, np.rot90, np.rollaxis)
 
 
-@adjoint(np.flipud)
-def flipud(g, ans, m):
-    return np.flipud(g) + 0.0
+# a flip is its own transpose (+ 0.0: the cotangent is a new array, not a view of g)
+family(globals(), """
+    @adjoint(np.$f)
+    def $f(g, ans, m):
+        return np.$f(g) + 0.0
 
 
-@tangent(np.flipud)
-def flipud_tangent(m_dot, ans, m):
-    return np.flipud(m_dot)
-
-
-@adjoint(np.fliplr)
-def fliplr(g, ans, m):
-    return np.fliplr(g) + 0.0
-
-
-@tangent(np.fliplr)
-def fliplr_tangent(m_dot, ans, m):
-    return np.fliplr(m_dot)
+    @tangent(np.$f)
+    def ${f}_tangent(m_dot, ans, m):
+        return np.$f(m_dot)
+""", [{"f": "flipud"}, {"f": "fliplr"}])
 
 
 @adjoint(np.rot90)
@@ -197,34 +145,16 @@ def rollaxis_tangent(a_dot, ans, a, axis, start=0):
 views(np.atleast_1d, np.atleast_2d, np.atleast_3d, every_argument=True)   # atleast_1d(x, y): each
 
 
-@adjoint(np.atleast_1d)
-def atleast_1d(g, ans, *arys):
-    return unatleast(g, arys)
+family(globals(), """
+    @adjoint(np.$f)
+    def $f(g, ans, *arys):
+        return unatleast(g, arys)
 
 
-@tangent(np.atleast_1d)
-def atleast_1d_tangent(arys_dot, ans, *arys):
-    return as_tangent(np.atleast_1d(*arys_dot))
-
-
-@adjoint(np.atleast_2d)
-def atleast_2d(g, ans, *arys):
-    return unatleast(g, arys)
-
-
-@tangent(np.atleast_2d)
-def atleast_2d_tangent(arys_dot, ans, *arys):
-    return as_tangent(np.atleast_2d(*arys_dot))
-
-
-@adjoint(np.atleast_3d)
-def atleast_3d(g, ans, *arys):
-    return unatleast(g, arys)
-
-
-@tangent(np.atleast_3d)
-def atleast_3d_tangent(arys_dot, ans, *arys):
-    return as_tangent(np.atleast_3d(*arys_dot))
+    @tangent(np.$f)
+    def ${f}_tangent(arys_dot, ans, *arys):
+        return as_tangent(np.$f(*arys_dot))
+""", [{"f": "atleast_1d"}, {"f": "atleast_2d"}, {"f": "atleast_3d"}])
 
 
 # --- joining and splitting ---------------------------------------------------------------
@@ -266,54 +196,19 @@ if hasattr(np, "row_stack"):            # deprecated in NumPy 2.0: an alias of v
 views(np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit)
 
 
-@adjoint(np.split)
-def split(g, ans, ary, indices_or_sections, axis=0):
-    return unsplit(g, ary, axis)
+# the pieces' cotangents are put back together along the axis split
+family(globals(), """
+    @adjoint(np.$f)
+    def $f(g, ans, ary, indices_or_sections$axis_param):
+        return unsplit(g, ary, $axis)
 
 
-@tangent(np.split)
-def split_tangent(ary_dot, ans, ary, indices_or_sections, axis=0):
-    return as_tangent(np.split(ary_dot, indices_or_sections, axis))
-
-
-@adjoint(np.array_split)
-def array_split(g, ans, ary, indices_or_sections, axis=0):
-    return unsplit(g, ary, axis)
-
-
-@tangent(np.array_split)
-def array_split_tangent(ary_dot, ans, ary, indices_or_sections, axis=0):
-    return as_tangent(np.array_split(ary_dot, indices_or_sections, axis))
-
-
-@adjoint(np.hsplit)
-def hsplit(g, ans, ary, indices_or_sections):
-    return unsplit(g, ary, split_axis(ary, 1))
-
-
-@tangent(np.hsplit)
-def hsplit_tangent(ary_dot, ans, ary, indices_or_sections):
-    return as_tangent(np.hsplit(ary_dot, indices_or_sections))
-
-
-@adjoint(np.vsplit)
-def vsplit(g, ans, ary, indices_or_sections):
-    return unsplit(g, ary, 0)
-
-
-@tangent(np.vsplit)
-def vsplit_tangent(ary_dot, ans, ary, indices_or_sections):
-    return as_tangent(np.vsplit(ary_dot, indices_or_sections))
-
-
-@adjoint(np.dsplit)
-def dsplit(g, ans, ary, indices_or_sections):
-    return unsplit(g, ary, 2)
-
-
-@tangent(np.dsplit)
-def dsplit_tangent(ary_dot, ans, ary, indices_or_sections):
-    return as_tangent(np.dsplit(ary_dot, indices_or_sections))
+    @tangent(np.$f)
+    def ${f}_tangent(ary_dot, ans, ary, indices_or_sections$axis_param):
+        return as_tangent(np.$f(ary_dot, indices_or_sections$axis_arg))
+""", [{"f": f, "axis_param": ", axis=0", "axis": "axis", "axis_arg": ", axis"} for f in ("split", "array_split")]
+   + [{"f": f, "axis_param": "", "axis": axis, "axis_arg": ""}
+      for f, axis in (("hsplit", "split_axis(ary, 1)"), ("vsplit", "0"), ("dsplit", "2"))])
 
 
 @adjoint(np.meshgrid)
@@ -338,16 +233,6 @@ def select(g, ans, condlist, choicelist, default=0):
 def select_tangent_(condlist_dot, choicelist_dot, default_dot, ans, condlist, choicelist, default=0):
     return (None, select_tangent(condlist, choicelist_dot, ans),
             select_default_tangent(condlist, default_dot, ans))
-
-
-@adjoint(np.nan_to_num)
-def nan_to_num(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
-    return g * np.isfinite(x)
-
-
-@tangent(np.nan_to_num)
-def nan_to_num_tangent(x_dot, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
-    return x_dot * np.isfinite(x)
 
 
 # --- casts ----------------------------------------------------------------------------------
@@ -436,34 +321,12 @@ def average_tangent(a_dot, axis_dot, weights_dot, ans, a, axis=None, weights=Non
 
 # --- elementwise ------------------------------------------------------------------------------
 
-@adjoint(np.sinc)
-def sinc(g, ans, x):
-    return g * sinc_derivative(x)
-
-
-@tangent(np.sinc)
-def sinc_tangent(x_dot, ans, x):
-    return x_dot * sinc_derivative(x)
-
-
-@adjoint(np.deg2rad, np.radians)
-def deg2rad(g, ans, x):
-    return g * (np.pi / 180.0)
-
-
-@tangent(np.deg2rad, np.radians)
-def deg2rad_tangent(x_dot, ans, x):
-    return x_dot * (np.pi / 180.0)
-
-
-@adjoint(np.rad2deg, np.degrees)
-def rad2deg(g, ans, x):
-    return g * (180.0 / np.pi)
-
-
-@tangent(np.rad2deg, np.degrees)
-def rad2deg_tangent(x_dot, ans, x):
-    return x_dot * (180.0 / np.pi)
+unary(globals(), [
+    ("sinc",        np.sinc,                  "g * sinc_derivative(x)"),
+    ("deg2rad",     (np.deg2rad, np.radians), "g * (np.pi / 180.0)"),
+    ("rad2deg",     (np.rad2deg, np.degrees), "g * (180.0 / np.pi)"),
+    ("nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None)", np.nan_to_num, "g * np.isfinite(x)"),
+])
 
 
 # real, imag, conj and angle of real arrays: srcad differentiates real functions
@@ -479,35 +342,11 @@ def real_tangent(val_dot, ans, val):
     return val_dot
 
 
-@adjoint(np.conjugate)
-def conjugate(g, ans, x):
-    return g
-
-
-@tangent(np.conjugate)
-def conjugate_tangent(x_dot, ans, x):
-    return x_dot
-
-
-@adjoint(np.imag)
-def imag(g, ans, val):
-    return zeros_like(val)
-
-
-@tangent(np.imag)
-def imag_tangent(val_dot, ans, val):
-    return zeros_like(ans)
-
-
-@adjoint(np.angle)
-def angle(g, ans, z, deg=False):
-    """0 or pi on real input: piecewise constant."""
-    return zeros_like(z)
-
-
-@tangent(np.angle)
-def angle_tangent(z_dot, ans, z, deg=False):
-    return zeros_like(ans)
+unary(globals(), [
+    ("conjugate",         np.conjugate,  "g"),
+    ("imag(val)",         np.imag,       "zeros_like(val)"),
+    ("angle(z, deg=False)", np.angle,    "zeros_like(z)", "0 or pi on real input: piecewise constant."),
+])
 
 
 # --- products and differences ------------------------------------------------------------------

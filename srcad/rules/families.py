@@ -18,7 +18,7 @@ rule would be written out as, so the generated code is the same.
   ``<rule>_tangent``.  With ``rename`` it also serves a
   rule that hands ``g`` to a helper whose forward counterpart takes the
   tangent in the same place (``eigh_adjoint(g, ans, UPLO)`` and
-  ``eigh_tangent(a_dot, ans, UPLO)``).
+  ``eigh_tangent(a_dot, ans, UPLO)``; :func:`delegated` says so).
 - :func:`unary`: a table of one-argument functions, one row each: the name,
   the primitives and ``g`` times the derivative; each row becomes a reverse
   rule and, through :func:`elementwise`, its forward rule.
@@ -82,6 +82,20 @@ def elementwise(*primitives, rename=None, tangent_name=None):
         adjoint(*primitives)(rule)
         tangent(*primitives)(derived_tangent(rule, rename, tangent_name))
         return rule
+
+    return register
+
+
+def delegated(*primitives):
+    """Register the decorated reverse rule ``<name>``, which hands ``g`` to the
+    helper ``<name>_adjoint``, for ``primitives``, and as their forward rule the
+    same call of ``<name>_tangent`` with the tangent in ``g``'s place
+    (``eigh_adjoint(g, ans, UPLO)``, ``eigh_tangent(a_dot, ans, UPLO)``): the
+    rule ``<name>_tangent_`` (``<name>_tangent`` is the helper's)."""
+    def register(rule):
+        name = rule.__name__
+        return elementwise(*primitives, rename={f"{name}_adjoint": f"{name}_tangent"},
+                           tangent_name=f"{name}_tangent_")(rule)
 
     return register
 
@@ -176,7 +190,7 @@ def unary(namespace, rows):
     """For each row ``(name, primitives, reverse)`` or ``(name, primitives,
     reverse, docstring)``: the reverse rule ``name(g, ans, x)`` returning the
     expression ``reverse`` (``g`` times the derivative, in terms of ``x`` and
-    ``ans``), registered for ``primitives`` (one or a tuple) with its forward
+    ``ans``; or ``zeros_like(x)`` where the derivative is 0), registered for ``primitives`` (one or a tuple) with its forward
     rule ``name_tangent`` (:func:`elementwise`).  A ``name`` written as
     ``"erfinv(y)"`` or ``"copy(a, order='K')"`` gives the parameters other
     than ``x``: the first is differentiated, the others are static."""

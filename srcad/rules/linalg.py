@@ -8,6 +8,7 @@ transposes are ``np.swapaxes(x, -1, -2)`` and products are ``@``.
 
 import numpy as np
 
+from srcad.rules.families import delegated
 from srcad.rules.registry import adjoint, tangent
 from srcad.runtime import (cholesky_adjoint, cholesky_tangent, norm_divisor, solve_is_vector,
                            unbroadcast)
@@ -70,11 +71,6 @@ def norm_tangent(x_dot, ans, x, ord=None, axis=None, keepdims=False):
     return np.sum(x_dot * x, axis=axis, keepdims=keepdims) / norm_divisor(ans, x, ord, axis)
 
 
-@adjoint(np.linalg.cholesky)
+@delegated(np.linalg.cholesky)
 def cholesky(g, ans, a, *, upper=False):
     return cholesky_adjoint(g, ans, upper)
-
-
-@tangent(np.linalg.cholesky)
-def cholesky_tangent_(a_dot, ans, a, *, upper=False):
-    return cholesky_tangent(a_dot, ans, upper)

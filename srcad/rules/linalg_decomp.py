@@ -18,6 +18,7 @@ import numpy as np
 
 from srcad.runtime import zeros_like
 
+from srcad.rules.families import delegated
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.rules._np_helpers import (eig_adjoint, eig_tangent, eigh_adjoint, eigh_tangent,
                                      eigvals_adjoint, eigvals_tangent, eigvalsh_adjoint,
@@ -39,88 +40,48 @@ def slogdet_tangent_(a_dot, ans, a):
     return slogdet_tangent(a_dot, a, ans)
 
 
-@adjoint(np.linalg.eigh)
+@delegated(np.linalg.eigh)
 def eigh(g, ans, a, UPLO="L"):
     return eigh_adjoint(g, ans, UPLO)
 
 
-@tangent(np.linalg.eigh)
-def eigh_tangent_(a_dot, ans, a, UPLO="L"):
-    return eigh_tangent(a_dot, ans, UPLO)
-
-
-@adjoint(np.linalg.eigvalsh)
+@delegated(np.linalg.eigvalsh)
 def eigvalsh(g, ans, a, UPLO="L"):
     return eigvalsh_adjoint(g, a, UPLO)
 
 
-@tangent(np.linalg.eigvalsh)
-def eigvalsh_tangent_(a_dot, ans, a, UPLO="L"):
-    return eigvalsh_tangent(a_dot, a, UPLO)
-
-
-@adjoint(np.linalg.eig)
+@delegated(np.linalg.eig)
 def eig(g, ans, a):
     return eig_adjoint(g, a, ans)
 
 
-@tangent(np.linalg.eig)
-def eig_tangent_(a_dot, ans, a):
-    return eig_tangent(a_dot, a, ans)
-
-
-@adjoint(np.linalg.eigvals)
+@delegated(np.linalg.eigvals)
 def eigvals(g, ans, a):
     return eigvals_adjoint(g, a)
 
 
-@tangent(np.linalg.eigvals)
-def eigvals_tangent_(a_dot, ans, a):
-    return eigvals_tangent(a_dot, a)
-
-
-@adjoint(np.linalg.svd)
+@delegated(np.linalg.svd)
 def svd(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     return svd_adjoint(g, a, full_matrices, compute_uv, hermitian)
 
 
-@tangent(np.linalg.svd)
-def svd_tangent_(a_dot, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
-    return svd_tangent(a_dot, a, full_matrices, compute_uv, hermitian)
-
-
-@adjoint(np.linalg.qr)
+@delegated(np.linalg.qr)
 def qr(g, ans, a, mode="reduced"):
     return qr_adjoint(g, a, mode)
 
 
-@tangent(np.linalg.qr)
-def qr_tangent_(a_dot, ans, a, mode="reduced"):
-    return qr_tangent(a_dot, a, mode)
-
-
-@adjoint(np.linalg.pinv)
+@delegated(np.linalg.pinv)
 def pinv(g, ans, a, rcond=None, hermitian=False, *, rtol=None):
     """For a of full rank (the rank does not change nearby)."""
     return pinv_adjoint(g, a, ans) + refuse_pinv_options(hermitian)
 
 
-@tangent(np.linalg.pinv)
-def pinv_tangent_(a_dot, ans, a, rcond=None, hermitian=False, *, rtol=None):
-    return pinv_tangent(a_dot, a, ans) + refuse_pinv_options(hermitian)
-
-
 views(np.linalg.matrix_power)   # power 1 returns the array itself
 
 
-@adjoint(np.linalg.matrix_power)
+@delegated(np.linalg.matrix_power)
 def matrix_power(g, ans, a, n):
     return matrix_power_adjoint(g, a, n)
-
-
-@tangent(np.linalg.matrix_power)
-def matrix_power_tangent_(a_dot, ans, a, n):
-    return matrix_power_tangent(a_dot, a, n)
 
 
 @adjoint(np.linalg.lstsq)
@@ -133,16 +94,11 @@ def lstsq_tangent_(a_dot, b_dot, ans, a, b, rcond=None):
     return lstsq_tangent(a_dot, zeros_like(b), a, b, ans), lstsq_tangent(zeros_like(a), b_dot, a, b, ans)
 
 
-@adjoint(np.linalg.norm)
+@delegated(np.linalg.norm)
 def norm(g, ans, x, ord=None, axis=None, keepdims=False):
     """Every ord NumPy has (vector: p, inf, -inf, 0; matrix: 'fro', 'nuc', 1, -1,
     2, -2, inf, -inf), along any axis or pair of axes, with keepdims."""
     return norm_adjoint(g, ans, x, ord, axis, keepdims)
-
-
-@tangent(np.linalg.norm)
-def norm_tangent_(x_dot, ans, x, ord=None, axis=None, keepdims=False):
-    return norm_tangent(x_dot, ans, x, ord, axis, keepdims)
 
 
 nondifferentiable(norm_axes, norm_error)       # so that srcad can differentiate the norm helpers again (hessian)

@@ -27,7 +27,7 @@ Conventions at points where the derivative does not exist (see
 
 import numpy as np
 
-from srcad.rules.families import family, unary
+from srcad.rules.families import delegated, family, unary
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.rules._np_helpers import (as_tangent, c_concat, concat_adjoint, concat_tangent, r_concat, average_weights, cast_factor, convolve_adjoint,
                                      cross_adjoint, cumprod_adjoint, cumprod_tangent, diff_adjoint,
@@ -263,14 +263,9 @@ nondifferentiable(np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np
 
 # --- reductions and cumulative products ------------------------------------------------------
 
-@adjoint(np.cumprod, np.ndarray.cumprod)
+@delegated(np.cumprod, np.ndarray.cumprod)
 def cumprod(g, ans, a, axis=None, dtype=None, out=None):
     return cumprod_adjoint(g, a, ans, axis)
-
-
-@tangent(np.cumprod, np.ndarray.cumprod)
-def cumprod_tangent_(a_dot, ans, a, axis=None, dtype=None, out=None):
-    return cumprod_tangent(a_dot, a, ans, axis)
 
 
 @adjoint(np.nansum)

@@ -78,18 +78,7 @@ def adjoint(*primitives):
 
     ``@adjoint(np.multiply, operator.mul)`` over ``def multiply(g, ans, x, y)``.
     """
-    if not primitives:
-        raise TypeError("adjoint() needs at least one primitive to register")
-
-    def register(rule):
-        _check_rule_signature(rule)
-        for primitive in primitives:
-            ADJOINTS[key(primitive)] = rule
-            NONDIFFERENTIABLE.pop(key(primitive), None)
-        rule.srcad_primitives = primitives
-        return rule
-
-    return register
+    return _registrar("adjoint", ADJOINTS, _check_rule_signature, primitives)
 
 
 def tangent(*primitives):
@@ -98,13 +87,19 @@ def tangent(*primitives):
     ``@tangent(np.multiply, operator.mul)`` over
     ``def multiply_tangent(x_dot, y_dot, ans, x, y)``.
     """
+    return _registrar("tangent", TANGENTS, _check_tangent_signature, primitives)
+
+
+def _registrar(decorator, table, check, primitives):
+    """The decorator that checks a rule's signature and files it in ``table``
+    under each of ``primitives`` (which then have a derivative)."""
     if not primitives:
-        raise TypeError("tangent() needs at least one primitive to register")
+        raise TypeError(f"{decorator}() needs at least one primitive to register")
 
     def register(rule):
-        _check_tangent_signature(rule)
+        check(rule)
         for primitive in primitives:
-            TANGENTS[key(primitive)] = rule
+            table[key(primitive)] = rule
             NONDIFFERENTIABLE.pop(key(primitive), None)
         rule.srcad_primitives = primitives
         return rule

@@ -27,7 +27,7 @@ Conventions at points where the derivative does not exist:
 
 import numpy as np
 
-from srcad.rules.families import elementwise, unary
+from srcad.rules.families import elementwise, family, unary
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (broadcast_like, dot_adjoint_a, dot_adjoint_b, inner_adjoint_a,
                            inner_adjoint_b, inverse_permutation, packed, prod_others, reduced_count,
@@ -315,24 +315,17 @@ def trace_tangent(a_dot, ans, a, offset=0, axis1=0, axis2=1):
     return np.trace(a_dot, offset, axis1, axis2)
 
 
-@adjoint(np.tril)
-def tril(g, ans, m, k=0):
-    return np.tril(g, k)
+# a triangle of the matrix: a mask, its own transpose
+family(globals(), """
+    @adjoint(np.$f)
+    def $f(g, ans, m, k=0):
+        return np.$f(g, k)
 
 
-@tangent(np.tril)
-def tril_tangent(m_dot, ans, m, k=0):
-    return np.tril(m_dot, k)
-
-
-@adjoint(np.triu)
-def triu(g, ans, m, k=0):
-    return np.triu(g, k)
-
-
-@tangent(np.triu)
-def triu_tangent(m_dot, ans, m, k=0):
-    return np.triu(m_dot, k)
+    @tangent(np.$f)
+    def ${f}_tangent(m_dot, ans, m, k=0):
+        return np.$f(m_dot, k)
+""", [{"f": "tril"}, {"f": "triu"}])
 
 
 @adjoint(np.linspace)
@@ -513,28 +506,13 @@ def broadcast_to_tangent(array_dot, ans, array, shape):
     return broadcast_like(array_dot, ans)
 
 
-@adjoint(np.copy, np.ndarray.copy)
-def copy(g, ans, a, order="K"):
-    return g
-
-
-@tangent(np.copy, np.ndarray.copy)
-def copy_tangent(a_dot, ans, a, order="K"):
-    return a_dot
-
-
 views(np.float64)               # np.float64(array) returns the array itself
 
-
-@adjoint(np.float64)
-def float64(g, ans, x):
-    """``np.float64(x)``, a conversion (generated code uses it for scalars)."""
-    return g
-
-
-@tangent(np.float64)
-def float64_tangent(x_dot, ans, x):
-    return x_dot
+unary(globals(), [
+    ("copy(a, order='K')",  (np.copy, np.ndarray.copy),  "g"),
+    ("float64",             np.float64,                  "g",
+     "``np.float64(x)``, a conversion (generated code uses it for scalars)."),
+])
 
 
 # --- sequences of arrays: one gradient for the sequence, a tuple with one per array ----
@@ -559,24 +537,21 @@ def stack_tangent(arrays_dot, ans, arrays, axis=0):
     return np.stack(arrays_dot, axis)
 
 
-@adjoint(np.hstack)
-def hstack(g, ans, tup):
-    return unhstack(g, tup)
+#: the rules of a function that stacks a sequence of arrays: the adjoint
+#: ``un<function>`` cuts g back into the arrays' pieces (also column_stack's,
+#: in :mod:`srcad.rules.numpy_shapes`)
+STACKING = """
+    @adjoint(np.$f)
+    def $f(g, ans, tup):
+        return un$f(g, tup)
 
 
-@tangent(np.hstack)
-def hstack_tangent(tup_dot, ans, tup):
-    return np.hstack(tup_dot)
+    @tangent(np.$f)
+    def ${f}_tangent(tup_dot, ans, tup):
+        return np.$f(tup_dot)
+"""
 
-
-@adjoint(np.vstack)
-def vstack(g, ans, tup):
-    return unvstack(g, tup)
-
-
-@tangent(np.vstack)
-def vstack_tangent(tup_dot, ans, tup):
-    return np.vstack(tup_dot)
+family(globals(), STACKING, [{"f": "hstack"}, {"f": "vstack"}])
 
 
 nondifferentiable(

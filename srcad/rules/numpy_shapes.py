@@ -28,6 +28,7 @@ Conventions at points where the derivative does not exist (see
 import numpy as np
 
 from srcad.rules.families import delegated, family, unary
+from srcad.rules.numpy import STACKING
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.rules._np_helpers import (as_tangent, c_concat, concat_adjoint, concat_tangent, r_concat, average_weights, cast_factor, convolve_adjoint,
                                      cross_adjoint, cumprod_adjoint, cumprod_tangent, diff_adjoint,
@@ -170,14 +171,7 @@ def append_tangent(arr_dot, values_dot, ans, arr, values, axis=None):
     return np.append(arr_dot, zeros_like(values), axis), np.append(zeros_like(arr), values_dot, axis)
 
 
-@adjoint(np.column_stack)
-def column_stack(g, ans, tup):
-    return uncolumn_stack(g, tup)
-
-
-@tangent(np.column_stack)
-def column_stack_tangent(tup_dot, ans, tup):
-    return np.column_stack(tup_dot)
+family(globals(), STACKING, [{"f": "column_stack"}])
 
 
 def row_stack(g, ans, tup, *, dtype=None, casting="same_kind"):
@@ -428,24 +422,16 @@ nondifferentiable(index_map, pad_index, sort_index, rollaxis_destination, split_
 
 # --- np.r_[x, y], np.c_[x, y]: the graph rewrites the subscript into these calls -------------
 
-@adjoint(r_concat)
-def r_concat_(g, ans, *items):
-    return concat_adjoint(g, items, np.r_)
+family(globals(), """
+    @adjoint(${f}_concat)
+    def ${f}_concat_(g, ans, *items):
+        return concat_adjoint(g, items, np.${f}_)
 
 
-@tangent(r_concat)
-def r_concat_tangent(items_dot, ans, *items):
-    return concat_tangent(items_dot, items, np.r_)
-
-
-@adjoint(c_concat)
-def c_concat_(g, ans, *items):
-    return concat_adjoint(g, items, np.c_)
-
-
-@tangent(c_concat)
-def c_concat_tangent(items_dot, ans, *items):
-    return concat_tangent(items_dot, items, np.c_)
+    @tangent(${f}_concat)
+    def ${f}_concat_tangent(items_dot, ans, *items):
+        return concat_tangent(items_dot, items, np.${f}_)
+""", [{"f": "r"}, {"f": "c"}])
 
 
 views(np.real_if_close)

@@ -12,6 +12,7 @@ import operator
 
 import numpy as np
 
+from srcad.rules.families import unary
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (broadcast_like, identity, matmul_adjoint_x, matmul_adjoint_y, scatter_add,
                            setitem, stop_gradient, unbroadcast, without, zeros_like)
@@ -69,26 +70,6 @@ def power_tangent(x_dot, y_dot, ans, x, y):
             y_dot * ans * np.log(np.where(x > 0, x, 1.0)))
 
 
-@adjoint(operator.neg, np.negative)
-def negative(g, ans, x):
-    return -g
-
-
-@tangent(operator.neg, np.negative)
-def negative_tangent(x_dot, ans, x):
-    return -x_dot
-
-
-@adjoint(operator.pos, np.positive)
-def positive(g, ans, x):
-    return g
-
-
-@tangent(operator.pos, np.positive)
-def positive_tangent(x_dot, ans, x):
-    return x_dot
-
-
 @adjoint(operator.matmul, np.matmul)
 def matmul(g, ans, x, y):
     return matmul_adjoint_x(g, x, y), matmul_adjoint_y(g, x, y)
@@ -101,15 +82,11 @@ def matmul_tangent(x_dot, y_dot, ans, x, y):
 
 views(identity)                 # `b = a` binds the same object
 
-
-@adjoint(identity)
-def copy(g, ans, x):
-    return g
-
-
-@tangent(identity)
-def copy_tangent(x_dot, ans, x):
-    return x_dot
+unary(globals(), [
+    ("negative",  (operator.neg, np.negative),  "-g"),
+    ("positive",  (operator.pos, np.positive),  "g"),
+    ("copy",      identity,                     "g"),
+])
 
 
 views(operator.getitem)
@@ -157,4 +134,3 @@ nondifferentiable(
     operator.and_, operator.or_, operator.xor, operator.invert,
     operator.lshift, operator.rshift,
 )
-

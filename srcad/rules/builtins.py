@@ -40,28 +40,17 @@ def atan2(g, ans, y, x):
     return g * x / squared_radius, -g * y / squared_radius
 
 
-@adjoint(math.log)
+@elementwise(math.log)
 def log(g, ans, x, base=math.e):
     """ans = ln(x) / ln(base)."""
     return g / (x * math.log(base)), -g * ans / (base * math.log(base))
 
 
-@tangent(math.log)
-def log_tangent(x_dot, base_dot, ans, x, base=math.e):
-    return x_dot / (x * math.log(base)), -base_dot * ans / (base * math.log(base))
-
-
-@adjoint(math.pow)
+@elementwise(math.pow)
 def power(g, ans, x, y):
     """d/dx = y x^(y-1) (0 when y = 0); d/dy = x^y ln x, taken as 0 where x <= 0."""
     return (g * y * np.float64(x) ** (y - 1.0) if y else 0.0,
             g * ans * math.log(x) if x > 0 else 0.0)
-
-
-@tangent(math.pow)
-def power_tangent(x_dot, y_dot, ans, x, y):
-    return (x_dot * y * np.float64(x) ** (y - 1.0) if y else 0.0,
-            y_dot * ans * math.log(x) if x > 0 else 0.0)
 
 
 @adjoint(math.hypot)

@@ -23,7 +23,7 @@ import builtins
 import numpy as np
 
 from srcad.objects import attribute_adjoint, attribute_tangent
-from srcad.rules.families import family, transposes, unary
+from srcad.rules.families import elementwise, family, transposes, unary
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (concat_adjoint_x, concat_adjoint_y, concat_tangent_x, concat_tangent_y,
                            repeat_adjoint, repeat_tangent, repeats, unlist)
@@ -49,14 +49,9 @@ unary(globals(), [
 ])
 
 
-@adjoint(checked)
+@elementwise(checked)
 def checked_(g, ans, cotangent, x, rule):
     return g, zeros_like(x), None
-
-
-@tangent(checked)
-def checked_tangent(cotangent_dot, x_dot, rule_dot, ans, cotangent, x, rule):
-    return cotangent_dot, zeros_like(ans), None
 
 
 views(unbroadcast)              # g itself when no axis is summed
@@ -187,26 +182,16 @@ def dot_self_adjoint_tangent(cotangent_dot, x_dot, ans, cotangent, x):
             dot_adjoint_a(cotangent, x, x_dot) + dot_adjoint_b(cotangent, x_dot, x))
 
 
-@adjoint(prod_others)
+@elementwise(prod_others, tangent_name="prod_others_tangent_")
 def prod_others_(g, ans, a, axis=None):
     """The second derivatives of prod form a symmetric matrix: the cotangent
     is the same product as the tangent."""
     return prod_others_tangent(a, g, axis)
 
 
-@tangent(prod_others)
-def prod_others_tangent_(a_dot, ans, a, axis=None):
-    return prod_others_tangent(a, a_dot, axis)
-
-
-@adjoint(norm_divisor)
+@elementwise(norm_divisor)
 def norm_divisor_(g, ans, norm, x, ord=None, axis=None):
     return np.where(norm == 0, 0.0, g), zeros_like(x)
-
-
-@tangent(norm_divisor)
-def norm_divisor_tangent(norm_dot, x_dot, ans, norm, x, ord=None, axis=None):
-    return np.where(norm == 0, 0.0, norm_dot), zeros_like(ans)
 
 
 nondifferentiable(real_sign, zeros_like, within, reduced_count, inverse_permutation, packed, solve_is_vector,

@@ -457,14 +457,9 @@ def expand_dims_tangent(a_dot, ans, a, axis):
 views(np.swapaxes, np.ndarray.swapaxes)
 
 
-@adjoint(np.swapaxes, np.ndarray.swapaxes)
+@elementwise(np.swapaxes, np.ndarray.swapaxes)
 def swapaxes(g, ans, a, axis1, axis2):
     return np.swapaxes(g, axis1, axis2)
-
-
-@tangent(np.swapaxes, np.ndarray.swapaxes)
-def swapaxes_tangent(a_dot, ans, a, axis1, axis2):
-    return np.swapaxes(a_dot, axis1, axis2)
 
 
 views(np.moveaxis)
@@ -483,14 +478,9 @@ def moveaxis_tangent(a_dot, ans, a, source, destination):
 views(np.flip)
 
 
-@adjoint(np.flip)
+@elementwise(np.flip)
 def flip(g, ans, m, axis=None):
     return np.flip(g, axis)
-
-
-@tangent(np.flip)
-def flip_tangent(m_dot, ans, m, axis=None):
-    return np.flip(m_dot, axis)
 
 
 views(np.broadcast_to)

@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from srcad.rules.families import unary
+from srcad.rules.families import elementwise, unary
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (broadcast_like, identity, matmul_adjoint_x, matmul_adjoint_y, scatter_add,
                            setitem, stop_gradient, unbroadcast, without, zeros_like)
@@ -48,26 +48,15 @@ def multiply_tangent(x_dot, y_dot, ans, x, y):
     return x_dot * y, x * y_dot
 
 
-@adjoint(operator.truediv, np.divide, np.true_divide)
+@elementwise(operator.truediv, np.divide, np.true_divide)
 def divide(g, ans, x, y):
     return unbroadcast(g / y, x), unbroadcast(-g * ans / y, y)
 
 
-@tangent(operator.truediv, np.divide, np.true_divide)
-def divide_tangent(x_dot, y_dot, ans, x, y):
-    return x_dot / y, -y_dot * ans / y
-
-
-@adjoint(operator.pow, np.power)
+@elementwise(operator.pow, np.power)
 def power(g, ans, x, y):
     return (unbroadcast(g * y * x ** np.where(y, y - 1, 1.0), x),
             unbroadcast(g * ans * np.log(np.where(x > 0, x, 1.0)), y))
-
-
-@tangent(operator.pow, np.power)
-def power_tangent(x_dot, y_dot, ans, x, y):
-    return (x_dot * y * x ** np.where(y, y - 1, 1.0),
-            y_dot * ans * np.log(np.where(x > 0, x, 1.0)))
 
 
 @adjoint(operator.matmul, np.matmul)

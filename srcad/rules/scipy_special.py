@@ -105,15 +105,10 @@ def logsumexp_tangent(a_dot, axis_dot, b_dot, ans, a, axis=None, b=None, keepdim
             np.sum(weighted(share, b_dot), axis=axis, keepdims=keepdims))
 
 
-@adjoint(special.softmax)
+@elementwise(special.softmax)
 def softmax(g, ans, x, axis=None):
     """d softmax = s * (dx - sum(s dx)) over ``axis``; the Jacobian is symmetric."""
     return ans * (g - np.sum(g * ans, axis=axis, keepdims=True))
-
-
-@tangent(special.softmax)
-def softmax_tangent(x_dot, ans, x, axis=None):
-    return ans * (x_dot - np.sum(x_dot * ans, axis=axis, keepdims=True))
 
 
 @adjoint(special.log_softmax)

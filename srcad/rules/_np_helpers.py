@@ -796,20 +796,26 @@ def eigvals_tangent(a_dot, a):
     return eig_tangent(a_dot, a, None)[0]
 
 
+def _lstsq_columns(a, b, x):
+    """What the adjoint and the tangent of ``x = np.linalg.lstsq(a, b)[0]`` both
+    read: ``pinv(a)``, whether ``b`` is a vector, ``x`` and ``b`` as columns and
+    the residual ``b - a x``."""
+    P = np.linalg.pinv(a)
+    vector = np.ndim(b) == 1
+    X = x[:, None] if vector else x
+    B = b[:, None] if vector else b
+    return P, vector, X, B, B - a @ X
+
+
 def lstsq_adjoint(g, a, b, ans, which):
     """Cotangent of ``a`` (``which`` 0) or ``b`` (1) in
     ``x, residuals, rank, s = np.linalg.lstsq(a, b)`` for ``a`` of full
     column rank: ``x = pinv(a) b``, residuals ``|b - a x|^2`` (whose derivative
     is ``2 r^T (db - dA x)`` since ``a^T r = 0``), the singular values ``s``
     as in :func:`svd_adjoint`; ``rank`` is an integer."""
-    x = ans[0]
     g_x, g_res, g_s = g[0], g[1], g[3]
-    P = np.linalg.pinv(a)
-    vector = np.ndim(b) == 1
-    X = x[:, None] if vector else x
-    B = b[:, None] if vector else b
+    P, vector, X, B, R = _lstsq_columns(a, b, ans[0])
     G = g_x[:, None] if vector else g_x
-    R = B - a @ X
     res = np.size(ans[1]) > 0
     if which == 1:
         out = _T(P) @ G
@@ -826,12 +832,8 @@ def lstsq_adjoint(g, a, b, ans, which):
 def lstsq_tangent(a_dot, b_dot, a, b, ans):
     """Tangent of ``np.lstsq``'s results (``rank`` gets a zero tangent)."""
     x, residuals, rank, s = ans
-    P = np.linalg.pinv(a)
-    vector = np.ndim(b) == 1
-    X = x[:, None] if vector else x
-    B = b[:, None] if vector else b
+    P, vector, X, B, R = _lstsq_columns(a, b, x)
     dB = b_dot[:, None] if vector else b_dot
-    R = B - a @ X
     dX = pinv_tangent(a_dot, a, P) @ B + P @ dB
     dres = 2.0 * np.sum(R * (dB - a_dot @ X), axis=0) if np.size(residuals) else np.zeros(np.shape(residuals))
     u, sv, vh = np.linalg.svd(a, full_matrices=False)

@@ -12,6 +12,7 @@ import builtins
 import numpy as np
 
 from srcad.objects import attribute, attribute_adjoint, attribute_tangent
+from srcad.rules.families import elementwise
 from srcad.rules.registry import adjoint, nondifferentiable, tangent, views
 from srcad.runtime import (Adjoints, broadcast_like, concat_adjoint_x, concat_adjoint_y,
                            concat_tangent_x, concat_tangent_y, dict_adjoint, dict_tangent, dict_values, list_append,
@@ -40,24 +41,15 @@ def append_tangent(items_dot, value_dot, ans, items, value):
 views(seq_add, seq_mul)      # the elements of the result are the operands' own
 
 
-@adjoint(seq_add)
+# each forward rule is its reverse rule with the tangent helpers for the adjoint ones
+@elementwise(seq_add, rename={"concat_adjoint_x": "concat_tangent_x", "concat_adjoint_y": "concat_tangent_y"})
 def concatenate_(g, ans, x, y):
     return concat_adjoint_x(g, x, y), concat_adjoint_y(g, x, y)
 
 
-@tangent(seq_add)
-def concatenate_tangent(x_dot, y_dot, ans, x, y):
-    return concat_tangent_x(x_dot, x, y), concat_tangent_y(y_dot, x, y)
-
-
-@adjoint(seq_mul)
+@elementwise(seq_mul, rename={"repeat_adjoint": "repeat_tangent"}, tangent_name="repeat_tangent_")
 def repeat_(g, ans, x, y):
     return repeat_adjoint(g, x, y), repeat_adjoint(g, y, x)
-
-
-@tangent(seq_mul)
-def repeat_tangent_(x_dot, y_dot, ans, x, y):
-    return repeat_tangent(x_dot, x, y), repeat_tangent(y_dot, y, x)
 
 
 views(builtins.list, builtins.tuple)   # a new container of the same element objects

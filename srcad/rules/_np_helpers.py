@@ -958,34 +958,45 @@ def c_concat(*items):
 INDEX_CONCATENATIONS = {id(np.r_): r_concat, id(np.c_): c_concat}
 
 
+def _concat_pieces(items):
+    """``(item, offset, n)`` for each of ``items``: where its ``n`` elements start
+    among the items' flattened elements, one after the other (``None, None``
+    for a directive string)."""
+    offset = 0
+    for item in items:
+        if isinstance(item, str):
+            yield item, None, None
+            continue
+        n = int(np.size(item))
+        yield item, offset, n
+        offset += n
+
+
 def _concat_index(maker, items):
     """Where each element of ``maker[items]`` comes from (1-based positions in
     the items' flattened elements, one after the other): ``np.r_`` and ``np.c_``
     only copy elements, whatever the directive strings say."""
-    ids, offset = [], 0
-    for item in items:
-        if isinstance(item, str):
+    ids, total = [], 0
+    for item, offset, n in _concat_pieces(items):
+        if n is None:
             ids.append(item)
             continue
-        n = int(np.size(item))
         ids.append(np.arange(offset + 1, offset + n + 1).reshape(np.shape(item)))
-        offset += n
-    return np.asarray(maker[tuple(ids)]), offset
+        total = offset + n
+    return np.asarray(maker[tuple(ids)]), total
 
 
 def concat_adjoint(g, items, maker):
     """The cotangents of the items of ``np.r_[items]`` (``maker`` is np.r_ or np.c_)."""
     index, total = _concat_index(maker, items)
     flat = np.bincount(np.ravel(index), weights=np.ravel(np.asarray(g, dtype=float)), minlength=total + 1)[1:]
-    out, offset = [], 0
-    for item in items:
-        if isinstance(item, str):
+    out = []
+    for item, offset, n in _concat_pieces(items):
+        if n is None:
             out.append(None)
             continue
-        n = int(np.size(item))
         piece = flat[offset:offset + n].reshape(np.shape(item))
         out.append(float(piece) if isinstance(item, float) else piece)
-        offset += n
     return Adjoints(out)
 
 

@@ -4,6 +4,8 @@ Importing ``srcad.rules`` fills the tables:
 
 - :mod:`srcad.rules.registry`  the tables (``ADJOINTS``, ``TANGENTS``,
   ``NONDIFFERENTIABLE``) and the decorators that fill them;
+- :mod:`srcad.rules.families`  rules declared once: forward rules derived from
+  reverse ones, tables of one-line derivatives, families written from one text;
 - :mod:`srcad.rules.operators` Python's operators and the arithmetic ufuncs;
 - :mod:`srcad.rules.builtins`  the ``math`` module and ``abs``, ``float``,
   ``max``, ``min``;

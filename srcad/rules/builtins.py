@@ -1,6 +1,8 @@
 """Reverse and forward rules of Python's scalar math: the ``math`` module and
 the builtins ``abs``, ``float``, ``max`` and ``min``; each forward rule follows
-its reverse twin.
+its reverse twin, or is derived from it (:mod:`srcad.rules.families`); the
+one-argument functions ``math`` shares with NumPy take their derivatives from
+``srcad.rules.numpy.SHARED_WITH_MATH``.
 
 Arguments are Python numbers, so the rules use ``math`` and plain arithmetic,
 which is fast on scalars.  Where a derivative is infinite at a point where the

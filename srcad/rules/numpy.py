@@ -1,6 +1,6 @@
 """Reverse and forward rules of NumPy functions and of the matching ``ndarray``
-methods; each forward rule follows its reverse twin and follows the same
-conventions below.
+methods; each forward rule follows its reverse twin, or is derived from it
+(:mod:`srcad.rules.families`), and follows the same conventions below.
 
 The arithmetic ufuncs (``np.add``, ``np.multiply``, ``np.power``, ``np.matmul``
 ...) share their rules with the operators in :mod:`srcad.rules.operators`.

@@ -5,7 +5,7 @@ The NumPy ufunc that does the same thing shares the rules, so ``x * y`` and
 sends its contributions through :func:`~srcad.runtime.unbroadcast`; a forward
 contribution that may be smaller than the result goes through
 :func:`~srcad.runtime.broadcast_like`.  Each forward rule follows its reverse
-twin.
+twin, or is derived from it (:mod:`srcad.rules.families`).
 """
 
 import operator

@@ -158,28 +158,21 @@ family(globals(), """
       {"op": "inner", "a": "a", "b": "b", "g_b": "np.inner(g, b)", "a_g": "np.inner(a, g)"}])
 
 
-# x @ x and np.dot(x, x): the two cotangents at once; their rules are the sums
-# of the two helpers' rules with both operands x
-@adjoint(matmul_self_adjoint)
-def matmul_self_adjoint_(g, ans, cotangent, x):
-    return g @ x + x @ g, matmul_adjoint_y(cotangent, g, x) + matmul_adjoint_x(cotangent, x, g)
+# x @ x and np.dot(x, x): the two cotangents at once (passes/fanout.merge_self_products);
+# their rules are the sums of the two helpers' rules above with both operands x
+
+family(globals(), """
+    @adjoint(${op}_self_adjoint)
+    def ${op}_self_adjoint_(g, ans, cotangent, x):
+        return $g_x + $x_g, ${op}_adjoint_$b(cotangent, g, x) + ${op}_adjoint_$a(cotangent, x, g)
 
 
-@tangent(matmul_self_adjoint)
-def matmul_self_adjoint_tangent(cotangent_dot, x_dot, ans, cotangent, x):
-    return (matmul_self_adjoint(cotangent_dot, x),
-            matmul_adjoint_x(cotangent, x, x_dot) + matmul_adjoint_y(cotangent, x_dot, x))
-
-
-@adjoint(dot_self_adjoint)
-def dot_self_adjoint_(g, ans, cotangent, x):
-    return np.dot(g, x) + np.dot(x, g), dot_adjoint_b(cotangent, g, x) + dot_adjoint_a(cotangent, x, g)
-
-
-@tangent(dot_self_adjoint)
-def dot_self_adjoint_tangent(cotangent_dot, x_dot, ans, cotangent, x):
-    return (dot_self_adjoint(cotangent_dot, x),
-            dot_adjoint_a(cotangent, x, x_dot) + dot_adjoint_b(cotangent, x_dot, x))
+    @tangent(${op}_self_adjoint)
+    def ${op}_self_adjoint_tangent(cotangent_dot, x_dot, ans, cotangent, x):
+        return (${op}_self_adjoint(cotangent_dot, x),
+                ${op}_adjoint_$a(cotangent, x, x_dot) + ${op}_adjoint_$b(cotangent, x_dot, x))
+""", [{"op": "matmul", "a": "x", "b": "y", "g_x": "g @ x", "x_g": "x @ g"},
+      {"op": "dot", "a": "a", "b": "b", "g_x": "np.dot(g, x)", "x_g": "np.dot(x, g)"}])
 
 
 @elementwise(prod_others, tangent_name="prod_others_tangent_")

@@ -16,18 +16,53 @@ _AST = gast.AST
 
 
 def name_nodes(tree):
-    """Every ``gast.Name`` node in ``tree`` (a node or a list of nodes)."""
+    """Every ``gast.Name`` node in ``tree`` (a node or a list of nodes; not
+    those inside a ``Name``, a parameter's annotation)."""
+    return _depth_first(list(tree) if isinstance(tree, list) else [tree], True)
+
+
+def all_nodes(stmts):
+    """Every node in the statements ``stmts`` (comments skipped), in no
+    particular order, except contexts and operators (``Load``, ``Add``): no
+    caller looks for those, and they are most of a tree's leaves."""
+    return _depth_first([s for s in stmts if isinstance(s, _AST)], False)
+
+
+#: fields that hold no node, or only contexts and operators (leaves)
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "kind", "type_comment", "conversion",
+                          "is_async", "level", "module", "asname", "tag", "kwd_attrs"})
+_CHILD_FIELDS = {gast.Constant: ()}
+
+
+def _child_fields(kind):
+    """The fields of the node class ``kind`` that may hold nodes to visit."""
+    found = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+    return found
+
+
+def _depth_first(stack, names_only):
+    """The nodes under those in ``stack`` (depth first, last root first):
+    only the ``Name`` nodes when ``names_only``, which are not entered.
+    Each class's fields that can hold nodes are looked up once, so a
+    context or an operator is never visited: half the calls of a walk."""
     out = []
-    stack = list(tree) if isinstance(tree, list) else [tree]
-    pop, push = stack.pop, stack.append
+    pop, push, append = stack.pop, stack.append, out.append
+    fields_of = _CHILD_FIELDS.get
     while stack:
         node = pop()
-        if type(node) is _Name:
-            out.append(node)
-            continue
-        if not isinstance(node, _AST):
-            continue
-        for field in node._fields:
+        kind = type(node)
+        if kind is _Name:
+            append(node)
+            if names_only:
+                continue
+        elif not names_only:
+            append(node)
+        fields = fields_of(kind)
+        if fields is None:
+            if not isinstance(node, _AST):
+                continue
+            fields = _child_fields(kind)
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 for item in value:

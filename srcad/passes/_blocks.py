@@ -4,27 +4,7 @@ from collections import Counter, defaultdict
 
 import gast
 
-from srcad.trees import name_nodes
-
-
-def all_nodes(stmts):
-    """Every AST node in the statements ``stmts`` (comments skipped), in no
-    particular order: ``gast.walk`` without its generic field iteration."""
-    out = []
-    stack = [s for s in stmts if isinstance(s, gast.AST)]
-    pop, push, append = stack.pop, stack.append, out.append
-    while stack:
-        node = pop()
-        append(node)
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, gast.AST):
-                        push(item)
-            elif isinstance(value, gast.AST):
-                push(value)
-    return out
+from srcad.trees import all_nodes, name_nodes
 
 
 def writes_in_place(body):

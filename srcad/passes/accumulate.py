@@ -43,10 +43,10 @@ in place (a stored row must not change later).
 
 import gast
 
-from srcad.passes._blocks import all_nodes, assigned_call, blocks, counts, load, writes_in_place
+from srcad.passes._blocks import assigned_call, blocks, counts, load, writes_in_place
 from srcad.runtime import Stack, matmul_adjoint_x, matmul_adjoint_x_rows, matmul_adjoint_y, \
     matmul_adjoint_y_rows, zeros_like
-from srcad.trees import loaded, stored
+from srcad.trees import all_nodes, loaded, stored
 
 #: helper -> (its rows form, position of the weight among its arguments)
 _ROWS = {matmul_adjoint_x: (matmul_adjoint_x_rows, 1), matmul_adjoint_y: (matmul_adjoint_y_rows, 2)}

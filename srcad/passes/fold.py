@@ -18,7 +18,7 @@ new array; ``y = x`` would alias ``x``)::
 
 import gast
 
-from srcad.passes._blocks import all_nodes
+from srcad.trees import all_nodes
 
 
 def _number(node):

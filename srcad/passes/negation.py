@@ -23,7 +23,8 @@ and in an expression, ``a + -b`` is ``a - b``::
 
 import gast
 
-from srcad.passes._blocks import all_nodes, blocks, counts, load, simple_assignments
+from srcad.passes._blocks import blocks, counts, load, simple_assignments
+from srcad.trees import all_nodes
 
 
 def fold_negations(body):

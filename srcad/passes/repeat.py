@@ -33,7 +33,8 @@ A spread read elsewhere, or against an operand of unknown shape, stays::
 import gast
 
 from srcad.passes import copies
-from srcad.passes._blocks import all_nodes, counts
+from srcad.passes._blocks import counts
+from srcad.trees import all_nodes
 from srcad.runtime import repeat_to
 
 #: NumPy functions that apply elementwise (their result has the broadcast shape of their arguments)

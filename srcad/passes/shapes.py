@@ -35,8 +35,9 @@ and the reverse sweep of one function, split at that header.)
 import gast
 
 from srcad.builders import call as call_
-from srcad.passes._blocks import all_nodes, load
+from srcad.passes._blocks import load
 from srcad.runtime import Stack, reduced_count, repeat_to, shape_of, unbroadcast
+from srcad.trees import all_nodes
 
 
 def push_shapes(body, context=None):

@@ -46,11 +46,11 @@ import gast
 import numpy as np
 
 from srcad.builders import call
-from srcad.passes._blocks import all_nodes, counts, load, writes_in_place
+from srcad.passes._blocks import counts, load, writes_in_place
 from srcad.passes.shapes import loop_pushes, restoring_pops, shape_readers, shape_reads_only
 from srcad.reverse.support import Comment
 from srcad.runtime import shape_of
-from srcad.trees import parameters, stored
+from srcad.trees import all_nodes, parameters, stored
 
 
 def trim_saves(fdef, rdef, context=None, made_by=None):

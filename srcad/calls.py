@@ -41,7 +41,7 @@ import numpy as np
 
 from srcad import caches, parse
 from srcad.errors import SrcadError, UnsupportedSyntaxError
-from srcad.trees import name_nodes, parameters
+from srcad.trees import Transformer, all_nodes, name_nodes, parameters, statements
 
 _lock = threading.RLock()
 
@@ -229,7 +229,7 @@ def called_parameters(func):
                 called = frozenset()
             else:
                 own = {p.id for p in parameters(node.args)}
-                called = frozenset(n.func.id for n in gast.walk(node) if isinstance(n, gast.Call)
+                called = frozenset(n.func.id for n in all_nodes([node]) if isinstance(n, gast.Call)
                                    and isinstance(n.func, gast.Name) and n.func.id in own)
             found = table["called"] = (func.__code__, called)
         return found[1]
@@ -354,23 +354,29 @@ def rewrite_function_values(parsed):
       variable of the function).
     """
     fdef = parsed.node
+    nodes = all_nodes([fdef])
     rewriter = _ValueRewriter(parsed)
     rewriter.partials(fdef)
-    fdef.body = rewriter.name_sorted_sequences(fdef.body)
+    # the rewrites move and copy nodes of the tree but make no ``key=`` and no
+    # lambda: a function without them now (most) has no sequence to name and
+    # no lambda to hoist, and is not walked for them statement by statement
+    if any(type(n) is gast.keyword and n.arg == "key" for n in nodes):
+        fdef.body = rewriter.name_sorted_sequences(fdef.body)
     rewriter.visit(fdef)
-    rewriter.hoist_lambdas(fdef)
+    if any(type(n) is gast.Lambda for n in nodes):
+        rewriter.hoist_lambdas(fdef)
 
 
-class _ValueRewriter(gast.NodeTransformer):
+class _ValueRewriter(Transformer):
     def __init__(self, parsed):
         self.parsed = parsed
         self.source = parsed.source
-        self.stored = {n.id for n in name_nodes(parsed.node) if isinstance(n.ctx, (gast.Store, gast.Param))}
-        self.stored |= {n.name for n in gast.walk(parsed.node)          # nested defs: not globals
+        names = name_nodes(parsed.node)
+        self.stored = {n.id for n in names if isinstance(n.ctx, (gast.Store, gast.Param))}
+        self.stored |= {n.name for n in statements(parsed.node)          # nested defs: not globals
                         if isinstance(n, gast.FunctionDef) and n is not parsed.node}
         from srcad.normalize import NameAllocator        # normalize runs after this pass
-        self.names = NameAllocator({n.id for n in name_nodes(parsed.node)}
-                                   | set(parsed.func.__code__.co_names))
+        self.names = NameAllocator({n.id for n in names} | set(parsed.func.__code__.co_names))
         self.local_partials = {}
         self.helper_name = None
 

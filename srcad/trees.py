@@ -73,6 +73,38 @@ def _depth_first(stack, names_only):
     return out
 
 
+class Transformer(gast.NodeTransformer):
+    """``gast.NodeTransformer`` whose ``generic_visit`` enters only the fields
+    that can hold nodes (:func:`_child_fields`): contexts and operators, a
+    third of a tree's nodes, are never visited, which no transformer of srcad
+    needs (none has a ``visit_Load`` or ``visit_Add``).  What it visits, in
+    what order, and what it does with the results are ``NodeTransformer``'s."""
+
+    def generic_visit(self, node):
+        fields = _CHILD_FIELDS.get(type(node))
+        for field in _child_fields(type(node)) if fields is None else fields:
+            old = getattr(node, field, None)
+            if type(old) is list:
+                new = []
+                for value in old:
+                    if isinstance(value, _AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, _AST):
+                            new.extend(value)
+                            continue
+                    new.append(value)
+                old[:] = new
+            elif isinstance(old, _AST):
+                value = self.visit(old)
+                if value is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, value)
+        return node
+
+
 def walk(tree):
     """Every node of ``tree``, in the order of ``ast.walk`` (breadth first,
     fields in order), without the two generators ``ast.walk`` makes per node."""

@@ -162,21 +162,33 @@ class _Printer(_Unparser):
         super()._for_helper(fill, node)
 
     def traverse(self, node):
+        if isinstance(node, list):
+            for item in node:
+                self.traverse(item)
+            return
         if isinstance(node, ast.stmt):
             lineno = getattr(node, "lineno", None)
             if lineno is not None and lineno < 0:
                 self._pending = self._notes[-lineno - 1]
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Name):
-            marker = node.value.id
-            if marker.startswith(_COMMENT):
-                self.fill("# " + self._comments[int(marker[len(_COMMENT):])])
-                return
-        super().traverse(node)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Name):
+                marker = node.value.id
+                if marker.startswith(_COMMENT):
+                    self.fill("# " + self._comments[int(marker[len(_COMMENT):])])
+                    return
+        # _Unparser.traverse and then NodeVisitor.visit, in one call: a
+        # long gradient has hundreds of thousands of nodes to print
+        getattr(self, "visit_" + type(node).__name__, self.generic_visit)(node)
 
 
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
-_CONTEXTS = {gast.Load: ast.Load(), gast.Store: ast.Store(), gast.Del: ast.Del()}
+#: the nodes without fields (contexts, operators) -> one ast node of each,
+#: shared by every place that has one (as in the trees ``ast.parse`` makes)
+_CONTEXTS = {getattr(gast, name): getattr(ast, name)() for name in (
+    "Load", "Store", "Del", "And", "Or", "Add", "Sub", "Mult", "MatMult", "Div", "Mod", "Pow",
+    "LShift", "RShift", "BitOr", "BitXor", "BitAnd", "FloorDiv", "Invert", "Not", "UAdd", "USub",
+    "Eq", "NotEq", "Lt", "LtE", "Gt", "GtE", "Is", "IsNot", "In", "NotIn")}
 _AST_CLASSES = {}
+_Name, _Param, _AST = gast.Name, gast.Param, gast.AST
 
 
 def to_ast(node):
@@ -185,22 +197,25 @@ def to_ast(node):
     Does what ``gast.gast_to_ast`` does for the trees srcad generates (gast
     nodes are ast nodes with a few more fields; a parameter is a ``Name``
     with a ``Param`` context, an ``ExceptHandler`` names a ``Name``), in one
-    loop over each node's fields instead of a visitor method per node:
-    printing a long gradient spent more time converting than printing.
+    loop over each node's fields instead of a visitor method per node, and
+    without ``ast``'s constructors (a new node gets its fields as its
+    ``__dict__``, as :func:`srcad.trees.to_gast` makes gast nodes): printing a
+    long gradient spent more time converting than printing.
     """
     if type(node) is list:
-        return [to_ast(item) if isinstance(item, gast.AST) else item for item in node]
-    if not isinstance(node, gast.AST):
+        return [to_ast(item) if isinstance(item, _AST) else item for item in node]
+    if not isinstance(node, _AST):
         return node
     kind = type(node)
     if kind in _CONTEXTS:
         return _CONTEXTS[kind]
-    if kind is gast.Name:
-        if type(node.ctx) is gast.Param:
-            new = ast.arg(arg=node.id, annotation=to_ast(node.annotation),
-                          type_comment=node.type_comment)
+    found = node.__dict__
+    if kind is _Name:
+        if type(node.ctx) is _Param:
+            cls, fields = ast.arg, {"arg": node.id, "annotation": to_ast(node.annotation),
+                                    "type_comment": node.type_comment}
         else:
-            new = ast.Name(id=node.id, ctx=_CONTEXTS[type(node.ctx)])
+            cls, fields = ast.Name, {"id": node.id, "ctx": _CONTEXTS[type(node.ctx)]}
     else:
         cls = _AST_CLASSES.get(kind)
         if cls is None:
@@ -208,14 +223,14 @@ def to_ast(node):
         fields = {}
         for f in cls._fields:
             value = getattr(node, f, None)
-            fields[f] = to_ast(value) if type(value) is list or isinstance(value, gast.AST) else value
-        if kind is gast.ExceptHandler and isinstance(node.name, gast.Name):
+            fields[f] = to_ast(value) if type(value) is list or isinstance(value, _AST) else value
+        if kind is gast.ExceptHandler and isinstance(node.name, _Name):
             fields["name"] = node.name.id
-        new = cls(**fields)
-    found = node.__dict__
     for attr in _LOCATION:
         if attr in found:
-            setattr(new, attr, found[attr])
+            fields[attr] = found[attr]
+    new = cls.__new__(cls)
+    new.__dict__ = fields
     return new
 
 

@@ -49,6 +49,7 @@ class Block:
         self.stmts = stmts
         self.reads = defaultdict(Counter)      # name -> {statement index: reads}
         self.binds = defaultdict(set)          # name -> statement indices
+        self._stores = Counter()               # name -> bindings
         for i, stmt in enumerate(stmts):
             if isinstance(stmt, gast.AST):
                 for n in name_nodes(stmt):
@@ -56,6 +57,15 @@ class Block:
                         self.reads[n.id][i] += 1
                     else:
                         self.binds[n.id].add(i)
+                        self._stores[n.id] += 1
+
+    def counts(self):
+        """What :func:`counts` gives for the block's statements, from what
+        the block has read already (one walk of a body less)."""
+        loads = Counter()
+        for name, where in self.reads.items():
+            loads[name] = sum(where.values())
+        return Counter(self._stores), loads
 
     def last_use(self, i, var, names, loads):
         """The index of the last statement after ``i`` that reads ``var``, when
@@ -92,13 +102,14 @@ def simple(stmt):
     return None
 
 
-def simple_assignments(body):
+def simple_assignments(body, first=None):
     """``(stmts, block, i, target, value, dropped)`` for each ``name = value``
     of each block of ``body``: the rewriting passes' loop.  A pass that folds
     ``stmts[i]`` into its readers adds ``i`` to ``dropped``; the block's dropped
-    statements are removed once the pass has seen its last one."""
+    statements are removed once the pass has seen its last one.  ``first``:
+    the :class:`Block` of ``body`` itself, when the pass made it already."""
     for stmts in blocks(body):
-        block, dropped = Block(stmts), set()
+        block, dropped = first if stmts is body and first is not None else Block(stmts), set()
         for i, stmt in enumerate(stmts):
             pair = simple(stmt)
             if pair is not None:

@@ -46,13 +46,14 @@ A copy whose source is rebound before a read stays::
 
 import gast
 
-from srcad.passes._blocks import counts, load, simple_assignments
+from srcad.passes._blocks import Block, load, simple_assignments
 
 
 def propagate_copies(body):
     """``body`` with its name-to-name copies propagated (in place)."""
-    stores, loads = counts(body)
-    for stmts, block, i, a, value, dropped in simple_assignments(body):
+    top = Block(body)
+    stores, loads = top.counts()
+    for stmts, block, i, a, value, dropped in simple_assignments(body, top):
         if not isinstance(value, gast.Name) or a == value.id or stores[a] != 1:
             continue
         b = value.id

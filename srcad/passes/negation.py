@@ -23,7 +23,7 @@ and in an expression, ``a + -b`` is ``a - b``::
 
 import gast
 
-from srcad.passes._blocks import blocks, counts, load, simple_assignments
+from srcad.passes._blocks import Block, blocks, load, simple_assignments
 from srcad.trees import all_nodes
 
 
@@ -31,8 +31,9 @@ def fold_negations(body):
     """``body`` with negated names folded into the sums that read them (in place)."""
     if not any(type(n) is gast.UnaryOp and type(n.op) is gast.USub for n in all_nodes(body)):
         return body
-    stores, loads = counts(body)
-    for stmts, block, i, t, value, dropped in simple_assignments(body):
+    top = Block(body)
+    stores, loads = top.counts()
+    for stmts, block, i, t, value, dropped in simple_assignments(body, top):
         if not _negated_name(value) or stores[t] != 1:
             continue
         e = value.operand.id

@@ -239,14 +239,12 @@ def _read_tree(func, copy_nested):
     shift = _indent_of(lines) if dedented != text else 0
     tree = _parse_snippet(dedented, source, first)
     node = _find_function(tree, func, source, first)
-    for sub in walk(node):
-        if hasattr(sub, "lineno"):
-            sub.lineno += first - 1
-            if getattr(sub, "end_lineno", None) is not None:
-                sub.end_lineno += first - 1
-            for field in ("col_offset", "end_col_offset"):
-                if getattr(sub, field, None) is not None:
-                    setattr(sub, field, getattr(sub, field) + shift)
+    if shift:                            # a dedented method or nested def
+        for sub in walk(node):
+            if hasattr(sub, "lineno"):
+                for field in ("col_offset", "end_col_offset"):
+                    if getattr(sub, field, None) is not None:
+                        setattr(sub, field, getattr(sub, field) + shift)
     if isinstance(node, gast.AsyncFunctionDef):
         uses = " (async def, await)" if any(isinstance(n, gast.Await) for n in gast.walk(node)) \
             else " (async def)"
@@ -307,14 +305,18 @@ def _indent_of(lines):
 
 
 def _parse_snippet(text, source, first):
+    """The gast tree of ``text``, the lines of ``source`` from line ``first``
+    on.  The text is parsed after ``first - 1`` empty lines, so that its nodes
+    get their line numbers in the file without a walk that shifts them."""
+    above = "\n" * (first - 1)
     try:
-        return to_gast(ast.parse(text))
+        return to_gast(ast.parse(above + text))
     except SyntaxError:
         pass
     # A lambda inside a larger expression: its lines are not a statement alone.
     # Retry with the text wrapped in parentheses, which keeps line numbers.
     try:
-        return to_gast(ast.parse("(" + text.strip() + "\n)"))
+        return to_gast(ast.parse(above + "(" + text.strip() + "\n)"))
     except SyntaxError as exc:
         raise SourceUnavailableError(
             f"cannot parse the source of {source.name!r} at {source.filename}:{first}",

@@ -1044,24 +1044,21 @@ def infer_shape_classes(graph, scalar_output=False):
             return SCALAR
         return None
 
+    roles = _shape_roles(graph.nodes, stable, shapes)
     changed = True
     while changed:
         changed = False
         if scalar_output and isinstance(graph.output, gast.Name) and graph.output.id in stable:
             changed |= classes.union(graph.output.id, SCALAR)
-        for node in graph.nodes:
+        for node, role in roles:
             t = node.target
-            if t not in stable:
-                continue
-            if _scalar_result(node) or _shape_entry(node, shapes):
+            if role is _SCALAR_ROLE:
                 changed |= classes.union(t, SCALAR)
                 continue
-            if node.primitive is like:       # like(g, x): g's shape, which is x's
+            if role is _LIKE_ROLE:           # like(g, x): g's shape, which is x's
                 for a in node.args[:2]:
                     if class_of(a) is not None:
                         changed |= classes.union(t, class_of(a))
-                continue
-            if not _elementwise(node.primitive) or node.kwargs:
                 continue
             operands = [class_of(a) for a in node.args]
             if None in operands:
@@ -1075,6 +1072,27 @@ def infer_shape_classes(graph, scalar_output=False):
                         changed |= classes.union(a.id, SCALAR)
     graph.shape_class = {name: classes.find(name) for name in stable}
     return graph.shape_class
+
+
+_SCALAR_ROLE, _LIKE_ROLE, _ELEMENTWISE_ROLE = "scalar", "like", "elementwise"
+
+
+def _shape_roles(nodes, stable, shapes):
+    """``(node, role)`` for the nodes whose target is in ``stable`` and that say
+    something of its shape, in order: a scalar, ``like``'s, or an elementwise
+    result.  A node's role does not change between the passes of
+    :func:`infer_shape_classes`, so each is found once."""
+    roles = []
+    for node in nodes:
+        if node.target not in stable:
+            continue
+        if _scalar_result(node) or _shape_entry(node, shapes):
+            roles.append((node, _SCALAR_ROLE))
+        elif node.primitive is like:
+            roles.append((node, _LIKE_ROLE))
+        elif _elementwise(node.primitive) and not node.kwargs:
+            roles.append((node, _ELEMENTWISE_ROLE))
+    return roles
 
 
 class UnionFind:
@@ -1122,12 +1140,14 @@ def _elementwise(prim):
     return isinstance(prim, np.ufunc) and prim.nin in (1, 2) and prim is not np.matmul
 
 
+#: the reductions, by identity (``id``: a primitive need not be hashable)
+_REDUCTIONS = {id(r) for r in (np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std,
+                               np.ndarray.sum, np.ndarray.mean, np.ndarray.prod, np.ndarray.max,
+                               np.ndarray.min, np.ndarray.var, np.ndarray.std)}
+
+
 def _full_reduction(node):
-    prim = node.primitive
-    reductions = (np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std,
-                  np.ndarray.sum, np.ndarray.mean, np.ndarray.prod, np.ndarray.max,
-                  np.ndarray.min, np.ndarray.var, np.ndarray.std)
-    if not any(prim is r for r in reductions):
+    if id(node.primitive) not in _REDUCTIONS:
         return False
     extra = len(node.args) > 1 or any(k in node.kwargs for k in ("axis", "keepdims"))
     return not extra

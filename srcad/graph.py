@@ -504,21 +504,22 @@ def analyze(graph, forward=False):
     """Mark varied, useful and active values; attach rules to active nodes
     (forward rules when ``forward``; stack pushes and pops are not rules)."""
     constants = _saved_constants(graph)
-    varied = varied_from(graph, graph.wrt, constants)
+    results = _constant_results(graph)
+    varied = varied_from(graph, graph.wrt, constants, results)
     useful = set(atom_names(graph.output)) if graph.output is not None else set()
     changed = True
     while changed:
         changed = False
         for node in reversed(graph.nodes):
             # a constant result (a sort order, a shape) passes no derivative to its inputs
-            if node.target in useful and not _constant_result(node) and not set(node.inputs) <= useful:
+            if node.target in useful and node not in results and not set(node.inputs) <= useful:
                 useful.update(node.inputs)
                 changed = True
     graph.varied, graph.useful = varied, useful
     _check_integer_uses(graph)
     alias.check_calls(graph)          # calls that write into their arguments
     for node in graph.nodes:
-        node.active = (node.target in useful and not _constant_result(node) and node not in constants
+        node.active = (node.target in useful and node not in results and node not in constants
                        and any(n in varied for a in _diff_atoms(node) for n in atom_names(a)))
         if node.active and node.kind not in (Kind.PACK, Kind.PUSH, Kind.POP, Kind.UNAPPEND, Kind.RESTORE):
             _attach_rule(graph, node, forward)
@@ -529,15 +530,18 @@ def analyze(graph, forward=False):
     return graph
 
 
-def varied_from(graph, sources, constants=()):
+def varied_from(graph, sources, constants=(), results=None):
     """The values that depend on ``sources`` through differentiable primitives
-    (the nodes in ``constants`` give constants)."""
+    (the nodes in ``constants`` give constants; ``results``: the graph's
+    :func:`_constant_results`, when the caller has them)."""
+    if results is None:
+        results = _constant_results(graph)
     varied = set(sources)
     changed = True
     while changed:                    # loops carry values around: iterate to a fixpoint
         changed = False
         for node in graph.nodes:
-            if node.target is None or node.target in varied or _constant_result(node) \
+            if node.target is None or node.target in varied or node in results \
                     or node in constants:
                 continue
             if any(n in varied for a in _diff_atoms(node) for n in atom_names(a)):
@@ -731,6 +735,12 @@ def _diff_atoms(node):
     if node.primitive is setitem:
         return [node.args[0], node.args[2]]
     return list(node.args) + list(node.kwargs.values())
+
+
+def _constant_results(graph):
+    """The nodes of ``graph`` whose result is a constant (:func:`_constant_result`),
+    found once for the fixpoint loops that ask on every pass."""
+    return {node for node in graph.nodes if _constant_result(node)}
 
 
 def _constant_result(node):

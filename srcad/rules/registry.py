@@ -42,6 +42,7 @@ rule is checked against finite differences.
 """
 
 import inspect
+import sys
 
 #: primitive -> reverse rule.  Keyed by the primitive object itself
 #: (``np.sin``, ``operator.add``, ``np.ndarray.sum``); see :func:`key`.
@@ -157,7 +158,6 @@ def load_pending():
     every rule, like the tests and docs/rules.md, calls it first)."""
     if not _PENDING:
         return
-    import sys
     for entry in list(_PENDING):
         if entry[0] in sys.modules:
             _PENDING.remove(entry)

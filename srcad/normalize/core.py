@@ -6,7 +6,7 @@ import copy
 import gast
 
 from srcad.errors import UnsupportedSyntaxError
-from srcad.trees import name_nodes, stored, walk
+from srcad.trees import all_nodes, name_nodes, stored, walk
 from srcad.normalize.fence import (UNSUPPORTED_EXPRESSIONS, UNSUPPORTED_STATEMENTS, _refused_target,
                                    check_signature, refuse)
 from srcad.normalize.names import OPERATOR_NAMES, _first_local, assigned_names, param_names
@@ -506,7 +506,7 @@ def _names_assigned_in_compound(fdef):
     """Names bound inside a branch or loop, or updated in place (``x[i] = v``):
     they keep one name (no versions)."""
     names = set()
-    for n in walk(fdef):
+    for n in all_nodes([fdef]):
         kind = type(n)
         if kind is gast.Subscript:
             if type(n.ctx) is gast.Store and type(n.value) is gast.Name:

@@ -7,7 +7,7 @@ import numpy as np
 from srcad.graph import IndexAtom
 from srcad.rules.template import clone
 from srcad.builders import call, name
-from srcad.trees import stored, walk
+from srcad.trees import all_nodes, stored
 
 
 MODES = ("grad", "value_and_grad", "vjp")
@@ -117,7 +117,7 @@ def _stored(stmts):
 
 
 def _has_slice(tree):
-    return isinstance(tree, gast.AST) and any(isinstance(n, gast.Slice) for n in walk(tree))
+    return isinstance(tree, gast.AST) and any(isinstance(n, gast.Slice) for n in all_nodes([tree]))
 
 
 def _targets(graph):

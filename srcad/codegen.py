@@ -235,11 +235,15 @@ def to_ast(node):
 
 
 def _shallow(node):
-    """A copy of ``node`` sharing its children (and its extra attributes)."""
-    new = type(node)(**{f: getattr(node, f, None) for f in node._fields})
-    for attr, value in vars(node).items():
-        if attr not in node._fields:
-            setattr(new, attr, value)
+    """A copy of ``node`` sharing its children (and its extra attributes),
+    made without gast's constructor (render copies every annotated statement)."""
+    cls = type(node)
+    new = cls.__new__(cls)
+    attrs = new.__dict__
+    attrs.update(node.__dict__)
+    for f in cls._fields:
+        if f not in attrs:
+            attrs[f] = None
     return new
 
 
@@ -295,6 +299,7 @@ class Origins:
     def __init__(self, fdef, source, context=(), span=None):
         self.source = source
         self.span = span
+        self._texts = {}                  # (first, last) -> text: a user line makes several statements
         self.by_text = {}                 # user text -> line numbers
         for stmt in _statements([s for tree in (fdef, *context) for s in tree.body]):
             lineno = getattr(stmt, "lineno", None)
@@ -305,8 +310,11 @@ class Origins:
 
     def text(self, first, last):
         """The user's lines ``first``..``last`` on one line, stripped."""
-        lines = [self.source.line(n) or "" for n in range(first, last + 1)]
-        return " ".join(line.strip() for line in lines).strip()
+        found = self._texts.get((first, last))
+        if found is None:
+            lines = [self.source.line(n) or "" for n in range(first, last + 1)]
+            found = self._texts[first, last] = " ".join(line.strip() for line in lines).strip()
+        return found
 
     def of_comment(self, comment):
         text = comment.text.strip()
@@ -371,9 +379,17 @@ class Origins:
                 state["current"] = origin
 
     def annotations(self, stmts, reverse=False):
-        """``{id(stmt): "file:line: text"}`` for every statement with an origin."""
-        return {id(stmt): str(origin) for stmt, origin, _ in self.walk(stmts, reverse)
-                if isinstance(stmt, gast.AST) and origin is not None}
+        """``{id(stmt): "file:line: text"}`` for every statement with an origin
+        (each origin written once: the statements of a user line share it)."""
+        notes, written = {}, {}
+        for stmt, origin, _ in self.walk(stmts, reverse):
+            if isinstance(stmt, gast.AST) and origin is not None:
+                key = (origin.lines, origin.text)
+                note = written.get(key)
+                if note is None:
+                    note = written[key] = str(origin)
+                notes[id(stmt)] = note
+        return notes
 
 
 def _end(stmt):

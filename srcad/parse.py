@@ -225,7 +225,7 @@ def _read_tree(func, copy_nested):
     filename = code.co_filename
     source = Source(filename, func.__name__)
     try:
-        lines, first = _source_lines(func)
+        lines, first, guessed = _source_lines(func)
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
             f"cannot find the source code of {func.__qualname__!r} "
@@ -234,10 +234,14 @@ def _read_tree(func, copy_nested):
                  "module or a script), or at a prompt that keeps what you type: "
                  "Python 3.13's REPL, IPython and Jupyter do; the plain python3 "
                  "prompt before 3.13 and exec/eval do not") from exc
-    text = "".join(lines)
-    dedented = textwrap.dedent(text)
-    shift = _indent_of(lines) if dedented != text else 0
-    tree = _parse_snippet(dedented, source, first)
+    if guessed:
+        try:
+            tree, shift = _parse_lines(lines, source, first)
+        except SourceUnavailableError:      # the guess cut a string or brackets short
+            lines, first = inspect.getsourcelines(code)
+            tree, shift = _parse_lines(lines, source, first)
+    else:
+        tree, shift = _parse_lines(lines, source, first)
     node = _find_function(tree, func, source, first)
     if shift:                            # a dedented method or nested def
         for sub in walk(node):
@@ -274,15 +278,21 @@ def _enters(stmt, names):
 
 
 def _source_lines(func):
-    """``(lines, first line number)`` of ``func``'s source.
+    """``(lines, first line number, guessed)`` of ``func``'s source.
 
     A function srcad generated is read from the text it was compiled from
     (registered with ``linecache`` under its ``co_filename``), not through
     ``inspect``, which would follow ``__wrapped__`` to the original function.
+    ``guessed``: the lines are :func:`_top_level_block`'s, which the caller
+    checks by parsing them.
     """
     if getattr(func, "srcad_mode", None) is None:
         # the code object, not the function: inspect would follow __wrapped__
-        return inspect.getsourcelines(func.__code__)
+        lines, start = inspect.findsource(func.__code__)
+        block = _top_level_block(lines, start)
+        if block is not None:
+            return block, start + 1, True
+        return inspect.getblock(lines[start:]), start + 1, False
     code = func.__code__
     if not code.co_filename.startswith("<srcad "):
         raise SourceUnavailableError(
@@ -294,7 +304,34 @@ def _source_lines(func):
     if not lines:
         raise OSError(f"the generated code of {func.__qualname__} is no longer in linecache")
     # the file is a factory: its last line returns the generated function
-    return lines[code.co_firstlineno - 1:-1], code.co_firstlineno
+    return lines[code.co_firstlineno - 1:-1], code.co_firstlineno, False
+
+
+def _top_level_block(lines, start):
+    """The lines of the ``def`` at column 0 (no decorator) on ``lines[start]``,
+    or None for any other function: up to the next line that starts at column
+    0 with code, which ends the def's block unless it is inside a string or
+    brackets that the def opened.  Then the lines parse only as a truncated
+    string or unclosed brackets do, not at all; :func:`_read_tree` reads
+    ``inspect``'s block instead (which tokenizes the lines, a tenth of the
+    transformation of a long function).  Blank and comment lines after the
+    block may come with it: they change no node."""
+    if not lines[start].startswith(("def ", "async def ")):
+        return None
+    for end in range(start + 1, len(lines)):
+        head = lines[end][:1]
+        if head and not head.isspace() and head != "#":
+            return lines[start:end]
+    return lines[start:]
+
+
+def _parse_lines(lines, source, first):
+    """``(tree, shift)``: the gast tree of ``lines`` (the source from line
+    ``first`` on) and the indentation dedenting removed from them."""
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    shift = _indent_of(lines) if dedented != text else 0
+    return _parse_snippet(dedented, source, first), shift
 
 
 def _indent_of(lines):

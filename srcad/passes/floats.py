@@ -97,8 +97,7 @@ import numpy as np
 from srcad import runtime
 from srcad.builders import call, const, forwarding_call, name
 from srcad.passes import copies, dead_code, shapes
-from srcad.passes._blocks import all_nodes
-from srcad.trees import loaded, parameters, stored
+from srcad.trees import all_nodes, loaded, parameters, stored
 
 FLOAT, INT, NONE = "float", "int", "None"
 

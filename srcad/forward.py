@@ -50,7 +50,8 @@ from srcad.normalize import NameAllocator, all_names, assigned_names
 from srcad.reverse.support import _identifier
 from srcad.reverse import (Comment, References, assign, call, guard_statements, name,
                            rule_argument, store)
-from srcad.rules.template import Default, clone
+from srcad.rules.template import Default
+from srcad.trees import clone
 from srcad.runtime import Stack, broadcast_like, readonly, restore_entry, without, zeros_like
 
 

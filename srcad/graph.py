@@ -31,7 +31,8 @@ from srcad.ir import Branch, Jump, Kind, Loop, Node, walk  # noqa: F401  (re-exp
 from srcad.errors import NonDifferentiableError, RuleError, UnknownPrimitiveError, UnsupportedSyntaxError
 from srcad.normalize import param_names
 from srcad.parse import is_library_function
-from srcad.rules.template import clone, template
+from srcad.rules.template import template
+from srcad.trees import clone
 from srcad.sequences import mark_sequence_ops
 from srcad.trees import name_nodes
 from srcad.runtime import NotAnArray, check_inputs, check_scalar, identity, like, list_append, setitem
@@ -837,9 +838,9 @@ def _refuse_unknown_callee(graph, node):
         f"srcad cannot tell which function {name!r} is when it transforms "
         f"{graph.parsed.func.__qualname__}: {name!r} is computed when the code runs",
         node.stmt.value,
-        hint=f"call a function srcad can name here: one defined at module level or nested in "
-             f"this function, or a parameter that is not reassigned (srcad specialises the "
-             f"derivative on the function each call passes, as for act=np.tanh)")
+        hint="call a function srcad can name here: one defined at module level or nested in "
+             "this function, or a parameter that is not reassigned (srcad specialises the "
+             "derivative on the function each call passes, as for act=np.tanh)")
 
 
 def _refuse_unknown_spread(graph, node):

@@ -211,3 +211,35 @@ def _node(cls, origin, **fields):
             if attr in found:
                 attrs[attr] = found[attr]
     return new
+
+
+def clone(node):
+    """A deep copy of a gast tree, several times faster than copy.deepcopy."""
+    if type(node) is list:
+        return [clone(n) for n in node]
+    if not isinstance(node, gast.AST):
+        return node
+    return copy_node(node, clone)
+
+
+def copy_node(node, copy, **fields):
+    """A new node like ``node``: its fields ``copy``-ed (or given in
+    ``fields``), its other attributes (locations, srcad's marks) shared.
+
+    Made without calling the node's class: gast's constructor is Python code
+    that checks its arguments, and copying trees is most of what inlining a
+    rule costs."""
+    cls = type(node)
+    new = cls.__new__(cls)
+    attrs = new.__dict__
+    attrs.update(node.__dict__)
+    for f in cls._fields:
+        if f in fields:
+            attrs[f] = fields[f]
+        else:
+            value = attrs.get(f)
+            if type(value) is list or isinstance(value, gast.AST):
+                attrs[f] = copy(value)
+            elif f not in attrs:
+                attrs[f] = None
+    return new

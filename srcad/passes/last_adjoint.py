@@ -31,7 +31,7 @@ carried names)::
 import gast
 
 from srcad.builders import name
-from srcad.rules.template import clone
+from srcad.trees import clone
 from srcad.trees import loaded, stored
 
 

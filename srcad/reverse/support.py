@@ -5,7 +5,7 @@ import gast
 import numpy as np
 
 from srcad.graph import IndexAtom
-from srcad.rules.template import clone
+from srcad.trees import clone
 from srcad.builders import call, name
 from srcad.trees import all_nodes, stored
 

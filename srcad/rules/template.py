@@ -29,6 +29,7 @@ import gast
 
 from srcad.errors import RuleError
 from srcad.runtime import zeros_like
+from srcad.trees import clone, copy_node
 
 _TEMPLATES = {}
 
@@ -163,7 +164,7 @@ class _Substitution:
     """A copy of a rule's tree for one call site, made in one walk: the rule's
     locals ``renamed``, its parameters replaced by (copies of) the call site's
     expressions ``subst``, and the other names it reads turned into
-    ``reference``\ s to the rule module's globals, in the order they appear
+    references to the rule module's globals (``reference``), in the order they appear
     (which decides the names references get).
 
     An object rather than a closure that calls itself: such a closure is a
@@ -178,17 +179,17 @@ class _Substitution:
         if type(node) is gast.Name:
             ident = node.id
             if ident in self.renamed:
-                return _copy_node(node, clone, id=self.renamed[ident])
+                return copy_node(node, clone, id=self.renamed[ident])
             if type(node.ctx) is gast.Load:
                 if ident in self.subst:
                     return clone(self.subst[ident])
-                return _copy_node(node, clone, id=self.reference(ident, self.template._global(ident)))
+                return copy_node(node, clone, id=self.reference(ident, self.template._global(ident)))
             return clone(node)
         if type(node) is list:
             return [self.copy(item) for item in node]
         if not isinstance(node, gast.AST):
             return node
-        return _copy_node(node, self.copy)
+        return copy_node(node, self.copy)
 
 
 class Default:
@@ -224,38 +225,6 @@ def _parse_rule(rule):
     if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
         fdef.body = body[1:]                  # docstring
     return fdef
-
-
-def clone(node):
-    """A deep copy of a gast tree, several times faster than copy.deepcopy."""
-    if type(node) is list:
-        return [clone(n) for n in node]
-    if not isinstance(node, gast.AST):
-        return node
-    return _copy_node(node, clone)
-
-
-def _copy_node(node, copy, **fields):
-    """A new node like ``node``: its fields ``copy``-ed (or given in
-    ``fields``), its other attributes (locations, srcad's marks) shared.
-
-    Made without calling the node's class: gast's constructor is Python code
-    that checks its arguments, and copying trees is most of what inlining a
-    rule costs."""
-    cls = type(node)
-    new = cls.__new__(cls)
-    attrs = new.__dict__
-    attrs.update(node.__dict__)
-    for f in cls._fields:
-        if f in fields:
-            attrs[f] = fields[f]
-        else:
-            value = attrs.get(f)
-            if type(value) is list or isinstance(value, gast.AST):
-                attrs[f] = copy(value)
-            elif f not in attrs:
-                attrs[f] = None
-    return new
 
 
 def template(rule):

@@ -21,14 +21,17 @@ below, so the order of the stages is written here and nowhere else::
     generator   reverse.ReverseGenerator    grad, value_and_grad, vjp, split
                 forward.ForwardGenerator    jvp (and so Jacobians, Hessians)
     clean-up    passes.PASSES, in order, on every generated function's body
-    floats      passes.floats.specialise   (grad, value_and_grad, vjp) a copy
-                                       for Python floats, called from the entry
+    floats      passes.floats.plan     (grad, value_and_grad, vjp) a copy for
+                                       Python floats, called from the entry and
+                                       written at the first call on floats
     codegen     codegen.render, codegen.compile_function
 
 ``api.py`` adds what is not a stage: caching, the entry guard of a derivative
 the user keeps (``caches.py``), ``check_finite`` (``debug.py``) and the
 attributes of the function handed back.
 """
+
+from types import CellType
 
 from srcad import codegen, passes
 from srcad.passes.may_raise import mark_may_raise
@@ -156,18 +159,25 @@ def tangent(graph, callee):
 
 def floats(fdef, parsed, gen, label, **render_options):
     """The copy of the reverse function ``fdef`` for Python-float arguments
-    (:mod:`srcad.passes.floats`), compiled, and the call of it put first in
-    ``fdef``: ``(its name, its source)``, or None where there is none."""
+    (:mod:`srcad.passes.floats`), planned: the call of it put first in
+    ``fdef``, and ``(name, cell, write)``: the copy's name in ``fdef``, the
+    closure cell ``fdef`` reads it from and ``write()``, which gives the
+    copy's ``(function, source)`` (None if it cannot be written after
+    all); None where there is no copy.  The caller writes the copy at its first call on floats."""
     context = gen._pass_context()
-    spec = passes.floats.specialise(fdef, _resolver(parsed.namespace, gen.refs), context.ref)
-    if spec is None:
+    write = passes.floats.plan(fdef, _resolver(parsed.namespace, gen.refs), context.ref)
+    if write is None:
         return None
-    fn, source = emit(spec, parsed, gen.refs.cells, label, **render_options)
-    chosen = context.ref(fn, spec.name)
+    cell = CellType()
+    chosen = context.ref(cell, fdef.name + "_floats")
     read = loaded(fdef.body)
     params = [a.id for a in parameters(fdef.args) if a.id in read]
     passes.floats.dispatch(fdef, chosen, params, context.ref)
-    return chosen, source
+
+    def emit_copy():
+        spec = write()
+        return None if spec is None else emit(spec, parsed, gen.refs.cells, label, **render_options)
+    return chosen, cell, emit_copy
 
 
 def _resolver(namespace, refs):

@@ -66,9 +66,10 @@ def generic(f, wrt=0, mode=None):
 @pytest.mark.parametrize("f, args", CASES)
 def test_float_copy_matches_finite_differences_and_the_generic_code(f, args):
     d = srcad.grad(f, wrt=(0, 1))
-    assert "_floats(" in d.source and "math." in d.source
+    assert "_floats(" in d.source
     got = d(*args)
     assert all(type(g) is float for g in got)            # the float copy ran
+    assert f"def {d.srcad_floats}(" in d.source and "math." in d.source
     for i, g in enumerate(got):
         assert_close(g, numerical_grad(f, args, i), rtol=1e-6, atol=1e-8)
     assert_close(np.array(got), np.array(generic(f, (0, 1))(*args)), rtol=1e-13, atol=1e-15)
@@ -147,6 +148,25 @@ def test_a_float_division_by_zero_raises_as_the_function_does():
         expected = outcome(generic(divides_numpy_scalar, (0, 1)), 1.0, 0.0)
     assert got[0] == expected[0]
     np.testing.assert_equal(got[1], expected[1])
+
+
+def test_the_copy_is_written_at_the_first_call_on_floats():
+    """Not before: a gradient called on arrays only never pays for it, and
+    its transformation costs what it did without copies."""
+    smooth.__dict__.pop("__srcad_cache__", None)
+    d = srcad.grad(smooth, wrt=(0, 1))
+    written = f"def {d.srcad_floats}("
+    assert d.srcad_floats in d.source and written not in d.source
+    on_arrays = d(np.array(0.3), np.array(-0.4))         # 0-d arrays: the generic code
+    assert written not in d.source
+    first = d(0.3, -0.4)
+    assert d.source.count(written) == 1 and "math." in d.source
+    copy = d.__closure__[d.__code__.co_freevars.index(d.srcad_floats)].cell_contents
+    assert d(0.3, -0.4) == first and d.source.count(written) == 1
+    assert d.__closure__[d.__code__.co_freevars.index(d.srcad_floats)].cell_contents is copy
+    for i in range(2):
+        assert_close(first[i], float(on_arrays[i]), rtol=1e-13)
+        assert_close(first[i], numerical_grad(smooth, (0.3, -0.4), i), rtol=1e-6, atol=1e-8)
 
 
 def test_second_derivatives_of_a_gradient_with_a_float_copy():

@@ -97,7 +97,7 @@ import numpy as np
 from srcad import runtime
 from srcad.builders import call, const, forwarding_call, name
 from srcad.passes import copies, dead_code, shapes
-from srcad.trees import all_nodes, loaded, parameters, stored
+from srcad.trees import all_nodes, clone, loaded, parameters, statements, stored
 
 FLOAT, INT, NONE = "float", "int", "None"
 
@@ -134,6 +134,8 @@ ON_FLOATS = {runtime.unbroadcast: "first", runtime.shape_of: "first", runtime.ch
              runtime.like: "float", runtime.repeat_to: "float", runtime.zeros_like: 0.0,
              runtime.reduced_count: 1, runtime.check_inputs: None}
 
+_REMOVED = {*TO_MATH, *REDUCTIONS, *ON_FLOATS}
+
 #: names the doctests resolve (generated code names them as the generator chose)
 _DEMO_NAMES = {"np": np, "math": math, **{f.__name__: f for f in ON_FLOATS}, "Stack": runtime.Stack,
                "float": float, "range": range, "reversed": reversed, "type": type}
@@ -149,34 +151,62 @@ def specialise(fdef, resolve, ref):
     cannot be proved.  ``resolve(expr)`` is the object a name or an
     attribute of generated code refers to (or None); ``ref(obj, wanted)``
     the name generated code uses for ``obj``."""
+    write = plan(fdef, resolve, ref)
+    return write() if write is not None else None
+
+
+def plan(fdef, resolve, ref):
+    """None where :func:`specialise` would give None, else a function of no
+    arguments that writes the copy (or None, should the writing find it
+    cannot be done after all).  Deciding reads ``fdef`` and changes
+    nothing; the pipeline writes the copy at the first call on floats
+    (copying and compiling is most of the cost, and a gradient of arrays
+    never needs it).  Until then ``fdef``'s statements must not change;
+    statements put before them do not matter."""
     args = fdef.args
     if not ENABLED or args.vararg is not None or args.kwarg is not None:
         return None
-    params = [a.id for a in parameters(args)]
-    body = specialise_body(copy.deepcopy(fdef.body), params, resolve, ref)
-    if body is None:
+    body, own_args = list(fdef.body), clone(args)
+    rewriter = _inferred(body, [a.id for a in parameters(args)], resolve, ref)
+    if rewriter is None:
         return None
-    spec = copy.copy(fdef)
-    spec.name = fdef.name + "_floats"
-    spec.body = body
-    spec.args = copy.deepcopy(args)
-    spec.args.defaults, spec.args.kw_defaults = [], [None] * len(spec.args.kwonlyargs)
-    return spec
+
+    def write():
+        new_body = _specialised(rewriter, clone(body))
+        if new_body is None:
+            return None
+        spec = copy.copy(fdef)
+        spec.name, spec.body, spec.args = fdef.name + "_floats", new_body, own_args
+        own_args.defaults, own_args.kw_defaults = [], [None] * len(own_args.kwonlyargs)
+        return spec
+    return write
 
 
 def specialise_body(body, params, resolve=None, ref=None):
-    """``body`` (its statements, in place) on Python-float ``params``, or
-    None (see :func:`specialise`)."""
+    """A new body: ``body``'s statements on Python-float ``params``, or None
+    (see :func:`specialise`); ``body`` is left alone."""
     resolve = resolve or resolver(_DEMO_NAMES.get)
-    ref = ref or (lambda obj, wanted: wanted)
+    rewriter = _inferred(body, params, resolve, ref or (lambda obj, wanted: wanted))
+    return _specialised(rewriter, clone(body)) if rewriter is not None else None
+
+
+def _inferred(body, params, resolve, ref):
+    """The :class:`_Rewriter` that knows what every name of ``body`` holds,
+    or None where that cannot be proved or the copy would gain nothing."""
     local = stored([s for s in body if isinstance(s, gast.AST)]) | set(params)
     rewriter = _Rewriter(params, lambda e: None if type(e) is gast.Name and e.id in local else resolve(e), ref)
     try:
         rewriter.infer(body)
-        body = rewriter.rewrite(body)
+        return rewriter if rewriter.gains(body) else None
     except _Refused:
         return None
-    if not rewriter.gain:
+
+
+def _specialised(rewriter, body):
+    """``body`` (a copy: rewritten in place) on floats, cleaned up, or None."""
+    try:
+        body = rewriter.rewrite(body)
+    except _Refused:
         return None
     body = _drop_shape_stacks(body, rewriter.stacks)
     try:
@@ -186,6 +216,9 @@ def specialise_body(body, params, resolve=None, ref=None):
     _drop_copies_back(body)
     body = copies.propagate_copies(body)
     return dead_code.eliminate_dead_code(body)
+
+
+_DISPATCH_NOTE = "on Python floats: this code with math, written at the first such call (if math raises, the code below)"
 
 
 def dispatch(fdef, spec_name, params, ref):
@@ -204,8 +237,7 @@ def dispatch(fdef, spec_name, params, ref):
     from srcad.reverse import Comment
     stmt = gast.If(test=test, body=[attempt], orelse=[])
     stmt.srcad_no_origin = True
-    fdef.body[:0] = [Comment("on Python floats: the same, with math (where math raises, NumPy's answer below)"),
-                     stmt]
+    fdef.body[:0] = [Comment(_DISPATCH_NOTE), stmt]
 
 
 def resolver(lookup):
@@ -229,18 +261,18 @@ class _Rewriter:
         self.kinds = {p: {FLOAT} for p in params}
         self.resolve, self.ref = resolve, ref
         self.stacks = {}            # stack name -> kinds of what it holds
-        self.gain = 0               # helper calls and NumPy calls removed
 
     # -- what each name holds ----------------------------------------------------
     def infer(self, body):
         """Bind every name to the kinds it may hold, to a fixpoint (the
         inference ignores order: a loop's value may come from any iteration)."""
+        self.looped = False
         while True:
             before = {n: set(k) for n, k in self.kinds.items()}
             stacks = {n: set(k) for n, k in self.stacks.items()}
             self._bind(body)
-            if before == self.kinds and stacks == self.stacks:
-                return
+            if not self.looped or (before == self.kinds and stacks == self.stacks):
+                return      # without loops every name is bound before it is read: one pass
 
     def _bind(self, stmts):
         for stmt in stmts:
@@ -261,10 +293,12 @@ class _Rewriter:
             elif kind is gast.For:
                 if type(stmt.target) is not gast.Name:
                     raise _Refused
+                self.looped = True
                 self._range(stmt.iter)
                 self._join(stmt.target.id, {INT})
                 self._bind(stmt.body), self._bind(stmt.orelse)
             elif kind in (gast.If, gast.While):
+                self.looped |= kind is gast.While
                 if self._type_test(stmt.test) is None:
                     self.of(stmt.test)
                 self._bind(stmt.body), self._bind(stmt.orelse)
@@ -391,6 +425,38 @@ class _Rewriter:
             return {FLOAT} if effect == "float" or type(effect) is float else {INT}
         raise _Refused
 
+    # -- what the copy gains ---------------------------------------------------------
+    def gains(self, stmts):
+        """Whether the copy of ``stmts`` makes fewer NumPy or helper calls
+        (if not, a guard would cost what the copy saves), read where
+        :meth:`rewrite` will write; refused where it will refuse."""
+        found = False
+        for stmt in stmts:
+            kind = type(stmt)
+            if kind in (gast.If, gast.While):
+                test = self._type_test(stmt.test)
+                if test is not None:
+                    if self.kinds[test[0]] != {FLOAT}:
+                        raise _Refused
+                    found |= self.gains(stmt.orelse if test[1] else stmt.body)
+                    continue
+                inner = self.gains(stmt.body) | self.gains(stmt.orelse)     # both: their type tests
+                found = found or inner or self._removed(stmt.test)
+            elif kind is gast.For:
+                found |= self.gains(stmt.body) | self.gains(stmt.orelse)
+            elif found:
+                continue            # (only the type tests above are still to check)
+            elif kind is gast.Expr:
+                if self.resolve(stmt.value.func) not in (runtime.check_inputs, runtime.check_scalar):
+                    found = any(self._removed(a) for a in stmt.value.args)
+            elif kind in (gast.Assign, gast.AugAssign, gast.Return) and stmt.value is not None:
+                found = self._removed(stmt.value)
+        return found
+
+    def _removed(self, expr):
+        """Whether ``expr`` makes a call the copy writes as ``math`` or as what it returns."""
+        return any(type(node) is gast.Call and self.resolve(node.func) in _REMOVED for node in all_nodes([expr]))
+
     # -- the body on floats ----------------------------------------------------------
     def rewrite(self, stmts):
         out = []
@@ -449,16 +515,13 @@ class _Rewriter:
             return node
         args = [self.expr(a) for a in node.args]
         if func in TO_MATH:
-            self.gain += 1
             target = TO_MATH[func]
             fname = self._math(target.__name__) if target.__module__ == "math" else \
                 name(self.ref(target, target.__name__))
             return call(fname, *args)
         if func in REDUCTIONS:
-            self.gain += 1
             return self._as_float(args[0])
         if func in ON_FLOATS:
-            self.gain += 1
             effect = ON_FLOATS[func]
             if effect == "first":
                 return args[0]
@@ -507,7 +570,7 @@ def _drop_shape_stacks(body, stacks):
     the forward sweep pushes names onto it (no effect to keep) and the reverse
     sweep only pops it, into names it does not read."""
     start = shapes.reverse_start(body)
-    if start is None:
+    if start is None or not stacks:
         return body
     forward, reverse = body[:start], body[start:]
     read, dead = loaded(reverse), set(stacks)
@@ -602,7 +665,7 @@ def _forget_float_raises(body, rewriter):
     """Unmark ``srcad_may_raise`` on what cannot raise on numbers (``+``, ``-``,
     ``*``, a name), so dead code can drop it: on floats ``g = p * z`` is
     computed for nothing."""
-    for node in all_nodes(body):
+    for node in (n for stmt in body if isinstance(stmt, gast.AST) for n in statements(stmt)):
         if type(node) is gast.Assign and getattr(node, "srcad_may_raise", False) \
                 and _cannot_raise(node.value, rewriter):
             node.srcad_may_raise = False

@@ -45,7 +45,7 @@ from srcad.normalize import Normalizer, fence, name_allocator
 from srcad.parse import parse_function
 from srcad.reverse import ReverseGenerator
 from srcad.structure import structure
-from srcad.trees import loaded, parameters
+from srcad.trees import parameters
 
 #: The clean-up passes are :data:`srcad.passes.PASSES`, run in that order on
 #: the body of every generated reverse-mode function; forward-mode code only
@@ -164,19 +164,19 @@ def floats(fdef, parsed, gen, label, **render_options):
     closure cell ``fdef`` reads it from and ``write()``, which gives the
     copy's ``(function, source)`` (None if it cannot be written after
     all); None where there is no copy.  The caller writes the copy at its first call on floats."""
-    context = gen._pass_context()
-    write = passes.floats.plan(fdef, _resolver(parsed.namespace, gen.refs), context.ref)
-    if write is None:
+    refs = gen.refs             # (not gen: until the copy is written only what it needs stays alive)
+    ref = lambda obj, wanted: refs(wanted, obj)  # noqa: E731
+    planned = passes.floats.plan(fdef, _resolver(parsed.namespace, refs), ref)
+    if planned is None:
         return None
+    params, write = planned
     cell = CellType()
-    chosen = context.ref(cell, fdef.name + "_floats")
-    read = loaded(fdef.body)
-    params = [a.id for a in parameters(fdef.args) if a.id in read]
-    passes.floats.dispatch(fdef, chosen, params, context.ref)
+    chosen = ref(cell, fdef.name + "_floats")
+    passes.floats.dispatch(fdef, chosen, params, ref)
 
     def emit_copy():
         spec = write()
-        return None if spec is None else emit(spec, parsed, gen.refs.cells, label, **render_options)
+        return None if spec is None else emit(spec, parsed, refs.cells, label, **render_options)
     return chosen, cell, emit_copy
 
 

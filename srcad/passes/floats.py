@@ -97,7 +97,7 @@ import numpy as np
 from srcad import runtime
 from srcad.builders import call, const, forwarding_call, name
 from srcad.passes import copies, dead_code, shapes
-from srcad.trees import all_nodes, clone, loaded, parameters, statements, stored
+from srcad.trees import all_nodes, clone, loaded, name_nodes, parameters, statements, stored
 
 FLOAT, INT, NONE = "float", "int", "None"
 
@@ -151,14 +151,15 @@ def specialise(fdef, resolve, ref):
     cannot be proved.  ``resolve(expr)`` is the object a name or an
     attribute of generated code refers to (or None); ``ref(obj, wanted)``
     the name generated code uses for ``obj``."""
-    write = plan(fdef, resolve, ref)
-    return write() if write is not None else None
+    planned = plan(fdef, resolve, ref)
+    return planned[1]() if planned is not None else None
 
 
 def plan(fdef, resolve, ref):
-    """None where :func:`specialise` would give None, else a function of no
-    arguments that writes the copy (or None, should the writing find it
-    cannot be done after all).  Deciding reads ``fdef`` and changes
+    """None where :func:`specialise` would give None, else ``(params,
+    write)``: the parameters the copy reads (those its guard tests) and a
+    function of no arguments that writes the copy (or None, should the
+    writing find it cannot be done after all).  Deciding reads ``fdef`` and changes
     nothing; the pipeline writes the copy at the first call on floats
     (copying and compiling is most of the cost, and a gradient of arrays
     never needs it).  Until then ``fdef``'s statements must not change;
@@ -166,34 +167,41 @@ def plan(fdef, resolve, ref):
     args = fdef.args
     if not ENABLED or args.vararg is not None or args.kwarg is not None:
         return None
-    body, own_args = list(fdef.body), clone(args)
-    rewriter = _inferred(body, [a.id for a in parameters(args)], resolve, ref)
+    body, params = fdef.body, [a.id for a in parameters(args)]
+    names = name_nodes([s for s in body if isinstance(s, gast.AST)])      # one walk for both
+    rewriter = _inferred(body, params, resolve, ref, {n.id for n in names if type(n.ctx) is gast.Store})
     if rewriter is None:
         return None
+    read = {n.id for n in names if type(n.ctx) is gast.Load}
+    body, own_args = list(body), clone(args)   # (kept until the copy is written)
+    shell = copy.copy(fdef)                   # the def without its statements
+    shell.body = shell.args = None
 
     def write():
         new_body = _specialised(rewriter, clone(body))
         if new_body is None:
             return None
-        spec = copy.copy(fdef)
-        spec.name, spec.body, spec.args = fdef.name + "_floats", new_body, own_args
+        spec = copy.copy(shell)
+        spec.name, spec.body, spec.args = shell.name + "_floats", new_body, own_args
         own_args.defaults, own_args.kw_defaults = [], [None] * len(own_args.kwonlyargs)
         return spec
-    return write
+    return [p for p in params if p in read], write
 
 
 def specialise_body(body, params, resolve=None, ref=None):
     """A new body: ``body``'s statements on Python-float ``params``, or None
     (see :func:`specialise`); ``body`` is left alone."""
     resolve = resolve or resolver(_DEMO_NAMES.get)
-    rewriter = _inferred(body, params, resolve, ref or (lambda obj, wanted: wanted))
+    rewriter = _inferred(body, params, resolve, ref or (lambda obj, wanted: wanted),
+                         stored([s for s in body if isinstance(s, gast.AST)]))
     return _specialised(rewriter, clone(body)) if rewriter is not None else None
 
 
-def _inferred(body, params, resolve, ref):
-    """The :class:`_Rewriter` that knows what every name of ``body`` holds,
-    or None where that cannot be proved or the copy would gain nothing."""
-    local = stored([s for s in body if isinstance(s, gast.AST)]) | set(params)
+def _inferred(body, params, resolve, ref, bound):
+    """The :class:`_Rewriter` that knows what every name of ``body`` holds
+    (``bound``: the names it binds), or None where that cannot be proved or
+    the copy would gain nothing."""
+    local = bound | set(params)
     rewriter = _Rewriter(params, lambda e: None if type(e) is gast.Name and e.id in local else resolve(e), ref)
     try:
         rewriter.infer(body)

@@ -32,7 +32,10 @@ def _drop(expr, name, shape_class, result_class):
     """``expr`` with each ``name(e, x)`` whose ``x`` is of ``result_class``
     replaced by ``e``, innermost first (one recursive walk: this runs once per
     rule term, so it builds no transformer)."""
-    if isinstance(expr, gast.Call):
+    kind = type(expr)
+    if kind is gast.Name or kind is gast.Constant:
+        return expr                 # (most of a term's nodes: nothing to look at)
+    if kind is gast.Call:
         expr.args = [_drop(a, name, shape_class, result_class) for a in expr.args]
         for kw in expr.keywords:
             kw.value = _drop(kw.value, name, shape_class, result_class)

@@ -118,6 +118,15 @@ def _collector_paused():
     grow faster than the function.  Nothing cyclic needs collecting midway,
     so the collector runs again (on what is garbage by then) afterwards.
     Nested transformations (callees) leave it to the outermost.
+
+    What the transformation keeps (the graph, the generated function, a
+    float copy's plan) is long-lived; left in the youngest generation, the
+    first collection after it walked all of it (0.2 s of a 5,000-statement
+    transformation) only to promote it.  ``gc.freeze()`` then
+    ``gc.unfreeze()`` moves every tracked object to the oldest generation,
+    where the next full collection sees it anyway; a transformation leaves
+    almost no cyclic garbage (about 600 objects at 5,000 statements), so
+    nothing waits long for collection.
     """
     if not gc.isenabled():
         yield
@@ -126,6 +135,9 @@ def _collector_paused():
     try:
         yield
     finally:
+        if not gc.get_freeze_count():   # (the user's frozen objects stay frozen)
+            gc.freeze()
+            gc.unfreeze()
         gc.enable()
 
 

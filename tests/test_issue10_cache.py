@@ -520,3 +520,30 @@ def test_a_wrapper_does_not_share_the_wrapped_functions_cache():
     wrapped = twice(sq)                         # functools.wraps copies sq.__dict__
     assert srcad.grad(wrapped)(3.0) == 12.0
     assert srcad.grad(sq)(3.0) == 6.0
+
+
+def _cubed_sine(x):
+    return np.sin(x) ** 3
+
+
+def test_a_transformation_leaves_the_collector_on_and_the_users_frozen_objects_frozen():
+    """api._collector_paused pauses the collector and moves what the
+    transformation keeps to the oldest generation (gc.freeze, gc.unfreeze);
+    objects the user froze before (a server about to fork) stay frozen."""
+    import gc
+    _cubed_sine.__dict__.pop("__srcad_cache__", None)
+    assert gc.isenabled()
+    kept = [object() for _ in range(10)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        d = srcad.grad(_cubed_sine)
+        assert gc.isenabled() and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    _cubed_sine.__dict__.pop("__srcad_cache__", None)
+    srcad.grad(_cubed_sine)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    x = 0.4
+    assert_close(d(x), numerical_grad(_cubed_sine, (x,), 0), rtol=1e-6, atol=1e-9)
+    del kept

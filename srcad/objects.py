@@ -19,7 +19,7 @@ import types
 
 import numpy as np
 
-from srcad.runtime import Adjoints, DictAdjoints, scatter_add, zeros_like
+from srcad.runtime import DictAdjoints, scatter_add, zeros_like
 
 #: attribute values that are configuration, not differentiable data
 _STATIC = (bool, int, str, bytes, type(None), type, types.FunctionType, types.BuiltinFunctionType,

@@ -17,7 +17,6 @@ import inspect
 import linecache
 import os
 import site
-import sys
 import sysconfig
 import textwrap
 import threading

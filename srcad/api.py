@@ -192,15 +192,6 @@ def _generate(f, wrt, mode, check_finite=False, has_aux=False, again=None):
     return fn
 
 
-class _NoFloatCopy(ValueError):
-    """Raised by the stand-in of a float copy that could not be written:
-    the generic code's guard catches it and runs on (see passes/floats.py)."""
-
-
-def _no_float_copy(*args, **kwargs):
-    raise _NoFloatCopy
-
-
 def _first_call_on_floats(fn, cell, write, at):
     """What ``cell`` (the float copy of the generated ``fn``) holds until
     ``fn`` is first called on floats: a function that writes the copy
@@ -209,12 +200,8 @@ def _first_call_on_floats(fn, cell, write, at):
     A gradient of arrays never pays for the copy, and a long function's
     transformation costs what it did without copies."""
     def first_call(*args, **kwargs):
-        written = write()
-        if written is None:
-            cell.cell_contents = _no_float_copy
-        else:
-            cell.cell_contents = written[0]
-            fn.source = fn.source[:at] + "\n" + written[1] + fn.source[at:]
+        cell.cell_contents, text = write()
+        fn.source = fn.source[:at] + "\n" + text + fn.source[at:]
         return cell.cell_contents(*args, **kwargs)
     return first_call
 

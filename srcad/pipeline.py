@@ -162,8 +162,8 @@ def floats(fdef, parsed, gen, label, **render_options):
     (:mod:`srcad.passes.floats`), planned: the call of it put first in
     ``fdef``, and ``(name, cell, write)``: the copy's name in ``fdef``, the
     closure cell ``fdef`` reads it from and ``write()``, which gives the
-    copy's ``(function, source)`` (None if it cannot be written after
-    all); None where there is no copy.  The caller writes the copy at its first call on floats."""
+    copy's ``(function, source)``; None where there is no copy.  The
+    caller writes the copy at the first call on floats."""
     refs = gen.refs             # (not gen: until the copy is written only what it needs stays alive)
     ref = lambda obj, wanted: refs(wanted, obj)  # noqa: E731
     planned = passes.floats.plan(fdef, _resolver(parsed.namespace, refs), ref)
@@ -175,8 +175,7 @@ def floats(fdef, parsed, gen, label, **render_options):
     passes.floats.dispatch(fdef, chosen, params, ref)
 
     def emit_copy():
-        spec = write()
-        return None if spec is None else emit(spec, parsed, refs.cells, label, **render_options)
+        return emit(write(), parsed, refs.cells, label, **render_options)
     return chosen, cell, emit_copy
 
 

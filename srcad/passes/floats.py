@@ -8,8 +8,8 @@ generic code right for arrays (``unbroadcast``, ``like``, ``repeat_to``,
 ``zeros_like``, the loop stacks of shapes, ``check_scalar``) do nothing on
 floats but still cost a call.
 
-:func:`specialise` writes a second function for the case where every
-argument is a Python float, as the generic code would run then: NumPy's
+:func:`plan` decides, and the function it returns writes, a second
+function for the case where every argument is a Python float, as the generic code would run then: NumPy's
 one-argument math on a number is ``math``'s, and each array helper is what
 it returns on floats.  It does so only when it can prove what every value
 is -- a float, an int (loop counters, ``range`` trips) or ``None`` (a loop
@@ -145,25 +145,19 @@ class _Refused(Exception):
     """Something in the body whose value on floats this pass cannot prove."""
 
 
-def specialise(fdef, resolve, ref):
-    """A copy of the generated function ``fdef`` for Python-float arguments
-    (named ``<name>_floats``), or None when there is nothing to gain or it
-    cannot be proved.  ``resolve(expr)`` is the object a name or an
-    attribute of generated code refers to (or None); ``ref(obj, wanted)``
-    the name generated code uses for ``obj``."""
-    planned = plan(fdef, resolve, ref)
-    return planned[1]() if planned is not None else None
-
-
 def plan(fdef, resolve, ref):
-    """None where :func:`specialise` would give None, else ``(params,
-    write)``: the parameters the copy reads (those its guard tests) and a
-    function of no arguments that writes the copy (or None, should the
-    writing find it cannot be done after all).  Deciding reads ``fdef`` and changes
-    nothing; the pipeline writes the copy at the first call on floats
-    (copying and compiling is most of the cost, and a gradient of arrays
-    never needs it).  Until then ``fdef``'s statements must not change;
-    statements put before them do not matter."""
+    """The copy of the generated function ``fdef`` for Python-float
+    arguments, planned: None when there is nothing to gain or it cannot be
+    proved, else ``(params, write)``: the parameters the copy reads (those
+    its guard tests) and a function of no arguments that writes the copy
+    (named ``<name>_floats``).  ``resolve(expr)`` is the object a name or an
+    attribute of generated code refers to (or None); ``ref(obj, wanted)``
+    the name generated code uses for ``obj``.
+
+    Deciding reads ``fdef`` and changes nothing; the pipeline writes the
+    copy at the first call on floats (copying and compiling is most of the
+    cost, and a gradient of arrays never needs it).  Until then ``fdef``'s
+    statements must not change; statements put before them do not matter."""
     args = fdef.args
     if not ENABLED or args.vararg is not None or args.kwarg is not None:
         return None
@@ -174,23 +168,21 @@ def plan(fdef, resolve, ref):
         return None
     read = {n.id for n in names if type(n.ctx) is gast.Load}
     body, own_args = list(body), clone(args)   # (kept until the copy is written)
+    own_args.defaults, own_args.kw_defaults = [], [None] * len(own_args.kwonlyargs)
     shell = copy.copy(fdef)                   # the def without its statements
     shell.body = shell.args = None
 
     def write():
-        new_body = _specialised(rewriter, clone(body))
-        if new_body is None:
-            return None
         spec = copy.copy(shell)
-        spec.name, spec.body, spec.args = shell.name + "_floats", new_body, own_args
-        own_args.defaults, own_args.kw_defaults = [], [None] * len(own_args.kwonlyargs)
+        spec.name, spec.args = shell.name + "_floats", own_args
+        spec.body = _specialised(rewriter, clone(body))
         return spec
     return [p for p in params if p in read], write
 
 
 def specialise_body(body, params, resolve=None, ref=None):
     """A new body: ``body``'s statements on Python-float ``params``, or None
-    (see :func:`specialise`); ``body`` is left alone."""
+    (see :func:`plan`); ``body`` is left alone."""
     resolve = resolve or resolver(_DEMO_NAMES.get)
     rewriter = _inferred(body, params, resolve, ref or (lambda obj, wanted: wanted),
                          stored([s for s in body if isinstance(s, gast.AST)]))
@@ -211,11 +203,10 @@ def _inferred(body, params, resolve, ref, bound):
 
 
 def _specialised(rewriter, body):
-    """``body`` (a copy: rewritten in place) on floats, cleaned up, or None."""
-    try:
-        body = rewriter.rewrite(body)
-    except _Refused:
-        return None
+    """``body`` (a copy: rewritten in place) on floats, cleaned up.  The
+    rewriter has inferred every kind and checked every type test
+    (:meth:`_Rewriter.gains`), so the rewriting refuses nothing."""
+    body = rewriter.rewrite(body)
     body = _drop_shape_stacks(body, rewriter.stacks)
     try:
         _forget_float_raises(body, rewriter)
@@ -226,7 +217,8 @@ def _specialised(rewriter, body):
     return dead_code.eliminate_dead_code(body)
 
 
-_DISPATCH_NOTE = "on Python floats: this code with math, written at the first such call (if math raises, the code below)"
+_DISPATCH_NOTE = ("on Python floats: this code with math, written at the first such call "
+                  "(if math raises, the code below)")
 
 
 def dispatch(fdef, spec_name, params, ref):
@@ -500,9 +492,11 @@ class _Rewriter:
         if kind is gast.Call:
             return self._call(node)
         if kind is gast.BinOp:
+            # (the kinds of the operands as inferred, before they are rewritten)
+            power = type(node.op) is gast.Pow and not _int_constant(node.right) \
+                and FLOAT in self.of(node.left) | self.of(node.right)
             node.left, node.right = self.expr(node.left), self.expr(node.right)
-            if type(node.op) is gast.Pow and not _int_constant(node.right) \
-                    and FLOAT in self.of(node.left) | self.of(node.right):
+            if power:
                 # a negative float to a fractional power is complex in Python
                 # (nan in NumPy); math.pow raises ValueError instead
                 return call(self._math("pow"), node.left, node.right)

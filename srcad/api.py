@@ -20,6 +20,7 @@ import gast
 import numpy as np
 
 from srcad import caches, calls, debug, display, pipeline
+from srcad.passes import arrays as passes_arrays
 from srcad.errors import (GradientCheckError, NonDifferentiableError, SourceUnavailableError, SrcadError,
                           WrtError)
 from srcad.normalize import check_signature, param_names
@@ -167,6 +168,8 @@ def _generate(f, wrt, mode, check_finite=False, has_aux=False, again=None):
         debug.insert_finite_checks(fdef, parsed.source, gen._adjoints.values(), gen.refs,
                                    span=_span(parsed))
     floats = None if check_finite else pipeline.floats(fdef, parsed, gen, mode, span=_span(parsed))
+    arrays = None if check_finite else pipeline.arrays(
+        fdef, parsed, gen, mode, seed if mode in ("grad", "value_and_grad") else None, span=_span(parsed))
     facts = caches.record_function(parsed.namespace.facts, f)
     guard = _insert_guard(fdef, facts.guards(f), gen.refs, again)
     # the seed follows f's parameters: grad's defaults to 1.0, so f's defaults
@@ -185,10 +188,13 @@ def _generate(f, wrt, mode, check_finite=False, has_aux=False, again=None):
     display.attach(fn)
     calls.inherit_known(fn, f)
     fn.srcad_facts, fn.srcad_depends, fn.srcad_guard = facts, gen.callees, guard
-    fn.srcad_floats = None
+    fn.srcad_floats = fn.srcad_arrays = None
     if floats is not None:
         fn.srcad_floats, cell, write = floats
         cell.cell_contents = _first_call_on_floats(fn, cell, write, own)
+    if arrays is not None:
+        fn.srcad_arrays, cell, shapes, params, write = arrays
+        cell.cell_contents = _first_call_on_arrays(fn, cell, shapes, params, write)
     return fn
 
 
@@ -203,6 +209,25 @@ def _first_call_on_floats(fn, cell, write, at):
         cell.cell_contents, text = write()
         fn.source = fn.source[:at] + "\n" + text + fn.source[at:]
         return cell.cell_contents(*args, **kwargs)
+    return first_call
+
+
+def _first_call_on_arrays(fn, cell, shapes, params, write):
+    """What ``cell`` (the array copy of the generated ``fn``) holds until the
+    first call on float64 arrays: a function that writes the copy for the
+    kinds of that call's ``params``, puts their shapes in ``shapes`` (the
+    guard's: a later call of other shapes runs the generic code), the copy
+    in ``cell``, its code at the end of ``fn.source``, and runs it."""
+    names = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+
+    def first_call(*args):
+        values = dict(zip(names, args))
+        kinds = passes_arrays.kinds_of({p: values[p] for p in params})
+        copy, text = write(kinds)
+        shapes.cell_contents = tuple(kinds[p][0] for p in params if kinds[p] != passes_arrays.FLOAT)
+        cell.cell_contents = copy
+        fn.source = fn.source + "\n" + text
+        return copy(*args)
     return first_call
 
 

@@ -258,7 +258,8 @@ def _read_tree(func, copy_nested):
         node = lambda_to_def(node)
     node.decorator_list = []
     # generated code: its entry guard and the call of its copy for floats are not part of it
-    entries = {getattr(func, "srcad_guard", None), getattr(func, "srcad_floats", None)} - {None}
+    entries = {getattr(func, "srcad_guard", None), getattr(func, "srcad_floats", None),
+               getattr(func, "srcad_arrays", None)} - {None}
     if entries:
         node.body = [stmt for stmt in node.body if not _enters(stmt, entries)]
     return node, source

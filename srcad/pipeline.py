@@ -179,6 +179,30 @@ def floats(fdef, parsed, gen, label, **render_options):
     return chosen, cell, emit_copy
 
 
+def arrays(fdef, parsed, gen, label, seed, **render_options):
+    """The copy of the reverse function ``fdef`` for float64 arrays of the
+    shapes of its first such call (:mod:`srcad.passes.arrays`), planned: the
+    call of it put in ``fdef`` (after the float copy's), and ``(name, cell,
+    shapes, params, emit_copy)``: the copy's name in ``fdef``, the closure
+    cells ``fdef`` reads it and the guard's shapes from, the parameters the
+    guard tests and ``emit_copy(kinds)``, which gives the copy's ``(function,
+    source)`` for the parameters' kinds; None where there is no copy.
+    ``seed``: grad's seed, a Python float (None: every parameter an array)."""
+    refs = gen.refs
+    ref = lambda obj, wanted: refs(wanted, obj)  # noqa: E731
+    planned = passes.arrays.plan(fdef, seed, _resolver(parsed.namespace, refs), ref)
+    if planned is None:
+        return None
+    params, write = planned
+    cell, shapes = CellType(), CellType(passes.arrays.FirstCall())
+    chosen = ref(cell, fdef.name + "_arrays")
+    passes.arrays.dispatch(fdef, chosen, ref(shapes, fdef.name + "_shapes"), params, seed, ref)
+
+    def emit_copy(kinds):
+        return emit(write(kinds), parsed, refs.cells, label, **render_options)
+    return chosen, cell, shapes, params, emit_copy
+
+
 def _resolver(namespace, refs):
     """What a name of generated code refers to: a helper's cell, else the
     user's namespace (unrecorded: the generator chose these names)."""

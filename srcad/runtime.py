@@ -663,7 +663,8 @@ class Stack(list):
 
 def matmul_adjoint_x(g, x, y):
     """Cotangent of ``x`` in ``x @ y``, for every rank combination ``@`` allows."""
-    nx, ny = _ndim(x), _ndim(y)
+    x, y = _array(x), _array(y)
+    nx, ny = x.ndim, y.ndim
     if nx == 2 and ny == 2:                       # the common cases, fast
         return g @ y.T
     if nx == 2 and ny == 1:
@@ -675,6 +676,11 @@ def matmul_adjoint_x(g, x, y):
     return unbroadcast(g @ np.swapaxes(y, -1, -2), x)
 
 
+def _array(a):
+    """``a`` as an ndarray (an operand of ``@`` may be a list: ``.T`` needs an array)."""
+    return a if type(a) is np.ndarray else np.asarray(a)
+
+
 def _ndim(a):
     try:
         return a.ndim
@@ -684,7 +690,8 @@ def _ndim(a):
 
 def matmul_adjoint_y(g, x, y):
     """Cotangent of ``y`` in ``x @ y``, for every rank combination ``@`` allows."""
-    nx, ny = _ndim(x), _ndim(y)
+    x, y = _array(x), _array(y)
+    nx, ny = x.ndim, y.ndim
     if nx == 2 and ny == 2:
         return x.T @ g
     if nx == 2 and ny == 1:

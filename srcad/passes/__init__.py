@@ -26,7 +26,7 @@ Each module's docstring shows its before/after as a doctest (run by
 
 import gast
 
-from srcad.passes import (accumulate, copies, dead_code, defaults, fanout, floats, fold, last_adjoint, negation,
+from srcad.passes import (accumulate, arrays, copies, dead_code, defaults, fanout, floats, fold, last_adjoint, negation,
                           owned, repeat, shapes, split_saves, unbroadcast)
 
 #: rewrites of one inlined term, in the order the generators apply them

@@ -236,8 +236,9 @@ def dispatch(fdef, spec_name, params, ref):
                        orelse=[], finalbody=[])
     from srcad.reverse import Comment
     stmt = gast.If(test=test, body=[attempt], orelse=[])
-    stmt.srcad_no_origin = True
-    fdef.body[:0] = [Comment(_DISPATCH_NOTE), stmt]
+    note = Comment(_DISPATCH_NOTE)
+    stmt.srcad_no_origin = stmt.srcad_dispatch = note.srcad_dispatch = True   # (passes.arrays skips them)
+    fdef.body[:0] = [note, stmt]
 
 
 def resolver(lookup):

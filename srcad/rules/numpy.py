@@ -216,9 +216,11 @@ def prod_tangent(a_dot, ans, a, axis=None, dtype=None, *, keepdims=False):
 
 @adjoint(np.max, np.amax, np.ndarray.max, np.min, np.amin, np.ndarray.min)
 def extremum(g, ans, a, axis=None, *, keepdims=False):
-    """k tied extreme elements get g / k each."""
+    """k tied extreme elements get g / k each (divided before it is spread
+    over ``hit``: where broadcasting spreads ``g``, the division is of the
+    reduced shape)."""
     hit = a == repeat_to(ans, a, axis, keepdims)
-    return repeat_to(g, a, axis, keepdims) * hit / np.sum(hit, axis=axis, keepdims=True)
+    return repeat_to(g / np.sum(hit, axis=axis, keepdims=keepdims), a, axis, keepdims) * hit
 
 
 @tangent(np.max, np.amax, np.ndarray.max, np.min, np.amin, np.ndarray.min)

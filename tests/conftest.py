@@ -1,8 +1,12 @@
 """The rule tables of optional libraries load once the library is imported
 (srcad.rules.registry.load_with); the tests that walk every rule need them
-loaded before collection."""
+loaded before collection.  An array copy that fails to be written raises
+(users get the generic code instead)."""
 
 import srcad.rules
+import srcad.passes.arrays
+
+srcad.passes.arrays.STRICT = True          # a copy srcad fails to write is a test failure
 
 try:
     import scipy.special  # noqa: F401

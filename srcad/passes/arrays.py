@@ -47,11 +47,15 @@ import numpy as np
 
 from srcad import runtime
 from srcad.builders import call, const, forwarding_call, name
-from srcad.passes import copies, dead_code
-from srcad.trees import all_nodes, clone, name_nodes, parameters
+from srcad.passes import copies, dead_code, shapes
+from srcad.trees import all_nodes, clone, loaded, name_nodes, parameters
 
 #: False: no array copies (the tests compare the copies with the generic code)
 ENABLED = True
+
+#: True: an error while writing a copy is raised (the tests); False: the
+#: generic code runs instead (a user's gradient does not fail for a copy)
+STRICT = False
 
 F64 = np.dtype(np.float64)
 
@@ -60,6 +64,11 @@ F64 = np.dtype(np.float64)
 #: a shape tuple; None: not known.  _UNSET: not bound yet (the fixpoint's start).
 FLOAT, INT = ("F", (), "f"), ("I", (), "i")
 _UNSET = ("unset",)
+#: ``None``: a loop's saved placeholder (``x = None`` before the loop, pushed
+#: by the first iteration, popped back by the last reversed one, then not
+#: read).  It joins as nothing, as in passes/floats.py: generated code reads
+#: it only where the user's code would read a name before binding it.
+NONE = ("N",)
 
 #: NumPy functions of one array that keep its shape (float64 in, float64 out)
 ELEMENTWISE = {np.tanh, np.exp, np.log, np.sin, np.cos, np.tan, np.sqrt, np.abs, np.absolute,
@@ -142,6 +151,7 @@ def _specialised(body, params, resolve, ref):
     kinds.infer(body)
     body = kinds.rewrite(body)
     kinds.spread_scalars(body)
+    body = _without_unread_stacks(body, kinds.resolve)
     body = copies.propagate_copies(body)
     return dead_code.eliminate_dead_code(body)
 
@@ -253,6 +263,8 @@ class _Kinds:
                 if stack is not None:
                     old = self.pushed.get(stack, _UNSET)
                     self.pushed[stack] = _join(old, self.of(stmt.value.args[0]))
+            elif kind is gast.For and type(stmt.target) is gast.Name and self._counts(stmt.iter):
+                self._join(stmt.target.id, INT)
             elif kind in (gast.For, gast.AugAssign, gast.AnnAssign):
                 self._forget([stmt.target])
             if kind in (gast.If, gast.For, gast.While):
@@ -260,6 +272,12 @@ class _Kinds:
                 self._bind(stmt.orelse)
             elif kind is gast.Try or kind is gast.With:
                 self._forget([stmt])      # (generated code has neither; know nothing there)
+
+    def _counts(self, iterator):
+        """``range(...)`` or ``reversed(range(...))``: its items are ints."""
+        if type(iterator) is gast.Call and self.resolve(iterator.func) is reversed and len(iterator.args) == 1:
+            iterator = iterator.args[0]
+        return type(iterator) is gast.Call and self.resolve(iterator.func) is range and not iterator.keywords
 
     def _forget(self, targets):
         for node in name_nodes(targets):
@@ -285,7 +303,9 @@ class _Kinds:
             return self.env.get(expr.id)          # (a global or a cell: not known)
         if kind is gast.Constant:
             value = expr.value
-            return FLOAT if type(value) is float else INT if type(value) is int else None
+            if value is None:
+                return NONE
+            return FLOAT if type(value) is float else INT if type(value) is int and type(value) is not bool else None
         if kind is gast.BinOp:
             return self._binop(expr.op, self.of(expr.left), self.of(expr.right))
         if kind is gast.UnaryOp:
@@ -300,11 +320,15 @@ class _Kinds:
         if kind is gast.Subscript:
             base = self.of(expr.value)
             index = expr.slice
-            if base is not None and base is not _UNSET and base[0] == "shape" and \
+            if base is _UNSET:
+                return _UNSET
+            if base is not None and base[0] == "shape" and \
                     type(index) is gast.Constant and type(index.value) is int and \
                     -len(base[1]) <= index.value < len(base[1]):
                 return INT
-            return _UNSET if base is _UNSET else None
+            if base is not None and base[0] == "a" and base[1] and self.of(index) == INT:
+                return _value(base[1][1:], base[2])       # a row (IndexError where f has one)
+            return None
         if kind is gast.Call:
             return self._call(expr)
         return None
@@ -374,8 +398,10 @@ class _Kinds:
             return None if shape is None else _value(shape, "f")
         if func in REDUCTIONS:
             return self._reduction(expr, args, keywords)
-        if func is runtime.stop_gradient and len(args) == 1 and not keywords:
-            return args[0]
+        if func in (runtime.stop_gradient, runtime.shape_of) and len(args) == 1 and not keywords:
+            return args[0]          # (shape_of's Shape: what unbroadcast reads of an array)
+        if func is len and len(args) == 1 and not keywords and _known_shape(args[0]) and args[0][1]:
+            return INT
         return self._helper(func, expr, args)
 
     def _reduction(self, expr, args, keywords):
@@ -600,6 +626,76 @@ def _all(stmts):
     return all_nodes([s for s in stmts if isinstance(s, gast.AST)])
 
 
+def _without_unread_stacks(body, resolve):
+    """``body`` without the loop stacks whose pops nothing reads any more
+    (they held the shapes ``unbroadcast`` read): the stack goes when the
+    forward sweep pushes names or ``shape_of(name)`` onto it (no effect to
+    keep), the reverse sweep only pops it, into names it does not read, and
+    nothing else reads the stack."""
+    start = shapes.reverse_start(body)
+    if start is None:
+        return body
+    made = {s.targets[0].id for s in body if type(s) is gast.Assign and type(s.targets[0]) is gast.Name
+            and type(s.value) is gast.Call and resolve(s.value.func) is runtime.Stack}
+    if not made:
+        return body
+    forward, reverse = body[:start], body[start:]
+    read, dead = loaded(reverse), set(made)
+    uses = {}
+    for node in all_nodes(forward):
+        found = _stack_call(node)
+        if found is not None and found[1] == "push":
+            uses[found[0]] = uses.get(found[0], 0) + 1
+            arg = node.args[0] if len(node.args) == 1 and not node.keywords else None
+            if type(arg) is gast.Call and resolve(arg.func) is runtime.shape_of and len(arg.args) == 1:
+                arg = arg.args[0]
+            if type(arg) is not gast.Name:
+                dead.discard(found[0])
+    nodes = all_nodes(reverse)
+    popped = {id(n.value) for n in nodes if type(n) is gast.Assign}
+    for node in nodes:
+        if id(node) in popped:
+            continue                    # (the call, seen with its assignment)
+        if type(node) is gast.Assign and _stack_call(node.value) is not None:
+            stack, method = _stack_call(node.value)
+            uses[stack] = uses.get(stack, 0) + 1
+            if method != "pop" or type(node.targets[0]) is not gast.Name or node.targets[0].id in read:
+                dead.discard(stack)
+        elif _stack_call(node) is not None:
+            stack = _stack_call(node)[0]
+            uses[stack] = uses.get(stack, 0) + 1
+            dead.discard(stack)
+    loads = {}
+    for node in name_nodes([s for s in body if isinstance(s, gast.AST)]):
+        if type(node.ctx) is gast.Load:
+            loads[node.id] = loads.get(node.id, 0) + 1
+    dead = {s for s in dead if loads.get(s, 0) == uses.get(s, 0)}    # read by nothing but its calls
+    return _drop_stacks(body, dead) if dead else body
+
+
+def _drop_stacks(stmts, dead):
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.AST):
+            if type(stmt) in (gast.Assign, gast.Expr) and (
+                    type(stmt) is gast.Assign and type(stmt.targets[0]) is gast.Name and stmt.targets[0].id in dead
+                    or (_stack_call(stmt.value) or ("",))[0] in dead):
+                continue
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, _drop_stacks(getattr(stmt, field), dead))
+        out.append(stmt)
+    return out
+
+
+def _stack_call(node):
+    """``(stack, method)`` for a call ``s.push(...)``/``s.pop()`` on a name ``s``."""
+    if type(node) is gast.Call and type(node.func) is gast.Attribute and node.func.attr in ("push", "pop") \
+            and type(node.func.value) is gast.Name:
+        return node.func.value.id, node.func.attr
+    return None
+
+
 def _hashable(obj):
     """``obj``, or None where it cannot be looked up in a table (an array)."""
     try:
@@ -610,9 +706,9 @@ def _hashable(obj):
 
 
 def _join(old, new):
-    if old is _UNSET:
+    if old is _UNSET or old == NONE:
         return new
-    if new is _UNSET or old == new:
+    if new is _UNSET or new == NONE or old == new:
         return old
     return None
 

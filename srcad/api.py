@@ -193,8 +193,8 @@ def _generate(f, wrt, mode, check_finite=False, has_aux=False, again=None):
         fn.srcad_floats, cell, write = floats
         cell.cell_contents = _first_call_on_floats(fn, cell, write, own)
     if arrays is not None:
-        fn.srcad_arrays, cell, shapes, params, write = arrays
-        cell.cell_contents = _first_call_on_arrays(fn, cell, shapes, params, write)
+        fn.srcad_arrays, cells, params, write = arrays
+        cells[2].cell_contents = _copies_for_shapes(fn, cells, params, write)
     return fn
 
 
@@ -212,31 +212,41 @@ def _first_call_on_floats(fn, cell, write, at):
     return first_call
 
 
-def _first_call_on_arrays(fn, cell, shapes, params, write):
-    """What ``cell`` (the array copy of the generated ``fn``) holds until the
-    first call on float64 arrays: a function that writes the copy for the
-    kinds of that call's ``params``, puts their shapes in ``shapes`` (the
-    guard's: a later call of other shapes runs the generic code), the copy
-    in ``cell``, its code at the end of ``fn.source``, and runs it.  Should
-    writing the copy fail (a bug of srcad's: ``passes.arrays.STRICT``, which
-    the tests set, raises it), the generic code runs, now and from then on."""
+def _copies_for_shapes(fn, cells, params, write):
+    """What the last of ``cells`` (copy, shapes, writer) holds for the generated
+    ``fn``: the function its guard calls on float64 arrays of shapes other
+    than the current copy's.  It finds, or writes (up to
+    ``passes.arrays.COPIES``), the copy for the call's shapes, makes it the
+    current one (the guard's cells) and runs it; the first copy's code is
+    added to ``fn.source``.  Past the limit it empties its cell and the
+    generic code runs for other shapes.  Should writing a copy fail (a bug of
+    srcad's: ``passes.arrays.STRICT``, which the tests set, raises it), the
+    generic code runs, now and from then on."""
+    copy_cell, shapes_cell, own_cell = cells
     names = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+    written = {}
 
-    def first_call(*args):
+    def other_shapes(*args):
         values = dict(zip(names, args))
         kinds = passes_arrays.kinds_of({p: values[p] for p in params})
-        try:
-            copy, text = write(kinds)
-        except Exception:
-            if passes_arrays.STRICT:
-                raise
-            shapes.cell_contents = None     # (no tuple equals it: the generic code from now on)
-            return fn(*args)
-        shapes.cell_contents = tuple(kinds[p][0] for p in params if kinds[p] != passes_arrays.FLOAT)
-        cell.cell_contents = copy
-        fn.source = fn.source + "\n" + text
-        return copy(*args)
-    return first_call
+        shapes = tuple(kinds[p][0] for p in params if kinds[p] != passes_arrays.FLOAT)
+        if shapes not in written:
+            if len(written) >= passes_arrays.COPIES:
+                own_cell.cell_contents = None           # enough copies: the generic code
+                return fn(*args)
+            try:
+                copy, text = write(kinds)
+            except Exception:
+                if passes_arrays.STRICT:
+                    raise
+                own_cell.cell_contents = shapes_cell.cell_contents = None
+                return fn(*args)
+            if not written:
+                fn.source = fn.source + "\n" + text
+            written[shapes] = copy
+        copy_cell.cell_contents, shapes_cell.cell_contents = written[shapes], shapes
+        return written[shapes](*args)
+    return other_shapes
 
 
 def _label(fn, f, mode, names, is_tuple, doc):

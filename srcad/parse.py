@@ -259,19 +259,22 @@ def _read_tree(func, copy_nested):
     node.decorator_list = []
     # generated code: its entry guard and the call of its copy for floats are not part of it
     entries = {getattr(func, "srcad_guard", None), getattr(func, "srcad_floats", None),
-               getattr(func, "srcad_arrays", None)} - {None}
+               *(getattr(func, "srcad_arrays", None) or ())} - {None}
     if entries:
         node.body = [stmt for stmt in node.body if not _enters(stmt, entries)]
     return node, source
 
 
 def _enters(stmt, names):
-    """``if ...: return f(...)``, or ``if ...: try: return f(...)``, for an ``f``
-    in ``names``: the entry guard (api._insert_guard) and the call of the
-    float copy (passes.floats.dispatch) of generated code."""
+    """``if ...: return f(...)``, ``if ...: try: return f(...)``, or an ``if``
+    of such ``if`` statements, for ``f`` in ``names``: the entry guard
+    (api._insert_guard) and the calls of the float and array copies
+    (passes.floats.dispatch, passes.arrays.dispatch) of generated code."""
     body = getattr(stmt, "body", None)
-    if not isinstance(stmt, gast.If) or len(body) != 1:
+    if not isinstance(stmt, gast.If) or not body or stmt.orelse:
         return False
+    if len(body) > 1 or isinstance(body[0], gast.If):
+        return all(_enters(inner, names) for inner in body)
     first = body[0].body[0] if isinstance(body[0], gast.Try) else body[0]
     return isinstance(first, gast.Return) and isinstance(first.value, gast.Call) \
         and getattr(first.value.func, "id", None) in names

@@ -181,12 +181,13 @@ def floats(fdef, parsed, gen, label, **render_options):
 
 def arrays(fdef, parsed, gen, label, seed, **render_options):
     """The copy of the reverse function ``fdef`` for float64 arrays of the
-    shapes of its first such call (:mod:`srcad.passes.arrays`), planned: the
-    call of it put in ``fdef`` (after the float copy's), and ``(name, cell,
-    shapes, params, emit_copy)``: the copy's name in ``fdef``, the closure
-    cells ``fdef`` reads it and the guard's shapes from, the parameters the
-    guard tests and ``emit_copy(kinds)``, which gives the copy's ``(function,
-    source)`` for the parameters' kinds; None where there is no copy.
+    shapes of a call (:mod:`srcad.passes.arrays`), planned: the call of it
+    put in ``fdef`` (after the float copy's), and ``(names, cells, params,
+    emit_copy)``: the names in ``fdef`` and the closure cells of the current
+    copy, of its shapes and of the function that writes (or finds) the copy
+    for other shapes, the parameters the guard tests and ``emit_copy(kinds)``,
+    which gives a copy's ``(function, source)`` for the parameters' kinds;
+    None where there is no copy.
     ``seed``: grad's seed, a Python float (None: every parameter an array)."""
     refs = gen.refs
     ref = lambda obj, wanted: refs(wanted, obj)  # noqa: E731
@@ -194,13 +195,13 @@ def arrays(fdef, parsed, gen, label, seed, **render_options):
     if planned is None:
         return None
     params, write = planned
-    cell, shapes = CellType(), CellType(passes.arrays.FirstCall())
-    chosen = ref(cell, fdef.name + "_arrays")
-    passes.arrays.dispatch(fdef, chosen, ref(shapes, fdef.name + "_shapes"), params, seed, ref)
+    cells = CellType(), CellType(None), CellType()          # the copy, its shapes, the writer
+    names = [ref(c, fdef.name + suffix) for c, suffix in zip(cells, ("_arrays", "_shapes", "_other_shapes"))]
+    passes.arrays.dispatch(fdef, *names, params, seed, ref)
 
     def emit_copy(kinds):
         return emit(write(kinds), parsed, refs.cells, label, **render_options)
-    return chosen, cell, shapes, params, emit_copy
+    return names, cells, params, emit_copy
 
 
 def _resolver(namespace, refs):

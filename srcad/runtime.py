@@ -793,6 +793,67 @@ def _sum_of_products(lefts, rights, side_by_side):
     return total
 
 
+class OuterProducts:
+    """``sum(np.outer(a, b))`` over vector pairs given one at a time
+    (:meth:`left`, :meth:`right`: one of each per iteration), contracted
+    :data:`ROWS_PER_MATMUL` pairs per matmul as they come: what
+    :func:`_sum_of_products` computes, in the same chunks and order (so to
+    the same bits), without keeping every row until the end.  The rows are
+    copied into two buffers of ``ROWS_PER_MATMUL`` rows (the arrays given can
+    go at once: an RNN's reverse sweep frees each state as it passes it).
+    Array copies of gradients (srcad/passes/arrays.py) use it for
+    ``matmul_adjoint_x_rows`` of 1-D rows.  (Not differentiated again:
+    ``hessian`` reads the generic code.)"""
+
+    __slots__ = ("a", "b", "na", "nb", "sum")
+
+    def __init__(self):
+        self.a = self.b = self.sum = None
+        self.na = self.nb = 0
+
+    def left(self, row):
+        self.a = _room(self.a, self.na, row)
+        self.a[self.na] = row
+        self.na += 1
+        if self.na == ROWS_PER_MATMUL == self.nb:
+            self._contract()
+
+    def right(self, row):
+        self.b = _room(self.b, self.nb, row)
+        self.b[self.nb] = row
+        self.nb += 1
+        if self.nb == ROWS_PER_MATMUL == self.na:
+            self._contract()
+
+    def _contract(self):
+        k = self.na
+        term = self.a[:k].T @ self.b[:k]
+        if self.sum is None:
+            self.sum = term
+        else:
+            np.add(self.sum, term, out=self.sum)      # (its own array: nothing else holds it)
+        self.na = self.nb = 0
+
+    def total(self, shape):
+        """The sum (zeros of ``shape`` when no pair came)."""
+        if self.na:
+            self._contract()
+        return np.zeros(shape) if self.sum is None else self.sum
+
+
+def _room(buffer, used, row):
+    """``buffer`` with room for one more row after ``used``: 8 rows at first,
+    then twice as many, up to :data:`ROWS_PER_MATMUL` (a short loop keeps a
+    short buffer)."""
+    if buffer is None:
+        return np.empty((min(8, ROWS_PER_MATMUL), row.shape[0]))
+    if used < len(buffer):
+        return buffer
+    grown = np.empty((min(2 * len(buffer), ROWS_PER_MATMUL), buffer.shape[1]))
+    grown[:used] = buffer[:used]
+    return grown
+
+
 def _stackable(first, second):
     """Both lists hold vectors (or matrices) of one shape each."""
     nd = _ndim(first[0])

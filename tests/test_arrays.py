@@ -116,10 +116,10 @@ def fresh(f, transform=srcad.grad, enabled=True, **kwargs):
 @pytest.mark.parametrize("f, args, wrt", CASES, ids=IDS)
 def test_array_copy_matches_finite_differences_and_the_generic_code(f, args, wrt):
     d = fresh(f, wrt=wrt)
-    assert d.srcad_arrays is not None and f"def {d.srcad_arrays}(" not in d.source
+    assert d.srcad_arrays is not None and f"def {d.srcad_arrays[0]}(" not in d.source
     before = [a.copy() for a in args]
     got = d(*args)
-    assert f"def {d.srcad_arrays}(" in d.source                # the copy was written and ran
+    assert f"def {d.srcad_arrays[0]}(" in d.source                # the copy was written and ran
     for a, b in zip(args, before):
         assert np.array_equal(a, b)                           # inputs unchanged
     for g, i in zip(got, wrt):
@@ -154,8 +154,8 @@ def test_vjp_with_an_array_cotangent_writes_the_copy():
     x, y, z, v = shapes((4, 3), (3,), (4, 1), (4, 3))
     d = fresh(elementwise, srcad.vjp, wrt=(0, 1, 2))
     got = d(x, y, z, v)
-    assert f"def {d.srcad_arrays}(" in d.source
-    text = d.source[d.source.index(f"def {d.srcad_arrays}("):]
+    assert f"def {d.srcad_arrays[0]}(" in d.source
+    text = d.source[d.source.index(f"def {d.srcad_arrays[0]}("):]
     assert "unbroadcast" not in text and "like(" not in text
     for i in range(3):
         assert_close(got[i], numerical_grad(elementwise, (x, y, z), i, cotangent=v), rtol=1e-6, atol=1e-8)
@@ -181,7 +181,7 @@ def test_other_shapes_dtypes_and_types_run_the_generic_code():
                          rtol=1e-4 if np.asarray(args[i]).dtype == np.float32 else 1e-6, atol=1e-5)
         if isinstance(args[0], np.ndarray):
             assert got[0].dtype == args[0].dtype                      # float32 stays float32
-    assert d.source == copy_text                          # still one copy: the first call's
+    assert d.source == copy_text                          # .source shows the first copy only
     sub = W.view(Sub)
     assert_close(d(sub, b, X, y)[0], d(W, b, X, y)[0], rtol=1e-14)      # a subclass: generic
 
@@ -196,10 +196,24 @@ def test_a_copy_that_fails_to_be_written_leaves_the_generic_code(monkeypatch):
         got = d(*args)
         for g, h in zip(got, expected):
             assert np.array_equal(g, h)
-    assert f"def {d.srcad_arrays}(" not in d.source
+    assert f"def {d.srcad_arrays[0]}(" not in d.source
     monkeypatch.setattr(arrays, "STRICT", True)
     with pytest.raises(ZeroDivisionError):
         fresh(regression, wrt=(0, 1))(*args)
+
+
+def test_each_set_of_shapes_gets_its_copy_up_to_a_limit(monkeypatch):
+    monkeypatch.setattr(arrays, "COPIES", 3)
+    d = fresh(regression, wrt=(0, 1))
+    sizes = [2, 3, 4, 2, 5, 6, 3, 2]
+    for n in sizes:                                        # alternating shapes; the 4th set is past the limit
+        args = shapes((n,), (1,), (n + 3, n), (n + 3,))
+        got = d(*args)
+        expected = fresh(regression, wrt=(0, 1), enabled=False)(*args)
+        for g, h in zip(got, expected):
+            assert np.array_equal(g, h)
+    cells = dict(zip(d.__code__.co_freevars, d.__closure__))
+    assert cells[d.srcad_arrays[2]].cell_contents is None          # the writer gave up at 4 sets
 
 
 def test_grad_seed_and_complex_inputs():
@@ -230,9 +244,38 @@ def test_the_rnn_copy_keeps_no_shapes():
     the shapes it read go (and with them two shape_of calls a step)."""
     d = fresh(rnn, wrt=(0, 1))
     d(*shapes((4, 4), (4, 3), (6, 3), (4,)))
-    text = d.source[d.source.index(f"def {d.srcad_arrays}("):]
+    text = d.source[d.source.index(f"def {d.srcad_arrays[0]}("):]
     assert "shape_of" not in text and "unbroadcast" not in text and "dh = Wh.T @ dadd_Wh" in text
-    assert "shape_of" in d.source[:d.source.index(f"def {d.srcad_arrays}(")]
+    assert "shape_of" in d.source[:d.source.index(f"def {d.srcad_arrays[0]}(")]
+
+
+def test_the_rnn_copy_contracts_the_rows_as_they_come():
+    """Past a chunk of rows (ROWS_PER_MATMUL) the copy's OuterProducts gives
+    the generic code's sums to the bit; no step, a zero gradient."""
+    from srcad import runtime
+    Wh, Wx, h0 = 0.5 * RNG.standard_normal((5, 5)) / 2.2, RNG.standard_normal((5, 3)), RNG.standard_normal(5)
+    for steps in (0, 1, runtime.ROWS_PER_MATMUL, 2 * runtime.ROWS_PER_MATMUL + 7):
+        xs = RNG.standard_normal((steps, 3))
+        got = fresh(rnn, wrt=(0, 1))(Wh, Wx, xs, h0)
+        expected = fresh(rnn, wrt=(0, 1), enabled=False)(Wh, Wx, xs, h0)
+        for g, h in zip(got, expected):
+            assert type(g) is np.ndarray and np.array_equal(g, h)
+    d = fresh(rnn, wrt=(0, 1))
+    d(Wh, Wx, RNG.standard_normal((4, 3)), h0)
+    text = d.source[d.source.index(f"def {d.srcad_arrays[0]}("):]
+    assert "OuterProducts()" in text and ".total(Wh.shape)" in text and "like(" not in text
+
+
+def test_outer_products_sum_outer_products_in_chunks():
+    from srcad.runtime import OuterProducts
+    for n in (0, 3, 128, 300):
+        a, b = RNG.standard_normal((n, 4)), RNG.standard_normal((n, 6))
+        acc = OuterProducts()
+        for x, y in zip(a, b):
+            acc.left(x)
+            acc.right(y)
+        assert_close(acc.total((4, 6)), sum((np.outer(x, y) for x, y in zip(a, b)), np.zeros((4, 6))),
+                     rtol=1e-12, atol=1e-12)
 
 
 def test_the_copy_reads_as_the_hand_written_gradient():
@@ -240,7 +283,7 @@ def test_the_copy_reads_as_the_hand_written_gradient():
     spread by broadcasting, the bias's a sum over the batch."""
     d = fresh(regression, wrt=(0, 1))
     d(*shapes((3,), (1,), (7, 3), (7,)))
-    text = d.source[d.source.index(f"def {d.srcad_arrays}("):]
+    text = d.source[d.source.index(f"def {d.srcad_arrays[0]}("):]
     assert text == """\
 def grad_regression_arrays(w, b, X, y, dout):
     # forward sweep

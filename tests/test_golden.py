@@ -65,9 +65,12 @@ def grad_seed(x, y, z, dg=1.0):
 
 TANH_REGRESSION = '''\
 def grad_tanh_regression(w, x, y, dout=1.0):
-    # on float64 arrays of the shapes of the first such call: this code with those shapes known, written at that call
-    if type(w) is type(x) is type(y) is ndarray and type(dout) is float and (w.dtype is x.dtype is y.dtype is float64) and ((w.shape, x.shape, y.shape) == grad_tanh_regression_shapes):
-        return grad_tanh_regression_arrays(w, x, y, dout)
+    # on float64 arrays: this code for their shapes, written at the first call with them (the copy for the first shapes is shown below)
+    if type(w) is type(x) is type(y) is ndarray and type(dout) is float and (w.dtype is x.dtype is y.dtype is float64):
+        if (w.shape, x.shape, y.shape) == grad_tanh_regression_shapes:
+            return grad_tanh_regression_arrays(w, x, y, dout)
+        if grad_tanh_regression_other_shapes is not None:
+            return grad_tanh_regression_other_shapes(w, x, y, dout)
     # forward sweep
     check_inputs(w)
     z = np.dot(x, w)
@@ -88,9 +91,12 @@ def grad_tanh_regression(w, x, y, dout=1.0):
 
 POWER_LOOP = '''\
 def grad_power_loop(x, w, n, dout=1.0):
-    # on float64 arrays of the shapes of the first such call: this code with those shapes known, written at that call
-    if type(x) is type(w) is type(n) is ndarray and type(dout) is float and (x.dtype is w.dtype is n.dtype is float64) and ((x.shape, w.shape, n.shape) == grad_power_loop_shapes):
-        return grad_power_loop_arrays(x, w, n, dout)
+    # on float64 arrays: this code for their shapes, written at the first call with them (the copy for the first shapes is shown below)
+    if type(x) is type(w) is type(n) is ndarray and type(dout) is float and (x.dtype is w.dtype is n.dtype is float64):
+        if (x.shape, w.shape, n.shape) == grad_power_loop_shapes:
+            return grad_power_loop_arrays(x, w, n, dout)
+        if grad_power_loop_other_shapes is not None:
+            return grad_power_loop_other_shapes(x, w, n, dout)
     x_stack = Stack()
     # forward sweep
     check_inputs(x)
@@ -122,9 +128,12 @@ def grad_branch(x, y, dz=1.0):
             return grad_branch_floats(x, y, dz)
         except (ValueError, OverflowError, ZeroDivisionError):
             pass
-    # on float64 arrays of the shapes of the first such call: this code with those shapes known, written at that call
-    if type(x) is type(y) is ndarray and type(dz) is float and (x.dtype is y.dtype is float64) and ((x.shape, y.shape) == grad_branch_shapes):
-        return grad_branch_arrays(x, y, dz)
+    # on float64 arrays: this code for their shapes, written at the first call with them (the copy for the first shapes is shown below)
+    if type(x) is type(y) is ndarray and type(dz) is float and (x.dtype is y.dtype is float64):
+        if (x.shape, y.shape) == grad_branch_shapes:
+            return grad_branch_arrays(x, y, dz)
+        if grad_branch_other_shapes is not None:
+            return grad_branch_other_shapes(x, y, dz)
     sin_x_stack = Stack()
     sin_x = None
     # forward sweep
@@ -176,9 +185,12 @@ def dict_params(params, x):
 
 DICT_PARAMS = """\
 def grad_dict_params(params, x, dout=1.0):
-    # on float64 arrays of the shapes of the first such call: this code with those shapes known, written at that call
-    if type(params) is type(x) is ndarray and type(dout) is float and (params.dtype is x.dtype is float64) and ((params.shape, x.shape) == grad_dict_params_shapes):
-        return grad_dict_params_arrays(params, x, dout)
+    # on float64 arrays: this code for their shapes, written at the first call with them (the copy for the first shapes is shown below)
+    if type(params) is type(x) is ndarray and type(dout) is float and (params.dtype is x.dtype is float64):
+        if (params.shape, x.shape) == grad_dict_params_shapes:
+            return grad_dict_params_arrays(params, x, dout)
+        if grad_dict_params_other_shapes is not None:
+            return grad_dict_params_other_shapes(params, x, dout)
     # forward sweep
     params_W = params['W']
     matmul_x = x @ params_W

@@ -140,9 +140,12 @@ def grad_while_halving(x, dout=1.0):
             return grad_while_halving_floats(x, dout)
         except (ValueError, OverflowError, ZeroDivisionError):
             pass
-    # on float64 arrays of the shapes of the first such call: this code with those shapes known, written at that call
-    if type(x) is ndarray and type(dout) is float and (x.dtype is float64) and ((x.shape,) == grad_while_halving_shapes):
-        return grad_while_halving_arrays(x, dout)
+    # on float64 arrays: this code for their shapes, written at the first call with them (the copy for the first shapes is shown below)
+    if type(x) is ndarray and type(dout) is float and (x.dtype is float64):
+        if (x.shape,) == grad_while_halving_shapes:
+            return grad_while_halving_arrays(x, dout)
+        if grad_while_halving_other_shapes is not None:
+            return grad_while_halving_other_shapes(x, dout)
     x_stack = Stack()
     # forward sweep
     check_inputs(x)
@@ -185,9 +188,12 @@ def grad_while_halving_floats(x, dout):
 
 FOR_BREAK = '''\
 def grad_for_break(x, n, ds=1.0):
-    # on float64 arrays of the shapes of the first such call: this code with those shapes known, written at that call
-    if type(x) is type(n) is ndarray and type(ds) is float and (x.dtype is n.dtype is float64) and ((x.shape, n.shape) == grad_for_break_shapes):
-        return grad_for_break_arrays(x, n, ds)
+    # on float64 arrays: this code for their shapes, written at the first call with them (the copy for the first shapes is shown below)
+    if type(x) is type(n) is ndarray and type(ds) is float and (x.dtype is n.dtype is float64):
+        if (x.shape, n.shape) == grad_for_break_shapes:
+            return grad_for_break_arrays(x, n, ds)
+        if grad_for_break_other_shapes is not None:
+            return grad_for_break_other_shapes(x, n, ds)
     mul_x_stack = Stack()
     s_stack = Stack()
     mul_x = None
@@ -227,9 +233,12 @@ def grad_calls_helper(x, y, dout=1.0):
     # this code is for the square_plus srcad read: if rebound, transform again
     if square_plus is not square_plus_seen:
         return transform_again(x, y, dout)
-    # on float64 arrays of the shapes of the first such call: this code with those shapes known, written at that call
-    if type(x) is type(y) is ndarray and type(dout) is float and (x.dtype is y.dtype is float64) and ((x.shape, y.shape) == grad_calls_helper_shapes):
-        return grad_calls_helper_arrays(x, y, dout)
+    # on float64 arrays: this code for their shapes, written at the first call with them (the copy for the first shapes is shown below)
+    if type(x) is type(y) is ndarray and type(dout) is float and (x.dtype is y.dtype is float64):
+        if (x.shape, y.shape) == grad_calls_helper_shapes:
+            return grad_calls_helper_arrays(x, y, dout)
+        if grad_calls_helper_other_shapes is not None:
+            return grad_calls_helper_other_shapes(x, y, dout)
     # forward sweep
     check_inputs(x)
     z, z_saved = forward_square_plus(x, y)
@@ -259,9 +268,12 @@ def grad_setitem_loop(x, dout=1.0):
     # this code is for the np.ones srcad read: if rebound, transform again
     if np.ones is not np_ones_seen:
         return transform_again(x, dout)
-    # on float64 arrays of the shapes of the first such call: this code with those shapes known, written at that call
-    if type(x) is ndarray and type(dout) is float and (x.dtype is float64) and ((x.shape,) == grad_setitem_loop_shapes):
-        return grad_setitem_loop_arrays(x, dout)
+    # on float64 arrays: this code for their shapes, written at the first call with them (the copy for the first shapes is shown below)
+    if type(x) is ndarray and type(dout) is float and (x.dtype is float64):
+        if (x.shape,) == grad_setitem_loop_shapes:
+            return grad_setitem_loop_arrays(x, dout)
+        if grad_setitem_loop_other_shapes is not None:
+            return grad_setitem_loop_other_shapes(x, dout)
     mul_y_stack = Stack()
     sub_i_stack = Stack()
     x_i_stack = Stack()
@@ -312,9 +324,12 @@ def grad_setitem_loop(x, dout=1.0):
 
 APPEND_LOOP = '''\
 def grad_append_loop(x, n, dtotal=1.0):
-    # on float64 arrays of the shapes of the first such call: this code with those shapes known, written at that call
-    if type(x) is type(n) is ndarray and type(dtotal) is float and (x.dtype is n.dtype is float64) and ((x.shape, n.shape) == grad_append_loop_shapes):
-        return grad_append_loop_arrays(x, n, dtotal)
+    # on float64 arrays: this code for their shapes, written at the first call with them (the copy for the first shapes is shown below)
+    if type(x) is type(n) is ndarray and type(dtotal) is float and (x.dtype is n.dtype is float64):
+        if (x.shape, n.shape) == grad_append_loop_shapes:
+            return grad_append_loop_arrays(x, n, dtotal)
+        if grad_append_loop_other_shapes is not None:
+            return grad_append_loop_other_shapes(x, n, dtotal)
     sin_v_stack = Stack()
     total_stack = Stack()
     v_stack = Stack()
@@ -367,9 +382,12 @@ def grad_append_loop(x, n, dtotal=1.0):
 
 DICT_ITEMS = '''\
 def grad_dict_items(params, dtotal=1.0):
-    # on float64 arrays of the shapes of the first such call: this code with those shapes known, written at that call
-    if type(params) is ndarray and type(dtotal) is float and (params.dtype is float64) and ((params.shape,) == grad_dict_items_shapes):
-        return grad_dict_items_arrays(params, dtotal)
+    # on float64 arrays: this code for their shapes, written at the first call with them (the copy for the first shapes is shown below)
+    if type(params) is ndarray and type(dtotal) is float and (params.dtype is float64):
+        if (params.shape,) == grad_dict_items_shapes:
+            return grad_dict_items_arrays(params, dtotal)
+        if grad_dict_items_other_shapes is not None:
+            return grad_dict_items_other_shapes(params, dtotal)
     k_stack = Stack()
     mul_v_stack = Stack()
     sum_v_stack = Stack()

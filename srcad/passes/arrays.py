@@ -87,7 +87,8 @@ _ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div)
 #: cost less than the guard) are what makes a copy worth its guard
 _GAINS = {runtime.unbroadcast, runtime.like, runtime.repeat_to, runtime.matmul_adjoint_x,
           runtime.matmul_adjoint_y}
-_HELPERS = _GAINS | {runtime.check_inputs, runtime.reduced_count}
+_ROWS = {runtime.matmul_adjoint_x_rows, runtime.matmul_adjoint_y_rows}
+_HELPERS = _GAINS | _ROWS | {runtime.check_inputs, runtime.reduced_count}
 
 
 def plan(fdef, seed, resolve, ref):
@@ -148,55 +149,51 @@ def kinds_of(values):
 
 def _specialised(body, params, resolve, ref):
     kinds = _Kinds(params, resolve, ref)
+    kinds.pairs = _paired_stacks(body, kinds.resolve)
     kinds.infer(body)
-    body = kinds.rewrite(body)
+    body = kinds.stream_products(kinds.rewrite(body))
     kinds.spread_scalars(body)
     body = _without_unread_stacks(body, kinds.resolve)
     body = copies.propagate_copies(body)
     return dead_code.eliminate_dead_code(body)
 
 
-_DISPATCH_NOTE = ("on float64 arrays of the shapes of the first such call: this code with those "
-                  "shapes known, written at that call")
+_DISPATCH_NOTE = ("on float64 arrays: this code for their shapes, written at the first call "
+                  "with them (the copy for the first shapes is shown below)")
 
 
-def dispatch(fdef, spec_name, shapes_name, params, seed, ref):
+def dispatch(fdef, spec_name, shapes_name, other_name, params, seed, ref):
     """Put the call of the array copy ``spec_name`` first in ``fdef`` (after
     the float copy's), for ``params`` that are float64 arrays (``seed`` a
-    Python float) whose shapes equal the tuple in ``shapes_name``."""
+    Python float) whose shapes equal the tuple in ``shapes_name``; for other
+    shapes, the call of ``other_name`` (which writes or finds their copy and
+    makes it the current one), unless it is None (enough copies)."""
     kind = ref(type, "type")
     arrays = [p for p in params if p != seed]
-    typed = _chain([call(name(kind), name(p)) for p in arrays] + [name(ref(np.ndarray, "ndarray"))])
-    tests = [typed]
+    tests = [_chain([call(name(kind), name(p)) for p in arrays] + [name(ref(np.ndarray, "ndarray"))])]
     if seed in params:
         tests.append(gast.Compare(left=call(name(kind), name(seed)), ops=[gast.Is()],
                                   comparators=[name(ref(float, "float"))]))
     tests.append(_chain([_attr(p, "dtype") for p in arrays] + [name(ref(F64, "float64"))]))
     shapes = gast.Tuple(elts=[_attr(p, "shape") for p in arrays], ctx=gast.Load())
-    tests.append(gast.Compare(left=shapes, ops=[gast.Eq()], comparators=[name(shapes_name)]))
-    stmt = gast.If(test=gast.BoolOp(op=gast.And(), values=tests),
+    same = gast.If(test=gast.Compare(left=shapes, ops=[gast.Eq()], comparators=[name(shapes_name)]),
                    body=[gast.Return(value=forwarding_call(spec_name, fdef.args))], orelse=[])
+    other = gast.If(test=gast.Compare(left=name(other_name), ops=[gast.IsNot()], comparators=[const(None)]),
+                    body=[gast.Return(value=forwarding_call(other_name, fdef.args))], orelse=[])
+    stmt = gast.If(test=gast.BoolOp(op=gast.And(), values=tests), body=[same, other], orelse=[])
     from srcad.reverse import Comment
     note = Comment(_DISPATCH_NOTE)
-    stmt.srcad_no_origin = stmt.srcad_dispatch = note.srcad_dispatch = True
+    for node in (stmt, same, other):
+        node.srcad_no_origin = True
+    stmt.srcad_dispatch = note.srcad_dispatch = True
     at = 0
     while at < len(fdef.body) and getattr(fdef.body[at], "srcad_dispatch", False):
         at += 1
     fdef.body[at:at] = [note, stmt]
 
 
-class FirstCall:
-    """What the guard's shapes are compared with until the first call: equal
-    to any tuple, so that the first call on float64 arrays enters (and
-    writes the copy, which replaces this with that call's shapes)."""
-
-    def __eq__(self, other):
-        return True
-
-    __hash__ = None
-
-    def __repr__(self):
-        return "<the shapes of the first call>"
+#: how many sets of shapes get a copy each (then the generic code runs for others)
+COPIES = 8
 
 
 def _chain(operands):
@@ -237,6 +234,8 @@ class _Kinds:
         self.ref = ref
         self.env = dict(self.params)
         self.pushed = {}            # stack name -> kind of what it holds
+        self.pairs = {}             # (stack, stack) -> True: rows pushed in pairs only (_paired_stacks)
+        self.streamed = {}          # OuterProducts written: its name -> (left stack, right stack)
         self.unknown = set()        # names bound otherwise than by `name = value`
 
     # -- what each name holds ----------------------------------------------------
@@ -448,6 +447,8 @@ class _Kinds:
             return None
         if func is runtime.unbroadcast and len(args) == 2:
             return _unbroadcast(*args)
+        if func in _ROWS and len(expr.args) == 3 and all(type(a) is gast.Name for a in expr.args):
+            return self._products(func, [a.id for a in expr.args])
         if func is runtime.like and len(args) == 2 and type(expr.args[1]) is gast.Name:
             g, x = args
             param = self.params.get(expr.args[1].id)
@@ -539,6 +540,53 @@ class _Kinds:
                 setattr(node, field, [self.expr(v) if isinstance(v, gast.expr) else v for v in value])
         return node
 
+    def _products(self, func, names):
+        """``matmul_adjoint_x_rows(gs, W, ys)`` (or ``_y_rows(gs, xs, W)``) of
+        1-D rows whose stacks are only pushed, in pairs: written as the sum of
+        an :class:`srcad.runtime.OuterProducts` that contracts the rows as
+        they come (``(("products", acc, W), kind)``)."""
+        if func is runtime.matmul_adjoint_x_rows:                # (gs, W, ys): sum outer(g, y)
+            stacks, weight = (names[0], names[2]), names[1]
+        else:                                                    # (gs, xs, W): sum outer(x, g)
+            stacks, weight = (names[1], names[0]), names[2]
+        pair = self.pairs.get(tuple(sorted(stacks)))
+        left, right = (self.pushed.get(n) for n in stacks)
+        w = self.env.get(weight)
+        if pair is None or weight in self.unknown or not all(
+                k is not None and k is not _UNSET and k[0] == "a" and k[2] == "f" for k in (left, right, w)) \
+                or len(left[1]) != 1 or len(right[1]) != 1 or w[1] != (left[1][0], right[1][0]):
+            return None
+        return (("products", names[0], stacks, weight), w)
+
+    def stream_products(self, body):
+        """The stacks of the rows an :class:`OuterProducts` sums (see
+        :meth:`_products`) made one: ``gs = OuterProducts()``, the pushes its
+        ``left``/``right``, the other stack gone."""
+        if not self.streamed:
+            return body
+        role = {}
+        for acc, (lefts, rights) in self.streamed.items():
+            role[lefts], role[rights] = (acc, "left"), (acc, "right")
+
+        def walk(stmts):
+            out = []
+            for stmt in stmts:
+                kind = type(stmt)
+                if kind is gast.Assign and type(stmt.targets[0]) is gast.Name and stmt.targets[0].id in role:
+                    acc, _ = role[stmt.targets[0].id]
+                    if stmt.targets[0].id == acc:
+                        stmt.value = call(name(self.ref(runtime.OuterProducts, "OuterProducts")))
+                        out.append(stmt)
+                    continue
+                if kind is gast.Expr and (_method(stmt.value, "push") or "") in role:
+                    acc, side = role[_method(stmt.value, "push")]
+                    stmt.value.func = gast.Attribute(value=name(acc), attr=side, ctx=gast.Load())
+                if kind in (gast.If, gast.For, gast.While):
+                    stmt.body, stmt.orelse = walk(stmt.body), walk(stmt.orelse)
+                out.append(stmt)
+            return out
+        return walk(body)
+
     def _reduced(self, node):
         """The kind of a reduction ``node`` of an array (None: not one)."""
         arg = self.of(node.args[0])
@@ -549,6 +597,11 @@ class _Kinds:
             return node.args[0]
         if how[0] == "count":
             return const(how[1])
+        if how[0] == "products":          # gs.total(W.shape)
+            _, acc, stacks, weight = how
+            self.streamed[acc] = stacks
+            return gast.Call(func=gast.Attribute(value=name(acc), attr="total", ctx=gast.Load()),
+                             args=[_attr(weight, "shape")], keywords=[])
         np_name = name(self.ref(np, "np"))
         if how == "full":
             shape = const(args[1][1])
@@ -624,6 +677,47 @@ class _Kinds:
 
 def _all(stmts):
     return all_nodes([s for s in stmts if isinstance(s, gast.AST)])
+
+
+def _paired_stacks(body, resolve):
+    """``{(a, b): True}`` (sorted names) for the stacks ``a = Stack()`` and
+    ``b = Stack()`` bound once at the top of ``body`` whose only reads are one
+    push each, side by side in one block, and one call of a rows helper of
+    both (the accumulation pass's ``matmul_adjoint_x_rows(a, W, b)``)."""
+    made = {s.targets[0].id for s in body if type(s) is gast.Assign and type(s.targets[0]) is gast.Name
+            and type(s.value) is gast.Call and not s.value.args and resolve(s.value.func) is runtime.Stack}
+    if len(made) < 2:
+        return {}
+    names = name_nodes([s for s in body if isinstance(s, gast.AST)])
+    loads, stores = {}, {}
+    for n in names:
+        table = loads if type(n.ctx) is gast.Load else stores
+        table[n.id] = table.get(n.id, 0) + 1
+    pushes = {}                                     # stack -> the block (list) its push is in
+    calls = []
+
+    def walk(stmts):
+        for stmt in stmts:
+            if type(stmt) is gast.Expr and _method(stmt.value, "push") in made:
+                pushes.setdefault(_method(stmt.value, "push"), []).append(id(stmts))
+            elif type(stmt) is gast.Assign and type(stmt.value) is gast.Call and \
+                    resolve(stmt.value.func) in _ROWS and len(stmt.value.args) == 3:
+                calls.append(stmt.value)
+            for field in ("body", "orelse"):
+                if type(getattr(stmt, field, None)) is list:
+                    walk(getattr(stmt, field))
+    walk(body)
+    pairs = {}
+    for node in calls:
+        a, b = (node.args[0], node.args[2]) if resolve(node.func) is runtime.matmul_adjoint_x_rows \
+            else (node.args[1], node.args[0])
+        if type(a) is not gast.Name or type(b) is not gast.Name or a.id == b.id:
+            continue
+        ok = all(n in made and stores.get(n) == 1 and loads.get(n) == 2 and len(pushes.get(n, ())) == 1
+                 for n in (a.id, b.id))
+        if ok and pushes[a.id] == pushes[b.id]:
+            pairs[tuple(sorted((a.id, b.id)))] = True
+    return pairs
 
 
 def _without_unread_stacks(body, resolve):

@@ -243,3 +243,16 @@ def copy_node(node, copy, **fields):
             elif f not in attrs:
                 attrs[f] = None
     return new
+
+
+def map_children(node, fn):
+    """``node`` with each child expression ``e`` (a field, or an item of a
+    list field) replaced by ``fn(e)``, in place: a rewriting's default for
+    the nodes it does not rewrite itself."""
+    for field in node._fields:
+        value = getattr(node, field)
+        if isinstance(value, gast.expr):
+            setattr(node, field, fn(value))
+        elif type(value) is list:
+            setattr(node, field, [fn(v) if isinstance(v, gast.expr) else v for v in value])
+    return node

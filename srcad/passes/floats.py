@@ -97,7 +97,8 @@ import numpy as np
 from srcad import runtime
 from srcad.builders import call, const, forwarding_call, name
 from srcad.passes import copies, dead_code, shapes
-from srcad.trees import all_nodes, clone, loaded, name_nodes, parameters, statements, stored
+from srcad.passes.shapes import stack_call, without_stacks
+from srcad.trees import all_nodes, clone, loaded, map_children, name_nodes, parameters, statements, stored
 
 FLOAT, INT, NONE = "float", "int", "None"
 
@@ -333,7 +334,7 @@ class _Rewriter:
 
     def _method(self, value, attr):
         """The stack whose method ``attr`` the call ``value`` calls, or None."""
-        found = _stack_call(value)
+        found = stack_call(value)
         return found[0] if found is not None and found[1] == attr and found[0] in self.stacks else None
 
     def _effect(self, value):
@@ -502,13 +503,7 @@ class _Rewriter:
                 # (nan in NumPy); math.pow raises ValueError instead
                 return call(self._math("pow"), node.left, node.right)
             return node
-        for field in node._fields:
-            value = getattr(node, field)
-            if isinstance(value, gast.expr):
-                setattr(node, field, self.expr(value))
-            elif type(value) is list:
-                setattr(node, field, [self.expr(v) if isinstance(v, gast.expr) else v for v in value])
-        return node
+        return map_children(node, self.expr)
 
     def _call(self, node):
         if self._method(node, "pop") is not None:
@@ -578,57 +573,27 @@ def _drop_shape_stacks(body, stacks):
     forward, reverse = body[:start], body[start:]
     read, dead = loaded(reverse), set(stacks)
     for node in all_nodes(forward):
-        found = _stack_call(node)
+        found = stack_call(node)
         if found is not None and found[1] == "push" and not (len(node.args) == 1 and type(node.args[0]) is gast.Name):
             dead.discard(found[0])
     for node in all_nodes(reverse):
         if type(node) is gast.Assign:
-            found = _stack_call(node.value)
+            found = stack_call(node.value)
             if found is not None and node.targets[0].id in read:
                 dead.discard(found[0])
         else:
-            found = _stack_call(node)
+            found = stack_call(node)
             if found is not None and found[1] == "push":
                 dead.discard(found[0])
-    body = _without_stacks(body, dead)
+    body = without_stacks(body, dead)
     for node in all_nodes(body):
-        found = _stack_call(node)
+        found = stack_call(node)
         if found is not None and found[1] == "push" and found[0] in stacks:
             node.func.attr = "append"
         elif type(node) is gast.Assign and type(node.targets[0]) is gast.Name and node.targets[0].id in stacks \
-                and _stack_call(node.value) is None:
+                and stack_call(node.value) is None:
             node.value = gast.List(elts=[], ctx=gast.Load())      # Stack(): a list's methods are faster
     return body
-
-
-def _stack_call(node):
-    """``(stack, "push" or "pop")`` for the call ``s.push(...)`` or ``s.pop()``
-    on a name ``s``, else None."""
-    if type(node) is gast.Call and type(node.func) is gast.Attribute and node.func.attr in ("push", "pop") \
-            and type(node.func.value) is gast.Name:
-        return node.func.value.id, node.func.attr
-    return None
-
-
-def _without_stacks(stmts, dead):
-    """``stmts`` without the construction, pushes and pops of the ``dead`` stacks."""
-    out = []
-    for stmt in stmts:
-        if isinstance(stmt, gast.AST):
-            if _uses_stack(stmt, dead):
-                continue
-            for field in ("body", "orelse"):
-                if isinstance(getattr(stmt, field, None), list):
-                    setattr(stmt, field, _without_stacks(getattr(stmt, field), dead))
-        out.append(stmt)
-    return out
-
-
-def _uses_stack(stmt, dead):
-    if type(stmt) is gast.Assign and type(stmt.targets[0]) is gast.Name and stmt.targets[0].id in dead:
-        return True
-    found = _stack_call(stmt.value) if type(stmt) in (gast.Assign, gast.Expr) else None
-    return found is not None and found[0] in dead
 
 
 def _drop_copies_back(stmts):

@@ -141,3 +141,33 @@ def shape_reads_only(stmts, var, readers):
             if isinstance(arg, gast.Name) and arg.id == var:
                 shape_reads += 1
     return reads == shape_reads
+
+
+def stack_call(node):
+    """``(stack, "push" or "pop")`` for the call ``s.push(...)`` or ``s.pop()``
+    on a name ``s``, else None."""
+    if type(node) is gast.Call and type(node.func) is gast.Attribute and node.func.attr in ("push", "pop") \
+            and type(node.func.value) is gast.Name:
+        return node.func.value.id, node.func.attr
+    return None
+
+
+def without_stacks(stmts, dead):
+    """``stmts`` without the construction, pushes and pops of the ``dead`` stacks."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.AST):
+            if _uses_stack(stmt, dead):
+                continue
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, without_stacks(getattr(stmt, field), dead))
+        out.append(stmt)
+    return out
+
+
+def _uses_stack(stmt, dead):
+    if type(stmt) is gast.Assign and type(stmt.targets[0]) is gast.Name and stmt.targets[0].id in dead:
+        return True
+    found = stack_call(stmt.value) if type(stmt) in (gast.Assign, gast.Expr) else None
+    return found is not None and found[0] in dead

@@ -305,6 +305,8 @@ class _Analysis(Visitor):
             if write.augmented:
                 if self.not_array(objects):
                     continue
+                if write.guarded and touched and _runs_generated_code(graph, node):
+                    continue        # the callee's generated code runs, and guards its op=
                 for other in sorted(self.after_live.get(node, ()), key=str):
                     direct, held = state.get(other, _NOTHING)
                     if other == node.target or not ((direct | held) & objects or other in names):
@@ -410,6 +412,18 @@ class _Analysis(Visitor):
                 _guard(node, old, error)
                 return
             raise error
+        if augmented and params and old not in self.graph.params:
+            # op= on a name that may be a view of a parameter (v = x[0]; v += 1):
+            # on an array it writes into the caller's data (a new value on a
+            # number).  Guarded here, so a caller need not refuse the call
+            # (see _compute_effects), which only this function's run can tell
+            _guard(node, old, source.error(
+                NonDifferentiableError,
+                f"this line updates {shown!r} in place (an augmented assignment on an array), "
+                f"and {shown!r} may share memory with the argument {params[0]!r}: the caller's "
+                "data must not change", node.stmt,
+                hint=f"write {shown} = {shown} <op> ... for a new value, or copy first "
+                     f"({shown} = {shown}.copy())"))
 
     def user_name(self, name):
         """``name`` as the user wrote it (``a_1`` -> ``a``) when it is one of theirs."""
@@ -506,13 +520,16 @@ MUTATING_METHODS = {"fill", "sort", "partition", "put", "itemset", "resize", "se
 
 
 class _Write:
-    """One argument a call may write into: the atom, how (for the message), and
+    """One argument a call may write into: the atom, how (for the message),
     whether the write is only an ``op=`` on a parameter of a user function (in
-    place on arrays, a new value on floats), and the callee line that writes."""
+    place on arrays, a new value on floats), the callee line that writes, and
+    whether the callee's generated code guards that ``op=`` itself (on a name
+    that may be a view of the parameter: known to be an array only when it
+    runs)."""
 
-    def __init__(self, atom, how, augmented=False, line=None, unknown=False):
+    def __init__(self, atom, how, augmented=False, line=None, unknown=False, guarded=False):
         self.atom, self.how, self.augmented, self.line = atom, how, augmented, line
-        self.unknown = unknown
+        self.unknown, self.guarded = unknown, guarded
 
 
 def _call_of(node):
@@ -557,12 +574,25 @@ def _call_writes(graph, node, seen=frozenset()):
             write.error = effects.error
             return writes + [write]
         bound = _bind_params(prim, args, kwargs)
-        for param, (augmented, line) in sorted(effects.writes.items()):
+        for param, (augmented, line, guarded) in sorted(effects.writes.items()):
             atoms = _written_atoms(prim, func, param, bound, args + list(kwargs.values()))
             for atom in atoms:
                 writes.append(_Write(atom, f"{prim.__name__} changes its parameter {param!r} in place",
-                                     augmented=augmented, line=line))
+                                     augmented=augmented, line=line, guarded=guarded))
     return writes
+
+
+def _runs_generated_code(graph, node):
+    """Whether the call ``node`` of a user function will run the callee's
+    generated code (it is differentiated: its result is used, and the
+    function has no rule of its own and is not marked nondifferentiable), not
+    the function itself."""
+    from srcad import rules
+    prim = node.primitive
+    if node.target is None or node.target not in graph.useful or prim is None or not _hashable(prim):
+        return False
+    return rules.lookup(prim) is None and rules.lookup_tangent(prim) is None \
+        and not rules.is_nondifferentiable(prim)
 
 
 def _float_constant(atom):
@@ -748,24 +778,26 @@ def _compute_effects(fn, seen):
         result |= {o.name for o in direct | held if isinstance(o, _Param)}
     writes = {}
 
-    def wrote(objects, node, augmented):
+    def wrote(objects, node, augmented, guarded=False):
         for o in objects:
             if isinstance(o, _Param):
                 old = writes.get(o.name)
-                if old is None or (old[0] and not augmented):
-                    writes[o.name] = (augmented, node.lineno)
+                if old is None or (old[0] and not augmented) or (old[0] == augmented and old[2] and not guarded):
+                    writes[o.name] = (augmented, node.lineno, guarded)
 
     for node in graph.nodes:
         state = analysis.before.get(node, {})
         old = _written(node)
+        augmented = getattr(node.stmt, "srcad_augmented", None) is not None
         if old is not None:
-            wrote(state.get(old, _NOTHING)[0], node,
-                  getattr(node.stmt, "srcad_augmented", None) is not None)
+            # an op= on a name that may be a view of a parameter is guarded in
+            # the function's own generated code (_Analysis.check)
+            wrote(state.get(old, _NOTHING)[0], node, augmented, augmented and old not in graph.params)
         for write in _call_writes(graph, node, seen):
             objects = set().union(*(state.get(n, _NOTHING)[0] for n in _atom_names(write.atom)))
             wrote(objects, node, write.augmented)
-    lines = {p: (aug, f"line {lineno}: `{graph.line_text(lineno)}`" if lineno else "")
-             for p, (aug, lineno) in writes.items()}
+    lines = {p: (aug, f"line {lineno}: `{graph.line_text(lineno)}`" if lineno else "", guarded)
+             for p, (aug, lineno, guarded) in writes.items()}
     return _with_facts(Effects(lines, result), facts)
 
 

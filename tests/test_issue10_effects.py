@@ -494,6 +494,74 @@ def test_op_assign_next_to_an_alias_of_an_array_is_refused_when_it_runs(f, mode)
     assert "in place" in info.value.message and "read again" in info.value.message
 
 
+# -- F27: an element read into a name, then op= on it, in a called function ---------
+
+def sum_of_squares_after_first(x):
+    total = x[0]
+    for i in range(1, len(x)):
+        total += x[i] * x[i]  # <- refused here
+    return total
+
+
+def calls_the_element_loop(x):
+    return sum_of_squares_after_first(x) + np.sum(np.sin(x))
+
+
+def element_op_assign(x):
+    v = x[0]
+    v += 1.0  # <- refused here
+    return np.sum(v * v) + np.sum(x)
+
+
+@pytest.mark.parametrize("f", [calls_the_element_loop, element_op_assign], ids=lambda f: f.__name__)
+def test_op_assign_on_an_element_of_a_vector_is_a_new_value(f):
+    """``x[0]`` of a vector is a number: ``total += ...`` makes a new one, in
+    a called function too (the call was refused: its effect summary said it
+    may write into ``x``)."""
+    expected = numerical_grad(f, (X,), 0)
+    assert_close(srcad.grad(f)(X.copy()), expected)
+    direction = np.array([0.3, -0.2, 0.5])
+    value, tangent = srcad.jvp(f)(X.copy(), direction)
+    assert_close(value, f(X.copy()))
+    assert_close(tangent, np.dot(expected, direction), rtol=1e-5)
+    assert_close(srcad.hessian(f)(X.copy()) @ direction,
+                 (srcad.grad(f)(X + 1e-5 * direction) - srcad.grad(f)(X - 1e-5 * direction)) / 2e-5,
+                 rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("f, where", [(calls_the_element_loop, sum_of_squares_after_first),
+                                      (element_op_assign, element_op_assign)], ids=["callee", "own"])
+def test_op_assign_on_a_row_of_a_matrix_is_refused_where_it_runs(f, where):
+    """``x[0]`` of a matrix is a view: ``+=`` would write into the caller's
+    array; refused on the line of the ``+=``, the input unchanged."""
+    x = np.ones((2, 3))
+    with pytest.raises(srcad.NonDifferentiableError) as info:
+        srcad.grad(f)(x)
+    np.testing.assert_array_equal(x, np.ones((2, 3)))
+    assert info.value.lineno == _marked_line(where) and "in place" in info.value.message
+
+
+def bump_first_row(p):
+    v = p[0]
+    v += 1.0
+    return 0.0
+
+
+def unused_bump(x):
+    t = bump_first_row(x)  # <- refused here
+    return np.sum(x * x)
+
+
+def test_an_unused_call_whose_op_assign_may_write_is_still_refused_on_arrays():
+    """Its result unused, the call runs as the user wrote it (or not at all),
+    so its ``+=`` is not guarded inside: the call site, which cannot see
+    whether ``p[0]`` is a view, refuses an array argument (as before F27)."""
+    for x in (X.copy(), np.ones((2, 3))):
+        with pytest.raises(srcad.NonDifferentiableError) as info:
+            srcad.grad(unused_bump)(x)
+        assert info.value.lineno == _marked_line(unused_bump)
+
+
 def unreadable_writer(p, **options):
     p[0] = 0.0
     return 1.0

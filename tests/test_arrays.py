@@ -359,4 +359,7 @@ def test_random_broadcasting_programs(program):
         assert np.shape(g) == np.shape(args[i])
         assert np.array_equal(g, h), source
         scale = 1.0 + np.max(np.abs(g), initial=0.0)        # (c * c in a loop grows fast)
-        assert_close(g, numerical_grad(f, args, i), rtol=1e-5, atol=1e-7 * scale)
+        fd, coarse = numerical_grad(f, args, i), numerical_grad(f, args, i, eps=1e-4)
+        if not np.allclose(fd, coarse, rtol=1e-3, atol=1e-5 * scale):
+            continue                    # a kink within the step (np.where(c > a) with c == a): no derivative
+        assert_close(g, fd, rtol=1e-5, atol=1e-7 * scale)

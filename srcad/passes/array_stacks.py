@@ -98,3 +98,39 @@ def without_unread_stacks(body, resolve):
             loads[node.id] = loads.get(node.id, 0) + 1
     dead = {s for s in dead if loads.get(s, 0) == uses.get(s, 0)}    # read by nothing but its calls
     return without_stacks(body, dead) if dead else body
+
+
+def without_unread_placeholders(body):
+    """``body`` without the top-level ``v = None`` placeholders (a loop
+    stack's first entry) that nothing reads once their stacks are gone:
+    every later statement either leaves ``v`` alone or is a loop whose body
+    binds ``v`` (``v = ...``, not reading it) before anything else touches it."""
+    out = []
+    for i, stmt in enumerate(body):
+        if type(stmt) is gast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is gast.Name \
+                and type(stmt.value) is gast.Constant and stmt.value.value is None \
+                and _unread_after(stmt.targets[0].id, body[i + 1:]):
+            continue
+        out.append(stmt)
+    return out
+
+
+def _unread_after(var, stmts):
+    for stmt in stmts:
+        if not isinstance(stmt, gast.AST) or var not in {n.id for n in name_nodes([stmt])}:
+            continue
+        if type(stmt) not in (gast.For, gast.While) or stmt.orelse or not _bound_first(var, stmt.body) \
+                or var in {n.id for n in name_nodes([stmt.target, stmt.iter] if type(stmt) is gast.For
+                                                   else [stmt.test])}:
+            return False
+    return True
+
+
+def _bound_first(var, stmts):
+    """The first statement of ``stmts`` that names ``var`` binds it, plainly."""
+    for stmt in stmts:
+        if not isinstance(stmt, gast.AST) or var not in {n.id for n in name_nodes([stmt])}:
+            continue
+        return type(stmt) is gast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is gast.Name \
+            and stmt.targets[0].id == var and var not in loaded(stmt.value)
+    return False

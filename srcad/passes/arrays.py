@@ -49,7 +49,7 @@ from srcad import runtime
 from srcad.builders import call, const, forwarding_call, name
 from srcad.passes import copies, dead_code
 from srcad.passes.array_kinds import _GAINS, F64, FLOAT, Kinds, attribute, hashable
-from srcad.passes.array_stacks import paired_stacks, without_unread_stacks
+from srcad.passes.array_stacks import paired_stacks, without_unread_placeholders, without_unread_stacks
 from srcad.trees import clone, name_nodes, parameters
 
 #: False: no array copies (the tests compare the copies with the generic code)
@@ -125,7 +125,7 @@ def _specialised(body, params, resolve, ref):
     kinds.infer(body)
     body = kinds.stream_products(kinds.rewrite(body))
     kinds.spread_scalars(body)
-    body = without_unread_stacks(body, kinds.resolve)
+    body = without_unread_placeholders(without_unread_stacks(body, kinds.resolve))
     body = copies.propagate_copies(body)
     return dead_code.eliminate_dead_code(body)
 

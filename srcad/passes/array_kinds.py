@@ -117,7 +117,9 @@ class Kinds:
             before, pushed = dict(self.env), dict(self.pushed)
             self._bind(body)
             if before == self.env and pushed == self.pushed:
-                return
+                break
+        for table in (self.env, self.pushed):      # never bound (a pop of an unpushed stack): not known
+            table.update((k, None) for k, v in table.items() if v is _UNSET)
 
     def _bind(self, stmts):
         for stmt in stmts:
@@ -516,6 +518,7 @@ class Kinds:
             if scalar is not None and scalar is not _UNSET and scalar[0] in "sF" and \
                     self._spreads(stmt.targets[0].id, scalar, body, parents):
                 stmt.value = value.args[1]
+                self.env[stmt.targets[0].id] = scalar   # (what later spreads must see)
 
     def _spreads(self, target, scalar, body, parents):
         names = [n for n in name_nodes(body) if n.id == target]

@@ -165,7 +165,7 @@ def floats(fdef, parsed, gen, label, **render_options):
     copy's ``(function, source)``; None where there is no copy.  The
     caller writes the copy at the first call on floats."""
     refs = gen.refs             # (not gen: until the copy is written only what it needs stays alive)
-    ref = lambda obj, wanted: refs(wanted, obj)  # noqa: E731
+    ref = refs.ref
     planned = passes.floats.plan(fdef, _resolver(parsed.namespace, refs), ref)
     if planned is None:
         return None
@@ -190,7 +190,7 @@ def arrays(fdef, parsed, gen, label, seed, **render_options):
     None where there is no copy.
     ``seed``: grad's seed, a Python float (None: every parameter an array)."""
     refs = gen.refs
-    ref = lambda obj, wanted: refs(wanted, obj)  # noqa: E731
+    ref = refs.ref
     planned = passes.arrays.plan(fdef, seed, _resolver(parsed.namespace, refs), ref)
     if planned is None:
         return None

@@ -35,6 +35,7 @@ import numpy as np
 
 from srcad import runtime
 from srcad.builders import call, const, name
+from srcad.passes.shapes import stack_call
 from srcad.trees import all_nodes, map_children, name_nodes
 
 F64 = np.dtype(np.float64)
@@ -565,11 +566,9 @@ def _join(old, new):
 
 
 def _method(value, attr):
-    """The stack name ``s`` of a call ``s.attr(...)``, else None."""
-    if type(value) is gast.Call and type(value.func) is gast.Attribute and value.func.attr == attr \
-            and type(value.func.value) is gast.Name:
-        return value.func.value.id
-    return None
+    """The stack name ``s`` of a call ``s.push(...)`` or ``s.pop()`` (``attr``), else None."""
+    found = stack_call(value)
+    return found[0] if found is not None and found[1] == attr else None
 
 
 def _constant(node, default):

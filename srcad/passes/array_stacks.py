@@ -17,15 +17,10 @@ def paired_stacks(body, resolve):
     ``b = Stack()`` bound once at the top of ``body`` whose only reads are one
     push each, side by side in one block, and one call of a rows helper of
     both (the accumulation pass's ``matmul_adjoint_x_rows(a, W, b)``)."""
-    made = {s.targets[0].id for s in body if type(s) is gast.Assign and type(s.targets[0]) is gast.Name
-            and type(s.value) is gast.Call and not s.value.args and resolve(s.value.func) is runtime.Stack}
+    made = _made_stacks(body, resolve)
     if len(made) < 2:
         return {}
-    names = name_nodes([s for s in body if isinstance(s, gast.AST)])
-    loads, stores = {}, {}
-    for n in names:
-        table = loads if type(n.ctx) is gast.Load else stores
-        table[n.id] = table.get(n.id, 0) + 1
+    loads, stores = _name_counts(body)
     pushes = {}                                     # stack -> the block (list) its push is in
     calls = []
 
@@ -62,8 +57,7 @@ def without_unread_stacks(body, resolve):
     start = shapes.reverse_start(body)
     if start is None:
         return body
-    made = {s.targets[0].id for s in body if type(s) is gast.Assign and type(s.targets[0]) is gast.Name
-            and type(s.value) is gast.Call and resolve(s.value.func) is runtime.Stack}
+    made = _made_stacks(body, resolve)
     if not made:
         return body
     forward, reverse = body[:start], body[start:]
@@ -92,12 +86,24 @@ def without_unread_stacks(body, resolve):
             stack = stack_call(node)[0]
             uses[stack] = uses.get(stack, 0) + 1
             dead.discard(stack)
-    loads = {}
-    for node in name_nodes([s for s in body if isinstance(s, gast.AST)]):
-        if type(node.ctx) is gast.Load:
-            loads[node.id] = loads.get(node.id, 0) + 1
+    loads = _name_counts(body)[0]
     dead = {s for s in dead if loads.get(s, 0) == uses.get(s, 0)}    # read by nothing but its calls
     return without_stacks(body, dead) if dead else body
+
+
+def _made_stacks(body, resolve):
+    """The names ``s`` of ``s = Stack()`` statements at the top of ``body``."""
+    return {s.targets[0].id for s in body if type(s) is gast.Assign and type(s.targets[0]) is gast.Name
+            and type(s.value) is gast.Call and not s.value.args and resolve(s.value.func) is runtime.Stack}
+
+
+def _name_counts(body):
+    """``(loads, stores)``: how many times ``body`` reads and binds each name."""
+    loads, stores = {}, {}
+    for n in name_nodes([s for s in body if isinstance(s, gast.AST)]):
+        table = loads if type(n.ctx) is gast.Load else stores
+        table[n.id] = table.get(n.id, 0) + 1
+    return loads, stores
 
 
 def without_unread_placeholders(body):

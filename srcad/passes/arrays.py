@@ -9,12 +9,13 @@ identity, yet costs a call, and ``repeat_to`` keeps forward values alive only
 for their shape (the MLP's ``Y * logp``, ``logp`` and ``log(sum)``).
 
 When every parameter the gradient reads is a float64 ``ndarray`` (the seed
-of ``grad`` a Python float), the first such call writes a copy of the
-gradient for those shapes: :func:`plan` decides, at transformation, whether
-the code has helpers a copy could remove; :func:`dispatch` puts the call of
-the copy first, behind a guard that tests the types, dtypes and shapes
-(those of the first call: a later call of other shapes runs the generic
-code); the ``write(shapes)`` that :func:`plan` returns writes the copy.
+of ``grad`` a Python float), the first call with a set of shapes writes a
+copy of the gradient for them: :func:`plan` decides, at transformation,
+whether the code has helpers a copy could remove; :func:`dispatch` puts the
+call of the copy first, behind a guard that tests the types, dtypes and
+shapes (those of the current copy; other shapes get their own, up to
+:data:`COPIES`, then the generic code); the ``write(kinds)`` that
+:func:`plan` returns writes a copy.
 The copy knows what every name holds (:class:`srcad.passes.array_kinds.Kinds`: an array of a shape,
 a NumPy scalar, a float, an int, or not known) and writes each helper as
 what it returns for those values, so nothing is refused: a helper whose
@@ -49,6 +50,7 @@ from srcad import runtime
 from srcad.builders import call, const, forwarding_call, name
 from srcad.passes import copies, dead_code
 from srcad.passes.array_kinds import _GAINS, F64, FLOAT, Kinds, attribute, hashable
+from srcad.passes.floats import resolver, without_locals
 from srcad.passes.array_stacks import paired_stacks, without_unread_placeholders, without_unread_stacks
 from srcad.trees import clone, name_nodes, parameters
 
@@ -58,6 +60,9 @@ ENABLED = True
 #: True: an error while writing a copy is raised (the tests); False: the
 #: generic code runs instead (a user's gradient does not fail for a copy)
 STRICT = False
+
+#: how many sets of shapes get a copy each (then the generic code runs for others)
+COPIES = 8
 
 
 def plan(fdef, seed, resolve, ref):
@@ -78,12 +83,11 @@ def plan(fdef, seed, resolve, ref):
     names = name_nodes([s for s in body if isinstance(s, gast.AST)])
     read = {n.id for n in names if type(n.ctx) is gast.Load}
     bound = {n.id for n in names if type(n.ctx) is gast.Store} | {a.id for a in parameters(args)}
-    # (locals are not looked up: a lookup of the user's namespace records what it found)
-    local_resolve = lambda e: None if type(e) is gast.Name and e.id in bound else resolve(e)  # noqa: E731
+    local_resolve = without_locals(resolve, bound)
     if not any(hashable(local_resolve(name(n))) in _GAINS for n in read - bound):
         return None
     params = [a.id for a in parameters(args) if a.id in read]
-    if not [p for p in params if p != seed]:
+    if all(p == seed for p in params):
         return None
     own_args = clone(args)
     own_args.defaults, own_args.kw_defaults = [], []
@@ -102,15 +106,14 @@ def specialise_body(body, kinds, resolve=None, ref=None):
     """A new body: ``body``'s statements for parameters of ``kinds``
     (``{name: (shape, "f")}`` for float64 arrays, ``FLOAT``); ``body`` is
     left alone."""
-    from srcad.passes.floats import _DEMO_NAMES, resolver
+    from srcad.passes.floats import _DEMO_NAMES
     names = {**_DEMO_NAMES, **{f.__name__: f for f in (runtime.matmul_adjoint_x, runtime.matmul_adjoint_y,
                                                         runtime.matmul_adjoint_x_rows, runtime.matmul_adjoint_y_rows,
                                                         runtime.OuterProducts, len)}}
     resolve = resolve or resolver(names.get)
     bound = {n.id for n in name_nodes([s for s in body if isinstance(s, gast.AST)])
              if type(n.ctx) is gast.Store} | set(kinds)
-    local = lambda e: None if type(e) is gast.Name and e.id in bound else resolve(e)  # noqa: E731
-    return _specialised(clone(body), kinds, local, ref or (lambda obj, wanted: wanted))
+    return _specialised(clone(body), kinds, without_locals(resolve, bound), ref or (lambda obj, wanted: wanted))
 
 
 def kinds_of(values):
@@ -162,10 +165,6 @@ def dispatch(fdef, spec_name, shapes_name, other_name, params, seed, ref):
     while at < len(fdef.body) and getattr(fdef.body[at], "srcad_dispatch", False):
         at += 1
     fdef.body[at:at] = [note, stmt]
-
-
-#: how many sets of shapes get a copy each (then the generic code runs for others)
-COPIES = 8
 
 
 def _chain(operands):

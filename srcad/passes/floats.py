@@ -194,8 +194,7 @@ def _inferred(body, params, resolve, ref, bound):
     """The :class:`_Rewriter` that knows what every name of ``body`` holds
     (``bound``: the names it binds), or None where that cannot be proved or
     the copy would gain nothing."""
-    local = bound | set(params)
-    rewriter = _Rewriter(params, lambda e: None if type(e) is gast.Name and e.id in local else resolve(e), ref)
+    rewriter = _Rewriter(params, without_locals(resolve, bound | set(params)), ref)
     try:
         rewriter.infer(body)
         return rewriter if rewriter.gains(body) else None
@@ -240,6 +239,13 @@ def dispatch(fdef, spec_name, params, ref):
     note = Comment(_DISPATCH_NOTE)
     stmt.srcad_no_origin = stmt.srcad_dispatch = note.srcad_dispatch = True   # (passes.arrays skips them)
     fdef.body[:0] = [note, stmt]
+
+
+def without_locals(resolve, local):
+    """``resolve`` that knows nothing of the names in ``local`` (the body's
+    own: they are not the user's globals, and looking them up in the user's
+    namespace would record what it found there)."""
+    return lambda expr: None if type(expr) is gast.Name and expr.id in local else resolve(expr)
 
 
 def resolver(lookup):

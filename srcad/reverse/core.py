@@ -155,7 +155,7 @@ class ReverseGenerator(ControlFlow, Splits, Saves, Statements):
     def _pass_context(self):
         """What the clean-up passes that add code need: helper names, fresh names."""
         return passes.Context(name_of=self.refs.name_of,
-                              ref=lambda obj, wanted: self.refs(wanted, obj), fresh=self.names.fresh,
+                              ref=self.refs.ref, fresh=self.names.fresh,
                               shape_class=getattr(self.graph, "shape_class", None))
 
     def _check_inputs(self, params):

@@ -70,6 +70,11 @@ class References:
         self._names[key] = chosen
         return chosen
 
+    def ref(self, obj, wanted):
+        """``self(wanted, obj)`` in the order the clean-up passes call it
+        (``ref(obj, wanted)``: :class:`srcad.passes.Context`)."""
+        return self(wanted, obj)
+
     def bind(self, chosen, obj):
         """Refer to ``obj`` as ``chosen`` (a name already taken from the allocator)."""
         self._names[id(obj)] = chosen
